@@ -1,0 +1,147 @@
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Logger } from '@chat/logging';
+import { assertTopology, type BrokerConnection } from './connection';
+import type { Topology } from './topology';
+
+export interface Delivery<T> {
+  payload: T;
+  headers: Record<string, unknown>;
+  redelivered: boolean;
+}
+
+/** What happens to one delivery after its batch: ack it, retry it (bounded by the delivery limit), or dead-letter it now. */
+export type Outcome = 'ack' | 'retry' | 'dead';
+
+/** Thrown by a handler when the whole batch should wait and retry in-process (a dependency is down). */
+export class TransientError extends Error {}
+
+export interface ConsumerOptions<T> {
+  queues: string[];
+  prefetch: number;
+  batchMax: number;
+  /** Runtime check of the payload shape; a payload that fails goes straight to the dead-letter queue. */
+  decode: (raw: unknown) => T;
+  handle: (batch: Delivery<T>[]) => Promise<Outcome[] | void>;
+}
+
+interface Pending<T> {
+  ch: ConfirmChannel;
+  msg: ConsumeMessage;
+  delivery: Delivery<T>;
+}
+
+/**
+ * Consumes queues with manual acks and a bounded prefetch, handing the handler batches of whatever has
+ * arrived. Each queue is processed one batch at a time, so the order inside a queue is kept. A delivery is
+ * acked only after its batch was handled; a channel lost meanwhile means the broker redelivers it.
+ */
+export class BatchConsumer<T> {
+  private readonly channel: ChannelWrapper;
+  private readonly buffers = new Map<string, Pending<T>[]>();
+  private readonly busy = new Set<string>();
+  private stopping = false;
+  private inFlight = 0;
+
+  constructor(
+    conn: BrokerConnection,
+    topology: Topology,
+    private readonly opts: ConsumerOptions<T>,
+    private readonly log: Logger,
+  ) {
+    this.channel = conn.createChannel({
+      name: `consumer:${opts.queues[0]}`,
+      confirm: true,
+      setup: async (ch: ConfirmChannel) => {
+        await assertTopology(ch, topology);
+        ch.once('close', () => closedChannels.add(ch));
+        await ch.prefetch(opts.prefetch);
+        for (const q of opts.queues) {
+          await ch.consume(q, (msg) => msg && this.receive(q, ch, msg), { noAck: false });
+        }
+      },
+    });
+  }
+
+  waitForConnect(): Promise<void> {
+    return this.channel.waitForConnect();
+  }
+
+  private receive(queue: string, ch: ConfirmChannel, msg: ConsumeMessage): void {
+    if (this.stopping) return; // unacked; the broker redelivers it to another consumer when we close
+    let payload: T;
+    try {
+      payload = this.opts.decode(JSON.parse(msg.content.toString('utf8')));
+    } catch (err) {
+      this.log.error({ queue, err: (err as Error).message }, 'undecodable message dead-lettered');
+      this.settle(ch, msg, 'dead');
+      return;
+    }
+    const buf = this.buffers.get(queue) ?? [];
+    buf.push({ ch, msg, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
+    this.buffers.set(queue, buf);
+    if (!this.busy.has(queue)) {
+      this.busy.add(queue);
+      setImmediate(() => void this.drain(queue));
+    }
+  }
+
+  private async drain(queue: string): Promise<void> {
+    const buf = this.buffers.get(queue) ?? [];
+    while (buf.length > 0 && !this.stopping) {
+      const batch = buf.splice(0, this.opts.batchMax);
+      this.inFlight++;
+      try {
+        await this.runBatch(queue, batch);
+      } finally {
+        this.inFlight--;
+      }
+    }
+    this.busy.delete(queue);
+  }
+
+  private async runBatch(queue: string, batch: Pending<T>[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const outcomes = (await this.opts.handle(batch.map((p) => p.delivery))) ?? [];
+        batch.forEach((p, i) => this.settle(p.ch, p.msg, outcomes[i] ?? 'ack'));
+        return;
+      } catch (err) {
+        if (err instanceof TransientError && !this.stopping && batch.some((p) => isOpen(p.ch))) {
+          const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
+          this.log.warn({ queue, attempt, delay, err: err.message }, 'batch failed on a dependency; retrying');
+          await new Promise((r) => setTimeout(r, delay));
+          continue;
+        }
+        this.log.error({ queue, err: (err as Error).message, size: batch.length }, 'batch failed; requeueing');
+        batch.forEach((p) => this.settle(p.ch, p.msg, 'retry'));
+        return;
+      }
+    }
+  }
+
+  private settle(ch: ConfirmChannel, msg: ConsumeMessage, outcome: Outcome): void {
+    if (!isOpen(ch)) return; // delivery tag died with its channel; the broker redelivers the message
+    try {
+      if (outcome === 'ack') ch.ack(msg);
+      else ch.nack(msg, false, outcome === 'retry');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not settle a delivery; it will be redelivered');
+    }
+  }
+
+  /** Stops taking deliveries, waits for the batches in hand, then closes the channel (unacked ones return to the queue). */
+  async close(): Promise<void> {
+    this.stopping = true;
+    const deadline = Date.now() + 10_000;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.channel.close();
+  }
+}
+
+/** Channels that closed: their delivery tags are void, and acking one would kill the new channel. */
+const closedChannels = new WeakSet<ConfirmChannel>();
+
+function isOpen(ch: ConfirmChannel): boolean {
+  return !closedChannels.has(ch);
+}

@@ -1,0 +1,48 @@
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel } from 'amqplib';
+import { Unavailable } from '@chat/contracts';
+import { assertTopology } from './connection';
+import type { BrokerConnection } from './connection';
+import type { Topology } from './topology';
+
+/**
+ * Publishes persistent JSON messages and resolves only once the broker confirmed them.
+ * Many publishes may be in flight at once; each caller awaits its own confirm.
+ */
+export class Publisher {
+  private readonly channel: ChannelWrapper;
+
+  constructor(
+    conn: BrokerConnection,
+    private readonly topology: Topology,
+    private readonly timeoutMs: number,
+  ) {
+    this.channel = conn.createChannel({
+      name: 'publisher',
+      confirm: true,
+      setup: (ch: ConfirmChannel) => assertTopology(ch, topology),
+    });
+  }
+
+  waitForConnect(): Promise<void> {
+    return this.channel.waitForConnect();
+  }
+
+  async publishConfirmed(routingKey: string, payload: object, headers: Record<string, string> = {}): Promise<void> {
+    try {
+      await this.channel.publish(this.topology.exchange, routingKey, Buffer.from(JSON.stringify(payload)), {
+        persistent: true,
+        contentType: 'application/json',
+        headers,
+        timeout: this.timeoutMs,
+        mandatory: false,
+      });
+    } catch (err) {
+      throw new Unavailable(`message broker did not confirm: ${(err as Error).message}`);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.channel.close();
+  }
+}

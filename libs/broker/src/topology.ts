@@ -1,0 +1,69 @@
+import { PARTITIONS, RoutingKeys } from '@chat/contracts';
+
+export interface QueueSpec {
+  name: string;
+  bindings: Array<{ exchange: string; routingKey: string }>;
+  /** One consumer at a time per queue, so per-partition order survives several worker copies. */
+  singleActiveConsumer: boolean;
+}
+
+export interface Topology {
+  exchange: string;
+  deadLetterExchange: string;
+  deadLetterQueue: string;
+  queues: QueueSpec[];
+  persistQueues: string[];
+  fanoutQueues: string[];
+  receiptQueue: string;
+}
+
+/** Delivery attempts before a message is dead-lettered (quorum queues count them for us). */
+export const DELIVERY_LIMIT = 5;
+
+export function partitionKey(base: string, partition: number): string {
+  return `${base}.p${partition}`;
+}
+
+/** The whole broker layout as data: every service asserts it, idempotently, on each (re)connect. */
+export function buildTopology(ns: string): Topology {
+  const exchange = `${ns}.messages`;
+  const deadLetterExchange = `${ns}.dlx`;
+  const range = [...Array(PARTITIONS).keys()];
+  const persistQueues = range.map((p) => `${ns}.persistence.message.store.p${p}`);
+  const fanoutQueues = range.map((p) => `${ns}.fanout.message.deliver.p${p}`);
+  const receiptQueue = `${ns}.receipts.message.apply`;
+  const queues: QueueSpec[] = [
+    ...range.map((p) => ({
+      name: persistQueues[p],
+      bindings: [{ exchange, routingKey: partitionKey(RoutingKeys.messageSend, p) }],
+      singleActiveConsumer: true,
+    })),
+    ...range.map((p) => ({
+      name: fanoutQueues[p],
+      bindings: [{ exchange, routingKey: partitionKey(RoutingKeys.messagePersisted, p) }],
+      singleActiveConsumer: true,
+    })),
+    { name: receiptQueue, bindings: [{ exchange, routingKey: RoutingKeys.receipt }], singleActiveConsumer: false },
+  ];
+  return {
+    exchange,
+    deadLetterExchange,
+    deadLetterQueue: `${ns}.dead-letter`,
+    queues,
+    persistQueues,
+    fanoutQueues,
+    receiptQueue,
+  };
+}
+
+export function queueArguments(t: Topology, q: QueueSpec): Record<string, unknown> {
+  return {
+    'x-queue-type': 'quorum',
+    'x-delivery-limit': DELIVERY_LIMIT,
+    'x-dead-letter-exchange': t.deadLetterExchange,
+    'x-dead-letter-routing-key': q.name,
+    'x-dead-letter-strategy': 'at-least-once',
+    'x-overflow': 'reject-publish',
+    ...(q.singleActiveConsumer ? { 'x-single-active-consumer': true } : {}),
+  };
+}

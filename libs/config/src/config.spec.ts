@@ -1,0 +1,20 @@
+import { ConfigError, loadConfig } from './index';
+
+describe('loadConfig', () => {
+  it('applies defaults and freezes the result', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.AUTH_GRPC_URL).toBe('127.0.0.1:50051');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+  it('parses numbers from strings', () => {
+    expect(loadConfig({ PORT: '4100', EDIT_WINDOW_MS: '2000' })).toMatchObject({ PORT: 4100, EDIT_WINDOW_MS: 2000 });
+  });
+  it('names the variable that is wrong', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT="abc"/);
+    expect(() => loadConfig({ RABBITMQ_URL: 'http://x' })).toThrow(ConfigError);
+  });
+  it('refuses the development secret in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+  });
+});

@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { hostname } from 'node:os';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+/** Every environment variable the project reads. Names are contracts: docker-compose and deploy/ use them. */
+class EnvVars {
+  @IsIn(['development', 'test', 'production']) NODE_ENV = 'development';
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+  /** Prefix of every broker name, Redis key and queue: lets a test stack share servers with a dev stack. */
+  @Matches(/^[a-z][a-z0-9-]{0,30}$/) CHAT_NAMESPACE = 'chat';
+  @IsOptional() @IsString() INSTANCE_ID?: string;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @Matches(/^[^\s:]+:\d+$/) AUTH_GRPC_URL = '127.0.0.1:50051';
+  @Transform(toInt) @IsInt() @Min(50) @Max(60000) AUTH_TIMEOUT_MS = 2000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) AUTH_CACHE_MAX = 100_000;
+
+  @IsString() @MinLength(16) JWT_SECRET = 'dev-only-secret-change-me-in-production';
+  @IsString() JWT_ISSUER = 'chat-auth';
+  @IsString() JWT_AUDIENCE = 'chat';
+  @Transform(toInt) @IsInt() @Min(1) @Max(30 * 86400) JWT_TTL_SECONDS = 3600;
+
+  @Matches(/^mongodb(\+srv)?:\/\/.+/) MONGO_URL = 'mongodb://127.0.0.1:27018/chat';
+  @Matches(/^amqps?:\/\/.+/) RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
+  @Matches(/^rediss?:\/\/.+/) REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(2000) BROKER_PREFETCH = 200;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000) BATCH_MAX = 200;
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000) PUBLISH_TIMEOUT_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600000) PRESENCE_TTL_MS = 60000;
+  @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) EDIT_WINDOW_MS = 15 * 60 * 1000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000) SYNC_LIMIT_PER_ROOM = 1000;
+}
+
+export type Config = Readonly<Omit<EnvVars, 'INSTANCE_ID'> & { INSTANCE_ID: string }>;
+
+export class ConfigError extends Error {}
+
+/** Reads the environment once, validates it, and returns a frozen typed object; throws naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.keys(new EnvVars());
+  const input: Record<string, string> = {};
+  for (const key of [...known, 'INSTANCE_ID']) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = plainToInstance(EnvVars, input);
+  const errors = validateSync(parsed, { whitelist: true });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.NODE_ENV === 'production' && parsed.JWT_SECRET === new EnvVars().JWT_SECRET) {
+    throw new ConfigError('invalid configuration:\n  JWT_SECRET: must be set in production');
+  }
+  return Object.freeze({ ...parsed, INSTANCE_ID: parsed.INSTANCE_ID ?? `${hostname()}-${process.pid}` });
+}
+
+/** The names of every variable loadConfig reads (used by the deployment-file checks). */
+export function configVariableNames(): string[] {
+  return [...Object.keys(new EnvVars()), 'INSTANCE_ID'];
+}

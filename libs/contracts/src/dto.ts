@@ -1,0 +1,100 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { Invalid } from './errors';
+import { OBJECT_ID_RE } from './ids';
+
+/** Largest message body accepted, in characters: a contract with clients, like the field names. */
+export const MAX_CONTENT_LENGTH = 4000;
+export const MAX_PAGE_SIZE = 100;
+
+const ID_MESSAGE = '$property must be a 24-character hex id';
+const CLIENT_MSG_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+
+export class CreateConversationDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) user1!: string;
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) user2!: string;
+}
+
+export class JoinRoomDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) participantId!: string;
+}
+
+export class SendMessageDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) receiverId!: string;
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId!: string;
+  @IsString() @IsNotEmpty() @MaxLength(MAX_CONTENT_LENGTH) content!: string;
+  @IsOptional() @IsString() @Matches(CLIENT_MSG_ID_RE, { message: '$property must be 1-64 characters of [A-Za-z0-9_.:-]' })
+  clientMsgId?: string;
+}
+
+/** REST body: the seed sent senderId too; it must equal the token's user. */
+export class RestSendMessageDto extends SendMessageDto {
+  @IsOptional() @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) senderId?: string;
+}
+
+export class UserIdParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId!: string;
+}
+
+export class RoomIdParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId!: string;
+}
+
+export class HistoryQueryDto {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) before?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) after?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) limit?: number;
+  @IsOptional() @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId?: string;
+}
+
+export class PageQueryDto {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) limit?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000) offset?: number;
+}
+
+export class MessageDeliveredDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+}
+
+function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string; problems: string[] }> {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = e.constraints ? [{ field, problems: Object.values(e.constraints) }] : [];
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+type Ctor<T> = new () => T;
+
+/**
+ * Turns untrusted input into a validated DTO or throws Invalid listing every problem.
+ * Only plain objects pass; unknown fields (including `$where`-style operators) are refused.
+ */
+export function parseDto<T extends object>(cls: Ctor<T>, input: unknown, what = 'body'): T {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new Invalid(`${what} must be a JSON object`);
+  }
+  for (const key of Object.keys(input)) {
+    if (key.startsWith('$') || key === '__proto__' || key === 'constructor' || key === 'prototype') {
+      throw new Invalid(`${what} has a forbidden field name`, [{ field: key, problems: ['forbidden field name'] }]);
+    }
+  }
+  const dto = plainToInstance(cls, input, { enableImplicitConversion: false });
+  const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  if (errors.length > 0) throw new Invalid(`${what} is invalid`, flatten(errors));
+  return dto;
+}

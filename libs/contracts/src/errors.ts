@@ -1,0 +1,80 @@
+/** The small set of typed errors that use cases and workers throw; each transport maps them once. */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'INVALID_JSON'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'EDIT_WINDOW_CLOSED'
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+export class Invalid extends AppError {
+  constructor(message: string, details?: unknown) {
+    super('VALIDATION_FAILED', message, details);
+  }
+}
+export class Unauthenticated extends AppError {
+  constructor(message = 'a valid access token is required') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+export class Forbidden extends AppError {
+  constructor(message = 'not allowed') {
+    super('FORBIDDEN', message);
+  }
+}
+export class NotFound extends AppError {
+  constructor(message = 'not found') {
+    super('NOT_FOUND', message);
+  }
+}
+export class Conflict extends AppError {
+  constructor(message: string, code: 'CONFLICT' | 'EDIT_WINDOW_CLOSED' = 'CONFLICT') {
+    super(code, message);
+  }
+}
+export class Unavailable extends AppError {
+  constructor(message = 'a dependency is unavailable, retry later') {
+    super('UNAVAILABLE', message);
+  }
+}
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  EDIT_WINDOW_CLOSED: 409,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** The one wire shape for every refusal; unknown errors never leak their message. */
+export function toErrorBody(err: unknown): ErrorBody {
+  if (err instanceof AppError) {
+    return { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+  }
+  return { error: { code: 'INTERNAL', message: 'internal error' } };
+}

@@ -1,0 +1,44 @@
+import type { ErrorBody } from './errors';
+import type { ConversationView, MessageView } from './messages';
+
+/** Socket.IO namespace and event names: persistent contracts with existing clients. */
+export const CHAT_NAMESPACE_PATH = '/chat';
+
+export const ClientEvents = {
+  joinOrCreateRoom: 'join_or_create_room',
+  sendMessage: 'send_message',
+  messageDelivered: 'message_delivered',
+} as const;
+
+export const ServerEvents = {
+  joinRoomSuccess: 'join_room_success',
+  messageSent: 'message_sent',
+  receiveMessage: 'receive_message',
+  error: 'error_event',
+} as const;
+
+/** Edge-to-edge events carried by the Redis adapter (fanout → every edge, which gates per socket). */
+export const InternalEvents = {
+  deliver: 'internal:deliver:v1',
+} as const;
+
+export type Ack<T extends object = object> = (res: ({ ok: true } & T) | ({ ok: false } & ErrorBody)) => void;
+
+export interface ClientToServerEvents {
+  join_or_create_room: (payload: unknown, ack?: Ack<{ roomId: string; conversation: ConversationView }>) => void;
+  send_message: (payload: unknown, ack?: Ack<{ message: MessageView }>) => void;
+  message_delivered: (payload: unknown, ack?: Ack) => void;
+}
+
+export interface ServerToClientEvents {
+  join_room_success: (p: { roomId: string; conversation: ConversationView }) => void;
+  message_sent: (p: { message: MessageView }) => void;
+  receive_message: (p: { message: MessageView }, ack?: () => void) => void;
+  error_event: (p: ErrorBody) => void;
+}
+
+/** One delivery handed by the fanout worker to whichever edge holds the user's sockets. */
+export interface DeliveryEnvelope {
+  userId: string;
+  message: MessageView;
+}

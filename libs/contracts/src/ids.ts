@@ -1,0 +1,31 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+export const OBJECT_ID_RE = /^[0-9a-f]{24}$/;
+
+export function isObjectId(v: unknown): v is string {
+  return typeof v === 'string' && OBJECT_ID_RE.test(v);
+}
+
+/**
+ * The message id is derived from (sender, clientMsgId) so that a resend, on any edge, carries the same id
+ * and every later stage de-duplicates it without a lookup. Without a clientMsgId the id is random.
+ */
+export function messageIdFor(senderId: string, clientMsgId: string | undefined): string {
+  if (!clientMsgId) return randomBytes(12).toString('hex');
+  return createHash('sha256').update(`${senderId}\u0000${clientMsgId}`).digest('hex').slice(0, 24);
+}
+
+/** Stable partition of a conversation: every message of one room goes through one ordered queue. */
+export function partitionOf(roomId: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < roomId.length; i++) {
+    h ^= roomId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % partitions;
+}
+
+/** A canonical key for a one-to-one pair, whichever side asks first. */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './ids';
+export * from './messages';
+export * from './events';
+export * from './broker-contracts';
+export * from './dto';

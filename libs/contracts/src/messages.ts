@@ -1,0 +1,38 @@
+export type MessageStatus = 'sent' | 'delivered' | 'read';
+
+export const STATUS_RANK: Record<MessageStatus, number> = { sent: 0, delivered: 1, read: 2 };
+
+/** A message as clients see it (REST and socket). */
+export interface MessageView {
+  id: string;
+  roomId: string;
+  senderId: string;
+  receiverId: string;
+  content: string;
+  clientMsgId: string | null;
+  /** Per-conversation, strictly increasing; null until the persistence worker has stored it. */
+  seq: number | null;
+  status: MessageStatus;
+  createdAt: string;
+  editedAt?: string | null;
+  deletedAt?: string | null;
+  deliveredAt?: string | null;
+  readAt?: string | null;
+}
+
+/** What history shows for a soft-deleted message: no content. */
+export interface TombstoneView {
+  id: string;
+  roomId: string;
+  seq: number;
+  deleted: true;
+  deletedAt: string;
+}
+
+export interface ConversationView {
+  id: string;
+  participants: string[];
+  lastSeq: number;
+  lastActivityAt: string;
+  createdAt: string;
+}
