@@ -37,8 +37,10 @@ export interface ServerToClientEvents {
   error_event: (p: ErrorBody) => void;
 }
 
-/** One delivery handed by the fanout worker to whichever edge holds the user's sockets. */
-export interface DeliveryEnvelope {
-  userId: string;
-  message: MessageView;
-}
+/**
+ * One event for one user, handed by a worker to whichever edge holds the user's sockets.
+ * `receive_message` envelopes are gated per socket by (roomId, seq): in order, never twice.
+ */
+export type DeliveryEnvelope =
+  | { userId: string; event: 'receive_message'; payload: { message: MessageView } }
+  | { userId: string; event: 'message_sent'; payload: { message: MessageView } };

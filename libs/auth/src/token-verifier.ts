@@ -1,0 +1,72 @@
+import * as grpc from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { isObjectId, Unauthenticated, Unavailable } from '@chat/contracts';
+import type { AuthServiceClient, UserPayload } from './proto';
+
+export interface Identity {
+  userId: string;
+  email: string;
+  role: string;
+  deviceId: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+export interface VerifierStats {
+  hits: number;
+  misses: number;
+}
+
+/**
+ * Checks access tokens with the auth service over gRPC, with a deadline, and caches each valid answer
+ * until its token expires (bounded LRU), so a busy socket does not call auth per event.
+ * Fails closed: when auth cannot answer, the caller gets Unavailable, never an identity.
+ */
+export class TokenVerifier {
+  private readonly cache: LRUCache<string, Identity>;
+  readonly stats: VerifierStats = { hits: 0, misses: 0 };
+
+  constructor(
+    private readonly client: AuthServiceClient,
+    private readonly opts: { timeoutMs: number; cacheMax: number; now?: () => number },
+  ) {
+    this.cache = new LRUCache<string, Identity>({ max: Math.max(1, opts.cacheMax), ttlAutopurge: false });
+  }
+
+  async verify(token: unknown): Promise<Identity> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 8192) throw new Unauthenticated();
+    const key = createHash('sha256').update(token).digest('base64url');
+    const now = (this.opts.now ?? Date.now)();
+    const hit = this.cache.get(key);
+    if (hit && hit.expiresAt * 1000 > now) {
+      this.stats.hits++;
+      return hit;
+    }
+    this.stats.misses++;
+    const payload = await this.call(token);
+    if (!isObjectId(payload.userId) || !(payload.expiresAt * 1000 > now)) throw new Unauthenticated('token is not valid');
+    const identity: Identity = {
+      userId: payload.userId,
+      email: payload.email,
+      role: payload.role,
+      deviceId: payload.deviceId,
+      expiresAt: payload.expiresAt,
+    };
+    if (this.opts.cacheMax > 0) this.cache.set(key, identity, { ttl: Math.max(1, payload.expiresAt * 1000 - now) });
+    return identity;
+  }
+
+  private call(token: string): Promise<UserPayload> {
+    return new Promise((resolve, reject) => {
+      const deadline = new Date(Date.now() + this.opts.timeoutMs);
+      this.client.ValidateToken({ access_token: token }, new grpc.Metadata(), { deadline }, (err, res) => {
+        if (!err && res) return resolve(res);
+        if (err && (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.PERMISSION_DENIED)) {
+          return reject(new Unauthenticated('token is not valid'));
+        }
+        reject(new Unavailable('auth service unavailable'));
+      });
+    });
+  }
+}

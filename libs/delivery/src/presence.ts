@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Who is online: per user, a sorted set of live socket ids scored by when they expire. Edges refresh
+ * their sockets on a heartbeat, so a crashed edge's sockets expire instead of lingering as ghosts.
+ */
+export class Presence {
+  constructor(
+    private readonly redis: Redis,
+    private readonly ns: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private key(userId: string): string {
+    return `${this.ns}:presence:${userId}`;
+  }
+
+  async online(userId: string, socketId: string): Promise<void> {
+    await this.refresh([{ userId, socketId }]);
+  }
+
+  async refresh(entries: Array<{ userId: string; socketId: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    const expires = Date.now() + this.ttlMs;
+    const p = this.redis.pipeline();
+    for (const e of entries) {
+      p.zadd(this.key(e.userId), expires, e.socketId);
+      p.pexpire(this.key(e.userId), this.ttlMs);
+    }
+    await p.exec();
+  }
+
+  async offline(userId: string, socketId: string): Promise<void> {
+    await this.redis.zrem(this.key(userId), socketId);
+  }
+
+  /** The subset of users with at least one unexpired socket. */
+  async whoIsOnline(userIds: string[]): Promise<Set<string>> {
+    const unique = [...new Set(userIds)];
+    if (unique.length === 0) return new Set();
+    const now = Date.now();
+    const p = this.redis.pipeline();
+    for (const u of unique) p.zcount(this.key(u), now, '+inf');
+    const res = (await p.exec()) ?? [];
+    const online = new Set<string>();
+    res.forEach(([err, n], i) => {
+      if (err) throw err;
+      if (Number(n) > 0) online.add(unique[i]);
+    });
+    return online;
+  }
+}

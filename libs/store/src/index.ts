@@ -1,0 +1,6 @@
+export { connectStore, type StoreConnection } from './connect';
+export { createModels, ensureIndexes, type Models, type ConversationDoc, type MessageDoc, type LastMessage } from './models';
+export { ConversationStore } from './conversation-store';
+export { MessageStore, type HistoryPage } from './message-store';
+export { type RoomScope } from './scope';
+export { toMessageView, toHistoryView, toConversationView } from './views';

@@ -1,0 +1,54 @@
+import jwt, { type JwtPayload } from 'jsonwebtoken';
+import { isObjectId } from '@chat/contracts';
+import type { TokenPayload, TokenResponse, UserPayload } from '@chat/auth';
+
+export interface IssuerOptions {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+export class InvalidToken extends Error {}
+export class InvalidRequest extends Error {}
+
+const REFRESH_TTL_FACTOR = 24;
+
+/** Signs and checks HS256 JWTs. Only HS256 is accepted, so `alg: none` and algorithm swaps fail. */
+export class TokenIssuer {
+  constructor(private readonly o: IssuerOptions) {}
+
+  issue(p: TokenPayload): TokenResponse {
+    if (!isObjectId(p.userId)) throw new InvalidRequest('userId must be a 24-character hex id');
+    const claims = { email: p.email ?? '', role: p.role || 'user', deviceId: p.deviceId ?? '' };
+    const common = { algorithm: 'HS256' as const, issuer: this.o.issuer, audience: this.o.audience, subject: p.userId };
+    return {
+      access_token: jwt.sign({ ...claims, typ: 'access' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds }),
+      refresh_token: jwt.sign({ typ: 'refresh' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds * REFRESH_TTL_FACTOR }),
+    };
+  }
+
+  validate(token: string): UserPayload {
+    let c: JwtPayload;
+    try {
+      c = jwt.verify(token, this.o.secret, {
+        algorithms: ['HS256'],
+        issuer: this.o.issuer,
+        audience: this.o.audience,
+      }) as JwtPayload;
+    } catch (err) {
+      throw new InvalidToken((err as Error).message);
+    }
+    if (c.typ !== 'access' || !isObjectId(c.sub) || typeof c.exp !== 'number' || typeof c.iat !== 'number') {
+      throw new InvalidToken('not an access token');
+    }
+    return {
+      userId: c.sub,
+      email: String(c.email ?? ''),
+      role: String(c.role ?? 'user'),
+      deviceId: String(c.deviceId ?? ''),
+      issuedAt: c.iat,
+      expiresAt: c.exp,
+    };
+  }
+}
