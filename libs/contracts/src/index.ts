@@ -4,3 +4,4 @@ export * from './messages';
 export * from './events';
 export * from './broker-contracts';
 export * from './dto';
+export * from './guards';

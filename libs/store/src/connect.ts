@@ -16,3 +16,23 @@ export function connectStore(url: string, appName: string): StoreConnection {
     autoCreate: true,
   });
 }
+
+const TRANSIENT_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongooseServerSelectionError',
+  'PoolClosedError',
+  'PoolClearedError',
+]);
+
+/** True for errors that mean "the store is unreachable right now" rather than "this write is wrong". */
+export function isStoreUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; errorLabels?: string[]; errorLabelSet?: Set<string> } | null;
+  if (!e) return false;
+  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  const labels = e.errorLabelSet ? [...e.errorLabelSet] : (e.errorLabels ?? []);
+  return labels.includes('RetryableWriteError') || labels.includes('ResetPool');
+}

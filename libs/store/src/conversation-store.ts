@@ -72,15 +72,16 @@ export class ConversationStore {
 
   /**
    * Reserves `count` consecutive seqs in the room and records its last message, in one atomic
-   * single-document update. Returns the first reserved seq.
+   * single-document update. Returns the first reserved seq, or null when the room does not exist.
    */
-  async reserveSeqs(roomId: string, count: number, last: LastMessage): Promise<number> {
+  async reserveSeqs(roomId: string, count: number, last: LastMessage): Promise<number | null> {
+    if (!Types.ObjectId.isValid(roomId)) return null;
     const doc = await this.m.Conversation.findOneAndUpdate(
       { _id: roomId },
       { $inc: { lastSeq: count }, $set: { lastActivityAt: last.createdAt } },
       { new: true, lean: true },
     );
-    if (!doc) throw new Error(`conversation ${roomId} does not exist`);
+    if (!doc) return null;
     const lastSeq = (doc as ConversationDoc).lastSeq;
     // lastMessage needs its seq, known only now; the guard lets a later batch's write win
     await this.m.Conversation.updateOne({ _id: roomId, lastSeq }, { $set: { lastMessage: { ...last, seq: lastSeq } } });

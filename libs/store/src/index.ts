@@ -1,4 +1,4 @@
-export { connectStore, type StoreConnection } from './connect';
+export { connectStore, isStoreUnavailable, type StoreConnection } from './connect';
 export { createModels, ensureIndexes, type Models, type ConversationDoc, type MessageDoc, type LastMessage } from './models';
 export { ConversationStore } from './conversation-store';
 export { MessageStore, type HistoryPage } from './message-store';

@@ -1,0 +1,58 @@
+import { Redis } from 'ioredis';
+import { BatchConsumer, buildTopology, connectBroker, TransientError } from '@chat/broker';
+import { loadConfig } from '@chat/config';
+import { decodePersistedEvent, type MessagePersistedEvent } from '@chat/contracts';
+import { EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
+import { runService, waitFor } from '@chat/lifecycle';
+import { createLogger } from '@chat/logging';
+import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
+
+runService('fanout', async () => {
+  const config = loadConfig();
+  const log = createLogger('fanout', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+  const topology = buildTopology(config.CHAT_NAMESPACE);
+
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `fanout-${config.INSTANCE_ID}` });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
+  const inbox = new OfflineInbox(redis, config.CHAT_NAMESPACE);
+  const deliver = new DeliverMessagesUseCase(
+    new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS),
+    inbox,
+    new EdgeChannel(redis, config.CHAT_NAMESPACE),
+  );
+
+  const broker = connectBroker(config.RABBITMQ_URL, log, `fanout-${config.INSTANCE_ID}`);
+  const consumer = new BatchConsumer<MessagePersistedEvent>(
+    broker,
+    topology,
+    {
+      queues: topology.fanoutQueues,
+      prefetch: config.BROKER_PREFETCH,
+      batchMax: config.BATCH_MAX,
+      decode: decodePersistedEvent,
+      handle: async (batch) => {
+        try {
+          const report = await deliver.execute(batch.map((d) => d.payload));
+          log.debug({ ...report, correlationIds: batch.map((d) => d.payload.correlationId) }, 'delivered');
+        } catch (err) {
+          // Redis unreachable: hold the batch and retry; the broker keeps it if we die
+          throw new TransientError((err as Error).message);
+        }
+      },
+    },
+    log,
+  );
+  await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => consumer.waitForConnect(), log);
+  log.info({ queues: topology.fanoutQueues.length }, 'fanout worker consuming');
+
+  return {
+    log,
+    stop: async () => {
+      await consumer.close();
+      await broker.close();
+      await inbox.close();
+      redis.disconnect();
+    },
+  };
+});

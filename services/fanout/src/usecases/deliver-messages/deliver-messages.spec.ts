@@ -1,0 +1,64 @@
+import type { DeliveryEnvelope, MessagePersistedEvent, MessageView } from '@chat/contracts';
+import { DeliverMessagesUseCase } from './deliver-messages.usecase';
+
+const A = 'a'.repeat(24);
+const B = 'b'.repeat(24);
+
+function ev(seq: number, senderId = A, receiverId = B): MessagePersistedEvent {
+  const message: MessageView = {
+    id: seq.toString(16).padStart(24, '0'),
+    roomId: 'c'.repeat(24),
+    senderId,
+    receiverId,
+    content: `m${seq}`,
+    clientMsgId: null,
+    seq,
+    status: 'sent',
+    createdAt: new Date().toISOString(),
+  };
+  return { type: 'message.persisted.v1', correlationId: String(seq), message, replay: false };
+}
+
+function harness(onlineUsers: string[], edgesListening = 1) {
+  const parked = new Map<string, MessageView[]>();
+  const delivered: DeliveryEnvelope[] = [];
+  const uc = new DeliverMessagesUseCase(
+    { whoIsOnline: async (ids) => new Set(ids.filter((i) => onlineUsers.includes(i))) },
+    { park: async (u, ms) => void parked.set(u, [...(parked.get(u) ?? []), ...ms]) },
+    {
+      deliver: async (envs) => {
+        delivered.push(...envs);
+        return edgesListening;
+      },
+    },
+  );
+  return { uc, parked, delivered };
+}
+
+describe('DeliverMessagesUseCase', () => {
+  it('delivers live to an online receiver and tells the online sender', async () => {
+    const h = harness([A, B]);
+    const r = await h.uc.execute([ev(1), ev(2)]);
+    expect(r).toEqual({ live: 2, parked: 0 });
+    expect(h.delivered.map((d) => `${d.event}:${d.userId}:${d.payload.message.seq}`)).toEqual([
+      `receive_message:${B}:1`,
+      `message_sent:${A}:1`,
+      `receive_message:${B}:2`,
+      `message_sent:${A}:2`,
+    ]);
+  });
+
+  it('parks in order for an offline receiver', async () => {
+    const h = harness([A]);
+    const r = await h.uc.execute([ev(1), ev(2), ev(3)]);
+    expect(r).toEqual({ live: 0, parked: 3 });
+    expect(h.parked.get(B)!.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('parks when no edge heard the live delivery', async () => {
+    const h = harness([A, B], 0);
+    const r = await h.uc.execute([ev(1)]);
+    expect(r.parked).toBe(1);
+    expect(h.parked.get(B)!.map((m) => m.seq)).toEqual([1]);
+  });
+});

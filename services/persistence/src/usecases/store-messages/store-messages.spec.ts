@@ -1,0 +1,75 @@
+import type { SendMessageCommand } from '@chat/contracts';
+import type { LastMessage, MessageDoc } from '@chat/store';
+import { StoreMessagesUseCase, type MessageWriter, type SeqAllocator } from './store-messages.usecase';
+
+const A = 'a'.repeat(24);
+const B = 'b'.repeat(24);
+const ROOM = 'c'.repeat(24);
+
+class FakeStore implements MessageWriter, SeqAllocator {
+  docs = new Map<string, MessageDoc>();
+  lastSeq = new Map<string, number>([[ROOM, 0]]);
+  async findByIds(ids: string[]) {
+    return ids.flatMap((id) => (this.docs.has(id) ? [this.docs.get(id)!] : []));
+  }
+  async insertIdempotent(docs: MessageDoc[]) {
+    const collided = new Set<string>();
+    for (const d of docs) {
+      if (this.docs.has(String(d._id))) collided.add(String(d._id));
+      else this.docs.set(String(d._id), d);
+    }
+    return collided;
+  }
+  async reserveSeqs(roomId: string, count: number, _last: LastMessage) {
+    const cur = this.lastSeq.get(roomId);
+    if (cur === undefined) return null;
+    this.lastSeq.set(roomId, cur + count);
+    return cur + 1;
+  }
+}
+
+let n = 0;
+function cmd(roomId = ROOM, id = (++n).toString(16).padStart(24, '0')): SendMessageCommand {
+  return {
+    type: 'message.send.v1',
+    correlationId: `c${id}`,
+    message: { id, roomId, senderId: A, receiverId: B, content: `m${id}`, clientMsgId: null, createdAt: new Date().toISOString() },
+  };
+}
+
+describe('StoreMessagesUseCase', () => {
+  it('gives a room consecutive seqs in batch order', async () => {
+    const store = new FakeStore();
+    const { events } = await new StoreMessagesUseCase(store, store).execute([cmd(), cmd(), cmd()]);
+    expect(events.map((e) => e!.message.seq)).toEqual([1, 2, 3]);
+    expect(events.every((e) => e!.replay === false)).toBe(true);
+  });
+
+  it('answers a redelivered command with the stored message and takes no new seq', async () => {
+    const store = new FakeStore();
+    const uc = new StoreMessagesUseCase(store, store);
+    const c = cmd();
+    const first = await uc.execute([c]);
+    const again = await uc.execute([c, cmd()]);
+    expect(again.events[0]!.message.seq).toBe(first.events[0]!.message.seq);
+    expect(again.events[0]!.replay).toBe(true);
+    expect(again.events[1]!.message.seq).toBe(2);
+    expect(store.docs.size).toBe(2);
+  });
+
+  it('stores a duplicate inside one batch once', async () => {
+    const store = new FakeStore();
+    const c = cmd();
+    const { events } = await new StoreMessagesUseCase(store, store).execute([c, c]);
+    expect(events[0]!.message.seq).toBe(1);
+    expect(events[1]!.replay).toBe(true);
+    expect(store.lastSeq.get(ROOM)).toBe(1);
+  });
+
+  it('returns null for a command whose room does not exist', async () => {
+    const store = new FakeStore();
+    const { events } = await new StoreMessagesUseCase(store, store).execute([cmd('d'.repeat(24)), cmd()]);
+    expect(events[0]).toBeNull();
+    expect(events[1]!.message.seq).toBe(1);
+  });
+});

@@ -1,0 +1,94 @@
+import { Types } from 'mongoose';
+import type { MessagePersistedEvent, SendMessageCommand } from '@chat/contracts';
+import { RoutingKeys } from '@chat/contracts';
+import { toMessageView, type LastMessage, type MessageDoc } from '@chat/store';
+
+/** What the use case needs from the store: two small ports, so the rule is testable without a database. */
+export interface MessageWriter {
+  findByIds(ids: string[]): Promise<MessageDoc[]>;
+  insertIdempotent(docs: MessageDoc[]): Promise<Set<string>>;
+}
+export interface SeqAllocator {
+  /** Reserves `count` consecutive seqs in the room; returns the first, or null if the room does not exist. */
+  reserveSeqs(roomId: string, count: number, last: LastMessage): Promise<number | null>;
+}
+
+export interface StoreResult {
+  /** One entry per input command, in input order: the persisted event to publish, or null to dead-letter. */
+  events: Array<MessagePersistedEvent | null>;
+}
+
+/**
+ * Stores a batch of send commands idempotently. A command whose id is already stored (a broker redelivery
+ * or a client resend) is answered with the stored message and takes no new seq. New messages of one room
+ * get consecutive seqs in the batch's order, which is the room's send order (one ordered queue per partition).
+ */
+export class StoreMessagesUseCase {
+  constructor(
+    private readonly messages: MessageWriter,
+    private readonly seqs: SeqAllocator,
+  ) {}
+
+  async execute(commands: SendMessageCommand[]): Promise<StoreResult> {
+    const ids = [...new Set(commands.map((c) => c.message.id))];
+    const stored = new Map<string, MessageDoc>((await this.messages.findByIds(ids)).map((d) => [String(d._id), d]));
+
+    const fresh = new Map<string, SendMessageCommand>();
+    for (const c of commands) if (!stored.has(c.message.id) && !fresh.has(c.message.id)) fresh.set(c.message.id, c);
+
+    const byRoom = new Map<string, SendMessageCommand[]>();
+    for (const c of fresh.values()) byRoom.set(c.message.roomId, [...(byRoom.get(c.message.roomId) ?? []), c]);
+
+    const docs: MessageDoc[] = [];
+    await Promise.all(
+      [...byRoom].map(async ([roomId, list]) => {
+        const last = list[list.length - 1].message;
+        const first = await this.seqs.reserveSeqs(roomId, list.length, {
+          id: last.id,
+          senderId: last.senderId,
+          seq: 0,
+          content: last.content,
+          deleted: false,
+          createdAt: new Date(last.createdAt),
+        });
+        if (first === null) return;
+        list.forEach((c, i) => docs.push(toDoc(c, first + i)));
+      }),
+    );
+
+    const collided = await this.messages.insertIdempotent(docs);
+    const newlyStored = docs.filter((d) => !collided.has(String(d._id)));
+    for (const d of newlyStored) stored.set(String(d._id), d);
+    if (collided.size > 0) for (const d of await this.messages.findByIds([...collided])) stored.set(String(d._id), d);
+
+    const storedNow = new Set(newlyStored.map((d) => String(d._id)));
+    const emitted = new Set<string>();
+    const events = commands.map((c): MessagePersistedEvent | null => {
+      const doc = stored.get(c.message.id);
+      if (!doc) return null; // its room does not exist: nothing to store, dead-letter it
+      const replay = !storedNow.has(c.message.id) || emitted.has(c.message.id);
+      emitted.add(c.message.id);
+      return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay };
+    });
+    return { events };
+  }
+}
+
+function toDoc(c: SendMessageCommand, seq: number): MessageDoc {
+  const m = c.message;
+  return {
+    _id: new Types.ObjectId(m.id),
+    roomId: m.roomId,
+    seq,
+    senderId: m.senderId,
+    receiverId: m.receiverId,
+    content: m.content,
+    clientMsgId: m.clientMsgId ?? null,
+    status: 'sent',
+    createdAt: new Date(m.createdAt),
+    editedAt: null,
+    deletedAt: null,
+    deliveredAt: null,
+    readAt: null,
+  };
+}

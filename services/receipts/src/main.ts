@@ -1,0 +1,58 @@
+import { BatchConsumer, buildTopology, connectBroker, TransientError } from '@chat/broker';
+import { loadConfig } from '@chat/config';
+import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
+import { runService, waitFor } from '@chat/lifecycle';
+import { createLogger } from '@chat/logging';
+import { connectStore, ConversationStore, createModels, ensureIndexes, isStoreUnavailable, MessageStore } from '@chat/store';
+import { ApplyReceiptsUseCase } from './usecases/apply-receipts/apply-receipts.usecase';
+
+runService('receipts', async () => {
+  const config = loadConfig();
+  const log = createLogger('receipts', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+  const topology = buildTopology(config.CHAT_NAMESPACE);
+
+  const db = connectStore(config.MONGO_URL, `receipts-${config.INSTANCE_ID}`);
+  db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
+  await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
+  const models = createModels(db);
+  await ensureIndexes(models);
+  const messages = new MessageStore(models);
+  const conversations = new ConversationStore(models);
+  const apply = new ApplyReceiptsUseCase({
+    advanceStatus: (u, ids, s, at) => messages.advanceStatus(u, ids, s, at),
+    advanceCursor: (room, u, k, seq) => conversations.advanceCursor(room, u, k, seq),
+  });
+
+  const broker = connectBroker(config.RABBITMQ_URL, log, `receipts-${config.INSTANCE_ID}`);
+  const consumer = new BatchConsumer<ReceiptCommand>(
+    broker,
+    topology,
+    {
+      queues: [topology.receiptQueue],
+      prefetch: config.BROKER_PREFETCH,
+      batchMax: config.BATCH_MAX,
+      decode: decodeReceiptCommand,
+      handle: async (batch) => {
+        try {
+          const { changed } = await apply.execute(batch.map((d) => d.payload));
+          log.debug({ receipts: batch.length, changed }, 'receipts applied');
+        } catch (err) {
+          if (isStoreUnavailable(err)) throw new TransientError((err as Error).message);
+          throw err;
+        }
+      },
+    },
+    log,
+  );
+  await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => consumer.waitForConnect(), log);
+  log.info('receipts worker consuming');
+
+  return {
+    log,
+    stop: async () => {
+      await consumer.close();
+      await broker.close();
+      await db.close();
+    },
+  };
+});
