@@ -44,3 +44,8 @@ export interface ServerToClientEvents {
 export type DeliveryEnvelope =
   | { userId: string; event: 'receive_message'; payload: { message: MessageView } }
   | { userId: string; event: 'message_sent'; payload: { message: MessageView } };
+
+/** Events between servers (Socket.IO serverSideEmit through the Redis adapter). */
+export interface InterServerEvents {
+  'internal:deliver:v1': (envelopes: DeliveryEnvelope[]) => void;
+}

@@ -60,14 +60,16 @@ export class ConversationStore {
       .lean<ConversationDoc[]>();
   }
 
-  /** Conversations of a user where messages exist beyond what the user's devices acknowledged. */
-  async withUnsynced(userId: string): Promise<Array<{ roomId: string; from: number; to: number }>> {
+  /** For each of the user's rooms with messages: its scope, the seq the user's devices acknowledged, and the last seq. */
+  async syncState(userId: string): Promise<Array<{ scope: RoomScope; acked: number; lastSeq: number }>> {
     const docs = await this.m.Conversation.find({ participants: userId, lastSeq: trusted({ $gt: 0 }) })
-      .select({ lastSeq: 1, deliveredSeq: 1 })
-      .lean<Array<Pick<ConversationDoc, '_id' | 'lastSeq' | 'deliveredSeq'>>>();
-    return docs
-      .map((d) => ({ roomId: String(d._id), from: d.deliveredSeq?.[userId] ?? 0, to: d.lastSeq }))
-      .filter((r) => r.to > r.from);
+      .select({ lastSeq: 1, deliveredSeq: 1, participants: 1 })
+      .lean<Array<Pick<ConversationDoc, '_id' | 'lastSeq' | 'deliveredSeq' | 'participants'>>>();
+    return docs.map((d) => ({
+      scope: makeScope(String(d._id), userId, d.participants),
+      acked: d.deliveredSeq?.[userId] ?? 0,
+      lastSeq: d.lastSeq,
+    }));
   }
 
   /**

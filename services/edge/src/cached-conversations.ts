@@ -1,0 +1,40 @@
+import { LRUCache } from 'lru-cache';
+import type { ConversationDoc, RoomScope } from '@chat/store';
+import type { Conversations } from './usecases/ports';
+
+/**
+ * Caches room membership checks. A one-to-one room's participants never change, so a positive answer
+ * stays true; negative answers are not cached (the room may be created a moment later).
+ */
+export class CachedConversations implements Conversations {
+  private readonly scopes: LRUCache<string, RoomScope>;
+
+  constructor(
+    private readonly inner: Conversations,
+    max = 100_000,
+  ) {
+    this.scopes = new LRUCache({ max });
+  }
+
+  findOrCreatePair(a: string, b: string): Promise<ConversationDoc> {
+    return this.inner.findOrCreatePair(a, b);
+  }
+
+  async scopeFor(roomId: string, userId: string): Promise<RoomScope | null> {
+    const key = `${roomId}|${userId}`;
+    const hit = this.scopes.get(key);
+    if (hit) return hit;
+    const scope = await this.inner.scopeFor(roomId, userId);
+    if (scope) this.scopes.set(key, scope);
+    return scope;
+  }
+
+  listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {
+    return this.inner.listForUser(userId, page);
+  }
+
+  syncState(userId: string): Promise<Array<{ scope: RoomScope; acked: number; lastSeq: number }>> {
+    return this.inner.syncState(userId);
+  }
+}
+

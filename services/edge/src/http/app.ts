@@ -1,0 +1,91 @@
+import express, { type Request, type RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import {
+  CreateConversationDto,
+  HistoryQueryDto,
+  PageQueryDto,
+  parseDto,
+  RestSendMessageDto,
+  RoomIdParams,
+  UserIdParams,
+} from '@chat/contracts';
+import type { Identity, TokenVerifier } from '@chat/auth';
+import type { Logger } from '@chat/logging';
+import type { ListConversationsUseCase } from '../usecases/list-conversations/list-conversations.usecase';
+import type { ListOfflineUseCase } from '../usecases/list-offline/list-offline.usecase';
+import type { OpenConversationUseCase } from '../usecases/open-conversation/open-conversation.usecase';
+import type { ReadHistoryUseCase } from '../usecases/read-history/read-history.usecase';
+import type { SendMessageUseCase } from '../usecases/send-message/send-message.usecase';
+import { errorHandler, notFound } from './errors';
+
+export interface HttpDeps {
+  verifier: TokenVerifier;
+  log: Logger;
+  openConversation: OpenConversationUseCase;
+  listConversations: ListConversationsUseCase;
+  sendMessage: SendMessageUseCase;
+  readHistory: ReadHistoryUseCase;
+  listOffline: ListOfflineUseCase;
+  /** Extra routes mounted before the 404 (health, metrics). */
+  extra?: (app: express.Express) => void;
+}
+
+export const MAX_BODY = '64kb';
+
+type Authed = Request & { identity: Identity; correlationId: string };
+
+function authenticate(verifier: TokenVerifier): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    (req as Authed).identity = await verifier.verify(token);
+    (req as Authed).correlationId = String(req.headers['x-correlation-id'] ?? randomUUID()).slice(0, 64);
+    next();
+  };
+}
+
+/** The REST API under /chat. Routes parse and validate, call one use case, and map the result. */
+export function buildHttpApp(d: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: MAX_BODY, strict: true }));
+  d.extra?.(app);
+
+  const chat = express.Router();
+  chat.use(authenticate(d.verifier));
+  const me = (req: Request) => (req as Authed).identity.userId;
+
+  chat.post('/conversation', async (req, res) => {
+    const dto = parseDto(CreateConversationDto, req.body);
+    res.status(200).json({ conversation: await d.openConversation.execute({ userId: me(req), ...dto }) });
+  });
+
+  chat.get('/conversations/:userId', async (req, res) => {
+    const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
+    const page = parseDto(PageQueryDto, { ...req.query }, 'query');
+    res.json({ conversations: await d.listConversations.execute({ userId: me(req), pathUserId: userId, ...page }) });
+  });
+
+  chat.post('/messages', async (req, res) => {
+    const dto = parseDto(RestSendMessageDto, req.body);
+    const message = await d.sendMessage.execute({ userId: me(req), dto, correlationId: (req as Authed).correlationId });
+    res.status(202).json({ message });
+  });
+
+  chat.get('/messages/:roomId', async (req, res) => {
+    const { roomId } = parseDto(RoomIdParams, { ...req.params }, 'path');
+    const q = parseDto(HistoryQueryDto, { ...req.query }, 'query');
+    res.json(await d.readHistory.execute({ userId: me(req), roomId, queryUserId: q.userId, before: q.before, after: q.after, limit: q.limit }));
+  });
+
+  chat.get('/offline/:userId', async (req, res) => {
+    const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
+    res.json({ messages: await d.listOffline.execute({ userId: me(req), pathUserId: userId }) });
+  });
+
+  app.use('/chat', chat);
+  app.use(notFound);
+  app.use(errorHandler(d.log));
+  return app;
+}

@@ -1,0 +1,115 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import { createServer } from 'node:http';
+import { Server } from 'socket.io';
+import { createAuthClient, TokenVerifier } from '@chat/auth';
+import { buildTopology, connectBroker, Publisher } from '@chat/broker';
+import { loadConfig } from '@chat/config';
+import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
+import { adapterKey, OfflineInbox, Presence } from '@chat/delivery';
+import { runService, waitFor } from '@chat/lifecycle';
+import { createLogger } from '@chat/logging';
+import { connectStore, ConversationStore, createModels, ensureIndexes, MessageStore } from '@chat/store';
+import { RedisAcceptedLog } from './accepted-log';
+import { CachedConversations } from './cached-conversations';
+import { buildHttpApp } from './http/app';
+import { ReceiptBatcher } from './receipt-batcher';
+import { ChatGateway } from './socket/gateway';
+import { ListConversationsUseCase } from './usecases/list-conversations/list-conversations.usecase';
+import { ListOfflineUseCase } from './usecases/list-offline/list-offline.usecase';
+import { OpenConversationUseCase } from './usecases/open-conversation/open-conversation.usecase';
+import { ReadHistoryUseCase } from './usecases/read-history/read-history.usecase';
+import { SendMessageUseCase } from './usecases/send-message/send-message.usecase';
+import { SyncInboxUseCase } from './usecases/sync-inbox/sync-inbox.usecase';
+
+runService('edge', async () => {
+  const config = loadConfig();
+  const log = createLogger('edge', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+  const ns = config.CHAT_NAMESPACE;
+
+  // infrastructure
+  const redisOpts = { maxRetriesPerRequest: 3, connectionName: `edge-${config.INSTANCE_ID}` };
+  const redis = new Redis(config.REDIS_URL, redisOpts);
+  const pub = new Redis(config.REDIS_URL, redisOpts);
+  const sub = new Redis(config.REDIS_URL, { ...redisOpts, maxRetriesPerRequest: null });
+  for (const r of [redis, pub, sub]) r.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
+
+  const db = connectStore(config.MONGO_URL, `edge-${config.INSTANCE_ID}`);
+  db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
+  await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
+  const models = createModels(db);
+  await ensureIndexes(models);
+
+  const broker = connectBroker(config.RABBITMQ_URL, log, `edge-${config.INSTANCE_ID}`);
+  const publisher = new Publisher(broker, buildTopology(ns), config.PUBLISH_TIMEOUT_MS);
+  await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => publisher.waitForConnect(), log);
+
+  const verifier = new TokenVerifier(createAuthClient(config.AUTH_GRPC_URL), {
+    timeoutMs: config.AUTH_TIMEOUT_MS,
+    cacheMax: config.AUTH_CACHE_MAX,
+  });
+
+  // parts
+  const conversations = new CachedConversations(new ConversationStore(models));
+  const messages = new MessageStore(models);
+  const inbox = new OfflineInbox(redis, ns);
+  const presence = new Presence(redis, ns, config.PRESENCE_TTL_MS);
+  const receipts = new ReceiptBatcher(publisher, log);
+  const openConversation = new OpenConversationUseCase(conversations);
+  const sendMessage = new SendMessageUseCase(conversations, publisher, new RedisAcceptedLog(redis, ns));
+  const syncInbox = new SyncInboxUseCase(conversations, messages, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
+    log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
+  );
+
+  const app = buildHttpApp({
+    verifier,
+    log,
+    openConversation,
+    sendMessage,
+    listConversations: new ListConversationsUseCase(conversations),
+    readHistory: new ReadHistoryUseCase(conversations, messages),
+    listOffline: new ListOfflineUseCase(inbox),
+    extra: (a) => a.get('/healthz', (_req, res) => void res.json({ status: 'ok' })),
+  });
+  const http = createServer(app);
+  const io = new Server(http, {
+    adapter: createAdapter(pub, sub, { key: adapterKey(ns) }),
+    maxHttpBufferSize: MAX_CONTENT_LENGTH * 4 + 4096,
+    serveClient: false,
+  });
+  const gateway = new ChatGateway(io.of(CHAT_NAMESPACE_PATH), {
+    verifier,
+    presence,
+    inbox,
+    receipts,
+    openConversation,
+    sendMessage,
+    syncInbox,
+    log,
+    presenceTtlMs: config.PRESENCE_TTL_MS,
+  });
+  gateway.start();
+
+  await new Promise<void>((resolve) => http.listen(config.PORT, resolve));
+  log.info({ port: config.PORT }, 'edge listening');
+
+  return {
+    log,
+    stop: async () => {
+      gateway.stop();
+      // clients reconnect to another edge; their sync there picks up anything in flight here
+      io.of(CHAT_NAMESPACE_PATH).disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await receipts.flush();
+      await Promise.all(gateway.sockets.all().map((s) => presence.offline(s.userId, s.socket.id).catch(() => undefined)));
+      await publisher.close();
+      await broker.close();
+      await inbox.close();
+      await db.close();
+      redis.disconnect();
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+});

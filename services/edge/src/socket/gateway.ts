@@ -1,0 +1,159 @@
+import type { Namespace, Socket } from 'socket.io';
+import {
+  AppError,
+  InternalEvents,
+  JoinRoomDto,
+  parseDto,
+  SendMessageDto,
+  toErrorBody,
+  type DeliveryEnvelope,
+  type MessageView,
+} from '@chat/contracts';
+import type { Identity, TokenVerifier } from '@chat/auth';
+import type { Presence } from '@chat/delivery';
+import type { Logger } from '@chat/logging';
+import type { ReceiptBatcher } from '../receipt-batcher';
+import type { OpenConversationUseCase } from '../usecases/open-conversation/open-conversation.usecase';
+import type { SendMessageUseCase } from '../usecases/send-message/send-message.usecase';
+import type { SyncInboxUseCase } from '../usecases/sync-inbox/sync-inbox.usecase';
+import type { Inbox } from '../usecases/ports';
+import { LocalSockets } from './local-sockets';
+import { SocketDelivery } from './socket-delivery';
+
+export interface GatewayDeps {
+  verifier: TokenVerifier;
+  presence: Presence;
+  inbox: Inbox;
+  receipts: ReceiptBatcher;
+  openConversation: OpenConversationUseCase;
+  sendMessage: SendMessageUseCase;
+  syncInbox: SyncInboxUseCase;
+  log: Logger;
+  presenceTtlMs: number;
+  /** How long a device has to acknowledge a message before the server stops waiting for the ack. */
+  ackTimeoutMs?: number;
+}
+
+type Ack = (res: unknown) => void;
+
+/** Socket.IO transport on the /chat namespace: handshake auth, event handlers, and per-socket delivery. */
+export class ChatGateway {
+  readonly sockets = new LocalSockets();
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly nsp: Namespace,
+    private readonly d: GatewayDeps,
+  ) {}
+
+  start(): void {
+    this.nsp.use((socket, next) => {
+      const raw = (socket.handshake.auth as { token?: unknown } | undefined)?.token ?? socket.handshake.headers.authorization;
+      const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : raw;
+      this.d.verifier
+        .verify(token)
+        .then((identity) => {
+          socket.data.identity = identity;
+          next();
+        })
+        .catch((err: unknown) => {
+          const body = toErrorBody(err);
+          const e = new Error(body.error.code) as Error & { data?: unknown };
+          e.data = body.error;
+          next(e);
+        });
+    });
+    this.nsp.on('connection', (socket) => void this.onConnection(socket));
+    this.nsp.on(InternalEvents.deliver, (envelopes: unknown) => this.onDeliver(envelopes));
+    this.heartbeat = setInterval(() => void this.refreshPresence(), Math.max(1000, Math.floor(this.d.presenceTtlMs / 3)));
+    this.heartbeat.unref();
+  }
+
+  stop(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+
+  private async onConnection(socket: Socket): Promise<void> {
+    const identity = socket.data.identity as Identity;
+    const userId = identity.userId;
+    const ackTimeout = this.d.ackTimeoutMs ?? 60_000;
+    const delivery = new SocketDelivery((m: MessageView) => {
+      socket.timeout(ackTimeout).emit('receive_message', { message: m }, (err: Error | null) => {
+        if (!err) this.d.receipts.delivered(userId, m);
+      });
+    });
+    this.sockets.add({ socket, userId, delivery });
+    this.bind(socket, userId);
+    socket.on('disconnect', () => {
+      this.sockets.remove(userId, socket.id);
+      this.d.presence.offline(userId, socket.id).catch((err: Error) => this.d.log.warn({ err: err.message }, 'presence offline failed'));
+    });
+
+    try {
+      await this.d.presence.online(userId, socket.id); // before the sync: see SyncInboxUseCase
+      const sync = await this.d.syncInbox.execute(userId);
+      if (!socket.connected) return;
+      delivery.release(sync.messages, sync.cursors);
+      if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
+      this.d.log.debug({ userId, synced: sync.messages.length, source: sync.source }, 'socket synced');
+    } catch (err) {
+      this.d.log.warn({ userId, err: (err as Error).message }, 'connect sync failed; asking the client to reconnect');
+      socket.emit('error_event', toErrorBody(err instanceof AppError ? err : new AppError('UNAVAILABLE', 'sync failed, reconnect')));
+      socket.disconnect(true);
+    }
+  }
+
+  private bind(socket: Socket, userId: string): void {
+    const handle = <T>(event: string, run: (payload: unknown) => Promise<T>, onOk?: (r: T) => void) => {
+      socket.on(event, (payload: unknown, ack?: unknown) => {
+        const reply = typeof ack === 'function' ? (ack as Ack) : null;
+        run(payload)
+          .then((r) => {
+            onOk?.(r);
+            reply?.({ ok: true, ...r });
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof AppError)) this.d.log.error({ event, err: (err as Error).message }, 'socket handler failed');
+            const body = toErrorBody(err);
+            if (reply) reply({ ok: false, ...body });
+            else socket.emit('error_event', body);
+          });
+      });
+    };
+
+    handle(
+      'join_or_create_room',
+      async (payload) => {
+        const { participantId } = parseDto(JoinRoomDto, payload, 'payload');
+        const conversation = await this.d.openConversation.execute({ userId, user1: userId, user2: participantId });
+        return { roomId: conversation.id, conversation };
+      },
+      (r) => socket.emit('join_room_success', r),
+    );
+
+    handle('send_message', async (payload) => {
+      const dto = parseDto(SendMessageDto, payload, 'payload');
+      const message = await this.d.sendMessage.execute({ userId, dto });
+      return { message };
+    });
+  }
+
+  private onDeliver(envelopes: unknown): void {
+    if (!Array.isArray(envelopes)) return;
+    for (const env of envelopes as DeliveryEnvelope[]) {
+      for (const local of this.sockets.of(env?.userId)) {
+        if (env.event === 'receive_message') local.delivery.offer(env.payload.message);
+        else local.socket.emit(env.event, env.payload);
+      }
+    }
+  }
+
+  private async refreshPresence(): Promise<void> {
+    const entries = this.sockets.all().map((s) => ({ userId: s.userId, socketId: s.socket.id }));
+    try {
+      await this.d.presence.refresh(entries);
+    } catch (err) {
+      this.d.log.warn({ err: (err as Error).message }, 'presence heartbeat failed');
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import type { Socket } from 'socket.io';
+import type { SocketDelivery } from './socket-delivery';
+
+export interface LocalSocket {
+  socket: Socket;
+  userId: string;
+  delivery: SocketDelivery;
+}
+
+/** The sockets connected to this edge, by user: where deliveries for a user land on this process. */
+export class LocalSockets {
+  private readonly byUser = new Map<string, Map<string, LocalSocket>>();
+
+  add(entry: LocalSocket): void {
+    const m = this.byUser.get(entry.userId) ?? new Map<string, LocalSocket>();
+    m.set(entry.socket.id, entry);
+    this.byUser.set(entry.userId, m);
+  }
+
+  remove(userId: string, socketId: string): void {
+    const m = this.byUser.get(userId);
+    if (!m) return;
+    m.delete(socketId);
+    if (m.size === 0) this.byUser.delete(userId);
+  }
+
+  of(userId: string): Iterable<LocalSocket> {
+    return this.byUser.get(userId)?.values() ?? [];
+  }
+
+  all(): LocalSocket[] {
+    return [...this.byUser.values()].flatMap((m) => [...m.values()]);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.byUser.values()) n += m.size;
+    return n;
+  }
+}

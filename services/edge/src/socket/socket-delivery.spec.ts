@@ -1,0 +1,39 @@
+import type { MessageView } from '@chat/contracts';
+import { SocketDelivery } from './socket-delivery';
+
+const R1 = '1'.repeat(24);
+const R2 = '2'.repeat(24);
+const m = (roomId: string, seq: number) => ({ id: `${roomId}-${seq}`, roomId, seq }) as MessageView;
+
+describe('SocketDelivery', () => {
+  it('holds live messages until the sync is released, then hands all over in order, once', () => {
+    const out: string[] = [];
+    const d = new SocketDelivery((x) => out.push(x.id));
+    d.offer(m(R1, 4));
+    d.offer(m(R1, 3));
+    expect(out).toEqual([]);
+    d.release([m(R1, 1), m(R1, 2), m(R1, 3)]);
+    expect(out).toEqual([`${R1}-1`, `${R1}-2`, `${R1}-3`, `${R1}-4`]);
+    d.offer(m(R1, 4));
+    d.offer(m(R1, 2));
+    d.offer(m(R1, 5));
+    expect(out.slice(4)).toEqual([`${R1}-5`]);
+  });
+
+  it('keeps rooms independent and respects acknowledged cursors', () => {
+    const out: string[] = [];
+    const d = new SocketDelivery((x) => out.push(x.id));
+    d.release([], { [R1]: 10 });
+    d.offer(m(R1, 9));
+    d.offer(m(R2, 1));
+    d.offer(m(R1, 11));
+    expect(out).toEqual([`${R2}-1`, `${R1}-11`]);
+  });
+
+  it('ignores messages without a seq', () => {
+    const out: string[] = [];
+    const d = new SocketDelivery((x) => out.push(x.id));
+    d.release([{ ...m(R1, 1), seq: null }]);
+    expect(out).toEqual([]);
+  });
+});

@@ -1,0 +1,45 @@
+import type { MessageView } from '@chat/contracts';
+
+const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq! - b.seq! : a.roomId < b.roomId ? -1 : 1);
+
+/**
+ * The gate between the pipeline and one socket: hands each room's messages over in seq order and never
+ * twice. While the connect-time sync runs, live deliveries wait in a buffer; the sync result goes first,
+ * then the buffer, and anything at or below what was already handed over (or acknowledged in an earlier
+ * session) is dropped.
+ */
+export class SocketDelivery {
+  private readonly handed = new Map<string, number>();
+  private buffer: MessageView[] | null = [];
+
+  constructor(private readonly send: (m: MessageView) => void) {}
+
+  offer(m: MessageView): void {
+    if (this.buffer) this.buffer.push(m);
+    else this.hand(m);
+  }
+
+  /** Ends the sync: `cursors` are the seqs the user already acknowledged per room. */
+  release(synced: MessageView[], cursors: Record<string, number> = {}): void {
+    for (const [room, seq] of Object.entries(cursors)) this.raise(room, seq);
+    for (const m of [...synced].sort(bySeq)) this.hand(m);
+    const waiting = (this.buffer ?? []).sort(bySeq);
+    this.buffer = null;
+    for (const m of waiting) this.hand(m);
+  }
+
+  get syncing(): boolean {
+    return this.buffer !== null;
+  }
+
+  private raise(room: string, seq: number): void {
+    if (seq > (this.handed.get(room) ?? 0)) this.handed.set(room, seq);
+  }
+
+  private hand(m: MessageView): void {
+    if (m.seq === null) return;
+    if (m.seq <= (this.handed.get(m.roomId) ?? 0)) return;
+    this.handed.set(m.roomId, m.seq);
+    this.send(m);
+  }
+}

@@ -1,0 +1,31 @@
+import type { ConversationDoc, HistoryPage, MessageDoc, RoomScope } from '@chat/store';
+import type { MessageView } from '@chat/contracts';
+
+/** The edge's view of its stores and queues; main.ts wires the real ones, specs use fakes. */
+export interface Conversations {
+  findOrCreatePair(a: string, b: string): Promise<ConversationDoc>;
+  scopeFor(roomId: string, userId: string): Promise<RoomScope | null>;
+  listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
+  syncState(userId: string): Promise<Array<{ scope: RoomScope; acked: number; lastSeq: number }>>;
+}
+
+export interface Messages {
+  history(scope: RoomScope, q: { before?: number; after?: number; limit: number }): Promise<HistoryPage>;
+  incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
+}
+
+export interface CommandBus {
+  publishConfirmed(routingKey: string, payload: object, headers?: Record<string, string>): Promise<void>;
+}
+
+export interface AcceptedLog {
+  /** The first accepted version of this message id, if any. */
+  get(id: string): Promise<MessageView | null>;
+  /** Records the accepted message unless one is recorded; returns the one that is recorded. */
+  remember(m: MessageView): Promise<MessageView>;
+}
+
+export interface Inbox {
+  list(userId: string, limit?: number): Promise<MessageView[]>;
+  remove(userId: string, ids: string[]): Promise<void>;
+}

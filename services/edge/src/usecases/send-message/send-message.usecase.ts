@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { partitionKey } from '@chat/broker';
+import {
+  Forbidden,
+  Invalid,
+  messageIdFor,
+  NotFound,
+  PARTITIONS,
+  partitionOf,
+  RoutingKeys,
+  type MessageView,
+  type SendMessageCommand,
+  type SendMessageDto,
+} from '@chat/contracts';
+import type { AcceptedLog, CommandBus, Conversations } from '../ports';
+
+export interface SendMessageInput {
+  userId: string;
+  dto: SendMessageDto & { senderId?: string };
+  correlationId?: string;
+}
+
+/**
+ * Accepts a message: checks the sender is the token's user and a participant of the room with the
+ * receiver, then publishes it with a broker confirm. The answer is given only after the confirm, so an
+ * acknowledged message is in a durable queue. A resend (same clientMsgId) gets the first message back
+ * and publishes nothing new; should it race the first, the same derived id makes the store keep one.
+ */
+export class SendMessageUseCase {
+  constructor(
+    private readonly conversations: Conversations,
+    private readonly bus: CommandBus,
+    private readonly accepted: AcceptedLog,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async execute({ userId, dto, correlationId }: SendMessageInput): Promise<MessageView> {
+    if (dto.senderId !== undefined && dto.senderId !== userId) throw new Forbidden('senderId is not the authenticated user');
+    if (dto.receiverId === userId) throw new Invalid('receiverId must be another user');
+    if (dto.content.trim().length === 0) throw new Invalid('content must not be blank');
+
+    const scope = await this.conversations.scopeFor(dto.roomId, userId);
+    if (!scope) throw new NotFound('room not found');
+    if (!scope.participants.includes(dto.receiverId)) throw new Forbidden('receiver is not in this room');
+
+    const id = messageIdFor(userId, dto.clientMsgId);
+    if (dto.clientMsgId) {
+      const first = await this.accepted.get(id);
+      if (first) return first;
+    }
+    const message: MessageView = {
+      id,
+      roomId: dto.roomId,
+      senderId: userId,
+      receiverId: dto.receiverId,
+      content: dto.content,
+      clientMsgId: dto.clientMsgId ?? null,
+      seq: null,
+      status: 'sent',
+      createdAt: this.now().toISOString(),
+    };
+    const { seq: _seq, status: _status, ...core } = message;
+    const cmd: SendMessageCommand = { type: RoutingKeys.messageSend, correlationId: correlationId ?? randomUUID(), message: core };
+    await this.bus.publishConfirmed(partitionKey(RoutingKeys.messageSend, partitionOf(dto.roomId, PARTITIONS)), cmd, {
+      correlationId: cmd.correlationId,
+    });
+    return dto.clientMsgId ? this.accepted.remember(message) : message;
+  }
+}

@@ -1,0 +1,49 @@
+import type { MessageView } from '@chat/contracts';
+import { toMessageView } from '@chat/store';
+import type { Conversations, Inbox, Messages } from '../ports';
+
+export interface SyncResult {
+  /** Everything the user's devices have not acknowledged, per room in seq order. */
+  messages: MessageView[];
+  /** Parked jobs to remove once the messages were handed to the socket. */
+  parkedIds: string[];
+  /** Per room, the seq the user's devices already acknowledged (lets the socket gate drop replays). */
+  cursors: Record<string, number>;
+  source: 'store' | 'inbox';
+}
+
+const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq! - b.seq! : a.roomId < b.roomId ? -1 : 1);
+
+/**
+ * What a connecting user must receive. MongoDB is the source of truth: every message to the user after
+ * the seq the user's devices acknowledged in each room (current content, deleted ones left out), so a
+ * Redis that lost the offline inbox loses nothing. The parked copies in the inbox are removed after the
+ * hand-over, and serve alone only while the store cannot answer.
+ * Must run after the user is marked online: fanout then delivers live, and whatever it parked before
+ * was already stored, so this read sees it.
+ */
+export class SyncInboxUseCase {
+  constructor(
+    private readonly conversations: Conversations,
+    private readonly messages: Messages,
+    private readonly inbox: Inbox,
+    private readonly limitPerRoom: number,
+    private readonly onStoreError: (err: Error) => void = () => undefined,
+  ) {}
+
+  async execute(userId: string): Promise<SyncResult> {
+    const parked = await this.inbox.list(userId).catch(() => [] as MessageView[]);
+    const parkedIds = parked.map((m) => m.id);
+    try {
+      const rooms = await this.conversations.syncState(userId);
+      const behind = rooms.filter((r) => r.lastSeq > r.acked);
+      const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, r.acked, this.limitPerRoom)));
+      const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, r.acked]));
+      return { messages: stored.flat().map(toMessageView).sort(bySeq), parkedIds, cursors, source: 'store' };
+    } catch (err) {
+      this.onStoreError(err as Error);
+      const own = parked.filter((m) => m.receiverId === userId && m.seq !== null);
+      return { messages: own.sort(bySeq), parkedIds: [], cursors: {}, source: 'inbox' };
+    }
+  }
+}
