@@ -1,0 +1,9 @@
+import { resolveInfra } from './infra';
+
+export default async function globalSetup(): Promise<void> {
+  const infra = await resolveInfra();
+  process.env.TEST_MONGO_URL = infra.mongoUrl;
+  process.env.TEST_REDIS_URL = infra.redisUrl;
+  process.env.TEST_RABBITMQ_URL = infra.rabbitUrl;
+  (globalThis as { __infra?: typeof infra }).__infra = infra;
+}

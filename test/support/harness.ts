@@ -1,0 +1,172 @@
+import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { io, type Socket } from 'socket.io-client';
+import { createAuthClient, type AuthServiceClient } from '@chat/auth';
+import type { MessageView } from '@chat/contracts';
+import { removeNamespace, REPO_ROOT, Stack, type StackOptions } from '@chat/stack';
+
+export const TEST_JWT_SECRET = 'integration-test-secret-0123456789';
+
+export function newUserId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A running stack for one test file, on its own namespace (queues, Redis keys, database), removed at the end. */
+export class TestStack {
+  readonly namespace = `t${randomBytes(4).toString('hex')}`;
+  stack!: Stack;
+  private auth!: AuthServiceClient;
+  private readonly clients: TestClient[] = [];
+  private urls!: { mongoUrl: string; redisUrl: string; rabbitUrl: string };
+
+  constructor(private readonly opts: Partial<StackOptions> = {}) {}
+
+  async start(): Promise<this> {
+    const base = process.env.TEST_MONGO_URL;
+    if (!base) throw new Error('TEST_MONGO_URL is not set: run through jest (global setup)');
+    const mongo = new URL(base);
+    mongo.pathname = `/${this.namespace}`;
+    this.urls = { mongoUrl: mongo.toString(), redisUrl: process.env.TEST_REDIS_URL!, rabbitUrl: process.env.TEST_RABBITMQ_URL! };
+    this.stack = new Stack({
+      namespace: this.namespace,
+      ...this.urls,
+      edges: 2,
+      workers: 2,
+      logDir: join(REPO_ROOT, '.data', 'test-logs', this.namespace),
+      ...this.opts,
+      env: { JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', ...this.opts.env },
+    });
+    try {
+      await this.stack.start();
+    } catch (err) {
+      await this.stack.stop();
+      throw err;
+    }
+    this.auth = createAuthClient(this.stack.authAddress);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.clients) c.close();
+    this.auth?.close();
+    await this.stack?.stop();
+    if (this.urls) await removeNamespace({ namespace: this.namespace, ...this.urls }).catch(() => undefined);
+  }
+
+  edge(i = 0): string {
+    return this.stack.edgeUrls[i];
+  }
+
+  /** An access token from the auth service over gRPC, as a client would get it. */
+  token(userId: string): Promise<string> {
+    return new Promise((resolve, reject) =>
+      this.auth.GenerateToken({ userId, email: `${userId}@test`, role: 'user' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
+        err ? reject(err) : resolve(res!.access_token),
+      ),
+    );
+  }
+
+  expiredToken(userId: string): string {
+    return jwt.sign({ typ: 'access', email: '', role: 'user', deviceId: '', exp: Math.floor(Date.now() / 1000) - 60 }, TEST_JWT_SECRET, {
+      subject: userId,
+      issuer: 'chat-auth',
+      audience: 'chat',
+    });
+  }
+
+  async http<T = any>(method: string, path: string, o: { token?: string; body?: unknown; raw?: string; edge?: number; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    let body: string | undefined;
+    if (o.raw !== undefined) {
+      body = o.raw;
+      headers['content-type'] ??= 'application/json';
+    } else if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(`${this.edge(o.edge ?? 0)}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // keep text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  /** A user with a token and an open conversation with a peer. */
+  async pair(): Promise<{ a: string; b: string; ta: string; tb: string; roomId: string }> {
+    const a = newUserId();
+    const b = newUserId();
+    const [ta, tb] = await Promise.all([this.token(a), this.token(b)]);
+    const r = await this.http('POST', '/chat/conversation', { token: ta, body: { user1: a, user2: b } });
+    if (r.status !== 200) throw new Error(`conversation: ${r.status} ${JSON.stringify(r.body)}`);
+    return { a, b, ta, tb, roomId: r.body.conversation.id };
+  }
+
+  async connect(token: string, edge = 0, o: { ackReceives?: boolean } = {}): Promise<TestClient> {
+    const c = new TestClient(`${this.edge(edge)}/chat`, token, o.ackReceives ?? true);
+    this.clients.push(c);
+    await c.connected();
+    return c;
+  }
+}
+
+/** A Socket.IO client as an app would run it: websocket transport, token in the handshake. */
+export class TestClient {
+  readonly socket: Socket;
+  readonly received: MessageView[] = [];
+  readonly sent: MessageView[] = [];
+
+  constructor(url: string, token: string, ackReceives: boolean) {
+    this.socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    this.socket.on('receive_message', (p: { message: MessageView }, ack?: () => void) => {
+      this.received.push(p.message);
+      if (ackReceives) ack?.();
+    });
+    this.socket.on('message_sent', (p: { message: MessageView }) => this.sent.push(p.message));
+  }
+
+  connected(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.once('connect', () => resolve());
+      this.socket.once('connect_error', (err) => reject(err));
+    });
+  }
+
+  /** Emits with an acknowledgement and resolves with the server's answer. */
+  request<T = any>(event: string, payload: unknown, timeoutMs = 10000): Promise<T> {
+    return this.socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
+  }
+
+  async waitFor(pred: () => boolean, what: string, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Waits, polling, until `pred` holds. */
+export async function eventually(pred: () => Promise<boolean> | boolean, what: string, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
