@@ -14,7 +14,7 @@ export interface Topology {
   queues: QueueSpec[];
   persistQueues: string[];
   fanoutQueues: string[];
-  receiptQueue: string;
+  receiptQueues: string[];
 }
 
 /** Delivery attempts before a message is dead-lettered (quorum queues count them for us). */
@@ -24,14 +24,19 @@ export function partitionKey(base: string, partition: number): string {
   return `${base}.p${partition}`;
 }
 
-/** The whole broker layout as data: every service asserts it, idempotently, on each (re)connect. */
+/**
+ * The whole broker layout as data. Every stage is partitioned by room and each partition queue has a
+ * single active consumer: a room's messages keep their order through each stage, and each room has one
+ * writer per stage at a time (the store needs that; see ConversationStore.reserveSeqs).
+ * Every service asserts it, idempotently, on each (re)connect.
+ */
 export function buildTopology(ns: string): Topology {
   const exchange = `${ns}.messages`;
   const deadLetterExchange = `${ns}.dlx`;
   const range = [...Array(PARTITIONS).keys()];
   const persistQueues = range.map((p) => `${ns}.persistence.message.store.p${p}`);
   const fanoutQueues = range.map((p) => `${ns}.fanout.message.deliver.p${p}`);
-  const receiptQueue = `${ns}.receipts.message.apply`;
+  const receiptQueues = range.map((p) => `${ns}.receipts.message.apply.p${p}`);
   const queues: QueueSpec[] = [
     ...range.map((p) => ({
       name: persistQueues[p],
@@ -43,7 +48,11 @@ export function buildTopology(ns: string): Topology {
       bindings: [{ exchange, routingKey: partitionKey(RoutingKeys.messagePersisted, p) }],
       singleActiveConsumer: true,
     })),
-    { name: receiptQueue, bindings: [{ exchange, routingKey: RoutingKeys.receipt }], singleActiveConsumer: false },
+    ...range.map((p) => ({
+      name: receiptQueues[p],
+      bindings: [{ exchange, routingKey: partitionKey(RoutingKeys.receipt, p) }],
+      singleActiveConsumer: true,
+    })),
   ];
   return {
     exchange,
@@ -52,7 +61,7 @@ export function buildTopology(ns: string): Topology {
     queues,
     persistQueues,
     fanoutQueues,
-    receiptQueue,
+    receiptQueues,
   };
 }
 

@@ -8,36 +8,27 @@ const DUPLICATE_KEY = 11000;
 export class ConversationStore {
   constructor(private readonly m: Models) {}
 
-  /** Creates the one-to-one conversation or returns the existing one; safe under concurrent calls. */
+  /**
+   * Creates the one-to-one conversation or returns the existing one; safe under concurrent calls.
+   * Find, then insert guarded by the unique key: an existing conversation is never written here.
+   */
   async findOrCreatePair(a: string, b: string): Promise<ConversationDoc> {
     const key = pairKey(a, b);
-    const now = new Date();
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const doc = await this.m.Conversation.findOneAndUpdate(
-          { key },
-          {
-            $setOnInsert: {
-              key,
-              participants: [a, b].sort(),
-              lastSeq: 0,
-              lastMessage: null,
-              lastActivityAt: now,
-              deliveredSeq: {},
-              readSeq: {},
-              createdAt: now,
-            },
-          },
-          { upsert: true, new: true, lean: true },
-        );
-        if (doc) return doc as ConversationDoc;
-      } catch (err) {
-        if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
-      }
-    }
     const existing = await this.m.Conversation.findOne({ key }).lean<ConversationDoc>();
-    if (!existing) throw new Error('conversation upsert did not converge');
-    return existing;
+    if (existing) return existing;
+    const now = new Date();
+    try {
+      const [doc] = await this.m.Conversation.insertMany(
+        [{ key, participants: [a, b].sort(), lastSeq: 0, lastMessage: null, lastActivityAt: now, createdAt: now }],
+        { lean: true },
+      );
+      return doc as unknown as ConversationDoc;
+    } catch (err) {
+      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+      const raced = await this.m.Conversation.findOne({ key }).lean<ConversationDoc>();
+      if (!raced) throw err;
+      return raced;
+    }
   }
 
   async get(roomId: string): Promise<ConversationDoc | null> {
@@ -60,21 +51,20 @@ export class ConversationStore {
       .lean<ConversationDoc[]>();
   }
 
-  /** For each of the user's rooms with messages: its scope, the seq the user's devices acknowledged, and the last seq. */
-  async syncState(userId: string): Promise<Array<{ scope: RoomScope; acked: number; lastSeq: number }>> {
+  /** The user's rooms that hold messages, with their scope and last seq. */
+  async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number }>> {
     const docs = await this.m.Conversation.find({ participants: userId, lastSeq: trusted({ $gt: 0 }) })
-      .select({ lastSeq: 1, deliveredSeq: 1, participants: 1 })
-      .lean<Array<Pick<ConversationDoc, '_id' | 'lastSeq' | 'deliveredSeq' | 'participants'>>>();
-    return docs.map((d) => ({
-      scope: makeScope(String(d._id), userId, d.participants),
-      acked: d.deliveredSeq?.[userId] ?? 0,
-      lastSeq: d.lastSeq,
-    }));
+      .select({ lastSeq: 1, participants: 1 })
+      .lean<Array<Pick<ConversationDoc, '_id' | 'lastSeq' | 'participants'>>>();
+    return docs.map((d) => ({ scope: makeScope(String(d._id), userId, d.participants), lastSeq: d.lastSeq }));
   }
 
   /**
-   * Reserves `count` consecutive seqs in the room and records its last message, in one atomic
-   * single-document update. Returns the first reserved seq, or null when the room does not exist.
+   * Reserves `count` consecutive seqs in the room and records its last message. Returns the first
+   * reserved seq, or null when the room does not exist.
+   * Only the persistence worker that owns the room's partition calls this (single active consumer), so
+   * the room has one writer at a time: required on FerretDB v1, whose updates are read-modify-write
+   * without isolation and lose concurrent increments; on MongoDB the $inc is atomic anyway.
    */
   async reserveSeqs(roomId: string, count: number, last: LastMessage): Promise<number | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;
@@ -88,11 +78,5 @@ export class ConversationStore {
     // lastMessage needs its seq, known only now; the guard lets a later batch's write win
     await this.m.Conversation.updateOne({ _id: roomId, lastSeq }, { $set: { lastMessage: { ...last, seq: lastSeq } } });
     return lastSeq - count + 1;
-  }
-
-  /** Moves a user's acknowledged-seq cursor forward only; never backwards. */
-  async advanceCursor(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number): Promise<void> {
-    const field = kind === 'delivered' ? `deliveredSeq.${userId}` : `readSeq.${userId}`;
-    await this.m.Conversation.updateOne({ _id: roomId }, { $max: { [field]: seq } });
   }
 }

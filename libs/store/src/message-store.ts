@@ -70,28 +70,4 @@ export class MessageStore {
       .limit(limit)
       .lean<MessageDoc[]>();
   }
-
-  /**
-   * Moves the receiver's messages forward to `status` (never backwards: the filter only matches lower
-   * states). Only messages addressed to `receiverId` can change. Returns how many changed.
-   */
-  async advanceStatus(receiverId: string, ids: string[], status: 'delivered' | 'read', at: Date): Promise<number> {
-    if (ids.length === 0) return 0;
-    const lower = status === 'delivered' ? ['sent'] : ['sent', 'delivered'];
-    const set: Record<string, unknown> = { status };
-    if (status === 'delivered') set.deliveredAt = at;
-    else set.readAt = at;
-    const res = await this.m.Message.updateMany(
-      { _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), receiverId, status: trusted({ $in: lower }) },
-      { $set: set },
-    );
-    if (status === 'read') {
-      // read implies delivered: fill deliveredAt where it was skipped
-      await this.m.Message.updateMany(
-        { _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), receiverId, deliveredAt: null },
-        { $set: { deliveredAt: at } },
-      );
-    }
-    return res.modifiedCount;
-  }
 }

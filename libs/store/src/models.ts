@@ -1,5 +1,4 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import type { MessageStatus } from '@chat/contracts';
 
 export interface LastMessage {
   id: string;
@@ -18,10 +17,23 @@ export interface ConversationDoc {
   lastSeq: number;
   lastMessage: LastMessage | null;
   lastActivityAt: Date;
-  /** Per participant, the highest seq their devices acknowledged (drives reconnect sync). */
-  deliveredSeq: Record<string, number>;
-  readSeq: Record<string, number>;
   createdAt: Date;
+}
+
+/**
+ * How far one participant got in one room: the highest seq their devices acknowledged (delivered) and
+ * the highest seq they read. A message's status for its receiver follows from these (seq <= readSeq:
+ * read; <= deliveredSeq: delivered; else sent), so a whole backlog changes state with one write.
+ * Kept apart from the conversation so the receipts and persistence workers never write the same document.
+ */
+export interface CursorDoc {
+  _id: string;
+  roomId: string;
+  userId: string;
+  deliveredSeq: number;
+  deliveredAt: Date | null;
+  readSeq: number;
+  readAt: Date | null;
 }
 
 export interface MessageDoc {
@@ -32,12 +44,9 @@ export interface MessageDoc {
   receiverId: string;
   content: string;
   clientMsgId: string | null;
-  status: MessageStatus;
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
-  deliveredAt: Date | null;
-  readAt: Date | null;
 }
 
 const lastMessage = new Schema<LastMessage>(
@@ -59,8 +68,6 @@ const conversationSchema = new Schema<ConversationDoc>(
     lastSeq: { type: Number, default: 0 },
     lastMessage: { type: lastMessage, default: null },
     lastActivityAt: { type: Date, required: true },
-    deliveredSeq: { type: Schema.Types.Mixed, default: {} },
-    readSeq: { type: Schema.Types.Mixed, default: {} },
     createdAt: { type: Date, required: true },
   },
   { collection: 'conversations', versionKey: false, minimize: false },
@@ -76,23 +83,36 @@ const messageSchema = new Schema<MessageDoc>(
     receiverId: { type: String, required: true },
     content: { type: String, required: true },
     clientMsgId: { type: String, default: null },
-    status: { type: String, enum: ['sent', 'delivered', 'read'], default: 'sent' },
     createdAt: { type: Date, required: true },
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
-    deliveredAt: { type: Date, default: null },
-    readAt: { type: Date, default: null },
   },
   { collection: 'messages', versionKey: false },
 );
 // history and reconnect sync: one room, by seq
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
-// unread counts and receipts: one receiver's messages by status
-messageSchema.index({ receiverId: 1, status: 1, roomId: 1 });
+// reconnect sync and unread counts: one receiver's messages in a room by seq
+messageSchema.index({ roomId: 1, receiverId: 1, seq: 1 });
+
+const cursorSchema = new Schema<CursorDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    userId: { type: String, required: true },
+    deliveredSeq: { type: Number, default: 0 },
+    deliveredAt: { type: Date, default: null },
+    readSeq: { type: Number, default: 0 },
+    readAt: { type: Date, default: null },
+  },
+  { collection: 'cursors', versionKey: false },
+);
+cursorSchema.index({ userId: 1 });
+cursorSchema.index({ roomId: 1 });
 
 export interface Models {
   Conversation: Model<ConversationDoc>;
   Message: Model<MessageDoc>;
+  Cursor: Model<CursorDoc>;
 }
 
 /** Models bound to the caller's connection: no global mongoose state. */
@@ -100,10 +120,12 @@ export function createModels(conn: Connection): Models {
   return {
     Conversation: conn.model<ConversationDoc>('Conversation', conversationSchema),
     Message: conn.model<MessageDoc>('Message', messageSchema),
+    Cursor: conn.model<CursorDoc>('Cursor', cursorSchema),
   };
 }
 
 export async function ensureIndexes(m: Models): Promise<void> {
   await m.Conversation.createIndexes();
   await m.Message.createIndexes();
+  await m.Cursor.createIndexes();
 }

@@ -1,9 +1,12 @@
 import type { ConversationView, MessageView, TombstoneView } from '@chat/contracts';
-import type { ConversationDoc, MessageDoc } from './models';
+import { statusFor } from './cursor-store';
+import type { ConversationDoc, CursorDoc, MessageDoc } from './models';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-export function toMessageView(m: MessageDoc): MessageView {
+/** A stored message as clients see it; `receiverCursor` (the receiver's cursor in the room) gives its status. */
+export function toMessageView(m: MessageDoc, receiverCursor?: CursorDoc): MessageView {
+  const status = statusFor(m.seq, receiverCursor);
   return {
     id: String(m._id),
     roomId: m.roomId,
@@ -12,21 +15,22 @@ export function toMessageView(m: MessageDoc): MessageView {
     content: m.content,
     clientMsgId: m.clientMsgId ?? null,
     seq: m.seq,
-    status: m.status,
+    status,
     createdAt: iso(m.createdAt)!,
     editedAt: iso(m.editedAt),
     deletedAt: iso(m.deletedAt),
-    deliveredAt: iso(m.deliveredAt),
-    readAt: iso(m.readAt),
+    // the time the receiver's cursor last moved past this message (per-room cursors, not per-message rows)
+    deliveredAt: status !== 'sent' ? iso(receiverCursor?.deliveredAt) : null,
+    readAt: status === 'read' ? iso(receiverCursor?.readAt) : null,
   };
 }
 
 /** Deleted messages are served as tombstones: the content never leaves the store again. */
-export function toHistoryView(m: MessageDoc): MessageView | TombstoneView {
+export function toHistoryView(m: MessageDoc, receiverCursor?: CursorDoc): MessageView | TombstoneView {
   if (m.deletedAt) {
     return { id: String(m._id), roomId: m.roomId, seq: m.seq, deleted: true, deletedAt: iso(m.deletedAt)! };
   }
-  return toMessageView(m);
+  return toMessageView(m, receiverCursor);
 }
 
 export function toConversationView(c: ConversationDoc): ConversationView {

@@ -33,8 +33,8 @@ export class CachedConversations implements Conversations {
     return this.inner.listForUser(userId, page);
   }
 
-  syncState(userId: string): Promise<Array<{ scope: RoomScope; acked: number; lastSeq: number }>> {
-    return this.inner.syncState(userId);
+  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number }>> {
+    return this.inner.roomsWithMessages(userId);
   }
 }
 

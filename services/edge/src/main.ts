@@ -9,7 +9,7 @@ import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
 import { adapterKey, OfflineInbox, Presence } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, ConversationStore, createModels, ensureIndexes, MessageStore } from '@chat/store';
+import { connectStore, ConversationStore, createModels, CursorStore, ensureIndexes, MessageStore } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { CachedConversations } from './cached-conversations';
 import { buildHttpApp } from './http/app';
@@ -53,12 +53,13 @@ runService('edge', async () => {
   // parts
   const conversations = new CachedConversations(new ConversationStore(models));
   const messages = new MessageStore(models);
+  const cursors = new CursorStore(models);
   const inbox = new OfflineInbox(redis, ns);
   const presence = new Presence(redis, ns, config.PRESENCE_TTL_MS);
   const receipts = new ReceiptBatcher(publisher, log);
   const openConversation = new OpenConversationUseCase(conversations);
   const sendMessage = new SendMessageUseCase(conversations, publisher, new RedisAcceptedLog(redis, ns));
-  const syncInbox = new SyncInboxUseCase(conversations, messages, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
+  const syncInbox = new SyncInboxUseCase(conversations, messages, cursors, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
     log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
   );
 
@@ -68,7 +69,7 @@ runService('edge', async () => {
     openConversation,
     sendMessage,
     listConversations: new ListConversationsUseCase(conversations),
-    readHistory: new ReadHistoryUseCase(conversations, messages),
+    readHistory: new ReadHistoryUseCase(conversations, messages, cursors),
     listOffline: new ListOfflineUseCase(inbox),
     extra: (a) => a.get('/healthz', (_req, res) => void res.json({ status: 'ok' })),
   });

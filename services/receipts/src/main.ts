@@ -3,7 +3,7 @@ import { loadConfig } from '@chat/config';
 import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, ConversationStore, createModels, ensureIndexes, isStoreUnavailable, MessageStore } from '@chat/store';
+import { connectStore, createModels, CursorStore, ensureIndexes, isStoreUnavailable } from '@chat/store';
 import { ApplyReceiptsUseCase } from './usecases/apply-receipts/apply-receipts.usecase';
 
 runService('receipts', async () => {
@@ -16,26 +16,21 @@ runService('receipts', async () => {
   await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
   const models = createModels(db);
   await ensureIndexes(models);
-  const messages = new MessageStore(models);
-  const conversations = new ConversationStore(models);
-  const apply = new ApplyReceiptsUseCase({
-    advanceStatus: (u, ids, s, at) => messages.advanceStatus(u, ids, s, at),
-    advanceCursor: (room, u, k, seq) => conversations.advanceCursor(room, u, k, seq),
-  });
+  const apply = new ApplyReceiptsUseCase(new CursorStore(models));
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `receipts-${config.INSTANCE_ID}`);
   const consumer = new BatchConsumer<ReceiptCommand>(
     broker,
     topology,
     {
-      queues: [topology.receiptQueue],
+      queues: topology.receiptQueues,
       prefetch: config.BROKER_PREFETCH,
       batchMax: config.BATCH_MAX,
       decode: decodeReceiptCommand,
       handle: async (batch) => {
         try {
-          const { changed } = await apply.execute(batch.map((d) => d.payload));
-          log.debug({ receipts: batch.length, changed }, 'receipts applied');
+          const moves = await apply.execute(batch.map((d) => d.payload));
+          log.debug({ receipts: batch.length, moved: moves.filter((m) => m.to > m.from).length }, 'receipts applied');
         } catch (err) {
           if (isStoreUnavailable(err)) throw new TransientError((err as Error).message);
           throw err;

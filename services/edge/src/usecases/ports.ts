@@ -1,4 +1,4 @@
-import type { ConversationDoc, HistoryPage, MessageDoc, RoomScope } from '@chat/store';
+import type { ConversationDoc, CursorDoc, HistoryPage, MessageDoc, RoomScope } from '@chat/store';
 import type { MessageView } from '@chat/contracts';
 
 /** The edge's view of its stores and queues; main.ts wires the real ones, specs use fakes. */
@@ -6,12 +6,17 @@ export interface Conversations {
   findOrCreatePair(a: string, b: string): Promise<ConversationDoc>;
   scopeFor(roomId: string, userId: string): Promise<RoomScope | null>;
   listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
-  syncState(userId: string): Promise<Array<{ scope: RoomScope; acked: number; lastSeq: number }>>;
+  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number }>>;
 }
 
 export interface Messages {
   history(scope: RoomScope, q: { before?: number; after?: number; limit: number }): Promise<HistoryPage>;
   incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
+}
+
+export interface Cursors {
+  forRoom(roomId: string): Promise<Map<string, CursorDoc>>;
+  forUser(userId: string): Promise<Map<string, CursorDoc>>;
 }
 
 export interface CommandBus {

@@ -1,6 +1,6 @@
 import { Forbidden, NotFound, type MessageView, type TombstoneView } from '@chat/contracts';
 import { toHistoryView } from '@chat/store';
-import type { Conversations, Messages } from '../ports';
+import type { Conversations, Cursors, Messages } from '../ports';
 
 export interface HistoryInput {
   userId: string;
@@ -23,13 +23,21 @@ export class ReadHistoryUseCase {
   constructor(
     private readonly conversations: Conversations,
     private readonly messages: Messages,
+    private readonly cursors: Cursors,
   ) {}
 
   async execute(q: HistoryInput): Promise<HistoryResult> {
     if (q.queryUserId !== undefined && q.queryUserId !== q.userId) throw new Forbidden('userId is not the authenticated user');
     const scope = await this.conversations.scopeFor(q.roomId, q.userId);
     if (!scope) throw new NotFound('room not found');
-    const page = await this.messages.history(scope, { before: q.before, after: q.after, limit: q.limit ?? 50 });
-    return { messages: page.messages.map(toHistoryView), hasMore: page.hasMore, order: q.after !== undefined ? 'asc' : 'desc' };
+    const [page, cursors] = await Promise.all([
+      this.messages.history(scope, { before: q.before, after: q.after, limit: q.limit ?? 50 }),
+      this.cursors.forRoom(scope.roomId),
+    ]);
+    return {
+      messages: page.messages.map((m) => toHistoryView(m, cursors.get(m.receiverId))),
+      hasMore: page.hasMore,
+      order: q.after !== undefined ? 'asc' : 'desc',
+    };
   }
 }

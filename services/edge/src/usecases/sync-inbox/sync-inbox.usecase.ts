@@ -1,6 +1,6 @@
 import type { MessageView } from '@chat/contracts';
 import { toMessageView } from '@chat/store';
-import type { Conversations, Inbox, Messages } from '../ports';
+import type { Conversations, Cursors, Inbox, Messages } from '../ports';
 
 export interface SyncResult {
   /** Everything the user's devices have not acknowledged, per room in seq order. */
@@ -26,6 +26,7 @@ export class SyncInboxUseCase {
   constructor(
     private readonly conversations: Conversations,
     private readonly messages: Messages,
+    private readonly cursors: Cursors,
     private readonly inbox: Inbox,
     private readonly limitPerRoom: number,
     private readonly onStoreError: (err: Error) => void = () => undefined,
@@ -35,11 +36,13 @@ export class SyncInboxUseCase {
     const parked = await this.inbox.list(userId).catch(() => [] as MessageView[]);
     const parkedIds = parked.map((m) => m.id);
     try {
-      const rooms = await this.conversations.syncState(userId);
-      const behind = rooms.filter((r) => r.lastSeq > r.acked);
-      const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, r.acked, this.limitPerRoom)));
-      const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, r.acked]));
-      return { messages: stored.flat().map(toMessageView).sort(bySeq), parkedIds, cursors, source: 'store' };
+      const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
+      const acked = (roomId: string) => mine.get(roomId)?.deliveredSeq ?? 0;
+      const behind = rooms.filter((r) => r.lastSeq > acked(r.scope.roomId));
+      const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, acked(r.scope.roomId), this.limitPerRoom)));
+      const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, acked(r.scope.roomId)]));
+      const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
+      return { messages: messages.sort(bySeq), parkedIds, cursors, source: 'store' };
     } catch (err) {
       this.onStoreError(err as Error);
       const own = parked.filter((m) => m.receiverId === userId && m.seq !== null);

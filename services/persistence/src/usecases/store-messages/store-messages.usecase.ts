@@ -59,7 +59,12 @@ export class StoreMessagesUseCase {
     const collided = await this.messages.insertIdempotent(docs);
     const newlyStored = docs.filter((d) => !collided.has(String(d._id)));
     for (const d of newlyStored) stored.set(String(d._id), d);
-    if (collided.size > 0) for (const d of await this.messages.findByIds([...collided])) stored.set(String(d._id), d);
+    if (collided.size > 0) {
+      const found = await this.messages.findByIds([...collided]);
+      for (const d of found) stored.set(String(d._id), d);
+      // a duplicate that is not an id we know collided on (room, seq): the room had two writers
+      if (found.length < collided.size) throw new Error('seq collision: a room was written by two workers at once');
+    }
 
     const storedNow = new Set(newlyStored.map((d) => String(d._id)));
     const emitted = new Set<string>();
@@ -84,11 +89,8 @@ function toDoc(c: SendMessageCommand, seq: number): MessageDoc {
     receiverId: m.receiverId,
     content: m.content,
     clientMsgId: m.clientMsgId ?? null,
-    status: 'sent',
     createdAt: new Date(m.createdAt),
     editedAt: null,
     deletedAt: null,
-    deliveredAt: null,
-    readAt: null,
   };
 }

@@ -1,33 +1,37 @@
 import type { ReceiptCommand } from '@chat/contracts';
+import type { CursorMove } from '@chat/store';
 
-export interface ReceiptStore {
-  advanceStatus(receiverId: string, ids: string[], status: 'delivered' | 'read', at: Date): Promise<number>;
-  advanceCursor(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number): Promise<void>;
+export interface CursorPort {
+  advance(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number, at: Date): Promise<CursorMove>;
 }
 
 /**
- * Applies a batch of delivered/read receipts with one write per (user, room, kind) instead of one per
- * message. Status and cursors only move forward, so replaying a receipt changes nothing.
+ * Applies a batch of delivered/read receipts as one cursor write per (user, room, kind), however many
+ * messages they cover. Cursors only move forward, so a repeated or late receipt changes nothing and
+ * reports no move.
  */
 export class ApplyReceiptsUseCase {
-  constructor(private readonly store: ReceiptStore) {}
+  constructor(private readonly cursors: CursorPort) {}
 
-  async execute(receipts: ReceiptCommand[]): Promise<{ changed: number }> {
-    const groups = new Map<string, { r: ReceiptCommand; ids: Set<string>; upTo: number; at: Date }>();
+  async execute(receipts: ReceiptCommand[]): Promise<CursorMove[]> {
+    const groups = new Map<string, { r: ReceiptCommand; upTo: number; at: Date }>();
     for (const r of receipts) {
+      if (r.upToSeq === undefined) continue;
       const key = `${r.userId}|${r.roomId}|${r.kind}`;
-      const g = groups.get(key) ?? { r, ids: new Set<string>(), upTo: 0, at: new Date(r.at) };
-      r.messageIds.forEach((id) => g.ids.add(id));
-      g.upTo = Math.max(g.upTo, r.upToSeq ?? 0);
+      const g = groups.get(key) ?? { r, upTo: 0, at: new Date(r.at) };
+      g.upTo = Math.max(g.upTo, r.upToSeq);
       groups.set(key, g);
     }
-    let changed = 0;
-    await Promise.all(
-      [...groups.values()].map(async ({ r, ids, upTo, at }) => {
-        changed += await this.store.advanceStatus(r.userId, [...ids], r.kind, at);
-        if (upTo > 0) await this.store.advanceCursor(r.roomId, r.userId, r.kind, upTo);
+    // one room's groups run in sequence (delivered before read), rooms in parallel
+    const byRoom = new Map<string, Array<{ r: ReceiptCommand; upTo: number; at: Date }>>();
+    for (const g of groups.values()) byRoom.set(g.r.roomId, [...(byRoom.get(g.r.roomId) ?? []), g]);
+    const moves = await Promise.all(
+      [...byRoom.values()].map(async (list) => {
+        const out: CursorMove[] = [];
+        for (const g of list) out.push(await this.cursors.advance(g.r.roomId, g.r.userId, g.r.kind, g.upTo, g.at));
+        return out;
       }),
     );
-    return { changed };
+    return moves.flat();
   }
 }
