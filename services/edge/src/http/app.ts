@@ -49,7 +49,8 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: MAX_BODY, strict: true }));
+  // any JSON value parses; the DTO check then explains what shape was expected
+  app.use(express.json({ limit: MAX_BODY, strict: false }));
   d.extra?.(app);
 
   const chat = express.Router();
