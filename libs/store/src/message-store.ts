@@ -4,6 +4,9 @@ import type { RoomScope } from './scope';
 
 const DUPLICATE_KEY = 11000;
 
+/** A message to store: the id is the 24-hex string the edge assigned. */
+export type NewMessage = Omit<MessageDoc, '_id'> & { id: string };
+
 export interface HistoryPage {
   messages: MessageDoc[];
   hasMore: boolean;
@@ -22,9 +25,10 @@ export class MessageStore {
    * Inserts messages, skipping any whose id is already stored. Returns the ids that collided so the
    * caller can serve the stored version instead.
    */
-  async insertIdempotent(docs: MessageDoc[]): Promise<Set<string>> {
+  async insertIdempotent(messages: NewMessage[]): Promise<Set<string>> {
     const collided = new Set<string>();
-    if (docs.length === 0) return collided;
+    if (messages.length === 0) return collided;
+    const docs: MessageDoc[] = messages.map(({ id, ...rest }) => ({ _id: new Types.ObjectId(id), ...rest }));
     try {
       await this.m.Message.insertMany(docs, { ordered: false, lean: true });
     } catch (err) {

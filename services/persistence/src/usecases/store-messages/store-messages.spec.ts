@@ -1,5 +1,5 @@
 import type { SendMessageCommand } from '@chat/contracts';
-import type { LastMessage, MessageDoc } from '@chat/store';
+import type { LastMessage, MessageDoc, NewMessage } from '@chat/store';
 import { StoreMessagesUseCase, type MessageWriter, type SeqAllocator } from './store-messages.usecase';
 
 const A = 'a'.repeat(24);
@@ -12,11 +12,11 @@ class FakeStore implements MessageWriter, SeqAllocator {
   async findByIds(ids: string[]) {
     return ids.flatMap((id) => (this.docs.has(id) ? [this.docs.get(id)!] : []));
   }
-  async insertIdempotent(docs: MessageDoc[]) {
+  async insertIdempotent(docs: NewMessage[]) {
     const collided = new Set<string>();
-    for (const d of docs) {
-      if (this.docs.has(String(d._id))) collided.add(String(d._id));
-      else this.docs.set(String(d._id), d);
+    for (const { id, ...rest } of docs) {
+      if (this.docs.has(id)) collided.add(id);
+      else this.docs.set(id, { _id: id as unknown as MessageDoc['_id'], ...rest });
     }
     return collided;
   }

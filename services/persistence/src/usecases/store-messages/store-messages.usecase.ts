@@ -1,12 +1,11 @@
-import { Types } from 'mongoose';
 import type { MessagePersistedEvent, SendMessageCommand } from '@chat/contracts';
 import { RoutingKeys } from '@chat/contracts';
-import { toMessageView, type LastMessage, type MessageDoc } from '@chat/store';
+import { toMessageView, type LastMessage, type MessageDoc, type NewMessage } from '@chat/store';
 
 /** What the use case needs from the store: two small ports, so the rule is testable without a database. */
 export interface MessageWriter {
   findByIds(ids: string[]): Promise<MessageDoc[]>;
-  insertIdempotent(docs: MessageDoc[]): Promise<Set<string>>;
+  insertIdempotent(messages: NewMessage[]): Promise<Set<string>>;
 }
 export interface SeqAllocator {
   /** Reserves `count` consecutive seqs in the room; returns the first, or null if the room does not exist. */
@@ -39,7 +38,7 @@ export class StoreMessagesUseCase {
     const byRoom = new Map<string, SendMessageCommand[]>();
     for (const c of fresh.values()) byRoom.set(c.message.roomId, [...(byRoom.get(c.message.roomId) ?? []), c]);
 
-    const docs: MessageDoc[] = [];
+    const docs: NewMessage[] = [];
     await Promise.all(
       [...byRoom].map(async ([roomId, list]) => {
         const last = list[list.length - 1].message;
@@ -57,8 +56,8 @@ export class StoreMessagesUseCase {
     );
 
     const collided = await this.messages.insertIdempotent(docs);
-    const newlyStored = docs.filter((d) => !collided.has(String(d._id)));
-    for (const d of newlyStored) stored.set(String(d._id), d);
+    const newlyStored = docs.filter((d) => !collided.has(d.id));
+    for (const { id, ...rest } of newlyStored) stored.set(id, { _id: id as unknown as MessageDoc['_id'], ...rest });
     if (collided.size > 0) {
       const found = await this.messages.findByIds([...collided]);
       for (const d of found) stored.set(String(d._id), d);
@@ -66,7 +65,7 @@ export class StoreMessagesUseCase {
       if (found.length < collided.size) throw new Error('seq collision: a room was written by two workers at once');
     }
 
-    const storedNow = new Set(newlyStored.map((d) => String(d._id)));
+    const storedNow = new Set(newlyStored.map((d) => d.id));
     const emitted = new Set<string>();
     const events = commands.map((c): MessagePersistedEvent | null => {
       const doc = stored.get(c.message.id);
@@ -79,10 +78,10 @@ export class StoreMessagesUseCase {
   }
 }
 
-function toDoc(c: SendMessageCommand, seq: number): MessageDoc {
+function toDoc(c: SendMessageCommand, seq: number): NewMessage {
   const m = c.message;
   return {
-    _id: new Types.ObjectId(m.id),
+    id: m.id,
     roomId: m.roomId,
     seq,
     senderId: m.senderId,
