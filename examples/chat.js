@@ -1,0 +1,11 @@
+// node examples/chat.js <token> <peerUserId> [edgeUrl] — type a line to send it; incoming messages are printed.
+const { io } = require('socket.io-client');
+const [token, peer, url = 'http://127.0.0.1:3000'] = process.argv.slice(2);
+const s = io(`${url}/chat`, { auth: { token }, transports: ['websocket'] });
+s.on('connect_error', (e) => console.error('refused:', e.message));
+s.on('receive_message', ({ message }, ack) => { ack?.(); console.log(`< ${message.content}`); });
+s.emit('join_or_create_room', { participantId: peer }, (room) => {
+  if (!room.ok) return console.error(room.error);
+  console.log(`joined ${room.roomId}`);
+  process.stdin.on('data', (line) => s.emit('send_message', { receiverId: peer, roomId: room.roomId, content: String(line).trim(), clientMsgId: `${Date.now()}` }, (r) => r.ok || console.error(r.error)));
+});
