@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 VERSION=v1.24.2
-if [ -x bin/ferretdb ] && bin/ferretdb --version 2>/dev/null | grep -q "version: $VERSION"; then
+built_version() { [ -x bin/ferretdb ] && bin/ferretdb --version 2>/dev/null || true; }
+if [[ "$(built_version)" == *"version: $VERSION"* ]]; then
   echo "ferretdb $VERSION already built"; exit 0
 fi
 go mod download github.com/FerretDB/FerretDB
@@ -16,4 +17,4 @@ cp -r "$SRC" .build/src && chmod -R u+w .build/src
 echo "$VERSION" > .build/src/build/version/version.txt
 (cd .build/src && go build -o ../../bin/ferretdb ./cmd/ferretdb)
 rm -rf .build
-bin/ferretdb --version | head -1
+v="$(built_version)"; echo "${v%%$'\n'*}"
