@@ -13,7 +13,7 @@ export function connectStore(url: string, appName: string): StoreConnection {
     serverSelectionTimeoutMS: 5000,
     maxPoolSize: 20,
     autoIndex: false,
-    autoCreate: true,
+    autoCreate: false, // collections come with their indexes (ensureIndexes); no createCollection races at start
   });
 }
 
