@@ -40,12 +40,15 @@ export function buildTopology(ns: string): Topology {
   const queues: QueueSpec[] = [
     ...range.map((p) => ({
       name: persistQueues[p],
-      bindings: [{ exchange, routingKey: partitionKey(RoutingKeys.messageSend, p) }],
+      bindings: [RoutingKeys.messageSend, RoutingKeys.messageEdit, RoutingKeys.messageDelete].map((k) => ({
+        exchange,
+        routingKey: partitionKey(k, p),
+      })),
       singleActiveConsumer: true,
     })),
     ...range.map((p) => ({
       name: fanoutQueues[p],
-      bindings: [{ exchange, routingKey: partitionKey(RoutingKeys.messagePersisted, p) }],
+      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged].map((k) => ({ exchange, routingKey: partitionKey(k, p) })),
       singleActiveConsumer: true,
     })),
     ...range.map((p) => ({

@@ -1,14 +1,18 @@
+import type { ErrorCode } from './errors';
 import type { MessageView } from './messages';
 
 /**
  * Broker names and payloads. Routing keys are versioned; queues are named <service>.<entity>.<action>.
- * Partitioned queues keep one conversation's messages in order through each stage.
+ * Partitioned queues keep one conversation's commands and events in order through each stage.
  */
 export const PARTITIONS = 8;
 
 export const RoutingKeys = {
   messageSend: 'message.send.v1',
+  messageEdit: 'message.edit.v1',
+  messageDelete: 'message.delete.v1',
   messagePersisted: 'message.persisted.v1',
+  messageChanged: 'message.changed.v1',
   receipt: 'message.receipt.v1',
 } as const;
 
@@ -18,6 +22,29 @@ export interface SendMessageCommand {
   message: Omit<MessageView, 'seq' | 'status'>;
 }
 
+export interface EditMessageCommand {
+  type: typeof RoutingKeys.messageEdit;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  actorId: string;
+  content: string;
+  /** When the edge accepted the edit: the edit window is judged at this time, not when a worker gets to it. */
+  requestedAt: string;
+}
+
+export interface DeleteMessageCommand {
+  type: typeof RoutingKeys.messageDelete;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  actorId: string;
+  requestedAt: string;
+}
+
+/** Everything the persistence worker applies, in a room's order. */
+export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand;
+
 export interface MessagePersistedEvent {
   type: typeof RoutingKeys.messagePersisted;
   correlationId: string;
@@ -26,6 +53,25 @@ export interface MessagePersistedEvent {
   replay: boolean;
 }
 
+/** The outcome of an edit or a delete, for the actor and the other participant. */
+export interface MessageChangedEvent {
+  type: typeof RoutingKeys.messageChanged;
+  correlationId: string;
+  change: 'edited' | 'deleted';
+  messageId: string;
+  roomId: string;
+  actorId: string;
+  /** The other participant (null when the change was refused: only the actor hears of it). */
+  peerId: string | null;
+  outcome: 'applied' | 'refused';
+  content?: string;
+  editedAt?: string;
+  deletedAt?: string;
+  error?: { code: ErrorCode; message: string };
+}
+
+export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent;
+
 export interface ReceiptCommand {
   type: typeof RoutingKeys.receipt;
   correlationId: string;
@@ -33,9 +79,11 @@ export interface ReceiptCommand {
   userId: string;
   roomId: string;
   messageIds: string[];
-  /** Highest seq acknowledged by the user's device in this room (advances its sync cursor). */
+  /** Highest seq the receipt covers: receipts are cumulative per room (reading seq n reads all before it). */
   upToSeq?: number;
+  /** Who is told when the cursor moves: the other participant (the senders of those messages). */
+  notifyUserId?: string;
   at: string;
 }
 
-export type BrokerPayload = SendMessageCommand | MessagePersistedEvent | ReceiptCommand;
+export type BrokerPayload = RoomCommand | FanoutEvent | ReceiptCommand;

@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
   IsInt,
   IsNotEmpty,
   IsOptional,
@@ -66,9 +69,48 @@ export class PageQueryDto {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000) offset?: number;
 }
 
-export class MessageDeliveredDto {
+export class UserQueryDto {
+  @IsOptional() @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId?: string;
+}
+
+export class MessageIdDto {
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
 }
+
+/** Socket `edit_message`. */
+export class EditMessageDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+  @IsString() @IsNotEmpty() @MaxLength(MAX_CONTENT_LENGTH) newContent!: string;
+}
+
+/** REST `PUT /chat/message/:messageId`: the seed sent senderId, which must be the token's user. */
+export class RestEditMessageDto {
+  @IsOptional() @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) senderId?: string;
+  @IsString() @IsNotEmpty() @MaxLength(MAX_CONTENT_LENGTH) content!: string;
+}
+
+export class DeleteMessageParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) requesterId!: string;
+}
+
+export const MAX_RECEIPT_BATCH = 500;
+
+export class MessagesDeliveredDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_RECEIPT_BATCH)
+  @Matches(OBJECT_ID_RE, { each: true, message: 'each of $property must be a 24-character hex id' })
+  messageIds!: string[];
+}
+
+export class RoomReadParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId!: string;
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId!: string;
+}
+
+/** An empty body or query: nothing may be sent. */
+export class EmptyDto {}
 
 function flatten(errors: ValidationError[], prefix = ''): Array<{ field: string; problems: string[] }> {
   return errors.flatMap((e) => {

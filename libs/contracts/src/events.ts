@@ -7,15 +7,28 @@ export const CHAT_NAMESPACE_PATH = '/chat';
 export const ClientEvents = {
   joinOrCreateRoom: 'join_or_create_room',
   sendMessage: 'send_message',
+  editMessage: 'edit_message',
+  deleteMessage: 'delete_message',
   messageDelivered: 'message_delivered',
+  messageRead: 'message_read',
 } as const;
 
 export const ServerEvents = {
   joinRoomSuccess: 'join_room_success',
   messageSent: 'message_sent',
   receiveMessage: 'receive_message',
+  editMessageStatus: 'edit_message_status',
+  messageEdited: 'message_edited',
+  deleteMessageStatus: 'delete_message_status',
+  messageDeleted: 'message_deleted',
+  messageDeliveredAck: 'message_delivered_ack',
+  messageDelivered: 'message_delivered',
+  messageReadStatus: 'message_read_status',
+  messageReadAck: 'message_read_ack',
   error: 'error_event',
 } as const;
+
+export type ServerEventName = (typeof ServerEvents)[keyof typeof ServerEvents];
 
 /** Edge-to-edge events carried by the Redis adapter (fanout → every edge, which gates per socket). */
 export const InternalEvents = {
@@ -27,7 +40,10 @@ export type Ack<T extends object = object> = (res: ({ ok: true } & T) | ({ ok: f
 export interface ClientToServerEvents {
   join_or_create_room: (payload: unknown, ack?: Ack<{ roomId: string; conversation: ConversationView }>) => void;
   send_message: (payload: unknown, ack?: Ack<{ message: MessageView }>) => void;
-  message_delivered: (payload: unknown, ack?: Ack) => void;
+  edit_message: (payload: unknown, ack?: Ack<{ messageId: string; status: 'accepted' }>) => void;
+  delete_message: (payload: unknown, ack?: Ack<{ messageId: string; status: 'accepted' }>) => void;
+  message_delivered: (payload: unknown, ack?: Ack<{ messageId: string; status: 'delivered' }>) => void;
+  message_read: (payload: unknown, ack?: Ack<{ messageId: string; status: 'read' }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -43,7 +59,7 @@ export interface ServerToClientEvents {
  */
 export type DeliveryEnvelope =
   | { userId: string; event: 'receive_message'; payload: { message: MessageView } }
-  | { userId: string; event: 'message_sent'; payload: { message: MessageView } };
+  | { userId: string; event: Exclude<ServerEventName, 'receive_message'>; payload: object };
 
 /** Events between servers (Socket.IO serverSideEmit through the Redis adapter). */
 export interface InterServerEvents {

@@ -1,6 +1,16 @@
 import { Invalid } from './errors';
 import { isObjectId } from './ids';
-import { RoutingKeys, type MessagePersistedEvent, type ReceiptCommand, type SendMessageCommand } from './broker-contracts';
+import {
+  RoutingKeys,
+  type DeleteMessageCommand,
+  type EditMessageCommand,
+  type FanoutEvent,
+  type MessageChangedEvent,
+  type MessagePersistedEvent,
+  type ReceiptCommand,
+  type RoomCommand,
+  type SendMessageCommand,
+} from './broker-contracts';
 import type { MessageView } from './messages';
 
 /** Runtime checks of broker payloads: workers trust nothing they did not validate themselves. */
@@ -39,6 +49,44 @@ export function decodeSendCommand(raw: unknown): SendMessageCommand {
   return { type: RoutingKeys.messageSend, correlationId: String(c.correlationId ?? ''), message: messageCore(c.message) };
 }
 
+function date(v: unknown, what: string): string {
+  const s = str(v, what);
+  if (Number.isNaN(Date.parse(s))) throw new Invalid(`${what} must be a date`);
+  return s;
+}
+
+export function decodeRoomCommand(raw: unknown): RoomCommand {
+  const c = obj(raw, 'command');
+  if (c.type === RoutingKeys.messageSend) return decodeSendCommand(c);
+  if (c.type !== RoutingKeys.messageEdit && c.type !== RoutingKeys.messageDelete) throw new Invalid('not a room command');
+  const base = {
+    correlationId: String(c.correlationId ?? ''),
+    messageId: id(c.messageId, 'messageId'),
+    roomId: id(c.roomId, 'roomId'),
+    actorId: id(c.actorId, 'actorId'),
+    requestedAt: date(c.requestedAt, 'requestedAt'),
+  };
+  if (c.type === RoutingKeys.messageDelete) return { type: RoutingKeys.messageDelete, ...base } satisfies DeleteMessageCommand;
+  return { type: RoutingKeys.messageEdit, ...base, content: str(c.content, 'content') } satisfies EditMessageCommand;
+}
+
+export function decodeFanoutEvent(raw: unknown): FanoutEvent {
+  const c = obj(raw, 'event');
+  if (c.type === RoutingKeys.messagePersisted) return decodePersistedEvent(c);
+  if (c.type !== RoutingKeys.messageChanged) throw new Invalid('not a fanout event');
+  if (c.change !== 'edited' && c.change !== 'deleted') throw new Invalid('change must be edited or deleted');
+  if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
+  return {
+    ...(c as unknown as MessageChangedEvent),
+    type: RoutingKeys.messageChanged,
+    correlationId: String(c.correlationId ?? ''),
+    messageId: id(c.messageId, 'messageId'),
+    roomId: id(c.roomId, 'roomId'),
+    actorId: id(c.actorId, 'actorId'),
+    peerId: c.peerId === null ? null : id(c.peerId, 'peerId'),
+  };
+}
+
 export function decodePersistedEvent(raw: unknown): MessagePersistedEvent {
   const c = obj(raw, 'event');
   if (c.type !== RoutingKeys.messagePersisted) throw new Invalid('not a persisted event');
@@ -62,6 +110,7 @@ export function decodeReceiptCommand(raw: unknown): ReceiptCommand {
     roomId: id(c.roomId, 'receipt.roomId'),
     messageIds: c.messageIds.map((m, i) => id(m, `receipt.messageIds[${i}]`)),
     upToSeq,
-    at: str(c.at, 'receipt.at'),
+    notifyUserId: c.notifyUserId === undefined ? undefined : id(c.notifyUserId, 'receipt.notifyUserId'),
+    at: date(c.at, 'receipt.at'),
   };
 }

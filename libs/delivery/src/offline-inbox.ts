@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { MessageView } from '@chat/contracts';
+import type { DeliveryEnvelope, MessageView } from '@chat/contracts';
 
 /**
  * Messages parked for users who were offline, one BullMQ queue per user (no worker consumes them: the
@@ -41,15 +41,36 @@ export class OfflineInbox {
     );
   }
 
-  /** The user's parked messages, oldest first. */
-  async list(userId: string, limit = 10_000): Promise<MessageView[]> {
-    const jobs = await this.queue(userId).getJobs(['waiting'], 0, limit - 1, true);
-    return jobs.filter((j) => j && j.data).map((j) => j.data as MessageView);
+  /**
+   * Parks notifications about messages (edits, deletes) for a user who is offline; `key` makes a repeat
+   * of the same notification one job.
+   */
+  async parkEvents(userId: string, items: Array<{ key: string; envelope: DeliveryEnvelope }>): Promise<void> {
+    if (items.length === 0) return;
+    await this.queue(userId).addBulk(
+      items.map((i) => ({ name: 'event', data: i.envelope, opts: { jobId: i.key, removeOnComplete: true, removeOnFail: true } })),
+    );
   }
 
-  async remove(userId: string, messageIds: string[]): Promise<void> {
+  /** The user's parked messages, oldest first. */
+  async list(userId: string, limit = 10_000): Promise<MessageView[]> {
+    return (await this.jobs(userId, limit)).filter((j) => j.name === 'message').map((j) => j.data as MessageView);
+  }
+
+  /** The user's parked notifications, oldest first, with the job ids to remove once handed over. */
+  async listEvents(userId: string, limit = 10_000): Promise<Array<{ key: string; envelope: DeliveryEnvelope }>> {
+    return (await this.jobs(userId, limit)).filter((j) => j.name === 'event').map((j) => ({ key: String(j.id), envelope: j.data as DeliveryEnvelope }));
+  }
+
+  private async jobs(userId: string, limit: number) {
+    const jobs = await this.queue(userId).getJobs(['waiting'], 0, limit - 1, true);
+    return jobs.filter((j) => j && j.data);
+  }
+
+  /** Removes parked jobs by id (message ids, or the keys of parked notifications). */
+  async remove(userId: string, ids: string[]): Promise<void> {
     const q = this.queue(userId);
-    await Promise.all(messageIds.map((id) => q.remove(id)));
+    await Promise.all(ids.map((id) => q.remove(id)));
   }
 
   async close(): Promise<void> {

@@ -79,4 +79,11 @@ export class ConversationStore {
     await this.m.Conversation.updateOne({ _id: roomId, lastSeq }, { $set: { lastMessage: { ...last, seq: lastSeq } } });
     return lastSeq - count + 1;
   }
+
+  /** Keeps the conversation's last-message summary in step with an edit or delete of that message. */
+  async updateLastMessage(roomId: string, messageId: string, patch: { content: string | null; deleted?: boolean }): Promise<void> {
+    const set: Record<string, unknown> = { 'lastMessage.content': patch.content };
+    if (patch.deleted) set['lastMessage.deleted'] = true;
+    await this.m.Conversation.updateOne({ _id: roomId, 'lastMessage.id': messageId }, { $set: set });
+  }
 }

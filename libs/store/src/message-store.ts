@@ -74,4 +74,48 @@ export class MessageStore {
       .limit(limit)
       .lean<MessageDoc[]>();
   }
+
+  /** One message, only if the user is its sender or receiver (null otherwise: callers answer 404). */
+  async findForParticipant(messageId: string, userId: string): Promise<MessageDoc | null> {
+    if (!Types.ObjectId.isValid(messageId)) return null;
+    return this.m.Message.findOne({
+      _id: new Types.ObjectId(messageId),
+      $or: trusted([{ senderId: userId }, { receiverId: userId }]),
+    }).lean<MessageDoc>();
+  }
+
+  /** Messages by id, only those the user received (the rest are left out: the caller compares counts). */
+  async findReceivedBy(userId: string, ids: string[]): Promise<MessageDoc[]> {
+    if (ids.length === 0) return [];
+    return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), receiverId: userId }).lean<MessageDoc[]>();
+  }
+
+  /** Messages by id that the user may see (sent or received), for telling "not yours" from "not there". */
+  async findVisibleTo(userId: string, ids: string[]): Promise<MessageDoc[]> {
+    if (ids.length === 0) return [];
+    return this.m.Message.find({
+      _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }),
+      $or: trusted([{ senderId: userId }, { receiverId: userId }]),
+    }).lean<MessageDoc[]>();
+  }
+
+  /** Writes an edit. Only the room's persistence worker writes messages (see ConversationStore.reserveSeqs). */
+  async applyEdit(messageId: string, content: string, at: Date): Promise<void> {
+    await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content, editedAt: at } });
+  }
+
+  /** Soft delete: the record stays as a tombstone (id, seq, deletedAt); its content is erased. */
+  async applyDelete(messageId: string, at: Date): Promise<void> {
+    await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content: '', deletedAt: at } });
+  }
+
+  /** How many messages to the scope's user in the room come after `afterSeq` and are not deleted. */
+  async countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number> {
+    return this.m.Message.countDocuments({
+      roomId: scope.roomId,
+      receiverId: scope.userId,
+      seq: trusted({ $gt: afterSeq }),
+      deletedAt: null,
+    });
+  }
 }

@@ -3,14 +3,16 @@ import type { MessageView } from '@chat/contracts';
 import type { AcceptedLog } from './usecases/ports';
 
 /**
- * Remembers the first accepted version of each message id for a day, so a resend of the same clientMsgId
- * on any edge is answered with the first message without publishing again.
+ * Remembers each accepted message for a few minutes: a resend of the same clientMsgId on any edge is
+ * answered with the first message without publishing again, and an edit that follows a send at once can
+ * tell "still in flight" from "no such message". After the TTL a resend is still stored and delivered once
+ * (the derived id de-duplicates it downstream); only its answer then carries the resent content.
  */
 export class RedisAcceptedLog implements AcceptedLog {
   constructor(
     private readonly redis: Redis,
     private readonly ns: string,
-    private readonly ttlSeconds = 86_400,
+    private readonly ttlSeconds = 300,
   ) {}
 
   private key(id: string): string {

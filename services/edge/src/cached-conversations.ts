@@ -20,6 +20,10 @@ export class CachedConversations implements Conversations {
     return this.inner.findOrCreatePair(a, b);
   }
 
+  get(roomId: string): Promise<ConversationDoc | null> {
+    return this.inner.get(roomId);
+  }
+
   async scopeFor(roomId: string, userId: string): Promise<RoomScope | null> {
     const key = `${roomId}|${userId}`;
     const hit = this.scopes.get(key);

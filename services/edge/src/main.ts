@@ -21,6 +21,10 @@ import { OpenConversationUseCase } from './usecases/open-conversation/open-conve
 import { ReadHistoryUseCase } from './usecases/read-history/read-history.usecase';
 import { SendMessageUseCase } from './usecases/send-message/send-message.usecase';
 import { SyncInboxUseCase } from './usecases/sync-inbox/sync-inbox.usecase';
+import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
+import { MarkReceiptsUseCase } from './usecases/mark-receipts/mark-receipts.usecase';
+import { MarkRoomReadUseCase } from './usecases/mark-room-read/mark-room-read.usecase';
+import { UnreadCountsUseCase } from './usecases/unread-counts/unread-counts.usecase';
 
 runService('edge', async () => {
   const config = loadConfig();
@@ -58,7 +62,13 @@ runService('edge', async () => {
   const presence = new Presence(redis, ns, config.PRESENCE_TTL_MS);
   const receipts = new ReceiptBatcher(publisher, log);
   const openConversation = new OpenConversationUseCase(conversations);
-  const sendMessage = new SendMessageUseCase(conversations, publisher, new RedisAcceptedLog(redis, ns));
+  const accepted = new RedisAcceptedLog(redis, ns);
+  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted);
+  const changeMessage = new ChangeMessageUseCase(messages, accepted, publisher, {
+    editWindowMs: config.EDIT_WINDOW_MS,
+    waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
+  });
+  const markReceipts = new MarkReceiptsUseCase(messages, publisher);
   const syncInbox = new SyncInboxUseCase(conversations, messages, cursors, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
     log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
   );
@@ -68,7 +78,11 @@ runService('edge', async () => {
     log,
     openConversation,
     sendMessage,
-    listConversations: new ListConversationsUseCase(conversations),
+    listConversations: new ListConversationsUseCase(conversations, messages, cursors),
+    changeMessage,
+    markReceipts,
+    markRoomRead: new MarkRoomReadUseCase(conversations, publisher),
+    unreadCounts: new UnreadCountsUseCase(conversations, messages, cursors),
     readHistory: new ReadHistoryUseCase(conversations, messages, cursors),
     listOffline: new ListOfflineUseCase(inbox),
     extra: (a) => a.get('/healthz', (_req, res) => void res.json({ status: 'ok' })),
@@ -86,6 +100,8 @@ runService('edge', async () => {
     receipts,
     openConversation,
     sendMessage,
+    changeMessage,
+    markReceipts,
     syncInbox,
     log,
     presenceTtlMs: config.PRESENCE_TTL_MS,

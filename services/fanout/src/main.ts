@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { BatchConsumer, buildTopology, connectBroker, TransientError } from '@chat/broker';
 import { loadConfig } from '@chat/config';
-import { decodePersistedEvent, type MessagePersistedEvent } from '@chat/contracts';
+import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
 import { EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
@@ -23,14 +23,14 @@ runService('fanout', async () => {
   );
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `fanout-${config.INSTANCE_ID}`);
-  const consumer = new BatchConsumer<MessagePersistedEvent>(
+  const consumer = new BatchConsumer<FanoutEvent>(
     broker,
     topology,
     {
       queues: topology.fanoutQueues,
       prefetch: config.BROKER_PREFETCH,
       batchMax: config.BATCH_MAX,
-      decode: decodePersistedEvent,
+      decode: decodeFanoutEvent,
       handle: async (batch) => {
         try {
           const report = await deliver.execute(batch.map((d) => d.payload));

@@ -1,9 +1,11 @@
 import { BatchConsumer, buildTopology, connectBroker, Publisher, TransientError, partitionKey, type Outcome } from '@chat/broker';
 import { loadConfig } from '@chat/config';
-import { AppError, decodeSendCommand, PARTITIONS, partitionOf, RoutingKeys, type SendMessageCommand } from '@chat/contracts';
+import { AppError, decodeRoomCommand, PARTITIONS, partitionOf, RoutingKeys, type RoomCommand } from '@chat/contracts';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { connectStore, ConversationStore, createModels, ensureIndexes, isStoreUnavailable, MessageStore } from '@chat/store';
+import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
+import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.usecase';
 
 runService('persistence', async () => {
@@ -16,33 +18,47 @@ runService('persistence', async () => {
   await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
   const models = createModels(db);
   await ensureIndexes(models);
-  const storeMessages = new StoreMessagesUseCase(new MessageStore(models), new ConversationStore(models));
+  const messages = new MessageStore(models);
+  const conversations = new ConversationStore(models);
+  const applyCommands = new ApplyRoomCommandsUseCase(
+    new StoreMessagesUseCase(messages, conversations),
+    new ChangeMessageUseCase(
+      {
+        findByIds: (ids) => messages.findByIds(ids),
+        applyEdit: (id, content, at) => messages.applyEdit(id, content, at),
+        applyDelete: (id, at) => messages.applyDelete(id, at),
+        updateLastMessage: (room, id, patch) => conversations.updateLastMessage(room, id, patch),
+      },
+      config.EDIT_WINDOW_MS,
+    ),
+  );
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `persistence-${config.INSTANCE_ID}`);
   const publisher = new Publisher(broker, topology, config.PUBLISH_TIMEOUT_MS);
   await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => publisher.waitForConnect(), log);
 
-  const consumer = new BatchConsumer<SendMessageCommand>(
+  const consumer = new BatchConsumer<RoomCommand>(
     broker,
     topology,
     {
       queues: topology.persistQueues,
       prefetch: config.BROKER_PREFETCH,
       batchMax: config.BATCH_MAX,
-      decode: decodeSendCommand,
+      decode: decodeRoomCommand,
       handle: async (batch): Promise<Outcome[]> => {
-        let result;
+        let events;
         try {
-          result = await storeMessages.execute(batch.map((d) => d.payload));
+          events = await applyCommands.execute(batch.map((d) => d.payload));
         } catch (err) {
           if (isStoreUnavailable(err)) throw new TransientError((err as Error).message);
           throw err;
         }
         // the persisted event must be confirmed before the command is acked, or a crash here would lose delivery
         await Promise.all(
-          result.events.map(async (ev) => {
+          events.map(async (ev) => {
             if (!ev) return;
-            const key = partitionKey(RoutingKeys.messagePersisted, partitionOf(ev.message.roomId, PARTITIONS));
+            const roomId = ev.type === RoutingKeys.messagePersisted ? ev.message.roomId : ev.roomId;
+            const key = partitionKey(ev.type, partitionOf(roomId, PARTITIONS));
             try {
               await publisher.publishConfirmed(key, ev, { correlationId: ev.correlationId });
             } catch (err) {
@@ -50,11 +66,12 @@ runService('persistence', async () => {
             }
           }),
         );
-        result.events.forEach((ev, i) => {
-          if (ev) log.debug({ correlationId: ev.correlationId, messageId: ev.message.id, seq: ev.message.seq, replay: ev.replay }, 'stored');
-          else log.error({ correlationId: batch[i].payload.correlationId, roomId: batch[i].payload.message.roomId }, 'room does not exist; dead-lettered');
+        events.forEach((ev, i) => {
+          if (!ev) log.error({ correlationId: batch[i].payload.correlationId, command: batch[i].payload.type }, 'room does not exist; dead-lettered');
+          else if (ev.type === RoutingKeys.messagePersisted) log.debug({ correlationId: ev.correlationId, messageId: ev.message.id, seq: ev.message.seq, replay: ev.replay }, 'stored');
+          else log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, change: ev.change, outcome: ev.outcome }, 'changed');
         });
-        return result.events.map((ev) => (ev ? 'ack' : 'dead'));
+        return events.map((ev) => (ev ? 'ack' : 'dead'));
       },
     },
     log,

@@ -1,6 +1,8 @@
+import { Redis } from 'ioredis';
 import { BatchConsumer, buildTopology, connectBroker, TransientError } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
+import { EdgeChannel } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { connectStore, createModels, CursorStore, ensureIndexes, isStoreUnavailable } from '@chat/store';
@@ -16,7 +18,10 @@ runService('receipts', async () => {
   await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
   const models = createModels(db);
   await ensureIndexes(models);
-  const apply = new ApplyReceiptsUseCase(new CursorStore(models));
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `receipts-${config.INSTANCE_ID}` });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
+  const apply = new ApplyReceiptsUseCase(new CursorStore(models), new EdgeChannel(redis, config.CHAT_NAMESPACE));
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `receipts-${config.INSTANCE_ID}`);
   const consumer = new BatchConsumer<ReceiptCommand>(
@@ -32,7 +37,8 @@ runService('receipts', async () => {
           const moves = await apply.execute(batch.map((d) => d.payload));
           log.debug({ receipts: batch.length, moved: moves.filter((m) => m.to > m.from).length }, 'receipts applied');
         } catch (err) {
-          if (isStoreUnavailable(err)) throw new TransientError((err as Error).message);
+          // the store or Redis is down: hold the batch; cursors only move forward, so a retry is harmless
+          if (isStoreUnavailable(err) || (err as Error).name === 'MaxRetriesPerRequestError') throw new TransientError((err as Error).message);
           throw err;
         }
       },
@@ -48,6 +54,7 @@ runService('receipts', async () => {
       await consumer.close();
       await broker.close();
       await db.close();
+      redis.disconnect();
     },
   };
 });

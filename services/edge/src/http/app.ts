@@ -2,11 +2,17 @@ import express, { type Request, type RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import {
   CreateConversationDto,
+  DeleteMessageParams,
+  EmptyDto,
   HistoryQueryDto,
+  MessageIdDto,
+  MessagesDeliveredDto,
   PageQueryDto,
   parseDto,
+  RestEditMessageDto,
   RestSendMessageDto,
   RoomIdParams,
+  RoomReadParams,
   UserIdParams,
 } from '@chat/contracts';
 import type { Identity, TokenVerifier } from '@chat/auth';
@@ -16,6 +22,10 @@ import type { ListOfflineUseCase } from '../usecases/list-offline/list-offline.u
 import type { OpenConversationUseCase } from '../usecases/open-conversation/open-conversation.usecase';
 import type { ReadHistoryUseCase } from '../usecases/read-history/read-history.usecase';
 import type { SendMessageUseCase } from '../usecases/send-message/send-message.usecase';
+import type { ChangeMessageUseCase } from '../usecases/change-message/change-message.usecase';
+import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipts.usecase';
+import type { MarkRoomReadUseCase } from '../usecases/mark-room-read/mark-room-read.usecase';
+import type { UnreadCountsUseCase } from '../usecases/unread-counts/unread-counts.usecase';
 import { errorHandler, notFound } from './errors';
 
 export interface HttpDeps {
@@ -26,6 +36,10 @@ export interface HttpDeps {
   sendMessage: SendMessageUseCase;
   readHistory: ReadHistoryUseCase;
   listOffline: ListOfflineUseCase;
+  changeMessage: ChangeMessageUseCase;
+  markReceipts: MarkReceiptsUseCase;
+  markRoomRead: MarkRoomReadUseCase;
+  unreadCounts: UnreadCountsUseCase;
   /** Extra routes mounted before the 404 (health, metrics). */
   extra?: (app: express.Express) => void;
 }
@@ -56,6 +70,11 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   const chat = express.Router();
   chat.use(authenticate(d.verifier));
   const me = (req: Request) => (req as Authed).identity.userId;
+  const cid = (req: Request) => (req as Authed).correlationId;
+  // PATCH routes take their input from the path; a body, if any, must be empty
+  const noBody = (req: Request) => {
+    if (req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0)) parseDto(EmptyDto, req.body);
+  };
 
   chat.post('/conversation', async (req, res) => {
     const dto = parseDto(CreateConversationDto, req.body);
@@ -83,6 +102,47 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.get('/offline/:userId', async (req, res) => {
     const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
     res.json({ messages: await d.listOffline.execute({ userId: me(req), pathUserId: userId }) });
+  });
+
+  chat.put('/message/:messageId', async (req, res) => {
+    const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
+    const body = parseDto(RestEditMessageDto, req.body);
+    const r = await d.changeMessage.execute({ kind: 'edit', userId: me(req), messageId, content: body.content, claimedUserId: body.senderId, correlationId: cid(req) });
+    res.status(202).json(r);
+  });
+
+  chat.delete('/message/:messageId/:requesterId', async (req, res) => {
+    const { messageId, requesterId } = parseDto(DeleteMessageParams, { ...req.params }, 'path');
+    const r = await d.changeMessage.execute({ kind: 'delete', userId: me(req), messageId, claimedUserId: requesterId, correlationId: cid(req) });
+    res.status(202).json(r);
+  });
+
+  chat.patch('/messages/delivered', async (req, res) => {
+    const { messageIds } = parseDto(MessagesDeliveredDto, req.body);
+    res.status(202).json(await d.markReceipts.execute({ userId: me(req), kind: 'delivered', messageIds, correlationId: cid(req) }));
+  });
+
+  chat.patch('/message/:messageId/delivered', async (req, res) => {
+    const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
+    noBody(req);
+    res.status(202).json(await d.markReceipts.execute({ userId: me(req), kind: 'delivered', messageIds: [messageId], correlationId: cid(req) }));
+  });
+
+  chat.patch('/message/read/room/:roomId/user/:userId', async (req, res) => {
+    const { roomId, userId } = parseDto(RoomReadParams, { ...req.params }, 'path');
+    noBody(req);
+    res.status(202).json(await d.markRoomRead.execute({ userId: me(req), roomId, pathUserId: userId, correlationId: cid(req) }));
+  });
+
+  chat.patch('/message/read/:messageId', async (req, res) => {
+    const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
+    noBody(req);
+    res.status(202).json(await d.markReceipts.execute({ userId: me(req), kind: 'read', messageIds: [messageId], correlationId: cid(req) }));
+  });
+
+  chat.get('/message/unread/:userId', async (req, res) => {
+    const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
+    res.json(await d.unreadCounts.execute({ userId: me(req), pathUserId: userId }));
   });
 
   app.use('/chat', chat);

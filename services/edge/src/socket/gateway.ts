@@ -1,8 +1,10 @@
 import type { Namespace, Socket } from 'socket.io';
 import {
   AppError,
+  EditMessageDto,
   InternalEvents,
   JoinRoomDto,
+  MessageIdDto,
   parseDto,
   SendMessageDto,
   toErrorBody,
@@ -16,6 +18,8 @@ import type { ReceiptBatcher } from '../receipt-batcher';
 import type { OpenConversationUseCase } from '../usecases/open-conversation/open-conversation.usecase';
 import type { SendMessageUseCase } from '../usecases/send-message/send-message.usecase';
 import type { SyncInboxUseCase } from '../usecases/sync-inbox/sync-inbox.usecase';
+import type { ChangeMessageUseCase } from '../usecases/change-message/change-message.usecase';
+import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipts.usecase';
 import type { Inbox } from '../usecases/ports';
 import { LocalSockets } from './local-sockets';
 import { SocketDelivery } from './socket-delivery';
@@ -27,6 +31,8 @@ export interface GatewayDeps {
   receipts: ReceiptBatcher;
   openConversation: OpenConversationUseCase;
   sendMessage: SendMessageUseCase;
+  changeMessage: ChangeMessageUseCase;
+  markReceipts: MarkReceiptsUseCase;
   syncInbox: SyncInboxUseCase;
   log: Logger;
   presenceTtlMs: number;
@@ -94,6 +100,7 @@ export class ChatGateway {
       const sync = await this.d.syncInbox.execute(userId);
       if (!socket.connected) return;
       delivery.release(sync.messages, sync.cursors);
+      for (const env of sync.events) socket.emit(env.event, env.payload);
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
       this.d.log.debug({ userId, synced: sync.messages.length, source: sync.source }, 'socket synced');
     } catch (err) {
@@ -104,7 +111,12 @@ export class ChatGateway {
   }
 
   private bind(socket: Socket, userId: string): void {
-    const handle = <T>(event: string, run: (payload: unknown) => Promise<T>, onOk?: (r: T) => void) => {
+    const handle = <T extends object>(
+      event: string,
+      run: (payload: unknown) => Promise<T>,
+      onOk?: (r: T) => void,
+      onError?: (payload: unknown, body: ReturnType<typeof toErrorBody>) => void,
+    ) => {
       socket.on(event, (payload: unknown, ack?: unknown) => {
         const reply = typeof ack === 'function' ? (ack as Ack) : null;
         run(payload)
@@ -115,11 +127,15 @@ export class ChatGateway {
           .catch((err: unknown) => {
             if (!(err instanceof AppError)) this.d.log.error({ event, err: (err as Error).message }, 'socket handler failed');
             const body = toErrorBody(err);
+            onError?.(payload, body);
             if (reply) reply({ ok: false, ...body });
-            else socket.emit('error_event', body);
+            else if (!onError) socket.emit('error_event', body);
           });
       });
     };
+    const idOf = (payload: unknown) => (payload && typeof payload === 'object' ? (payload as { messageId?: unknown }).messageId : undefined) ?? null;
+    const statusError = (statusEvent: string) => (payload: unknown, body: ReturnType<typeof toErrorBody>) =>
+      socket.emit(statusEvent, { messageId: idOf(payload), status: 'error', ...body });
 
     handle(
       'join_or_create_room',
@@ -136,6 +152,43 @@ export class ChatGateway {
       const message = await this.d.sendMessage.execute({ userId, dto });
       return { message };
     });
+
+    // the outcome of an accepted change arrives later as edit_message_status / delete_message_status
+    handle(
+      'edit_message',
+      async (payload) => {
+        const { messageId, newContent } = parseDto(EditMessageDto, payload, 'payload');
+        return this.d.changeMessage.execute({ kind: 'edit', userId, messageId, content: newContent });
+      },
+      undefined,
+      statusError('edit_message_status'),
+    );
+
+    handle(
+      'delete_message',
+      async (payload) => {
+        const { messageId } = parseDto(MessageIdDto, payload, 'payload');
+        return this.d.changeMessage.execute({ kind: 'delete', userId, messageId });
+      },
+      undefined,
+      statusError('delete_message_status'),
+    );
+
+    for (const [event, kind, statusEvent] of [
+      ['message_delivered', 'delivered', 'message_delivered_ack'],
+      ['message_read', 'read', 'message_read_status'],
+    ] as const) {
+      handle(
+        event,
+        async (payload) => {
+          const { messageId } = parseDto(MessageIdDto, payload, 'payload');
+          await this.d.markReceipts.execute({ userId, kind, messageIds: [messageId] });
+          return { messageId, status: kind };
+        },
+        (r) => socket.emit(statusEvent, r),
+        statusError(statusEvent),
+      );
+    }
   }
 
   private onDeliver(envelopes: unknown): void {

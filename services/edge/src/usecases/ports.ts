@@ -1,9 +1,10 @@
 import type { ConversationDoc, CursorDoc, HistoryPage, MessageDoc, RoomScope } from '@chat/store';
-import type { MessageView } from '@chat/contracts';
+import type { DeliveryEnvelope, MessageView } from '@chat/contracts';
 
 /** The edge's view of its stores and queues; main.ts wires the real ones, specs use fakes. */
 export interface Conversations {
   findOrCreatePair(a: string, b: string): Promise<ConversationDoc>;
+  get(roomId: string): Promise<ConversationDoc | null>;
   scopeFor(roomId: string, userId: string): Promise<RoomScope | null>;
   listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
   roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number }>>;
@@ -12,6 +13,9 @@ export interface Conversations {
 export interface Messages {
   history(scope: RoomScope, q: { before?: number; after?: number; limit: number }): Promise<HistoryPage>;
   incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
+  countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number>;
+  findForParticipant(messageId: string, userId: string): Promise<MessageDoc | null>;
+  findVisibleTo(userId: string, ids: string[]): Promise<MessageDoc[]>;
 }
 
 export interface Cursors {
@@ -32,5 +36,6 @@ export interface AcceptedLog {
 
 export interface Inbox {
   list(userId: string, limit?: number): Promise<MessageView[]>;
+  listEvents(userId: string, limit?: number): Promise<Array<{ key: string; envelope: DeliveryEnvelope }>>;
   remove(userId: string, ids: string[]): Promise<void>;
 }

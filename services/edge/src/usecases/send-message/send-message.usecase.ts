@@ -90,6 +90,6 @@ export class SendMessageUseCase {
     });
     handedOver(); // the publish is queued on the channel in order; the next send may queue its own
     await confirmed;
-    return dto.clientMsgId ? this.accepted.remember(message) : message;
+    return this.accepted.remember(message);
   }
 }

@@ -1,11 +1,13 @@
-import type { MessageView } from '@chat/contracts';
+import type { DeliveryEnvelope, MessageView } from '@chat/contracts';
 import { toMessageView } from '@chat/store';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
 
 export interface SyncResult {
   /** Everything the user's devices have not acknowledged, per room in seq order. */
   messages: MessageView[];
-  /** Parked jobs to remove once the messages were handed to the socket. */
+  /** Edits and deletes parked while the user was away, in order; emitted after the messages. */
+  events: DeliveryEnvelope[];
+  /** Parked jobs to remove once everything was handed to the socket. */
   parkedIds: string[];
   /** Per room, the seq the user's devices already acknowledged (lets the socket gate drop replays). */
   cursors: Record<string, number>;
@@ -33,8 +35,12 @@ export class SyncInboxUseCase {
   ) {}
 
   async execute(userId: string): Promise<SyncResult> {
-    const parked = await this.inbox.list(userId).catch(() => [] as MessageView[]);
-    const parkedIds = parked.map((m) => m.id);
+    const [parked, parkedEvents] = await Promise.all([
+      this.inbox.list(userId).catch(() => [] as MessageView[]),
+      this.inbox.listEvents(userId).catch(() => [] as Array<{ key: string; envelope: DeliveryEnvelope }>),
+    ]);
+    const events = parkedEvents.map((e) => e.envelope);
+    const parkedIds = [...parked.map((m) => m.id), ...parkedEvents.map((e) => e.key)];
     try {
       const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
       const acked = (roomId: string) => mine.get(roomId)?.deliveredSeq ?? 0;
@@ -42,11 +48,11 @@ export class SyncInboxUseCase {
       const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, acked(r.scope.roomId), this.limitPerRoom)));
       const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, acked(r.scope.roomId)]));
       const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
-      return { messages: messages.sort(bySeq), parkedIds, cursors, source: 'store' };
+      return { messages: messages.sort(bySeq), events, parkedIds, cursors, source: 'store' };
     } catch (err) {
       this.onStoreError(err as Error);
       const own = parked.filter((m) => m.receiverId === userId && m.seq !== null);
-      return { messages: own.sort(bySeq), parkedIds: [], cursors: {}, source: 'inbox' };
+      return { messages: own.sort(bySeq), events, parkedIds: [], cursors: {}, source: 'inbox' };
     }
   }
 }

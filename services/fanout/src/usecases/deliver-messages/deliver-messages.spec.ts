@@ -21,10 +21,14 @@ function ev(seq: number, senderId = A, receiverId = B): MessagePersistedEvent {
 
 function harness(onlineUsers: string[], edgesListening = 1) {
   const parked = new Map<string, MessageView[]>();
+  const parkedEvents = new Map<string, DeliveryEnvelope[]>();
   const delivered: DeliveryEnvelope[] = [];
   const uc = new DeliverMessagesUseCase(
     { whoIsOnline: async (ids) => new Set(ids.filter((i) => onlineUsers.includes(i))) },
-    { park: async (u, ms) => void parked.set(u, [...(parked.get(u) ?? []), ...ms]) },
+    {
+      park: async (u, ms) => void parked.set(u, [...(parked.get(u) ?? []), ...ms]),
+      parkEvents: async (u, items) => void parkedEvents.set(u, [...(parkedEvents.get(u) ?? []), ...items.map((i) => i.envelope)]),
+    },
     {
       deliver: async (envs) => {
         delivered.push(...envs);
@@ -32,7 +36,7 @@ function harness(onlineUsers: string[], edgesListening = 1) {
       },
     },
   );
-  return { uc, parked, delivered };
+  return { uc, parked, parkedEvents, delivered };
 }
 
 describe('DeliverMessagesUseCase', () => {
@@ -60,5 +64,33 @@ describe('DeliverMessagesUseCase', () => {
     const r = await h.uc.execute([ev(1)]);
     expect(r.parked).toBe(1);
     expect(h.parked.get(B)!.map((m) => m.seq)).toEqual([1]);
+  });
+
+  it('tells the editor the outcome and the peer the change; parks the change for an offline peer', async () => {
+    const ROOM = 'c'.repeat(24);
+    const MID = 'd'.repeat(24);
+    const changed = {
+      type: 'message.changed.v1' as const,
+      correlationId: 'x',
+      change: 'edited' as const,
+      messageId: MID,
+      roomId: ROOM,
+      actorId: A,
+      peerId: B,
+      outcome: 'applied' as const,
+      content: 'new',
+      editedAt: new Date().toISOString(),
+    };
+    const on = harness([A, B]);
+    await on.uc.execute([changed]);
+    expect(on.delivered.map((d) => `${d.event}:${d.userId}`)).toEqual([`edit_message_status:${A}`, `message_edited:${B}`]);
+    const off = harness([A]);
+    await off.uc.execute([changed]);
+    expect(off.parkedEvents.get(B)!.map((e) => e.event)).toEqual(['message_edited']);
+    const refused = harness([A, B]);
+    await refused.uc.execute([{ ...changed, outcome: 'refused', peerId: null, error: { code: 'FORBIDDEN', message: 'no' } }]);
+    expect(refused.delivered).toEqual([
+      { userId: A, event: 'edit_message_status', payload: { messageId: MID, roomId: ROOM, status: 'error', error: { code: 'FORBIDDEN', message: 'no' } } },
+    ]);
   });
 });

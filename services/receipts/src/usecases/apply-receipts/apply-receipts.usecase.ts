@@ -1,37 +1,66 @@
-import type { ReceiptCommand } from '@chat/contracts';
+import type { DeliveryEnvelope, ReceiptCommand } from '@chat/contracts';
 import type { CursorMove } from '@chat/store';
 
 export interface CursorPort {
   advance(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number, at: Date): Promise<CursorMove>;
 }
+export interface NotifyPort {
+  deliver(envelopes: DeliveryEnvelope[]): Promise<number>;
+}
+
+interface Group {
+  r: ReceiptCommand;
+  upTo: number;
+  lastMessageId: string | null;
+  at: Date;
+}
 
 /**
  * Applies a batch of delivered/read receipts as one cursor write per (user, room, kind), however many
- * messages they cover. Cursors only move forward, so a repeated or late receipt changes nothing and
- * reports no move.
+ * messages they cover, and tells the other participant once per cursor that moved. Cursors only move
+ * forward, so a repeated or late receipt changes nothing and notifies nobody.
  */
 export class ApplyReceiptsUseCase {
-  constructor(private readonly cursors: CursorPort) {}
+  constructor(
+    private readonly cursors: CursorPort,
+    private readonly notify: NotifyPort,
+  ) {}
 
   async execute(receipts: ReceiptCommand[]): Promise<CursorMove[]> {
-    const groups = new Map<string, { r: ReceiptCommand; upTo: number; at: Date }>();
+    const groups = new Map<string, Group>();
     for (const r of receipts) {
       if (r.upToSeq === undefined) continue;
       const key = `${r.userId}|${r.roomId}|${r.kind}`;
-      const g = groups.get(key) ?? { r, upTo: 0, at: new Date(r.at) };
-      g.upTo = Math.max(g.upTo, r.upToSeq);
+      const g = groups.get(key) ?? { r, upTo: 0, lastMessageId: null, at: new Date(r.at) };
+      if (r.upToSeq >= g.upTo) {
+        g.upTo = r.upToSeq;
+        g.lastMessageId = r.messageIds[r.messageIds.length - 1] ?? g.lastMessageId;
+        g.r = r;
+      }
       groups.set(key, g);
     }
     // one room's groups run in sequence (delivered before read), rooms in parallel
-    const byRoom = new Map<string, Array<{ r: ReceiptCommand; upTo: number; at: Date }>>();
-    for (const g of groups.values()) byRoom.set(g.r.roomId, [...(byRoom.get(g.r.roomId) ?? []), g]);
-    const moves = await Promise.all(
+    const byRoom = new Map<string, Group[]>();
+    for (const g of [...groups.values()].sort((a, b) => (a.r.kind === b.r.kind ? 0 : a.r.kind === 'delivered' ? -1 : 1))) {
+      byRoom.set(g.r.roomId, [...(byRoom.get(g.r.roomId) ?? []), g]);
+    }
+    const applied = await Promise.all(
       [...byRoom.values()].map(async (list) => {
-        const out: CursorMove[] = [];
-        for (const g of list) out.push(await this.cursors.advance(g.r.roomId, g.r.userId, g.r.kind, g.upTo, g.at));
+        const out: Array<{ g: Group; move: CursorMove }> = [];
+        for (const g of list) out.push({ g, move: await this.cursors.advance(g.r.roomId, g.r.userId, g.r.kind, g.upTo, g.at) });
         return out;
       }),
     );
-    return moves.flat();
+    const envelopes = applied.flat().flatMap(({ g, move }) => (move.to > move.from && g.r.notifyUserId ? [toEnvelope(g, move)] : []));
+    if (envelopes.length > 0) await this.notify.deliver(envelopes);
+    return applied.flat().map((a) => a.move);
   }
+}
+
+function toEnvelope(g: Group, move: CursorMove): DeliveryEnvelope {
+  const at = move.at.toISOString();
+  const common = { messageId: g.lastMessageId, roomId: move.roomId, upToSeq: move.to };
+  return move.kind === 'delivered'
+    ? { userId: g.r.notifyUserId!, event: 'message_delivered', payload: { ...common, deliveredBy: move.userId, deliveredAt: at } }
+    : { userId: g.r.notifyUserId!, event: 'message_read_ack', payload: { ...common, readBy: move.userId, readAt: at } };
 }

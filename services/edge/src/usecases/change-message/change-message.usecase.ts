@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { partitionKey } from '@chat/broker';
+import {
+  Conflict,
+  Forbidden,
+  Invalid,
+  NotFound,
+  PARTITIONS,
+  partitionOf,
+  RoutingKeys,
+  type DeleteMessageCommand,
+  type EditMessageCommand,
+} from '@chat/contracts';
+import type { MessageDoc } from '@chat/store';
+import type { AcceptedLog, CommandBus, Messages } from '../ports';
+
+export type ChangeRequest =
+  | { kind: 'edit'; userId: string; messageId: string; content: string; claimedUserId?: string; correlationId?: string }
+  | { kind: 'delete'; userId: string; messageId: string; claimedUserId?: string; correlationId?: string };
+
+export interface ChangeAccepted {
+  messageId: string;
+  roomId: string;
+  status: 'accepted';
+}
+
+/**
+ * Accepts an edit or a soft delete of one's own message and sends it through the room's ordered queue,
+ * so it applies after the message and after any earlier change. Checks what can be checked now (sender
+ * only, not deleted, edit window) and answers at once; the persistence worker judges again when it
+ * applies the change, and the outcome reaches the actor as edit_message_status / delete_message_status.
+ * A change to a message still on its way to the store waits for it (a send then an immediate edit).
+ */
+export class ChangeMessageUseCase {
+  constructor(
+    private readonly messages: Messages,
+    private readonly accepted: AcceptedLog,
+    private readonly bus: CommandBus,
+    private readonly o: { editWindowMs: number; waitForStoreMs: number; now?: () => Date },
+  ) {}
+
+  async execute(req: ChangeRequest): Promise<ChangeAccepted> {
+    if (req.claimedUserId !== undefined && req.claimedUserId !== req.userId) throw new Forbidden('senderId/requesterId is not the authenticated user');
+    if (req.kind === 'edit' && req.content.trim().length === 0) throw new Invalid('content must not be blank');
+    const now = (this.o.now ?? (() => new Date()))();
+    const msg = await this.lookup(req.messageId, req.userId);
+    if (!msg) throw new NotFound('message not found');
+    const verb = req.kind === 'edit' ? 'edit' : 'delete';
+    if (msg.senderId !== req.userId) throw new Forbidden(`only the sender may ${verb} a message`);
+    if (req.kind === 'edit') {
+      if (msg.deletedAt) throw new Conflict('a deleted message cannot be edited');
+      if (now.getTime() - new Date(msg.createdAt).getTime() > this.o.editWindowMs) {
+        throw new Conflict('the edit window for this message has closed', 'EDIT_WINDOW_CLOSED');
+      }
+    }
+    const common = {
+      correlationId: req.correlationId ?? randomUUID(),
+      messageId: req.messageId,
+      roomId: msg.roomId,
+      actorId: req.userId,
+      requestedAt: now.toISOString(),
+    };
+    const cmd: EditMessageCommand | DeleteMessageCommand =
+      req.kind === 'edit' ? { type: RoutingKeys.messageEdit, ...common, content: req.content } : { type: RoutingKeys.messageDelete, ...common };
+    await this.bus.publishConfirmed(partitionKey(cmd.type, partitionOf(msg.roomId, PARTITIONS)), cmd, { correlationId: common.correlationId });
+    return { messageId: req.messageId, roomId: msg.roomId, status: 'accepted' };
+  }
+
+  /** The stored message, or, if this user just sent it and it is still in flight, the stored one once it lands. */
+  private async lookup(messageId: string, userId: string): Promise<MessageDoc | null> {
+    const stored = await this.messages.findForParticipant(messageId, userId);
+    if (stored) return stored;
+    const pending = await this.accepted.get(messageId);
+    if (!pending || pending.senderId !== userId) return null;
+    const deadline = Date.now() + this.o.waitForStoreMs;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      const landed = await this.messages.findForParticipant(messageId, userId);
+      if (landed) return landed;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,88 @@
+import type { DeleteMessageCommand, EditMessageCommand } from '@chat/contracts';
+import type { MessageDoc } from '@chat/store';
+import { ChangeMessageUseCase, judgeChange, type ChangeStore } from './change-message.usecase';
+
+const A = 'a'.repeat(24);
+const B = 'b'.repeat(24);
+const ROOM = 'c'.repeat(24);
+const MID = 'd'.repeat(24);
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const WINDOW = 15 * 60 * 1000;
+
+const msg = (over: Partial<MessageDoc> = {}): MessageDoc =>
+  ({ _id: MID, roomId: ROOM, seq: 1, senderId: A, receiverId: B, content: 'hi', clientMsgId: null, createdAt: new Date(T0), editedAt: null, deletedAt: null, ...over }) as unknown as MessageDoc;
+const edit = (over: Partial<EditMessageCommand> = {}): EditMessageCommand => ({
+  type: 'message.edit.v1',
+  correlationId: 'c',
+  messageId: MID,
+  roomId: ROOM,
+  actorId: A,
+  content: 'edited',
+  requestedAt: new Date(T0 + 1000).toISOString(),
+  ...over,
+});
+const del = (over: Partial<DeleteMessageCommand> = {}): DeleteMessageCommand => ({
+  type: 'message.delete.v1',
+  correlationId: 'c',
+  messageId: MID,
+  roomId: ROOM,
+  actorId: A,
+  requestedAt: new Date(T0 + 1000).toISOString(),
+  ...over,
+});
+
+describe('judgeChange', () => {
+  it('lets the sender edit within the window', () => expect(judgeChange(msg(), edit(), WINDOW)).toBeNull());
+  it('refuses the peer', () => expect(judgeChange(msg(), edit({ actorId: B }), WINDOW)?.code).toBe('FORBIDDEN'));
+  it('refuses the peer deleting', () => expect(judgeChange(msg(), del({ actorId: B }), WINDOW)?.code).toBe('FORBIDDEN'));
+  it('refuses after the window, judged at acceptance time', () => {
+    expect(judgeChange(msg(), edit({ requestedAt: new Date(T0 + WINDOW + 1).toISOString() }), WINDOW)?.code).toBe('EDIT_WINDOW_CLOSED');
+    expect(judgeChange(msg(), edit({ requestedAt: new Date(T0 + WINDOW).toISOString() }), WINDOW)).toBeNull();
+  });
+  it('refuses editing a deleted message', () => expect(judgeChange(msg({ deletedAt: new Date() }), edit(), WINDOW)?.code).toBe('CONFLICT'));
+  it('refuses a message of another room or none', () => {
+    expect(judgeChange(msg({ roomId: B }), edit(), WINDOW)?.code).toBe('NOT_FOUND');
+    expect(judgeChange(undefined, edit(), WINDOW)?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('ChangeMessageUseCase', () => {
+  function store(m: MessageDoc) {
+    const calls: string[] = [];
+    const s: ChangeStore = {
+      findByIds: async () => [m],
+      applyEdit: async (_id, content) => void calls.push(`edit:${content}`),
+      applyDelete: async () => {
+        calls.push('delete');
+        m.deletedAt = new Date();
+      },
+      updateLastMessage: async () => void calls.push('last'),
+    };
+    return { s, calls };
+  }
+
+  it('applies an edit and tells the peer', async () => {
+    const { s, calls } = store(msg());
+    const ev = await new ChangeMessageUseCase(s, WINDOW).execute(edit());
+    expect(ev).toMatchObject({ outcome: 'applied', change: 'edited', peerId: B, content: 'edited' });
+    expect(calls).toEqual(['edit:edited', 'last']);
+  });
+
+  it('reports a refusal to the actor only and writes nothing', async () => {
+    const { s, calls } = store(msg());
+    const ev = await new ChangeMessageUseCase(s, WINDOW).execute(edit({ actorId: B }));
+    expect(ev).toMatchObject({ outcome: 'refused', peerId: null, error: { code: 'FORBIDDEN' } });
+    expect(calls).toEqual([]);
+  });
+
+  it('treats a repeated delete as applied without writing again', async () => {
+    const m = msg();
+    const { s, calls } = store(m);
+    const uc = new ChangeMessageUseCase(s, WINDOW);
+    const first = await uc.execute(del());
+    const again = await uc.execute(del());
+    expect(first.outcome).toBe('applied');
+    expect(again.outcome).toBe('applied');
+    expect(calls.filter((c) => c === 'delete')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,62 @@
+import {
+  RoutingKeys,
+  type DeleteMessageCommand,
+  type EditMessageCommand,
+  type ErrorCode,
+  type MessageChangedEvent,
+} from '@chat/contracts';
+import type { MessageDoc } from '@chat/store';
+
+export interface ChangeStore {
+  findByIds(ids: string[]): Promise<MessageDoc[]>;
+  applyEdit(messageId: string, content: string, at: Date): Promise<void>;
+  applyDelete(messageId: string, at: Date): Promise<void>;
+  updateLastMessage(roomId: string, messageId: string, patch: { content: string | null; deleted?: boolean }): Promise<void>;
+}
+
+type ChangeCommand = EditMessageCommand | DeleteMessageCommand;
+
+/**
+ * The rule for changing a stored message, judged where the room's writes are serialised: only its
+ * sender, only while it is not deleted, and an edit only within the window counted from when the edge
+ * accepted it. Deleting a deleted message succeeds again (a redelivered delete must not report failure).
+ */
+export function judgeChange(msg: MessageDoc | undefined, cmd: ChangeCommand, editWindowMs: number): { code: ErrorCode; message: string } | null {
+  const verb = cmd.type === RoutingKeys.messageEdit ? 'edit' : 'delete';
+  if (!msg || msg.roomId !== cmd.roomId) return { code: 'NOT_FOUND', message: 'message not found' };
+  if (msg.senderId !== cmd.actorId) return { code: 'FORBIDDEN', message: `only the sender may ${verb} a message` };
+  if (cmd.type === RoutingKeys.messageDelete) return null;
+  if (msg.deletedAt) return { code: 'CONFLICT', message: 'a deleted message cannot be edited' };
+  if (Date.parse(cmd.requestedAt) - new Date(msg.createdAt).getTime() > editWindowMs) {
+    return { code: 'EDIT_WINDOW_CLOSED', message: 'the edit window for this message has closed' };
+  }
+  return null;
+}
+
+/** Applies one edit or delete and says what happened, for the actor and the other participant. */
+export class ChangeMessageUseCase {
+  constructor(
+    private readonly store: ChangeStore,
+    private readonly editWindowMs: number,
+  ) {}
+
+  async execute(cmd: ChangeCommand): Promise<MessageChangedEvent> {
+    const [msg] = await this.store.findByIds([cmd.messageId]);
+    const change = cmd.type === RoutingKeys.messageEdit ? 'edited' : 'deleted';
+    const base = { type: RoutingKeys.messageChanged, correlationId: cmd.correlationId, change, messageId: cmd.messageId, roomId: cmd.roomId, actorId: cmd.actorId } as const;
+    const refusal = judgeChange(msg, cmd, this.editWindowMs);
+    if (refusal || !msg) return { ...base, peerId: null, outcome: 'refused', error: refusal ?? { code: 'NOT_FOUND', message: 'message not found' } };
+
+    if (cmd.type === RoutingKeys.messageEdit) {
+      await this.store.applyEdit(cmd.messageId, cmd.content, new Date(cmd.requestedAt));
+      await this.store.updateLastMessage(cmd.roomId, cmd.messageId, { content: cmd.content });
+      return { ...base, peerId: msg.receiverId, outcome: 'applied', content: cmd.content, editedAt: cmd.requestedAt };
+    }
+    const deletedAt = msg.deletedAt ? new Date(msg.deletedAt).toISOString() : cmd.requestedAt;
+    if (!msg.deletedAt) {
+      await this.store.applyDelete(cmd.messageId, new Date(deletedAt));
+      await this.store.updateLastMessage(cmd.roomId, cmd.messageId, { content: null, deleted: true });
+    }
+    return { ...base, peerId: msg.receiverId, outcome: 'applied', deletedAt };
+  }
+}
