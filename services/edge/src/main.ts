@@ -20,6 +20,7 @@ import { ListOfflineUseCase } from './usecases/list-offline/list-offline.usecase
 import { OpenConversationUseCase } from './usecases/open-conversation/open-conversation.usecase';
 import { ReadHistoryUseCase } from './usecases/read-history/read-history.usecase';
 import { SendMessageUseCase } from './usecases/send-message/send-message.usecase';
+import { SenderLanes } from './usecases/sender-lanes';
 import { SyncInboxUseCase } from './usecases/sync-inbox/sync-inbox.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { MarkReceiptsUseCase } from './usecases/mark-receipts/mark-receipts.usecase';
@@ -63,8 +64,9 @@ runService('edge', async () => {
   const receipts = new ReceiptBatcher(publisher, log);
   const openConversation = new OpenConversationUseCase(conversations);
   const accepted = new RedisAcceptedLog(redis, ns);
-  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted);
-  const changeMessage = new ChangeMessageUseCase(messages, accepted, publisher, {
+  const lanes = new SenderLanes();
+  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes);
+  const changeMessage = new ChangeMessageUseCase(messages, accepted, publisher, lanes, {
     editWindowMs: config.EDIT_WINDOW_MS,
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
   });

@@ -13,6 +13,7 @@ import {
 } from '@chat/contracts';
 import type { MessageDoc } from '@chat/store';
 import type { AcceptedLog, CommandBus, Messages } from '../ports';
+import type { SenderLanes } from '../sender-lanes';
 
 export type ChangeRequest =
   | { kind: 'edit'; userId: string; messageId: string; content: string; claimedUserId?: string; correlationId?: string }
@@ -36,13 +37,20 @@ export class ChangeMessageUseCase {
     private readonly messages: Messages,
     private readonly accepted: AcceptedLog,
     private readonly bus: CommandBus,
+    private readonly lanes: SenderLanes,
     private readonly o: { editWindowMs: number; waitForStoreMs: number; now?: () => Date },
   ) {}
 
-  async execute(req: ChangeRequest): Promise<ChangeAccepted> {
+  execute(req: ChangeRequest): Promise<ChangeAccepted> {
+    return this.lanes.run(req.userId, (turn, handOver) => this.change(req, turn, handOver));
+  }
+
+  private async change(req: ChangeRequest, turn: () => Promise<void>, handOver: () => void): Promise<ChangeAccepted> {
     if (req.claimedUserId !== undefined && req.claimedUserId !== req.userId) throw new Forbidden('senderId/requesterId is not the authenticated user');
     if (req.kind === 'edit' && req.content.trim().length === 0) throw new Invalid('content must not be blank');
     const now = (this.o.now ?? (() => new Date()))();
+    // in lane order: the send this change refers to, and earlier changes, are published before we look
+    await turn();
     const msg = await this.lookup(req.messageId, req.userId);
     if (!msg) throw new NotFound('message not found');
     const verb = req.kind === 'edit' ? 'edit' : 'delete';
@@ -62,7 +70,9 @@ export class ChangeMessageUseCase {
     };
     const cmd: EditMessageCommand | DeleteMessageCommand =
       req.kind === 'edit' ? { type: RoutingKeys.messageEdit, ...common, content: req.content } : { type: RoutingKeys.messageDelete, ...common };
-    await this.bus.publishConfirmed(partitionKey(cmd.type, partitionOf(msg.roomId, PARTITIONS)), cmd, { correlationId: common.correlationId });
+    const confirmed = this.bus.publishConfirmed(partitionKey(cmd.type, partitionOf(msg.roomId, PARTITIONS)), cmd, { correlationId: common.correlationId });
+    handOver();
+    await confirmed;
     return { messageId: req.messageId, roomId: msg.roomId, status: 'accepted' };
   }
 

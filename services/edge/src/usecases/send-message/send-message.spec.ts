@@ -1,6 +1,7 @@
 import type { MessageView } from '@chat/contracts';
 import type { RoomScope } from '@chat/store';
 import type { AcceptedLog, CommandBus, Conversations } from '../ports';
+import { SenderLanes } from '../sender-lanes';
 import { SendMessageUseCase } from './send-message.usecase';
 
 const A = 'a'.repeat(24);
@@ -31,7 +32,7 @@ function setup(scopeDelay: (i: number) => number = () => 0) {
       return log.get(m.id)!;
     },
   };
-  return { uc: new SendMessageUseCase(conversations, bus, accepted), published };
+  return { uc: new SendMessageUseCase(conversations, bus, accepted, new SenderLanes()), published };
 }
 
 const dto = (content: string, clientMsgId?: string) => ({ receiverId: B, roomId: ROOM, content, clientMsgId });

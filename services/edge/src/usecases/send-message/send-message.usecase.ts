@@ -13,6 +13,7 @@ import {
   type SendMessageDto,
 } from '@chat/contracts';
 import type { AcceptedLog, CommandBus, Conversations } from '../ports';
+import type { SenderLanes } from '../sender-lanes';
 
 export interface SendMessageInput {
   userId: string;
@@ -27,37 +28,22 @@ export interface SendMessageInput {
  * and publishes nothing new; should it race the first, the same derived id makes the store keep one.
  *
  * A sender's messages are published in the order they arrived at this edge, even when their checks
- * finish out of order (a cold membership cache, a slow store): each send waits for the previous send of
- * the same sender to be handed to the broker before it publishes. Checks still run concurrently, and so do
- * the confirms, so pipelined sends stay fast.
+ * finish out of order (a cold membership cache, a slow store): see SenderLanes.
  */
 export class SendMessageUseCase {
-  private readonly lanes = new Map<string, Promise<void>>();
-
   constructor(
     private readonly conversations: Conversations,
     private readonly bus: CommandBus,
     private readonly accepted: AcceptedLog,
+    private readonly lanes: SenderLanes,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async execute(input: SendMessageInput): Promise<MessageView> {
-    const previous = this.lanes.get(input.userId) ?? Promise.resolve();
-    let handedOver!: () => void;
-    const mine = new Promise<void>((resolve) => (handedOver = resolve));
-    const tail = previous.then(() => mine);
-    this.lanes.set(input.userId, tail);
-    void tail.then(() => {
-      if (this.lanes.get(input.userId) === tail) this.lanes.delete(input.userId);
-    });
-    try {
-      return await this.send(input, previous, handedOver);
-    } finally {
-      handedOver();
-    }
+  execute(input: SendMessageInput): Promise<MessageView> {
+    return this.lanes.run(input.userId, (turn, handOver) => this.send(input, turn, handOver));
   }
 
-  private async send({ userId, dto, correlationId }: SendMessageInput, previous: Promise<void>, handedOver: () => void): Promise<MessageView> {
+  private async send({ userId, dto, correlationId }: SendMessageInput, turn: () => Promise<void>, handOver: () => void): Promise<MessageView> {
     if (dto.senderId !== undefined && dto.senderId !== userId) throw new Forbidden('senderId is not the authenticated user');
     if (dto.receiverId === userId) throw new Invalid('receiverId must be another user');
     if (dto.content.trim().length === 0) throw new Invalid('content must not be blank');
@@ -84,11 +70,11 @@ export class SendMessageUseCase {
     };
     const { seq: _seq, status: _status, ...core } = message;
     const cmd: SendMessageCommand = { type: RoutingKeys.messageSend, correlationId: correlationId ?? randomUUID(), message: core };
-    await previous;
+    await turn();
     const confirmed = this.bus.publishConfirmed(partitionKey(RoutingKeys.messageSend, partitionOf(dto.roomId, PARTITIONS)), cmd, {
       correlationId: cmd.correlationId,
     });
-    handedOver(); // the publish is queued on the channel in order; the next send may queue its own
+    handOver(); // the publish is queued on the channel in order; the next send may queue its own
     await confirmed;
     return this.accepted.remember(message);
   }
