@@ -40,6 +40,22 @@ describe('bad input', () => {
     expectRefusal(await t.http('POST', '/chat/conversation', { token: ta, body: { user1: { $gt: '' }, user2: b } }));
   });
 
+  it('refuses bad input on the lifecycle routes', async () => {
+    const { a, ta, roomId } = ctx;
+    const id = 'f'.repeat(24);
+    expectRefusal(await t.http('PUT', `/chat/message/${id}`, { token: ta, body: { content: { $gt: '' } } }));
+    expectRefusal(await t.http('PUT', `/chat/message/${id}`, { token: ta, body: { content: 'x', extra: 1 } }));
+    expectRefusal(await t.http('PUT', '/chat/message/xyz', { token: ta, body: { content: 'x' } }));
+    expectRefusal(await t.http('DELETE', `/chat/message/${id}/nope`, { token: ta }));
+    expectRefusal(await t.http('PATCH', '/chat/messages/delivered', { token: ta, body: { messageIds: 'abc' } }));
+    expectRefusal(await t.http('PATCH', '/chat/messages/delivered', { token: ta, body: { messageIds: [{ $gt: '' }] } }));
+    expectRefusal(await t.http('PATCH', `/chat/message/read/${id}`, { token: ta, body: { sneaky: true } }));
+    expectRefusal(await t.http('PATCH', `/chat/message/read/room/${roomId}/user/${a}`, { token: ta, body: [1] }));
+    expectRefusal(await t.http('GET', '/chat/message/unread/abc', { token: ta }));
+    const missing = await t.http('PUT', `/chat/message/${id}`, { token: ta, body: { content: 'x' } });
+    expect(missing.status).toBe(404);
+  });
+
   it('refuses broken JSON, a 1 MB body and a missing body', async () => {
     const { ta } = ctx;
     expectRefusal(await t.http('POST', '/chat/messages', { token: ta, raw: '{"content": "unterminated' }), ['INVALID_JSON']);
@@ -73,6 +89,16 @@ describe('bad input', () => {
     expect(join.ok).toBe(false);
     const ok = await s.request('send_message', { receiverId: b, roomId, content: 'still works', clientMsgId: 'after-bad' });
     expect(ok.ok).toBe(true);
+  });
+
+  it('serves the OpenAPI document and Swagger UI at /docs without a token', async () => {
+    const doc = await t.http('GET', '/docs/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toContain('/chat/messages/{roomId}');
+    const ui = await fetch(`${t.edge(1)}/docs/`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger-ui');
   });
 
   it('keeps every process up, and later requests work', async () => {

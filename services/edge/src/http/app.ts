@@ -1,4 +1,5 @@
-import express, { type Request, type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import swaggerUi from 'swagger-ui-express';
 import { randomUUID } from 'node:crypto';
 import {
   CreateConversationDto,
@@ -27,6 +28,7 @@ import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipt
 import type { MarkRoomReadUseCase } from '../usecases/mark-room-read/mark-room-read.usecase';
 import type { UnreadCountsUseCase } from '../usecases/unread-counts/unread-counts.usecase';
 import { errorHandler, notFound } from './errors';
+import { buildOpenApi } from './openapi';
 
 export interface HttpDeps {
   verifier: TokenVerifier;
@@ -66,6 +68,9 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   // any JSON value parses; the DTO check then explains what shape was expected
   app.use(express.json({ limit: MAX_BODY, strict: false }));
   d.extra?.(app);
+  const openapi = buildOpenApi();
+  app.get('/docs/openapi.json', (_req, res) => void res.json(openapi));
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
 
   const chat = express.Router();
   chat.use(authenticate(d.verifier));
@@ -148,5 +153,16 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   app.use('/chat', chat);
   app.use(notFound);
   app.use(errorHandler(d.log));
+  app.locals.routes = listRoutes(chat, '/chat');
   return app;
+}
+
+/** The routes registered on a router, as `METHOD /path` (used to check the OpenAPI document is complete). */
+export function listRoutes(router: Router, prefix: string): string[] {
+  const out: string[] = [];
+  for (const layer of (router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }).stack) {
+    if (!layer.route) continue;
+    for (const m of Object.keys(layer.route.methods)) out.push(`${m.toUpperCase()} ${prefix}${layer.route.path}`);
+  }
+  return out;
 }

@@ -1,0 +1,100 @@
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import {
+  CreateConversationDto,
+  DeleteMessageParams,
+  HistoryQueryDto,
+  MessageIdDto,
+  MessagesDeliveredDto,
+  PageQueryDto,
+  RestEditMessageDto,
+  RestSendMessageDto,
+  RoomIdParams,
+  RoomReadParams,
+  UserIdParams,
+} from '@chat/contracts';
+
+type Ctor = new () => object;
+
+export interface RouteDoc {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express-style path, e.g. /chat/messages/:roomId */
+  path: string;
+  summary: string;
+  params?: Ctor;
+  query?: Ctor;
+  body?: Ctor;
+  status: number;
+  response: string;
+}
+
+/** Every route of the REST API. The document below is built from this list; a spec checks it against Express. */
+export const ROUTES: RouteDoc[] = [
+  { method: 'post', path: '/chat/conversation', summary: 'Create the one-to-one conversation with another user, or return the existing one', body: CreateConversationDto, status: 200, response: '{ conversation }' },
+  { method: 'get', path: '/chat/conversations/:userId', summary: "The caller's conversations, most recent activity first, with the other participant, last message and unread count", params: UserIdParams, query: PageQueryDto, status: 200, response: '{ conversations }' },
+  { method: 'post', path: '/chat/messages', summary: 'Send a message; answered once the broker confirmed it (seq is assigned when stored)', body: RestSendMessageDto, status: 202, response: '{ message }' },
+  { method: 'get', path: '/chat/messages/:roomId', summary: 'History: newest first (page with before=<seq>), or oldest first from after=<seq>; deleted messages as tombstones', params: RoomIdParams, query: HistoryQueryDto, status: 200, response: '{ messages, hasMore, order }' },
+  { method: 'get', path: '/chat/offline/:userId', summary: "The caller's parked (not yet delivered) messages, in order", params: UserIdParams, status: 200, response: '{ messages }' },
+  { method: 'put', path: '/chat/message/:messageId', summary: 'Edit your message within the edit window; the outcome also arrives as edit_message_status', params: MessageIdDto, body: RestEditMessageDto, status: 202, response: '{ messageId, roomId, status: "accepted" }' },
+  { method: 'delete', path: '/chat/message/:messageId/:requesterId', summary: 'Soft-delete your message (requesterId must be you); history keeps a tombstone', params: DeleteMessageParams, status: 202, response: '{ messageId, roomId, status: "accepted" }' },
+  { method: 'patch', path: '/chat/messages/delivered', summary: 'Mark messages you received as delivered (at most 500)', body: MessagesDeliveredDto, status: 202, response: '{ messageIds, status: "delivered" }' },
+  { method: 'patch', path: '/chat/message/:messageId/delivered', summary: 'Mark one message you received as delivered', params: MessageIdDto, status: 202, response: '{ messageIds, status: "delivered" }' },
+  { method: 'patch', path: '/chat/message/read/:messageId', summary: 'Mark a message you received, and everything before it in the room, as read', params: MessageIdDto, status: 202, response: '{ messageIds, status: "read" }' },
+  { method: 'patch', path: '/chat/message/read/room/:roomId/user/:userId', summary: 'Mark everything in the room read up to now (one write, one event to the peer)', params: RoomReadParams, status: 202, response: '{ roomId, upToSeq, status: "read" }' },
+  { method: 'get', path: '/chat/message/unread/:userId', summary: "The caller's unread counts, in all and per room", params: UserIdParams, status: 200, response: '{ count, byRoom }' },
+];
+
+const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', enum: ['VALIDATION_FAILED', 'INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'EDIT_WINDOW_CLOSED', 'RATE_LIMITED', 'UNAVAILABLE'] },
+        message: { type: 'string' },
+        details: {},
+      },
+    },
+  },
+};
+
+const openApiPath = (p: string) => p.replace(/:(\w+)/g, '{$1}');
+
+export function buildOpenApi(): Record<string, unknown> {
+  const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' }) as Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) {
+    const parameters = [
+      ...Object.entries(r.params ? (schemas[r.params.name]?.properties ?? {}) : {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema })),
+      ...Object.entries(r.query ? (schemas[r.query.name]?.properties ?? {}) : {}).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+    ];
+    const errors = Object.fromEntries(
+      ['400', '401', '403', '404', '409', '413', '503'].map((code) => [code, { description: 'refused', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+    );
+    (paths[openApiPath(r.path)] ??= {})[r.method] = {
+      summary: r.summary,
+      security: [{ bearer: [] }],
+      parameters,
+      ...(r.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.body.name}` } } } } }
+        : {}),
+      responses: { [String(r.status)]: { description: r.response }, ...errors },
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'chat-backend REST API',
+      version: '1.0.0',
+      description:
+        'Identity comes from the bearer token (validated by the auth service over gRPC). Every refusal is { error: { code, message } }. Real-time events use Socket.IO on namespace /chat: see the README.',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { ...schemas, Error: ERROR_SCHEMA },
+    },
+    paths,
+  };
+}
