@@ -1,4 +1,4 @@
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { targetConstructorToSchema } from 'class-validator-jsonschema';
 import {
   CreateConversationDto,
   DeleteMessageParams,
@@ -62,7 +62,12 @@ const ERROR_SCHEMA = {
 const openApiPath = (p: string) => p.replace(/:(\w+)/g, '{$1}');
 
 export function buildOpenApi(): Record<string, unknown> {
-  const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' }) as Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+  // schemas of exactly the DTO classes the routes use (not whatever else is in class-validator's global registry)
+  const classes = [...new Set(ROUTES.flatMap((r) => [r.params, r.query, r.body]).filter((c): c is Ctor => Boolean(c)))];
+  const schemas = Object.fromEntries(classes.map((c) => [c.name, targetConstructorToSchema(c)])) as Record<
+    string,
+    { properties?: Record<string, unknown>; required?: string[] }
+  >;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of ROUTES) {
     const parameters = [
