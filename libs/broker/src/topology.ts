@@ -40,7 +40,7 @@ export function buildTopology(ns: string): Topology {
   const queues: QueueSpec[] = [
     ...range.map((p) => ({
       name: persistQueues[p],
-      bindings: [RoutingKeys.messageSend, RoutingKeys.messageEdit, RoutingKeys.messageDelete].map((k) => ({
+      bindings: [RoutingKeys.messageSend, RoutingKeys.messageEdit, RoutingKeys.messageDelete, RoutingKeys.groupCommand].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),
       })),
@@ -48,7 +48,7 @@ export function buildTopology(ns: string): Topology {
     })),
     ...range.map((p) => ({
       name: fanoutQueues[p],
-      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged].map((k) => ({ exchange, routingKey: partitionKey(k, p) })),
+      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.groupChanged].map((k) => ({ exchange, routingKey: partitionKey(k, p) })),
       singleActiveConsumer: true,
     })),
     ...range.map((p) => ({

@@ -1,5 +1,5 @@
 import type { ErrorCode } from './errors';
-import type { MessageView } from './messages';
+import type { GroupView, MessageView } from './messages';
 
 /**
  * Broker names and payloads. Routing keys are versioned; queues are named <service>.<entity>.<action>.
@@ -14,6 +14,8 @@ export const RoutingKeys = {
   messagePersisted: 'message.persisted.v1',
   messageChanged: 'message.changed.v1',
   receipt: 'message.receipt.v1',
+  groupCommand: 'group.command.v1',
+  groupChanged: 'group.changed.v1',
 } as const;
 
 export interface SendMessageCommand {
@@ -42,8 +44,27 @@ export interface DeleteMessageCommand {
   requestedAt: string;
 }
 
+/** A change to a group, judged and applied by the persistence worker that owns the group's partition. */
+export type GroupOp =
+  | { op: 'create'; name: string; memberIds: string[] }
+  | { op: 'rename'; name: string }
+  | { op: 'add'; userIds: string[] }
+  | { op: 'remove'; userId: string }
+  | { op: 'promote'; userId: string }
+  | { op: 'leave' }
+  | { op: 'invite'; inviteId: string; userId: string }
+  | { op: 'respond'; inviteId: string; accept: boolean };
+
+export type GroupCommand = {
+  type: typeof RoutingKeys.groupCommand;
+  correlationId: string;
+  groupId: string;
+  actorId: string;
+  requestedAt: string;
+} & GroupOp;
+
 /** Everything the persistence worker applies, in a room's order. */
-export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand;
+export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand | GroupCommand;
 
 export interface MessagePersistedEvent {
   type: typeof RoutingKeys.messagePersisted;
@@ -61,8 +82,10 @@ export interface MessageChangedEvent {
   messageId: string;
   roomId: string;
   actorId: string;
-  /** The other participant (null when the change was refused: only the actor hears of it). */
+  /** The other participant (null when the change was refused: only the actor hears of it, or for a group). */
   peerId: string | null;
+  /** Set for a group message: every member but the actor is told. */
+  groupId?: string;
   outcome: 'applied' | 'refused';
   content?: string;
   editedAt?: string;
@@ -70,7 +93,24 @@ export interface MessageChangedEvent {
   error?: { code: ErrorCode; message: string };
 }
 
-export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent;
+/** The outcome of a group command: who must hear of it and the group as it now is. */
+export interface GroupChangedEvent {
+  type: typeof RoutingKeys.groupChanged;
+  correlationId: string;
+  groupId: string;
+  actorId: string;
+  op: GroupOp['op'];
+  outcome: 'applied' | 'refused';
+  group: GroupView | null;
+  /** Users added, removed, promoted, invited or leaving, as the op says. */
+  affected: string[];
+  /** Members before the change (so a removed member hears of the removal). */
+  previousMembers: string[];
+  inviteId?: string;
+  error?: { code: ErrorCode; message: string };
+}
+
+export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | GroupChangedEvent;
 
 export interface ReceiptCommand {
   type: typeof RoutingKeys.receipt;
@@ -83,6 +123,8 @@ export interface ReceiptCommand {
   upToSeq?: number;
   /** Who is told when the cursor moves: the other participant (the senders of those messages). */
   notifyUserId?: string;
+  /** Group receipts: every other member is told once, with the counts for the message reached. */
+  group?: boolean;
   at: string;
 }
 

@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsInt,
   IsNotEmpty,
   IsOptional,
@@ -107,6 +108,65 @@ export class MessagesDeliveredDto {
 export class RoomReadParams {
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId!: string;
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId!: string;
+}
+
+export const MAX_GROUP_NAME = 100;
+
+export class CreateGroupDto {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_GROUP_NAME) name!: string;
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @Matches(OBJECT_ID_RE, { each: true, message: 'each of $property must be a 24-character hex id' })
+  memberIds!: string[];
+}
+
+export class RenameGroupDto {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_GROUP_NAME) name!: string;
+}
+
+export class GroupMembersDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @Matches(OBJECT_ID_RE, { each: true, message: 'each of $property must be a 24-character hex id' })
+  userIds!: string[];
+}
+
+export class GroupIdParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) groupId!: string;
+}
+
+export class GroupMemberParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) groupId!: string;
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId!: string;
+}
+
+export class InviteDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId!: string;
+}
+
+export class InviteIdParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) inviteId!: string;
+}
+
+export class RespondInviteDto {
+  @IsBoolean() accept!: boolean;
+}
+
+export class GroupMessageDto {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_CONTENT_LENGTH) content!: string;
+  @IsOptional() @IsString() @Matches(CLIENT_MSG_ID_RE, { message: '$property must be 1-64 characters of [A-Za-z0-9_.:-]' })
+  clientMsgId?: string;
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(OBJECT_ID_RE, { each: true, message: 'each of $property must be a 24-character hex id' })
+  mentions?: string[];
+}
+
+/** Socket `send_group_message`. */
+export class SocketGroupMessageDto extends GroupMessageDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) groupId!: string;
 }
 
 /** An empty body or query: nothing may be sent. */

@@ -11,6 +11,7 @@ export const ClientEvents = {
   deleteMessage: 'delete_message',
   messageDelivered: 'message_delivered',
   messageRead: 'message_read',
+  sendGroupMessage: 'send_group_message',
 } as const;
 
 export const ServerEvents = {
@@ -25,6 +26,12 @@ export const ServerEvents = {
   messageDelivered: 'message_delivered',
   messageReadStatus: 'message_read_status',
   messageReadAck: 'message_read_ack',
+  taggedInMessage: 'taggedInMessage',
+  groupUpdated: 'group_updated',
+  groupRemoved: 'removed_from_group',
+  groupInvite: 'group_invite',
+  groupError: 'group_error',
+  groupReceipt: 'group_receipt',
   error: 'error_event',
 } as const;
 
@@ -54,12 +61,20 @@ export interface ServerToClientEvents {
 }
 
 /**
- * One event for one user, handed by a worker to whichever edge holds the user's sockets.
+ * One event for one user (`userId`) or for many (`userIds`: a group message, sent through Redis once and
+ * fanned out by each edge to its own sockets), handed by a worker to whichever edges hold those sockets.
  * `receive_message` envelopes are gated per socket by (roomId, seq): in order, never twice.
  */
-export type DeliveryEnvelope =
-  | { userId: string; event: 'receive_message'; payload: { message: MessageView } }
-  | { userId: string; event: Exclude<ServerEventName, 'receive_message'>; payload: object };
+export interface DeliveryEnvelope {
+  userId?: string;
+  userIds?: string[];
+  event: ServerEventName;
+  payload: object;
+}
+
+export function recipientsOf(env: DeliveryEnvelope): string[] {
+  return env.userIds ?? (env.userId ? [env.userId] : []);
+}
 
 /** Events between servers (Socket.IO serverSideEmit through the Redis adapter). */
 export interface InterServerEvents {

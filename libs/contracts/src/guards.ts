@@ -5,6 +5,8 @@ import {
   type DeleteMessageCommand,
   type EditMessageCommand,
   type FanoutEvent,
+  type GroupChangedEvent,
+  type GroupCommand,
   type MessageChangedEvent,
   type MessagePersistedEvent,
   type ReceiptCommand,
@@ -40,6 +42,8 @@ function messageCore(raw: unknown): Omit<MessageView, 'seq' | 'status'> & Partia
     content: str(m.content, 'message.content'),
     clientMsgId: m.clientMsgId === null || m.clientMsgId === undefined ? null : str(m.clientMsgId, 'message.clientMsgId'),
     createdAt,
+    ...(m.groupId !== undefined ? { groupId: id(m.groupId, 'message.groupId') } : {}),
+    ...(m.mentions !== undefined ? { mentions: ids(m.mentions, 'message.mentions', 100) } : {}),
   };
 }
 
@@ -55,9 +59,45 @@ function date(v: unknown, what: string): string {
   return s;
 }
 
+function ids(v: unknown, what: string, max = 1000): string[] {
+  if (!Array.isArray(v) || v.length > max) throw new Invalid(`${what} must be a bounded array`);
+  return v.map((x, i) => id(x, `${what}[${i}]`));
+}
+
+export function decodeGroupCommand(c: Record<string, unknown>): GroupCommand {
+  const base = {
+    type: RoutingKeys.groupCommand,
+    correlationId: String(c.correlationId ?? ''),
+    groupId: id(c.groupId, 'groupId'),
+    actorId: id(c.actorId, 'actorId'),
+    requestedAt: date(c.requestedAt, 'requestedAt'),
+  } as const;
+  switch (c.op) {
+    case 'create':
+      return { ...base, op: 'create', name: str(c.name, 'name'), memberIds: ids(c.memberIds, 'memberIds') };
+    case 'rename':
+      return { ...base, op: 'rename', name: str(c.name, 'name') };
+    case 'add':
+      return { ...base, op: 'add', userIds: ids(c.userIds, 'userIds') };
+    case 'remove':
+    case 'promote':
+      return { ...base, op: c.op, userId: id(c.userId, 'userId') };
+    case 'leave':
+      return { ...base, op: 'leave' };
+    case 'invite':
+      return { ...base, op: 'invite', inviteId: id(c.inviteId, 'inviteId'), userId: id(c.userId, 'userId') };
+    case 'respond':
+      if (typeof c.accept !== 'boolean') throw new Invalid('accept must be a boolean');
+      return { ...base, op: 'respond', inviteId: id(c.inviteId, 'inviteId'), accept: c.accept };
+    default:
+      throw new Invalid('unknown group op');
+  }
+}
+
 export function decodeRoomCommand(raw: unknown): RoomCommand {
   const c = obj(raw, 'command');
   if (c.type === RoutingKeys.messageSend) return decodeSendCommand(c);
+  if (c.type === RoutingKeys.groupCommand) return decodeGroupCommand(c);
   if (c.type !== RoutingKeys.messageEdit && c.type !== RoutingKeys.messageDelete) throw new Invalid('not a room command');
   const base = {
     correlationId: String(c.correlationId ?? ''),
@@ -73,6 +113,16 @@ export function decodeRoomCommand(raw: unknown): RoomCommand {
 export function decodeFanoutEvent(raw: unknown): FanoutEvent {
   const c = obj(raw, 'event');
   if (c.type === RoutingKeys.messagePersisted) return decodePersistedEvent(c);
+  if (c.type === RoutingKeys.groupChanged) {
+    if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
+    return {
+      ...(c as unknown as GroupChangedEvent),
+      groupId: id(c.groupId, 'groupId'),
+      actorId: id(c.actorId, 'actorId'),
+      affected: ids(c.affected, 'affected'),
+      previousMembers: ids(c.previousMembers, 'previousMembers', 100_000),
+    };
+  }
   if (c.type !== RoutingKeys.messageChanged) throw new Invalid('not a fanout event');
   if (c.change !== 'edited' && c.change !== 'deleted') throw new Invalid('change must be edited or deleted');
   if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
@@ -84,6 +134,7 @@ export function decodeFanoutEvent(raw: unknown): FanoutEvent {
     roomId: id(c.roomId, 'roomId'),
     actorId: id(c.actorId, 'actorId'),
     peerId: c.peerId === null ? null : id(c.peerId, 'peerId'),
+    ...(c.groupId !== undefined ? { groupId: id(c.groupId, 'groupId') } : {}),
   };
 }
 
@@ -111,6 +162,7 @@ export function decodeReceiptCommand(raw: unknown): ReceiptCommand {
     messageIds: c.messageIds.map((m, i) => id(m, `receipt.messageIds[${i}]`)),
     upToSeq,
     notifyUserId: c.notifyUserId === undefined ? undefined : id(c.notifyUserId, 'receipt.notifyUserId'),
+    group: c.group === true ? true : undefined,
     at: date(c.at, 'receipt.at'),
   };
 }

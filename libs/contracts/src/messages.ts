@@ -18,6 +18,40 @@ export interface MessageView {
   deletedAt?: string | null;
   deliveredAt?: string | null;
   readAt?: string | null;
+  /** Group messages: the group (also in receiverId), the members mentioned, and receipt counts. */
+  groupId?: string;
+  mentions?: string[];
+  receipts?: GroupReceiptCounts;
+}
+
+/** For a group message: how many of the other members have it delivered and read, of how many. */
+export interface GroupReceiptCounts {
+  delivered: number;
+  read: number;
+  of: number;
+}
+
+export type GroupRole = 'admin' | 'member';
+
+export interface GroupView {
+  id: string;
+  name: string;
+  createdBy: string;
+  /** Member ids, oldest member first. */
+  members: string[];
+  admins: string[];
+  lastSeq: number;
+  lastActivityAt: string;
+  createdAt: string;
+}
+
+export interface InviteView {
+  id: string;
+  groupId: string;
+  inviterId: string;
+  inviteeId: string;
+  status: 'pending' | 'accepted' | 'declined';
+  createdAt: string;
 }
 
 /** What history shows for a soft-deleted message: no content. */

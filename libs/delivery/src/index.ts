@@ -1,3 +1,3 @@
-export { Presence } from './presence';
+export { Presence, isRedisUnavailable } from './presence';
 export { OfflineInbox } from './offline-inbox';
 export { EdgeChannel, adapterKey, userRoom } from './edge-channel';

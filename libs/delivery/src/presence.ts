@@ -50,3 +50,14 @@ export class Presence {
     return online;
   }
 }
+
+/** True for ioredis errors that mean "Redis is unreachable right now" (retry later), not a bad command. */
+export function isRedisUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string } | null;
+  if (!e) return false;
+  return (
+    e.name === 'MaxRetriesPerRequestError' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(e.code ?? '') ||
+    /Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(e.message ?? '')
+  );
+}

@@ -19,7 +19,7 @@ export class ConversationStore {
     const now = new Date();
     try {
       const [doc] = await this.m.Conversation.insertMany(
-        [{ key, participants: [a, b].sort(), lastSeq: 0, lastMessage: null, lastActivityAt: now, createdAt: now }],
+        [{ key, kind: 'direct', participants: [a, b].sort(), lastSeq: 0, lastMessage: null, lastActivityAt: now, createdAt: now }],
         { lean: true },
       );
       return doc as unknown as ConversationDoc;

@@ -1,7 +1,8 @@
 export { connectStore, isStoreUnavailable, type StoreConnection } from './connect';
-export { createModels, ensureIndexes, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc } from './models';
+export { createModels, ensureIndexes, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc, type InviteDoc } from './models';
 export { ConversationStore } from './conversation-store';
 export { MessageStore, type HistoryPage, type NewMessage } from './message-store';
 export { type RoomScope } from './scope';
-export { toMessageView, toHistoryView, toConversationView } from './views';
+export { toMessageView, toHistoryView, toConversationView, toGroupView, groupCounts } from './views';
 export { CursorStore, statusFor, type CursorKind, type CursorMove } from './cursor-store';
+export { GroupStore, type GroupState } from './group-store';

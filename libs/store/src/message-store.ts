@@ -62,12 +62,12 @@ export class MessageStore {
     return { messages: docs.slice(0, q.limit), hasMore: docs.length > q.limit };
   }
 
-  /** Messages to the scope's user in the room after `afterSeq`, in seq order (reconnect sync). */
+  /** Messages from others in the scope's room after `afterSeq`, in seq order (reconnect sync). */
   async incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
     return this.m.Message.find({
       roomId: scope.roomId,
-      receiverId: scope.userId,
       seq: trusted({ $gt: afterSeq }),
+      senderId: trusted({ $ne: scope.userId }),
       deletedAt: null,
     })
       .sort({ seq: 1 })
@@ -109,13 +109,18 @@ export class MessageStore {
     await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content: '', deletedAt: at } });
   }
 
-  /** How many messages to the scope's user in the room come after `afterSeq` and are not deleted. */
+  /** How many messages from others in the scope's room come after `afterSeq` and are not deleted. */
   async countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number> {
     return this.m.Message.countDocuments({
       roomId: scope.roomId,
-      receiverId: scope.userId,
       seq: trusted({ $gt: afterSeq }),
+      senderId: trusted({ $ne: scope.userId }),
       deletedAt: null,
     });
+  }
+
+  /** The scope user's mentions in a group, newest first. */
+  async mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]> {
+    return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null }).sort({ seq: -1 }).limit(limit).lean<MessageDoc[]>();
   }
 }

@@ -11,9 +11,15 @@ export interface LastMessage {
 
 export interface ConversationDoc {
   _id: Types.ObjectId;
-  /** Canonical "a:b" key of a one-to-one pair: makes create-or-return one idempotent upsert. */
+  /** "a:b" for a one-to-one pair (makes create-or-return one guarded insert); "group:<id>" for a group. */
   key: string;
+  kind: 'direct' | 'group';
+  /** The members; for a group in joining order, oldest first. */
   participants: string[];
+  /** Groups only. */
+  name: string | null;
+  admins: string[];
+  createdBy: string | null;
   lastSeq: number;
   lastMessage: LastMessage | null;
   lastActivityAt: Date;
@@ -47,6 +53,19 @@ export interface MessageDoc {
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
+  /** Group messages: the group (receiverId holds it too) and the members mentioned. */
+  groupId?: string | null;
+  mentions?: string[];
+}
+
+export interface InviteDoc {
+  _id: Types.ObjectId;
+  groupId: string;
+  inviterId: string;
+  inviteeId: string;
+  status: 'pending' | 'accepted' | 'declined';
+  createdAt: Date;
+  respondedAt: Date | null;
 }
 
 const lastMessage = new Schema<LastMessage>(
@@ -64,7 +83,11 @@ const lastMessage = new Schema<LastMessage>(
 const conversationSchema = new Schema<ConversationDoc>(
   {
     key: { type: String, required: true },
+    kind: { type: String, enum: ['direct', 'group'], default: 'direct' },
     participants: { type: [String], required: true },
+    name: { type: String, default: null },
+    admins: { type: [String], default: [] },
+    createdBy: { type: String, default: null },
     lastSeq: { type: Number, default: 0 },
     lastMessage: { type: lastMessage, default: null },
     lastActivityAt: { type: Date, required: true },
@@ -86,9 +109,13 @@ const messageSchema = new Schema<MessageDoc>(
     createdAt: { type: Date, required: true },
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
+    groupId: { type: String, default: null },
+    mentions: { type: [String], default: undefined },
   },
   { collection: 'messages', versionKey: false },
 );
+// a member's mentions in a group
+messageSchema.index({ roomId: 1, mentions: 1, seq: -1 });
 // history and reconnect sync: one room, by seq
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
 // reconnect sync and unread counts: one receiver's messages in a room by seq
@@ -109,10 +136,25 @@ const cursorSchema = new Schema<CursorDoc>(
 cursorSchema.index({ userId: 1 });
 cursorSchema.index({ roomId: 1 });
 
+const inviteSchema = new Schema<InviteDoc>(
+  {
+    groupId: { type: String, required: true },
+    inviterId: { type: String, required: true },
+    inviteeId: { type: String, required: true },
+    status: { type: String, enum: ['pending', 'accepted', 'declined'], default: 'pending' },
+    createdAt: { type: Date, required: true },
+    respondedAt: { type: Date, default: null },
+  },
+  { collection: 'invites', versionKey: false },
+);
+inviteSchema.index({ inviteeId: 1, status: 1 });
+inviteSchema.index({ groupId: 1 });
+
 export interface Models {
   Conversation: Model<ConversationDoc>;
   Message: Model<MessageDoc>;
   Cursor: Model<CursorDoc>;
+  Invite: Model<InviteDoc>;
 }
 
 /** Models bound to the caller's connection: no global mongoose state. */
@@ -121,6 +163,7 @@ export function createModels(conn: Connection): Models {
     Conversation: conn.model<ConversationDoc>('Conversation', conversationSchema),
     Message: conn.model<MessageDoc>('Message', messageSchema),
     Cursor: conn.model<CursorDoc>('Cursor', cursorSchema),
+    Invite: conn.model<InviteDoc>('Invite', inviteSchema),
   };
 }
 
@@ -128,4 +171,5 @@ export async function ensureIndexes(m: Models): Promise<void> {
   await m.Conversation.createIndexes();
   await m.Message.createIndexes();
   await m.Cursor.createIndexes();
+  await m.Invite.createIndexes();
 }

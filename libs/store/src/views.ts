@@ -1,4 +1,4 @@
-import type { ConversationView, MessageView, TombstoneView } from '@chat/contracts';
+import type { ConversationView, GroupView, MessageView, TombstoneView } from '@chat/contracts';
 import { statusFor } from './cursor-store';
 import type { ConversationDoc, CursorDoc, MessageDoc } from './models';
 
@@ -22,6 +22,33 @@ export function toMessageView(m: MessageDoc, receiverCursor?: CursorDoc): Messag
     // the time the receiver's cursor last moved past this message (per-room cursors, not per-message rows)
     deliveredAt: status !== 'sent' ? iso(receiverCursor?.deliveredAt) : null,
     readAt: status === 'read' ? iso(receiverCursor?.readAt) : null,
+    ...(m.groupId ? { groupId: m.groupId, mentions: m.mentions ?? [] } : {}),
+  };
+}
+
+/** Group receipt counts for a message: the other members whose cursors passed its seq. */
+export function groupCounts(m: Pick<MessageDoc, 'seq' | 'senderId'>, members: readonly string[], cursors: Map<string, CursorDoc>) {
+  const others = members.filter((u) => u !== m.senderId);
+  let delivered = 0;
+  let read = 0;
+  for (const u of others) {
+    const c = cursors.get(u);
+    if (c && c.deliveredSeq >= m.seq) delivered++;
+    if (c && c.readSeq >= m.seq) read++;
+  }
+  return { delivered, read, of: others.length };
+}
+
+export function toGroupView(c: ConversationDoc): GroupView {
+  return {
+    id: String(c._id),
+    name: c.name ?? '',
+    createdBy: c.createdBy ?? '',
+    members: [...c.participants],
+    admins: [...(c.admins ?? [])],
+    lastSeq: c.lastSeq,
+    lastActivityAt: iso(c.lastActivityAt)!,
+    createdAt: iso(c.createdAt)!,
   };
 }
 

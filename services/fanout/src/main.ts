@@ -2,9 +2,10 @@ import { Redis } from 'ioredis';
 import { BatchConsumer, buildTopology, connectBroker, TransientError } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
-import { EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
+import { EdgeChannel, isRedisUnavailable, OfflineInbox, Presence } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
+import { connectStore, createModels, ensureIndexes, GroupStore, isStoreUnavailable } from '@chat/store';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
 
 runService('fanout', async () => {
@@ -15,11 +16,17 @@ runService('fanout', async () => {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `fanout-${config.INSTANCE_ID}` });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
+  const db = connectStore(config.MONGO_URL, `fanout-${config.INSTANCE_ID}`);
+  db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
+  await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
+  const models = createModels(db);
+  await ensureIndexes(models);
   const inbox = new OfflineInbox(redis, config.CHAT_NAMESPACE);
   const deliver = new DeliverMessagesUseCase(
     new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS),
     inbox,
     new EdgeChannel(redis, config.CHAT_NAMESPACE),
+    new GroupStore(models),
   );
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `fanout-${config.INSTANCE_ID}`);
@@ -36,8 +43,10 @@ runService('fanout', async () => {
           const report = await deliver.execute(batch.map((d) => d.payload));
           log.debug({ ...report, correlationIds: batch.map((d) => d.payload.correlationId) }, 'delivered');
         } catch (err) {
-          // Redis unreachable: hold the batch and retry; the broker keeps it if we die
-          throw new TransientError((err as Error).message);
+          // Redis or the store unreachable: hold the batch and retry; the broker keeps it if we die.
+          // Anything else is requeued and, past the delivery limit, dead-lettered.
+          if (isStoreUnavailable(err) || isRedisUnavailable(err)) throw new TransientError((err as Error).message);
+          throw err;
         }
       },
     },
@@ -52,6 +61,7 @@ runService('fanout', async () => {
       await consumer.close();
       await broker.close();
       await inbox.close();
+      await db.close();
       redis.disconnect();
     },
   };

@@ -3,7 +3,8 @@ import { loadConfig } from '@chat/config';
 import { AppError, decodeRoomCommand, PARTITIONS, partitionOf, RoutingKeys, type RoomCommand } from '@chat/contracts';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, ConversationStore, createModels, ensureIndexes, isStoreUnavailable, MessageStore } from '@chat/store';
+import { connectStore, ConversationStore, createModels, ensureIndexes, GroupStore, isStoreUnavailable, MessageStore } from '@chat/store';
+import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.usecase';
@@ -31,6 +32,7 @@ runService('persistence', async () => {
       },
       config.EDIT_WINDOW_MS,
     ),
+    new ApplyGroupCommandUseCase(new GroupStore(models), config.GROUP_MEMBER_LIMIT),
   );
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `persistence-${config.INSTANCE_ID}`);
@@ -57,7 +59,7 @@ runService('persistence', async () => {
         await Promise.all(
           events.map(async (ev) => {
             if (!ev) return;
-            const roomId = ev.type === RoutingKeys.messagePersisted ? ev.message.roomId : ev.roomId;
+            const roomId = ev.type === RoutingKeys.messagePersisted ? ev.message.roomId : ev.type === RoutingKeys.groupChanged ? ev.groupId : ev.roomId;
             const key = partitionKey(ev.type, partitionOf(roomId, PARTITIONS));
             try {
               await publisher.publishConfirmed(key, ev, { correlationId: ev.correlationId });
@@ -69,6 +71,7 @@ runService('persistence', async () => {
         events.forEach((ev, i) => {
           if (!ev) log.error({ correlationId: batch[i].payload.correlationId, command: batch[i].payload.type }, 'room does not exist; dead-lettered');
           else if (ev.type === RoutingKeys.messagePersisted) log.debug({ correlationId: ev.correlationId, messageId: ev.message.id, seq: ev.message.seq, replay: ev.replay }, 'stored');
+          else if (ev.type === RoutingKeys.groupChanged) log.debug({ correlationId: ev.correlationId, groupId: ev.groupId, op: ev.op, outcome: ev.outcome }, 'group changed');
           else log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, change: ev.change, outcome: ev.outcome }, 'changed');
         });
         return events.map((ev) => (ev ? 'ack' : 'dead'));

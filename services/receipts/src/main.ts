@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { BatchConsumer, buildTopology, connectBroker, TransientError } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
-import { EdgeChannel } from '@chat/delivery';
+import { EdgeChannel, isRedisUnavailable } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { connectStore, createModels, CursorStore, ensureIndexes, isStoreUnavailable } from '@chat/store';
@@ -38,7 +38,7 @@ runService('receipts', async () => {
           log.debug({ receipts: batch.length, moved: moves.filter((m) => m.to > m.from).length }, 'receipts applied');
         } catch (err) {
           // the store or Redis is down: hold the batch; cursors only move forward, so a retry is harmless
-          if (isStoreUnavailable(err) || (err as Error).name === 'MaxRetriesPerRequestError') throw new TransientError((err as Error).message);
+          if (isStoreUnavailable(err) || isRedisUnavailable(err)) throw new TransientError((err as Error).message);
           throw err;
         }
       },

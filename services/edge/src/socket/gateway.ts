@@ -6,6 +6,7 @@ import {
   JoinRoomDto,
   MessageIdDto,
   parseDto,
+  recipientsOf,
   SendMessageDto,
   toErrorBody,
   type DeliveryEnvelope,
@@ -194,9 +195,12 @@ export class ChatGateway {
   private onDeliver(envelopes: unknown): void {
     if (!Array.isArray(envelopes)) return;
     for (const env of envelopes as DeliveryEnvelope[]) {
-      for (const local of this.sockets.of(env?.userId)) {
-        if (env.event === 'receive_message') local.delivery.offer(env.payload.message);
-        else local.socket.emit(env.event, env.payload);
+      if (!env || typeof env !== 'object') continue;
+      for (const userId of recipientsOf(env)) {
+        for (const local of this.sockets.of(userId)) {
+          if (env.event === 'receive_message') local.delivery.offer((env.payload as { message: MessageView }).message);
+          else local.socket.emit(env.event, env.payload);
+        }
       }
     }
   }

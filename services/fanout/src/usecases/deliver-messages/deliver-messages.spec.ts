@@ -19,7 +19,7 @@ function ev(seq: number, senderId = A, receiverId = B): MessagePersistedEvent {
   return { type: 'message.persisted.v1', correlationId: String(seq), message, replay: false };
 }
 
-function harness(onlineUsers: string[], edgesListening = 1) {
+function harness(onlineUsers: string[], edgesListening = 1, groupMembers: string[] = []) {
   const parked = new Map<string, MessageView[]>();
   const parkedEvents = new Map<string, DeliveryEnvelope[]>();
   const delivered: DeliveryEnvelope[] = [];
@@ -35,6 +35,7 @@ function harness(onlineUsers: string[], edgesListening = 1) {
         return edgesListening;
       },
     },
+    { membersOf: async (ids) => new Map(ids.map((g) => [g, groupMembers])) },
   );
   return { uc, parked, parkedEvents, delivered };
 }
@@ -44,12 +45,9 @@ describe('DeliverMessagesUseCase', () => {
     const h = harness([A, B]);
     const r = await h.uc.execute([ev(1), ev(2)]);
     expect(r).toEqual({ live: 2, parked: 0 });
-    expect(h.delivered.map((d) => `${d.event}:${d.userId}:${d.payload.message.seq}`)).toEqual([
-      `receive_message:${B}:1`,
-      `message_sent:${A}:1`,
-      `receive_message:${B}:2`,
-      `message_sent:${A}:2`,
-    ]);
+    const line = (d: DeliveryEnvelope) => `${d.event}:${d.userId}:${(d.payload as { message: MessageView }).message.seq}`;
+    expect(h.delivered.filter((d) => d.event === 'receive_message').map(line)).toEqual([`receive_message:${B}:1`, `receive_message:${B}:2`]);
+    expect(h.delivered.filter((d) => d.event === 'message_sent').map(line)).toEqual([`message_sent:${A}:1`, `message_sent:${A}:2`]);
   });
 
   it('parks in order for an offline receiver', async () => {
@@ -92,5 +90,21 @@ describe('DeliverMessagesUseCase', () => {
     expect(refused.delivered).toEqual([
       { userId: A, event: 'edit_message_status', payload: { messageId: MID, roomId: ROOM, status: 'error', error: { code: 'FORBIDDEN', message: 'no' } } },
     ]);
+  });
+
+  it('sends a group message once for all online members, parks it for offline ones, and tags mentions', async () => {
+    const [C, D] = ['e'.repeat(24), 'f'.repeat(24)];
+    const GROUP = '9'.repeat(24);
+    const h = harness([A, B, C], 1, [A, B, C, D]);
+    const e = ev(1);
+    e.message = { ...e.message, roomId: GROUP, receiverId: GROUP, groupId: GROUP, mentions: [C, D] };
+    const r = await h.uc.execute([e]);
+    expect(r).toEqual({ live: 2, parked: 1 });
+    const receive = h.delivered.filter((d) => d.event === 'receive_message');
+    expect(receive).toHaveLength(1);
+    expect(receive[0].userIds).toEqual([B, C]);
+    expect(h.parked.get(D)!.map((m) => m.seq)).toEqual([1]);
+    expect(h.delivered.filter((d) => d.event === 'taggedInMessage').map((d) => d.userIds)).toEqual([[C]]);
+    expect(h.parkedEvents.get(D)!.map((x) => x.event)).toEqual(['taggedInMessage']);
   });
 });

@@ -1,4 +1,13 @@
-import { RoutingKeys, type DeliveryEnvelope, type FanoutEvent, type MessageChangedEvent, type MessageView } from '@chat/contracts';
+import {
+  recipientsOf,
+  RoutingKeys,
+  type DeliveryEnvelope,
+  type FanoutEvent,
+  type GroupChangedEvent,
+  type MessageChangedEvent,
+  type MessagePersistedEvent,
+  type MessageView,
+} from '@chat/contracts';
 
 export interface PresencePort {
   whoIsOnline(userIds: string[]): Promise<Set<string>>;
@@ -11,82 +20,115 @@ export interface EdgePort {
   /** Resolves with how many edges heard the batch. */
   deliver(envelopes: DeliveryEnvelope[]): Promise<number>;
 }
+export interface GroupMembersPort {
+  /** Current members of each group (read when the batch is handled, so earlier membership changes count). */
+  membersOf(groupIds: string[]): Promise<Map<string, string[]>>;
+}
 
 export interface DeliveryReport {
   live: number;
   parked: number;
 }
 
-/** What an edit or delete means for each side: the actor learns the outcome, the peer sees the change. */
-export function changeEnvelopes(e: MessageChangedEvent): DeliveryEnvelope[] {
+/** What an edit or delete means for each side: the actor learns the outcome, the others see the change. */
+export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
   const statusEvent = e.change === 'edited' ? 'edit_message_status' : 'delete_message_status';
   if (e.outcome === 'refused') {
     return [{ userId: e.actorId, event: statusEvent, payload: { messageId: e.messageId, roomId: e.roomId, status: 'error', error: e.error } }];
   }
   const detail = e.change === 'edited' ? { content: e.content, editedAt: e.editedAt } : { deletedAt: e.deletedAt };
+  const peerEvent = e.change === 'edited' ? 'message_edited' : 'message_deleted';
   const out: DeliveryEnvelope[] = [
     { userId: e.actorId, event: statusEvent, payload: { messageId: e.messageId, roomId: e.roomId, status: e.change, ...detail } },
   ];
-  if (e.peerId) {
-    out.push({
-      userId: e.peerId,
-      event: e.change === 'edited' ? 'message_edited' : 'message_deleted',
-      payload: { messageId: e.messageId, roomId: e.roomId, ...detail },
-    });
+  const peers = e.groupId ? groupMembers.filter((u) => u !== e.actorId) : e.peerId ? [e.peerId] : [];
+  for (const userId of peers) out.push({ userId, event: peerEvent, payload: { messageId: e.messageId, roomId: e.roomId, ...(e.groupId ? { groupId: e.groupId } : {}), ...detail } });
+  return out;
+}
+
+/** Who hears of a group change: members before and after; removed users also get removed_from_group. */
+export function groupEnvelopes(e: GroupChangedEvent): DeliveryEnvelope[] {
+  if (e.outcome === 'refused') {
+    return [{ userId: e.actorId, event: 'group_error', payload: { groupId: e.groupId, op: e.op, inviteId: e.inviteId, error: e.error } }];
+  }
+  if (e.op === 'invite') {
+    const invitee = e.affected[0];
+    const out: DeliveryEnvelope[] = [{ userId: e.actorId, event: 'group_updated', payload: { groupId: e.groupId, op: e.op, actorId: e.actorId, inviteId: e.inviteId, affected: e.affected } }];
+    if (invitee) out.push({ userId: invitee, event: 'group_invite', payload: { inviteId: e.inviteId, groupId: e.groupId, name: e.group?.name, inviterId: e.actorId } });
+    return out;
+  }
+  const members = e.group?.members ?? [];
+  const audience = [...new Set([...members, ...e.previousMembers, e.actorId])];
+  const payload = { groupId: e.groupId, op: e.op, actorId: e.actorId, affected: e.affected, group: e.group };
+  const out: DeliveryEnvelope[] = audience.map((userId) => ({ userId, event: 'group_updated', payload }));
+  for (const gone of e.previousMembers.filter((u) => !members.includes(u))) {
+    out.push({ userId: gone, event: 'removed_from_group', payload: { groupId: e.groupId, by: e.actorId } });
   }
   return out;
 }
 
 /**
- * Routes stored messages to their receivers: live through the edges when the receiver has a socket,
- * otherwise parked in the receiver's offline inbox. The sender's devices are told the stored message
- * (with its seq) as `message_sent`. One publish per batch reaches every edge.
+ * Routes what the persistence worker produced to the people concerned: live through the edges when they
+ * have a socket, otherwise parked in their offline inbox. A group message goes out once, naming its online
+ * recipients (each edge hands it to its own sockets); members mentioned also get taggedInMessage. One
+ * publish per batch reaches every edge.
  */
 export class DeliverMessagesUseCase {
   constructor(
     private readonly presence: PresencePort,
     private readonly inbox: InboxPort,
     private readonly edges: EdgePort,
+    private readonly groups: GroupMembersPort,
   ) {}
 
   async execute(events: FanoutEvent[]): Promise<DeliveryReport> {
-    const users = events.flatMap((e) =>
-      e.type === RoutingKeys.messagePersisted ? [e.message.receiverId, e.message.senderId] : [e.actorId, ...(e.peerId ? [e.peerId] : [])],
-    );
-    const online = await this.presence.whoIsOnline(users);
+    const groupIds = [...new Set(events.flatMap((e) => groupOf(e) ?? []))];
+    const members = groupIds.length > 0 ? await this.groups.membersOf(groupIds) : new Map<string, string[]>();
+
+    // first work out every envelope, then one presence check for everyone involved
+    const planned: DeliveryEnvelope[] = [];
+    const messagesFor: Array<{ userIds: string[]; message: MessageView }> = [];
+    for (const e of events) {
+      if (e.type === RoutingKeys.messagePersisted) planned.push(...this.planMessage(e, members, messagesFor));
+      else if (e.type === RoutingKeys.messageChanged) planned.push(...changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : []));
+      else planned.push(...groupEnvelopes(e));
+    }
+    const everyone = [...new Set([...planned.flatMap(recipientsOf), ...messagesFor.flatMap((m) => m.userIds)])];
+    const online = await this.presence.whoIsOnline(everyone);
+
     const envelopes: DeliveryEnvelope[] = [];
     const parked = new Map<string, MessageView[]>();
     const parkedEvents = new Map<string, Array<{ key: string; envelope: DeliveryEnvelope }>>();
     const park = (userId: string, m: MessageView) => parked.set(userId, [...(parked.get(userId) ?? []), m]);
+    const parkEvent = (userId: string, envelope: DeliveryEnvelope, key: string) =>
+      parkedEvents.set(userId, [...(parkedEvents.get(userId) ?? []), { key, envelope }]);
 
-    for (const e of events) {
-      if (e.type === RoutingKeys.messageChanged) {
-        for (const env of changeEnvelopes(e)) {
-          if (online.has(env.userId)) envelopes.push(env);
-          else if (env.userId === e.peerId) {
-            const key = `${env.event}:${e.messageId}:${e.editedAt ?? e.deletedAt ?? ''}`;
-            parkedEvents.set(env.userId, [...(parkedEvents.get(env.userId) ?? []), { key, envelope: env }]);
-          }
-        }
-        continue;
-      }
-      const { message } = e;
-      if (online.has(message.receiverId)) {
-        envelopes.push({ userId: message.receiverId, event: 'receive_message', payload: { message } });
-      } else {
-        park(message.receiverId, message);
-      }
-      if (online.has(message.senderId)) {
-        envelopes.push({ userId: message.senderId, event: 'message_sent', payload: { message } });
-      }
+    for (const { userIds, message } of messagesFor) {
+      const live = userIds.filter((u) => online.has(u));
+      for (const u of userIds) if (!online.has(u)) park(u, message);
+      if (live.length === 1) envelopes.push({ userId: live[0], event: 'receive_message', payload: { message } });
+      else if (live.length > 1) envelopes.push({ userIds: live, event: 'receive_message', payload: { message } });
+    }
+    for (const env of planned) {
+      if (env.userIds) {
+        const live = env.userIds.filter((u) => online.has(u));
+        if (live.length > 0) envelopes.push({ ...env, userIds: live });
+        for (const u of env.userIds) if (!online.has(u) && PARKED_EVENTS.has(env.event)) parkEvent(u, { event: env.event, payload: env.payload, userId: u }, keyOf(env));
+      } else if (env.userId && online.has(env.userId)) envelopes.push(env);
+      else if (env.userId && PARKED_EVENTS.has(env.event)) parkEvent(env.userId, env, keyOf(env));
     }
 
-    let live = envelopes.filter((e) => e.event === 'receive_message').length;
+    const receives = (list: DeliveryEnvelope[]) => list.filter((e) => e.event === 'receive_message').reduce((n, e) => n + recipientsOf(e).length, 0);
+    let live = receives(envelopes);
     if (envelopes.length > 0) {
       const heard = await this.edges.deliver(envelopes);
       if (heard === 0) {
         // presence said online but no edge is listening (all edges restarting): keep the messages
-        for (const e of envelopes) if (e.event === 'receive_message') park(e.userId, e.payload.message);
+        for (const e of envelopes) {
+          if (e.event !== 'receive_message') continue;
+          const m = (e.payload as { message: MessageView }).message;
+          for (const u of recipientsOf(e)) park(u, m);
+        }
         live = 0;
       }
     }
@@ -96,4 +138,32 @@ export class DeliverMessagesUseCase {
     ]);
     return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0) };
   }
+
+  private planMessage(e: MessagePersistedEvent, members: Map<string, string[]>, out: Array<{ userIds: string[]; message: MessageView }>): DeliveryEnvelope[] {
+    const { message } = e;
+    const planned: DeliveryEnvelope[] = [{ userId: message.senderId, event: 'message_sent', payload: { message } }];
+    if (!message.groupId) {
+      out.push({ userIds: [message.receiverId], message });
+      return planned;
+    }
+    const group = members.get(message.groupId) ?? [];
+    out.push({ userIds: group.filter((u) => u !== message.senderId), message });
+    const tagged = (message.mentions ?? []).filter((u) => u !== message.senderId && group.includes(u));
+    if (tagged.length > 0) planned.push({ userIds: tagged, event: 'taggedInMessage', payload: { message } });
+    return planned;
+  }
+}
+
+/** Notices worth keeping for someone offline (a message_sent echo or a status reply is not). */
+const PARKED_EVENTS = new Set<string>(['message_edited', 'message_deleted', 'taggedInMessage', 'group_invite', 'removed_from_group', 'group_updated']);
+
+function keyOf(env: DeliveryEnvelope): string {
+  const p = env.payload as { messageId?: string; message?: { id: string }; groupId?: string; inviteId?: string; editedAt?: string; deletedAt?: string; op?: string };
+  return [env.event, p.messageId ?? p.message?.id ?? p.inviteId ?? p.groupId, p.editedAt ?? p.deletedAt ?? p.op ?? ''].join(':');
+}
+
+function groupOf(e: FanoutEvent): string | undefined {
+  if (e.type === RoutingKeys.messagePersisted) return e.message.groupId;
+  if (e.type === RoutingKeys.messageChanged) return e.groupId;
+  return undefined;
 }

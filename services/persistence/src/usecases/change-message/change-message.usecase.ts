@@ -50,13 +50,18 @@ export class ChangeMessageUseCase {
     if (cmd.type === RoutingKeys.messageEdit) {
       await this.store.applyEdit(cmd.messageId, cmd.content, new Date(cmd.requestedAt));
       await this.store.updateLastMessage(cmd.roomId, cmd.messageId, { content: cmd.content });
-      return { ...base, peerId: msg.receiverId, outcome: 'applied', content: cmd.content, editedAt: cmd.requestedAt };
+      return { ...base, ...audience(msg), outcome: 'applied', content: cmd.content, editedAt: cmd.requestedAt };
     }
     const deletedAt = msg.deletedAt ? new Date(msg.deletedAt).toISOString() : cmd.requestedAt;
     if (!msg.deletedAt) {
       await this.store.applyDelete(cmd.messageId, new Date(deletedAt));
       await this.store.updateLastMessage(cmd.roomId, cmd.messageId, { content: null, deleted: true });
     }
-    return { ...base, peerId: msg.receiverId, outcome: 'applied', deletedAt };
+    return { ...base, ...audience(msg), outcome: 'applied', deletedAt };
   }
+}
+
+/** Who sees the change: the other participant, or for a group message the group's members. */
+function audience(msg: MessageDoc): { peerId: string | null; groupId?: string } {
+  return msg.groupId ? { peerId: null, groupId: msg.groupId } : { peerId: msg.receiverId };
 }

@@ -91,5 +91,6 @@ function toDoc(c: SendMessageCommand, seq: number): NewMessage {
     createdAt: new Date(m.createdAt),
     editedAt: null,
     deletedAt: null,
+    ...(m.groupId ? { groupId: m.groupId, mentions: m.mentions ?? [] } : {}),
   };
 }

@@ -1,0 +1,95 @@
+import { Types, trusted } from 'mongoose';
+import type { ConversationDoc, InviteDoc, Models } from './models';
+
+const DUPLICATE_KEY = 11000;
+
+export interface GroupState {
+  name: string;
+  participants: string[];
+  admins: string[];
+}
+
+/**
+ * Groups are conversations of kind 'group'. Their state is written only by the persistence worker that
+ * owns the group's partition (see ConversationStore.reserveSeqs), so each write can replace the fields it
+ * owns without a race; invites likewise.
+ */
+export class GroupStore {
+  constructor(private readonly m: Models) {}
+
+  async get(groupId: string): Promise<ConversationDoc | null> {
+    if (!Types.ObjectId.isValid(groupId)) return null;
+    return this.m.Conversation.findOne({ _id: groupId, kind: 'group' }).lean<ConversationDoc>();
+  }
+
+  /** Inserts the group under the id the edge chose; a repeat returns the stored one. */
+  async create(groupId: string, creator: string, state: GroupState, at: Date): Promise<ConversationDoc> {
+    try {
+      const [doc] = await this.m.Conversation.insertMany(
+        [
+          {
+            _id: new Types.ObjectId(groupId),
+            key: `group:${groupId}`,
+            kind: 'group',
+            ...state,
+            createdBy: creator,
+            lastSeq: 0,
+            lastMessage: null,
+            lastActivityAt: at,
+            createdAt: at,
+          },
+        ],
+        { lean: true },
+      );
+      return doc as unknown as ConversationDoc;
+    } catch (err) {
+      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+      const existing = await this.get(groupId);
+      if (!existing) throw err;
+      return existing;
+    }
+  }
+
+  async save(groupId: string, state: GroupState, at: Date): Promise<void> {
+    await this.m.Conversation.updateOne({ _id: groupId, kind: 'group' }, { $set: { ...state, lastActivityAt: at } });
+  }
+
+  /** Current members of each group, one query for the lot. */
+  async membersOf(groupIds: string[]): Promise<Map<string, string[]>> {
+    const valid = groupIds.filter((g) => Types.ObjectId.isValid(g)).map((g) => new Types.ObjectId(g));
+    if (valid.length === 0) return new Map();
+    const docs = await this.m.Conversation.find({ _id: trusted({ $in: valid }), kind: 'group' })
+      .select({ participants: 1 })
+      .lean<Array<Pick<ConversationDoc, '_id' | 'participants'>>>();
+    return new Map(docs.map((d) => [String(d._id), d.participants]));
+  }
+
+  async listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {
+    return this.m.Conversation.find({ participants: userId, kind: 'group' })
+      .sort({ lastActivityAt: -1, _id: -1 })
+      .skip(page.offset)
+      .limit(page.limit)
+      .lean<ConversationDoc[]>();
+  }
+
+  async getInvite(inviteId: string): Promise<InviteDoc | null> {
+    if (!Types.ObjectId.isValid(inviteId)) return null;
+    return this.m.Invite.findById(inviteId).lean<InviteDoc>();
+  }
+
+  /** Records an invite under the id the edge chose; a repeat is harmless. */
+  async createInvite(invite: { id: string; groupId: string; inviterId: string; inviteeId: string; at: Date }): Promise<void> {
+    try {
+      await this.m.Invite.insertMany(
+        [{ _id: new Types.ObjectId(invite.id), groupId: invite.groupId, inviterId: invite.inviterId, inviteeId: invite.inviteeId, status: 'pending', createdAt: invite.at }],
+        { lean: true },
+      );
+    } catch (err) {
+      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    }
+  }
+
+  async answerInvite(inviteId: string, status: 'accepted' | 'declined', at: Date): Promise<void> {
+    await this.m.Invite.updateOne({ _id: new Types.ObjectId(inviteId) }, { $set: { status, respondedAt: at } });
+  }
+}
