@@ -93,7 +93,7 @@ export class TestStack {
       body = JSON.stringify(o.body);
       headers['content-type'] = 'application/json';
     }
-    const res = await fetch(`${this.edge(o.edge ?? 0)}${path}`, { method, headers, body });
+    const res = await fetch(`${this.edge(o.edge ?? 0)}${path}`, { method, headers, body, signal: AbortSignal.timeout(20_000) });
     const text = await res.text();
     let parsed: unknown = text;
     try {

@@ -113,7 +113,13 @@ export class BatchConsumer<T> {
           await new Promise((r) => setTimeout(r, delay));
           continue;
         }
-        this.log.error({ queue, err: (err as Error).message, size: batch.length }, 'batch failed; requeueing');
+        if (batch.length > 1 && !(err instanceof TransientError)) {
+          // one bad delivery must not take its batch-mates with it: handle them one by one, in order
+          this.log.warn({ queue, err: (err as Error).message, size: batch.length }, 'batch failed; retrying its deliveries one by one');
+          for (const p of batch) await this.runBatch(queue, [p]);
+          return;
+        }
+        this.log.error({ queue, err: (err as Error).message, size: batch.length }, 'delivery failed; requeueing (dead-lettered past the delivery limit)');
         batch.forEach((p) => this.settle(p.ch, p.msg, 'retry'));
         return;
       }

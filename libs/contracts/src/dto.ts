@@ -111,6 +111,8 @@ export class RoomReadParams {
 }
 
 export const MAX_GROUP_NAME = 100;
+/** Mentions per message (FerretDB indexes the list as one value: it must stay well under PostgreSQL's btree row limit). */
+export const MAX_MENTIONS = 50;
 
 export class CreateGroupDto {
   @IsString() @IsNotEmpty() @MaxLength(MAX_GROUP_NAME) name!: string;
@@ -159,7 +161,7 @@ export class GroupMessageDto {
   clientMsgId?: string;
   @IsOptional()
   @IsArray()
-  @ArrayMaxSize(100)
+  @ArrayMaxSize(MAX_MENTIONS)
   @Matches(OBJECT_ID_RE, { each: true, message: 'each of $property must be a 24-character hex id' })
   mentions?: string[];
 }

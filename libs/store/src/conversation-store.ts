@@ -1,6 +1,7 @@
 import { Types, trusted } from 'mongoose';
 import { pairKey } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, Models } from './models';
+import { addMemberships, roomsOf } from './membership';
 import { makeScope, type RoomScope } from './scope';
 
 const DUPLICATE_KEY = 11000;
@@ -15,18 +16,24 @@ export class ConversationStore {
   async findOrCreatePair(a: string, b: string): Promise<ConversationDoc> {
     const key = pairKey(a, b);
     const existing = await this.m.Conversation.findOne({ key }).lean<ConversationDoc>();
-    if (existing) return existing;
+    if (existing) {
+      // repairs the rows if a crash fell between the insert below and them
+      await addMemberships(this.m, String(existing._id), existing.participants, 'direct');
+      return existing;
+    }
     const now = new Date();
     try {
       const [doc] = await this.m.Conversation.insertMany(
         [{ key, kind: 'direct', participants: [a, b].sort(), lastSeq: 0, lastMessage: null, lastActivityAt: now, createdAt: now }],
         { lean: true },
       );
+      await addMemberships(this.m, String((doc as { _id: unknown })._id), [a, b], 'direct');
       return doc as unknown as ConversationDoc;
     } catch (err) {
       if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
       const raced = await this.m.Conversation.findOne({ key }).lean<ConversationDoc>();
       if (!raced) throw err;
+      await addMemberships(this.m, String(raced._id), raced.participants, 'direct');
       return raced;
     }
   }
@@ -40,23 +47,18 @@ export class ConversationStore {
   async scopeFor(roomId: string, userId: string): Promise<RoomScope | null> {
     const c = await this.get(roomId);
     if (!c || !c.participants.includes(userId)) return null;
-    return makeScope(roomId, userId, c.participants);
+    return makeScope(roomId, userId, c.participants, c.kind ?? 'direct');
   }
 
+  /** The user's one-to-one conversations, most recent first (groups are listed by GroupStore). */
   async listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {
-    return this.m.Conversation.find({ participants: userId })
-      .sort({ lastActivityAt: -1, _id: -1 })
-      .skip(page.offset)
-      .limit(page.limit)
-      .lean<ConversationDoc[]>();
+    return roomsOf(this.m, userId, 'direct', page);
   }
 
   /** The user's rooms that hold messages, with their scope and last seq. */
   async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number }>> {
-    const docs = await this.m.Conversation.find({ participants: userId, lastSeq: trusted({ $gt: 0 }) })
-      .select({ lastSeq: 1, participants: 1 })
-      .lean<Array<Pick<ConversationDoc, '_id' | 'lastSeq' | 'participants'>>>();
-    return docs.map((d) => ({ scope: makeScope(String(d._id), userId, d.participants), lastSeq: d.lastSeq }));
+    const docs = await roomsOf(this.m, userId, 'any', { withMessages: true, select: { lastSeq: 1, participants: 1, kind: 1 } });
+    return docs.filter((d) => d.participants.includes(userId)).map((d) => ({ scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct'), lastSeq: d.lastSeq }));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Types, trusted } from 'mongoose';
+import { addMemberships, removeMemberships, roomsOf } from './membership';
 import type { ConversationDoc, InviteDoc, Models } from './models';
 
 const DUPLICATE_KEY = 11000;
@@ -41,17 +42,22 @@ export class GroupStore {
         ],
         { lean: true },
       );
+      await addMemberships(this.m, groupId, state.participants, 'group');
       return doc as unknown as ConversationDoc;
     } catch (err) {
       if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
       const existing = await this.get(groupId);
       if (!existing) throw err;
+      await addMemberships(this.m, groupId, existing.participants, 'group');
       return existing;
     }
   }
 
-  async save(groupId: string, state: GroupState, at: Date): Promise<void> {
+  /** Writes the new state and brings the membership rows in line (rows after the state: a crash between is repaired by the next save). */
+  async save(groupId: string, state: GroupState, at: Date, previous: string[]): Promise<void> {
     await this.m.Conversation.updateOne({ _id: groupId, kind: 'group' }, { $set: { ...state, lastActivityAt: at } });
+    await addMemberships(this.m, groupId, state.participants, 'group');
+    await removeMemberships(this.m, groupId, previous.filter((u) => !state.participants.includes(u)));
   }
 
   /** Current members of each group, one query for the lot. */
@@ -64,12 +70,13 @@ export class GroupStore {
     return new Map(docs.map((d) => [String(d._id), d.participants]));
   }
 
+  async idsForUser(userId: string): Promise<string[]> {
+    const rows = await this.m.Membership.find({ userId, kind: 'group' }).select({ roomId: 1 }).lean<Array<{ roomId: string }>>();
+    return rows.map((r) => r.roomId);
+  }
+
   async listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {
-    return this.m.Conversation.find({ participants: userId, kind: 'group' })
-      .sort({ lastActivityAt: -1, _id: -1 })
-      .skip(page.offset)
-      .limit(page.limit)
-      .lean<ConversationDoc[]>();
+    return roomsOf(this.m, userId, 'group', page);
   }
 
   async getInvite(inviteId: string): Promise<InviteDoc | null> {

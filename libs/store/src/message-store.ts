@@ -90,13 +90,12 @@ export class MessageStore {
     return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), receiverId: userId }).lean<MessageDoc[]>();
   }
 
-  /** Messages by id that the user may see (sent or received), for telling "not yours" from "not there". */
-  async findVisibleTo(userId: string, ids: string[]): Promise<MessageDoc[]> {
+  /** Messages by id that the user may see: sent or received, or in one of `groupIds` (the user's groups). */
+  async findVisibleTo(userId: string, ids: string[], groupIds: string[] = []): Promise<MessageDoc[]> {
     if (ids.length === 0) return [];
-    return this.m.Message.find({
-      _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }),
-      $or: trusted([{ senderId: userId }, { receiverId: userId }]),
-    }).lean<MessageDoc[]>();
+    const or: Array<Record<string, unknown>> = [{ senderId: userId }, { receiverId: userId }];
+    if (groupIds.length > 0) or.push({ roomId: trusted({ $in: groupIds }) });
+    return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), $or: trusted(or) }).lean<MessageDoc[]>();
   }
 
   /** Writes an edit. Only the room's persistence worker writes messages (see ConversationStore.reserveSeqs). */

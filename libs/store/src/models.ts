@@ -58,6 +58,18 @@ export interface MessageDoc {
   mentions?: string[];
 }
 
+/**
+ * One row per (room, member), so "my rooms" is an index lookup by user. Kept apart from the room's
+ * `participants` array because FerretDB v1 indexes an array as one value (no multikey indexes): an index on
+ * a 200-member array exceeds PostgreSQL's btree row limit, and would not serve element lookups well anyway.
+ */
+export interface MembershipDoc {
+  _id: string;
+  roomId: string;
+  userId: string;
+  kind: 'direct' | 'group';
+}
+
 export interface InviteDoc {
   _id: Types.ObjectId;
   groupId: string;
@@ -96,7 +108,18 @@ const conversationSchema = new Schema<ConversationDoc>(
   { collection: 'conversations', versionKey: false, minimize: false },
 );
 conversationSchema.index({ key: 1 }, { unique: true });
-conversationSchema.index({ participants: 1, lastActivityAt: -1 });
+conversationSchema.index({ lastActivityAt: -1 });
+
+const membershipSchema = new Schema<MembershipDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    userId: { type: String, required: true },
+    kind: { type: String, enum: ['direct', 'group'], required: true },
+  },
+  { collection: 'memberships', versionKey: false },
+);
+membershipSchema.index({ userId: 1, kind: 1 });
 
 const messageSchema = new Schema<MessageDoc>(
   {
@@ -155,6 +178,7 @@ export interface Models {
   Message: Model<MessageDoc>;
   Cursor: Model<CursorDoc>;
   Invite: Model<InviteDoc>;
+  Membership: Model<MembershipDoc>;
 }
 
 /** Models bound to the caller's connection: no global mongoose state. */
@@ -164,6 +188,7 @@ export function createModels(conn: Connection): Models {
     Message: conn.model<MessageDoc>('Message', messageSchema),
     Cursor: conn.model<CursorDoc>('Cursor', cursorSchema),
     Invite: conn.model<InviteDoc>('Invite', inviteSchema),
+    Membership: conn.model<MembershipDoc>('Membership', membershipSchema),
   };
 }
 
@@ -172,4 +197,5 @@ export async function ensureIndexes(m: Models): Promise<void> {
   await m.Message.createIndexes();
   await m.Cursor.createIndexes();
   await m.Invite.createIndexes();
+  await m.Membership.createIndexes();
 }

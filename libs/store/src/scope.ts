@@ -8,9 +8,10 @@ export interface RoomScope {
   readonly roomId: string;
   readonly userId: string;
   readonly participants: readonly string[];
+  readonly kind: 'direct' | 'group';
   readonly [scopeBrand]: true;
 }
 
-export function makeScope(roomId: string, userId: string, participants: readonly string[]): RoomScope {
-  return Object.freeze({ roomId, userId, participants }) as RoomScope;
+export function makeScope(roomId: string, userId: string, participants: readonly string[], kind: 'direct' | 'group' = 'direct'): RoomScope {
+  return Object.freeze({ roomId, userId, participants, kind }) as RoomScope;
 }

@@ -3,8 +3,9 @@ import type { ConversationDoc, RoomScope } from '@chat/store';
 import type { Conversations } from './usecases/ports';
 
 /**
- * Caches room membership checks. A one-to-one room's participants never change, so a positive answer
- * stays true; negative answers are not cached (the room may be created a moment later).
+ * Caches room membership checks for one-to-one rooms, whose participants never change, so a positive
+ * answer stays true. Group membership changes, so group scopes are always read fresh; negative answers
+ * are not cached either (the room may be created a moment later).
  */
 export class CachedConversations implements Conversations {
   private readonly scopes: LRUCache<string, RoomScope>;
@@ -29,7 +30,7 @@ export class CachedConversations implements Conversations {
     const hit = this.scopes.get(key);
     if (hit) return hit;
     const scope = await this.inner.scopeFor(roomId, userId);
-    if (scope) this.scopes.set(key, scope);
+    if (scope && scope.kind === 'direct') this.scopes.set(key, scope);
     return scope;
   }
 

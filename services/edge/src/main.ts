@@ -9,7 +9,7 @@ import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
 import { adapterKey, OfflineInbox, Presence } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, ConversationStore, createModels, CursorStore, ensureIndexes, MessageStore } from '@chat/store';
+import { connectStore, ConversationStore, createModels, CursorStore, ensureIndexes, GroupStore, MessageStore } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { CachedConversations } from './cached-conversations';
 import { buildHttpApp } from './http/app';
@@ -26,6 +26,8 @@ import { ChangeMessageUseCase } from './usecases/change-message/change-message.u
 import { MarkReceiptsUseCase } from './usecases/mark-receipts/mark-receipts.usecase';
 import { MarkRoomReadUseCase } from './usecases/mark-room-read/mark-room-read.usecase';
 import { UnreadCountsUseCase } from './usecases/unread-counts/unread-counts.usecase';
+import { GroupCommandUseCase } from './usecases/group-command/group-command.usecase';
+import { GroupQueriesUseCase } from './usecases/group-queries/group-queries.usecase';
 
 runService('edge', async () => {
   const config = loadConfig();
@@ -59,6 +61,7 @@ runService('edge', async () => {
   const conversations = new CachedConversations(new ConversationStore(models));
   const messages = new MessageStore(models);
   const cursors = new CursorStore(models);
+  const groups = new GroupStore(models);
   const inbox = new OfflineInbox(redis, ns);
   const presence = new Presence(redis, ns, config.PRESENCE_TTL_MS);
   const receipts = new ReceiptBatcher(publisher, log);
@@ -70,7 +73,9 @@ runService('edge', async () => {
     editWindowMs: config.EDIT_WINDOW_MS,
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
   });
-  const markReceipts = new MarkReceiptsUseCase(messages, publisher);
+  const markReceipts = new MarkReceiptsUseCase(messages, groups, publisher);
+  const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, config.GROUP_MEMBER_LIMIT);
+  const groupQueries = new GroupQueriesUseCase(groups, conversations, messages);
   const syncInbox = new SyncInboxUseCase(conversations, messages, cursors, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
     log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
   );
@@ -85,6 +90,8 @@ runService('edge', async () => {
     markReceipts,
     markRoomRead: new MarkRoomReadUseCase(conversations, publisher),
     unreadCounts: new UnreadCountsUseCase(conversations, messages, cursors),
+    groupCommand,
+    groupQueries,
     readHistory: new ReadHistoryUseCase(conversations, messages, cursors),
     listOffline: new ListOfflineUseCase(inbox),
     extra: (a) => a.get('/healthz', (_req, res) => void res.json({ status: 'ok' })),

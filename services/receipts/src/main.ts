@@ -5,7 +5,7 @@ import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
 import { EdgeChannel, isRedisUnavailable } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, createModels, CursorStore, ensureIndexes, isStoreUnavailable } from '@chat/store';
+import { connectStore, createModels, CursorStore, ensureIndexes, GroupStore, isStoreUnavailable } from '@chat/store';
 import { ApplyReceiptsUseCase } from './usecases/apply-receipts/apply-receipts.usecase';
 
 runService('receipts', async () => {
@@ -21,7 +21,12 @@ runService('receipts', async () => {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `receipts-${config.INSTANCE_ID}` });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
-  const apply = new ApplyReceiptsUseCase(new CursorStore(models), new EdgeChannel(redis, config.CHAT_NAMESPACE));
+  const cursors = new CursorStore(models);
+  const groups = new GroupStore(models);
+  const apply = new ApplyReceiptsUseCase(cursors, new EdgeChannel(redis, config.CHAT_NAMESPACE), {
+    membersOf: (ids) => groups.membersOf(ids),
+    forRoom: (roomId) => cursors.forRoom(roomId),
+  });
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `receipts-${config.INSTANCE_ID}`);
   const consumer = new BatchConsumer<ReceiptCommand>(

@@ -2,6 +2,15 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import swaggerUi from 'swagger-ui-express';
 import { randomUUID } from 'node:crypto';
 import {
+  CreateGroupDto,
+  GroupIdParams,
+  GroupMemberParams,
+  GroupMembersDto,
+  GroupMessageDto,
+  InviteDto,
+  InviteIdParams,
+  RenameGroupDto,
+  RespondInviteDto,
   CreateConversationDto,
   DeleteMessageParams,
   EmptyDto,
@@ -27,6 +36,8 @@ import type { ChangeMessageUseCase } from '../usecases/change-message/change-mes
 import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipts.usecase';
 import type { MarkRoomReadUseCase } from '../usecases/mark-room-read/mark-room-read.usecase';
 import type { UnreadCountsUseCase } from '../usecases/unread-counts/unread-counts.usecase';
+import type { GroupCommandUseCase } from '../usecases/group-command/group-command.usecase';
+import type { GroupQueriesUseCase } from '../usecases/group-queries/group-queries.usecase';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
 
@@ -42,6 +53,8 @@ export interface HttpDeps {
   markReceipts: MarkReceiptsUseCase;
   markRoomRead: MarkRoomReadUseCase;
   unreadCounts: UnreadCountsUseCase;
+  groupCommand: GroupCommandUseCase;
+  groupQueries: GroupQueriesUseCase;
   /** Extra routes mounted before the 404 (health, metrics). */
   extra?: (app: express.Express) => void;
 }
@@ -148,6 +161,85 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.get('/message/unread/:userId', async (req, res) => {
     const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
     res.json(await d.unreadCounts.execute({ userId: me(req), pathUserId: userId }));
+  });
+
+  // groups: changes are accepted here (202) and applied in order by the group's worker
+  const group = (req: Request, groupId: string | undefined, op: Parameters<GroupCommandUseCase['execute']>[0]['op']) =>
+    d.groupCommand.execute({ userId: me(req), groupId, op, correlationId: cid(req) });
+
+  chat.post('/groups', async (req, res) => {
+    const dto = parseDto(CreateGroupDto, req.body);
+    res.status(202).json(await group(req, undefined, { op: 'create', name: dto.name, memberIds: dto.memberIds }));
+  });
+
+  chat.get('/groups', async (req, res) => {
+    const page = parseDto(PageQueryDto, { ...req.query }, 'query');
+    res.json({ groups: await d.groupQueries.myGroups(me(req), page) });
+  });
+
+  chat.patch('/groups/invite/:inviteId/respond', async (req, res) => {
+    const { inviteId } = parseDto(InviteIdParams, { ...req.params }, 'path');
+    const { accept } = parseDto(RespondInviteDto, req.body);
+    res.status(202).json(await group(req, undefined, { op: 'respond', inviteId, accept }));
+  });
+
+  chat.patch('/groups/:groupId', async (req, res) => {
+    const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
+    const { name } = parseDto(RenameGroupDto, req.body);
+    res.status(202).json(await group(req, groupId, { op: 'rename', name }));
+  });
+
+  chat.get('/groups/:groupId/members', async (req, res) => {
+    const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
+    res.json(await d.groupQueries.members(me(req), groupId));
+  });
+
+  chat.post('/groups/:groupId/members', async (req, res) => {
+    const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
+    const { userIds } = parseDto(GroupMembersDto, req.body);
+    res.status(202).json(await group(req, groupId, { op: 'add', userIds }));
+  });
+
+  chat.delete('/groups/:groupId/members/:userId', async (req, res) => {
+    const { groupId, userId } = parseDto(GroupMemberParams, { ...req.params }, 'path');
+    res.status(202).json(await group(req, groupId, { op: 'remove', userId }));
+  });
+
+  chat.post('/groups/:groupId/members/:userId/promote', async (req, res) => {
+    const { groupId, userId } = parseDto(GroupMemberParams, { ...req.params }, 'path');
+    noBody(req);
+    res.status(202).json(await group(req, groupId, { op: 'promote', userId }));
+  });
+
+  chat.post('/groups/:groupId/leave', async (req, res) => {
+    const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
+    noBody(req);
+    res.status(202).json(await group(req, groupId, { op: 'leave' }));
+  });
+
+  chat.post('/groups/:groupId/invite', async (req, res) => {
+    const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
+    const { userId } = parseDto(InviteDto, req.body);
+    res.status(202).json(await group(req, groupId, { op: 'invite', inviteId: '', userId }));
+  });
+
+  chat.post('/groups/:groupId/messages', async (req, res) => {
+    const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
+    const dto = parseDto(GroupMessageDto, req.body);
+    const message = await d.sendMessage.execute({ userId: me(req), dto: { ...dto, roomId: groupId, receiverId: groupId }, correlationId: cid(req) });
+    res.status(202).json({ message });
+  });
+
+  chat.get('/groups/:groupId/messages', async (req, res) => {
+    const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
+    const q = parseDto(HistoryQueryDto, { ...req.query }, 'query');
+    res.json(await d.readHistory.execute({ userId: me(req), roomId: groupId, queryUserId: q.userId, before: q.before, after: q.after, limit: q.limit }));
+  });
+
+  chat.get('/groups/:groupId/tagged-messages', async (req, res) => {
+    const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
+    const page = parseDto(PageQueryDto, { ...req.query }, 'query');
+    res.json({ messages: await d.groupQueries.tagged(me(req), groupId, page.limit) });
   });
 
   app.use('/chat', chat);

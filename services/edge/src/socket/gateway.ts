@@ -8,6 +8,7 @@ import {
   parseDto,
   recipientsOf,
   SendMessageDto,
+  SocketGroupMessageDto,
   toErrorBody,
   type DeliveryEnvelope,
   type MessageView,
@@ -151,6 +152,12 @@ export class ChatGateway {
     handle('send_message', async (payload) => {
       const dto = parseDto(SendMessageDto, payload, 'payload');
       const message = await this.d.sendMessage.execute({ userId, dto });
+      return { message };
+    });
+
+    handle('send_group_message', async (payload) => {
+      const { groupId, ...dto } = parseDto(SocketGroupMessageDto, payload, 'payload');
+      const message = await this.d.sendMessage.execute({ userId, dto: { ...dto, roomId: groupId, receiverId: groupId } });
       return { message };
     });
 

@@ -15,12 +15,16 @@ export interface Messages {
   incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
   countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number>;
   findForParticipant(messageId: string, userId: string): Promise<MessageDoc | null>;
-  findVisibleTo(userId: string, ids: string[]): Promise<MessageDoc[]>;
+  findVisibleTo(userId: string, ids: string[], groupIds?: string[]): Promise<MessageDoc[]>;
 }
 
 export interface Cursors {
   forRoom(roomId: string): Promise<Map<string, CursorDoc>>;
   forUser(userId: string): Promise<Map<string, CursorDoc>>;
+}
+
+export interface GroupMembership {
+  idsForUser(userId: string): Promise<string[]>;
 }
 
 export interface CommandBus {

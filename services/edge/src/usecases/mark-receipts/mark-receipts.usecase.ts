@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { partitionKey } from '@chat/broker';
 import { Forbidden, NotFound, PARTITIONS, partitionOf, RoutingKeys, type ReceiptCommand } from '@chat/contracts';
 import type { MessageDoc } from '@chat/store';
-import type { CommandBus, Messages } from '../ports';
+import type { CommandBus, GroupMembership, Messages } from '../ports';
 
 export interface ReceiptRequest {
   userId: string;
@@ -19,15 +19,18 @@ export interface ReceiptRequest {
 export class MarkReceiptsUseCase {
   constructor(
     private readonly messages: Messages,
+    private readonly groups: GroupMembership,
     private readonly bus: CommandBus,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async execute(req: ReceiptRequest): Promise<{ messageIds: string[]; status: 'delivered' | 'read' }> {
     const ids = [...new Set(req.messageIds)];
-    const found = await this.messages.findVisibleTo(req.userId, ids);
+    const found = await this.messages.findVisibleTo(req.userId, ids, await this.groups.idsForUser(req.userId));
     if (found.length < ids.length) throw new NotFound('message not found');
-    if (found.some((m) => m.receiverId !== req.userId)) throw new Forbidden(`only the receiver may mark a message ${req.kind}`);
+    // one-to-one: only the receiver; group: any member but the sender
+    const mayMark = (m: MessageDoc) => (m.groupId ? m.senderId !== req.userId : m.receiverId === req.userId);
+    if (!found.every(mayMark)) throw new Forbidden(`only the receiver may mark a message ${req.kind}`);
 
     const byRoom = new Map<string, MessageDoc[]>();
     for (const m of found) byRoom.set(m.roomId, [...(byRoom.get(m.roomId) ?? []), m]);
@@ -43,7 +46,8 @@ export class MarkReceiptsUseCase {
           roomId,
           messageIds: sorted.map((m) => String(m._id)),
           upToSeq: sorted[sorted.length - 1].seq,
-          notifyUserId: sorted[0].senderId,
+          notifyUserId: sorted[sorted.length - 1].senderId,
+          ...(sorted[0].groupId ? { group: true } : {}),
           at,
         };
         return this.bus.publishConfirmed(partitionKey(RoutingKeys.receipt, partitionOf(roomId, PARTITIONS)), cmd, { correlationId: cmd.correlationId });

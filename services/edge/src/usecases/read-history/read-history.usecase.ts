@@ -1,5 +1,5 @@
 import { Forbidden, NotFound, type MessageView, type TombstoneView } from '@chat/contracts';
-import { toHistoryView } from '@chat/store';
+import { groupCounts, toHistoryView } from '@chat/store';
 import type { Conversations, Cursors, Messages } from '../ports';
 
 export interface HistoryInput {
@@ -34,8 +34,17 @@ export class ReadHistoryUseCase {
       this.messages.history(scope, { before: q.before, after: q.after, limit: q.limit ?? 50 }),
       this.cursors.forRoom(scope.roomId),
     ]);
+    const view = (m: (typeof page.messages)[number]) => {
+      if (scope.kind !== 'group') return toHistoryView(m, cursors.get(m.receiverId));
+      const v = toHistoryView(m);
+      if ('deleted' in v) return v;
+      // in a group the counts say how far the other members got; the status is read/delivered once all did
+      const receipts = groupCounts(m, scope.participants, cursors);
+      const all = (n: number) => receipts.of > 0 && n === receipts.of;
+      return { ...v, status: all(receipts.read) ? 'read' : all(receipts.delivered) ? 'delivered' : 'sent', receipts } as const;
+    };
     return {
-      messages: page.messages.map((m) => toHistoryView(m, cursors.get(m.receiverId))),
+      messages: page.messages.map(view),
       hasMore: page.hasMore,
       order: q.after !== undefined ? 'asc' : 'desc',
     };

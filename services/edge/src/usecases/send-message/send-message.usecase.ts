@@ -17,7 +17,8 @@ import type { SenderLanes } from '../sender-lanes';
 
 export interface SendMessageInput {
   userId: string;
-  dto: SendMessageDto & { senderId?: string };
+  /** For a group message receiverId is the group's id (roomId too) and mentions name members. */
+  dto: SendMessageDto & { senderId?: string; mentions?: string[] };
   correlationId?: string;
 }
 
@@ -50,7 +51,12 @@ export class SendMessageUseCase {
 
     const scope = await this.conversations.scopeFor(dto.roomId, userId);
     if (!scope) throw new NotFound('room not found');
-    if (!scope.participants.includes(dto.receiverId)) throw new Forbidden('receiver is not in this room');
+    const group = scope.kind === 'group';
+    if (group && dto.receiverId !== dto.roomId) throw new Invalid('a group message goes to the group');
+    if (!group && !scope.participants.includes(dto.receiverId)) throw new Forbidden('receiver is not in this room');
+    if (!group && dto.mentions?.length) throw new Invalid('mentions are for group messages');
+    const mentions = group ? [...new Set(dto.mentions ?? [])] : undefined;
+    if (mentions?.some((u) => !scope.participants.includes(u))) throw new Invalid('only members can be mentioned');
 
     const id = messageIdFor(userId, dto.clientMsgId);
     if (dto.clientMsgId) {
@@ -67,6 +73,7 @@ export class SendMessageUseCase {
       seq: null,
       status: 'sent',
       createdAt: this.now().toISOString(),
+      ...(group ? { groupId: dto.roomId, mentions } : {}),
     };
     const { seq: _seq, status: _status, ...core } = message;
     const cmd: SendMessageCommand = { type: RoutingKeys.messageSend, correlationId: correlationId ?? randomUUID(), message: core };

@@ -157,9 +157,10 @@ export class DeliverMessagesUseCase {
 /** Notices worth keeping for someone offline (a message_sent echo or a status reply is not). */
 const PARKED_EVENTS = new Set<string>(['message_edited', 'message_deleted', 'taggedInMessage', 'group_invite', 'removed_from_group', 'group_updated']);
 
+/** The parked job's id: the same notice parked twice is one job (BullMQ ids may not contain ':'). */
 function keyOf(env: DeliveryEnvelope): string {
   const p = env.payload as { messageId?: string; message?: { id: string }; groupId?: string; inviteId?: string; editedAt?: string; deletedAt?: string; op?: string };
-  return [env.event, p.messageId ?? p.message?.id ?? p.inviteId ?? p.groupId, p.editedAt ?? p.deletedAt ?? p.op ?? ''].join(':');
+  return [env.event, p.messageId ?? p.message?.id ?? p.inviteId ?? p.groupId, p.editedAt ?? p.deletedAt ?? p.op ?? ''].join('|').replace(/:/g, '');
 }
 
 function groupOf(e: FanoutEvent): string | undefined {

@@ -35,7 +35,7 @@ const receipt = (kind: 'delivered' | 'read', upToSeq: number, id = upToSeq.toStr
 function setup() {
   const cursors = new FakeCursors();
   const told: DeliveryEnvelope[] = [];
-  const uc = new ApplyReceiptsUseCase(cursors, { deliver: async (e) => (told.push(...e), 1) });
+  const uc = new ApplyReceiptsUseCase(cursors, { deliver: async (e) => (told.push(...e), 1) }, { membersOf: async () => new Map(), forRoom: async () => new Map() });
   return { cursors, told, uc };
 }
 

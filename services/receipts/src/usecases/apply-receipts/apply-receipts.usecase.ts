@@ -1,11 +1,16 @@
 import type { DeliveryEnvelope, ReceiptCommand } from '@chat/contracts';
-import type { CursorMove } from '@chat/store';
+import { groupCounts, type CursorDoc, type CursorMove } from '@chat/store';
 
 export interface CursorPort {
   advance(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number, at: Date): Promise<CursorMove>;
 }
 export interface NotifyPort {
   deliver(envelopes: DeliveryEnvelope[]): Promise<number>;
+}
+/** For group receipts: the members and every member's cursor, to count how far the others got. */
+export interface GroupCountsPort {
+  membersOf(groupIds: string[]): Promise<Map<string, string[]>>;
+  forRoom(roomId: string): Promise<Map<string, CursorDoc>>;
 }
 
 interface Group {
@@ -24,6 +29,7 @@ export class ApplyReceiptsUseCase {
   constructor(
     private readonly cursors: CursorPort,
     private readonly notify: NotifyPort,
+    private readonly groups: GroupCountsPort,
   ) {}
 
   async execute(receipts: ReceiptCommand[]): Promise<CursorMove[]> {
@@ -51,9 +57,32 @@ export class ApplyReceiptsUseCase {
         return out;
       }),
     );
-    const envelopes = applied.flat().flatMap(({ g, move }) => (move.to > move.from && g.r.notifyUserId ? [toEnvelope(g, move)] : []));
+    const moved = applied.flat().filter(({ g, move }) => move.to > move.from && g.r.notifyUserId);
+    const envelopes = moved.filter(({ g }) => !g.r.group).map(({ g, move }) => toEnvelope(g, move));
+    envelopes.push(...(await this.groupEnvelopes(moved.filter(({ g }) => g.r.group))));
     if (envelopes.length > 0) await this.notify.deliver(envelopes);
     return applied.flat().map((a) => a.move);
+  }
+
+  /** One group_receipt per moved cursor, to every other member, with the counts for the message reached. */
+  private async groupEnvelopes(moved: Array<{ g: Group; move: CursorMove }>): Promise<DeliveryEnvelope[]> {
+    if (moved.length === 0) return [];
+    const rooms = [...new Set(moved.map(({ move }) => move.roomId))];
+    const members = await this.groups.membersOf(rooms);
+    // one snapshot of each room's cursors, taken after this batch's writes
+    const cursorsOf = new Map(await Promise.all(rooms.map(async (r) => [r, await this.groups.forRoom(r)] as const)));
+    return Promise.all(
+      moved.map(async ({ g, move }) => {
+        const group = members.get(move.roomId) ?? [];
+        const cursors = cursorsOf.get(move.roomId)!;
+        const counts = groupCounts({ seq: move.to, senderId: g.r.notifyUserId! }, group, cursors);
+        return {
+          userIds: group.filter((u) => u !== move.userId),
+          event: 'group_receipt' as const,
+          payload: { groupId: move.roomId, messageId: g.lastMessageId, upToSeq: move.to, kind: move.kind, by: move.userId, at: move.at.toISOString(), counts },
+        };
+      }),
+    );
   }
 }
 

@@ -1,0 +1,148 @@
+import type { MessageView } from '@chat/contracts';
+import { eventually, newUserId, TestStack, type TestClient } from './support/harness';
+
+function collect(c: TestClient, event: string): any[] {
+  const seen: any[] = [];
+  c.socket.on(event, (p: unknown) => seen.push(p));
+  return seen;
+}
+
+/** Groups on the same edge → broker → workers path, with the same guarantees as one-to-one chat. */
+describe('groups', () => {
+  const t = new TestStack();
+  beforeAll(() => t.start(), 120_000);
+  afterAll(() => t.stop(), 60_000);
+
+  async function users(n: number) {
+    const ids = Array.from({ length: n }, newUserId);
+    const tokens = await Promise.all(ids.map((u) => t.token(u)));
+    return ids.map((id, i) => ({ id, token: tokens[i] }));
+  }
+
+  async function createGroup(admin: { id: string; token: string }, memberIds: string[], name = 'team') {
+    const r = await t.http('POST', '/chat/groups', { token: admin.token, body: { name, memberIds } });
+    expect(r.status).toBe(202);
+    const groupId = r.body.groupId as string;
+    await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: admin.token })).status === 200, 'group created');
+    return groupId;
+  }
+
+  const members = async (groupId: string, token: string) => (await t.http('GET', `/chat/groups/${groupId}/members`, { token })).body;
+
+  it('creates a group with the creator as admin; only admins add, remove, promote and rename', async () => {
+    const [a, b, c, d] = await users(4);
+    const groupId = await createGroup(a, [b.id, c.id]);
+    expect(await members(groupId, b.token)).toEqual({ groupId, members: [a.id, b.id, c.id], admins: [a.id] });
+    const mine = await t.http('GET', '/chat/groups', { token: c.token });
+    expect(mine.body.groups.map((g: { id: string }) => g.id)).toContain(groupId);
+
+    for (const [method, path, body] of [
+      ['POST', `/chat/groups/${groupId}/members`, { userIds: [d.id] }],
+      ['DELETE', `/chat/groups/${groupId}/members/${c.id}`, undefined],
+      ['POST', `/chat/groups/${groupId}/members/${c.id}/promote`, undefined],
+      ['PATCH', `/chat/groups/${groupId}`, { name: 'mine now' }],
+      ['POST', `/chat/groups/${groupId}/invite`, { userId: d.id }],
+    ] as const) {
+      const r = await t.http(method, path, { token: b.token, body });
+      expect([method, path, r.status, r.body.error?.code]).toEqual([method, path, 403, 'FORBIDDEN']);
+      const outsider = await t.http(method, path, { token: d.token, body });
+      expect([403, 404]).toContain(outsider.status);
+    }
+
+    expect((await t.http('POST', `/chat/groups/${groupId}/members`, { token: a.token, body: { userIds: [d.id] } })).status).toBe(202);
+    expect((await t.http('POST', `/chat/groups/${groupId}/members/${b.id}/promote`, { token: a.token })).status).toBe(202);
+    await eventually(async () => (await members(groupId, a.token)).admins?.includes(b.id), 'b promoted');
+    expect((await t.http('PATCH', `/chat/groups/${groupId}`, { token: b.token, body: { name: 'renamed' } })).status).toBe(202);
+    await eventually(async () => (await t.http('GET', '/chat/groups', { token: d.token })).body.groups.some((g: { name: string }) => g.name === 'renamed'), 'renamed');
+    expect(await members(groupId, a.token)).toEqual({ groupId, members: [a.id, b.id, c.id, d.id], admins: [a.id, b.id] });
+  });
+
+  it('hands admin to the oldest member when the last admin leaves', async () => {
+    const [a, b, c] = await users(3);
+    const groupId = await createGroup(a, [b.id, c.id]);
+    expect((await t.http('POST', `/chat/groups/${groupId}/leave`, { token: a.token })).status).toBe(202);
+    await eventually(async () => (await members(groupId, b.token)).admins?.[0] === b.id, 'b is admin');
+    expect(await members(groupId, b.token)).toEqual({ groupId, members: [b.id, c.id], admins: [b.id] });
+    expect((await t.http('GET', `/chat/groups/${groupId}/members`, { token: a.token })).status).toBe(404);
+  });
+
+  it('invites: only the invitee answers; accepting makes a member, declining does not', async () => {
+    const [a, b, e, f] = await users(4);
+    const groupId = await createGroup(a, [b.id]);
+    const eSock = await t.connect(e.token, 1);
+    const invites = collect(eSock, 'group_invite');
+    const inv = await t.http('POST', `/chat/groups/${groupId}/invite`, { token: a.token, body: { userId: e.id } });
+    expect(inv.status).toBe(202);
+    await eSock.waitFor(() => invites.length === 1, 'invite event');
+    expect(invites[0]).toMatchObject({ inviteId: inv.body.inviteId, groupId, inviterId: a.id });
+    expect((await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: b.token, body: { accept: true } })).status).toBe(404);
+    expect((await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: e.token, body: { accept: true } })).status).toBe(202);
+    await eventually(async () => (await members(groupId, a.token)).members.includes(e.id), 'e joined');
+
+    const inv2 = await t.http('POST', `/chat/groups/${groupId}/invite`, { token: a.token, body: { userId: f.id } });
+    expect((await t.http('PATCH', `/chat/groups/invite/${inv2.body.inviteId}/respond`, { token: f.token, body: { accept: false } })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await members(groupId, a.token)).members).not.toContain(f.id);
+    expect((await t.http('PATCH', `/chat/groups/invite/${inv2.body.inviteId}/respond`, { token: f.token, body: { accept: true } })).status).toBe(409);
+  });
+
+  it('delivers group messages in order with mentions; a removed member gets nothing more and loses history', async () => {
+    const [a, b, c] = await users(3);
+    const groupId = await createGroup(a, [b.id, c.id]);
+    const [sa, sb, sc] = await Promise.all([t.connect(a.token, 0), t.connect(b.token, 1), t.connect(c.token, 0)]);
+    const tagged = collect(sc, 'taggedInMessage');
+    const removed = collect(sc, 'removed_from_group');
+    for (let i = 0; i < 20; i++) {
+      const r = await sa.request('send_group_message', { groupId, content: `g${i}`, clientMsgId: `g-${i}`, mentions: i === 3 ? [c.id] : [] });
+      expect(r.ok).toBe(true);
+    }
+    await sb.waitFor(() => sb.received.length === 20, 'b got 20');
+    await sc.waitFor(() => sc.received.length === 20 && tagged.length === 1, 'c got 20 and a tag');
+    expect(sb.received.map((m) => m.content)).toEqual([...Array(20).keys()].map((i) => `g${i}`));
+    expect(tagged[0].message).toMatchObject({ content: 'g3', groupId, mentions: [c.id] });
+    const mentions = await t.http('GET', `/chat/groups/${groupId}/tagged-messages`, { token: c.token });
+    expect(mentions.body.messages.map((m: MessageView) => m.content)).toEqual(['g3']);
+    expect((await sa.request('send_group_message', { groupId, content: 'x', mentions: [newUserId()] })).ok).toBe(false);
+
+    expect((await t.http('DELETE', `/chat/groups/${groupId}/members/${c.id}`, { token: a.token })).status).toBe(202);
+    await sc.waitFor(() => removed.length === 1, 'c told of the removal');
+    await sa.request('send_group_message', { groupId, content: 'after removal', clientMsgId: 'g-after' });
+    await sb.waitFor(() => sb.received.length === 21, 'b got it');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sc.received).toHaveLength(20);
+    expect((await t.http('GET', `/chat/groups/${groupId}/messages`, { token: c.token })).status).toBe(404);
+    expect((await sc.request('send_group_message', { groupId, content: 'still here?' })).ok).toBe(false);
+  });
+
+  it('delivers one message to a group of 200 (50 offline) exactly once each, and read counts reach m/m', async () => {
+    const all = await users(200);
+    const [admin, ...rest] = all;
+    const groupId = await createGroup(admin, rest.map((u) => u.id), 'big');
+    const online = all.slice(0, 150);
+    const offline = all.slice(150);
+    const sockets = await Promise.all(online.map((u, i) => t.connect(u.token, i % 2)));
+    const sent = await sockets[0].request('send_group_message', { groupId, content: 'hello all', clientMsgId: 'big-1' });
+    expect(sent.ok).toBe(true);
+    for (const s of sockets.slice(1)) await s.waitFor(() => s.received.length >= 1, 'online member got it');
+    const late = await Promise.all(offline.map((u, i) => t.connect(u.token, i % 2)));
+    for (const s of late) await s.waitFor(() => s.received.length >= 1, 'offline member got it on connect');
+    await new Promise((r) => setTimeout(r, 500));
+    const receivers = [...sockets.slice(1), ...late];
+    expect(receivers.every((s) => s.received.length === 1 && s.received[0].content === 'hello all')).toBe(true);
+    expect(sockets[0].received).toHaveLength(0);
+
+    const mid = sent.message.id as string;
+    const receipts = collect(sockets[0], 'group_receipt');
+    await Promise.all(receivers.map((s) => s.request('message_read', { messageId: mid })));
+    await eventually(async () => {
+      const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: admin.token });
+      return h.body.messages[0]?.receipts?.read === 199;
+    }, 'read 199/199', 40_000);
+    const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: admin.token });
+    expect(h.body.messages[0]).toMatchObject({ status: 'read', receipts: { delivered: 199, read: 199, of: 199 } });
+    await sockets[0].waitFor(() => receipts.some((r) => r.counts.read === 199), 'sender sees 199/199');
+    // one event per member's change, not per member per message
+    expect(receipts.filter((r) => r.kind === 'read').length).toBeLessThanOrEqual(199);
+    for (const s of [...sockets, ...late]) s.close();
+  });
+});
