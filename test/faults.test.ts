@@ -1,4 +1,6 @@
-import type { MessageView } from '@chat/contracts';
+import amqp from 'amqplib';
+import { buildTopology } from '@chat/broker';
+import { partitionOf, PARTITIONS, type MessageView } from '@chat/contracts';
 import { eventually, TestStack } from './support/harness';
 
 /** Process deaths mid-stream: what the sender saw acknowledged must be stored once and delivered once. */
@@ -64,5 +66,33 @@ describe('worker crashes', () => {
     await bob.waitFor(() => bob.received.length >= 200, 'all 200 delivered', 60_000);
     await new Promise((r) => setTimeout(r, 1000));
     expect(bob.received.map((m) => m.content)).toEqual([...Array(200).keys()].map((i) => `f${i}`));
+  });
+
+  it('dead-letters a poison message without blocking the messages behind it', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    const topology = buildTopology(t.namespace);
+    const p = partitionOf(roomId, PARTITIONS);
+    const conn = await amqp.connect(process.env.TEST_RABBITMQ_URL!);
+    try {
+      const ch = await conn.createConfirmChannel();
+      const before = (await ch.checkQueue(topology.deadLetterQueue)).messageCount;
+      // garbage and a well-formed command for a room that does not exist, on the same partition as the room
+      ch.publish(topology.exchange, `message.send.v1.p${p}`, Buffer.from('{"not":"a command"'), { persistent: true });
+      ch.publish(
+        topology.exchange,
+        `message.send.v1.p${p}`,
+        Buffer.from(JSON.stringify({ type: 'message.send.v1', correlationId: 'poison', message: { id: 'e'.repeat(24), roomId: 'f'.repeat(24), senderId: 'a'.repeat(24), receiverId: b, content: 'x', clientMsgId: null, createdAt: new Date().toISOString() } })),
+        { persistent: true },
+      );
+      await ch.waitForConfirms();
+      const alice = await t.connect(ta, 0);
+      const bob = await t.connect(tb, 1);
+      await alice.request('send_message', { receiverId: b, roomId, content: 'behind the poison', clientMsgId: 'after-poison' });
+      await bob.waitFor(() => bob.received.some((m) => m.content === 'behind the poison'), 'the message behind the poison');
+      await eventually(async () => (await ch.checkQueue(topology.deadLetterQueue)).messageCount >= before + 2, 'both in the dead-letter queue');
+      await ch.close();
+    } finally {
+      await conn.close();
+    }
   });
 });
