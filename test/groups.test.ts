@@ -114,6 +114,23 @@ describe('groups', () => {
     expect((await sc.request('send_group_message', { groupId, content: 'still here?' })).ok).toBe(false);
   });
 
+  it('edits and deletes group messages with the one-to-one rules; every other member is told', async () => {
+    const [a, b, c] = await users(3);
+    const groupId = await createGroup(a, [b.id, c.id]);
+    const [sa, sb, sc] = await Promise.all([t.connect(a.token, 0), t.connect(b.token, 1), t.connect(c.token, 1)]);
+    const editedB = collect(sb, 'message_edited');
+    const deletedC = collect(sc, 'message_deleted');
+    const m = (await sa.request('send_group_message', { groupId, content: 'draft', clientMsgId: 'ge-1' })).message as MessageView;
+    expect(await sb.request('edit_message', { messageId: m.id, newContent: 'hijack' })).toMatchObject({ ok: false });
+    expect(await sa.request('edit_message', { messageId: m.id, newContent: 'final' })).toMatchObject({ ok: true });
+    await sb.waitFor(() => editedB.length === 1, 'b sees the edit');
+    expect(editedB[0]).toMatchObject({ messageId: m.id, groupId, content: 'final' });
+    expect(await sa.request('delete_message', { messageId: m.id })).toMatchObject({ ok: true });
+    await sc.waitFor(() => deletedC.length === 1, 'c sees the delete');
+    const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: c.token });
+    expect(h.body.messages[0]).toMatchObject({ id: m.id, deleted: true });
+  });
+
   it('delivers one message to a group of 200 (50 offline) exactly once each, and read counts reach m/m', async () => {
     const all = await users(200);
     const [admin, ...rest] = all;
