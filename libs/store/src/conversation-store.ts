@@ -70,16 +70,17 @@ export class ConversationStore {
    */
   async reserveSeqs(roomId: string, count: number, last: LastMessage): Promise<number | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;
-    const doc = await this.m.Conversation.findOneAndUpdate(
-      { _id: roomId },
-      { $inc: { lastSeq: count }, $set: { lastActivityAt: last.createdAt } },
-      { new: true, lean: true },
+    const cur = await this.m.Conversation.findById(roomId).select({ lastSeq: 1 }).lean<Pick<ConversationDoc, 'lastSeq'>>();
+    if (!cur) return null;
+    const lastSeq = cur.lastSeq + count;
+    // one write: the guard on the old value (and, whatever the store, the unique (roomId, seq) index on
+    // messages) turns a second writer into an error and a retry instead of a duplicate seq
+    const res = await this.m.Conversation.updateOne(
+      { _id: roomId, lastSeq: cur.lastSeq },
+      { $set: { lastSeq, lastActivityAt: last.createdAt, lastMessage: { ...last, seq: lastSeq } } },
     );
-    if (!doc) return null;
-    const lastSeq = (doc as ConversationDoc).lastSeq;
-    // lastMessage needs its seq, known only now; the guard lets a later batch's write win
-    await this.m.Conversation.updateOne({ _id: roomId, lastSeq }, { $set: { lastMessage: { ...last, seq: lastSeq } } });
-    return lastSeq - count + 1;
+    if (res.matchedCount !== 1) throw new Error(`room ${roomId} changed under its writer; retrying`);
+    return cur.lastSeq + 1;
   }
 
   /** Keeps the conversation's last-message summary in step with an edit or delete of that message. */

@@ -15,9 +15,16 @@ export interface HistoryPage {
 export class MessageStore {
   constructor(private readonly m: Models) {}
 
-  /** The stored versions of these ids (used to make redeliveries and resends harmless). */
+  /**
+   * The stored versions of these ids. A few ids are fetched by one _id lookup each: FerretDB v1 pushes an
+   * _id equality down to PostgreSQL but answers `$in` by scanning the collection; MongoDB does well either way.
+   */
   async findByIds(ids: string[]): Promise<MessageDoc[]> {
     if (ids.length === 0) return [];
+    if (ids.length <= 50) {
+      const docs = await Promise.all(ids.filter((id) => Types.ObjectId.isValid(id)).map((id) => this.m.Message.findById(id).lean<MessageDoc>()));
+      return docs.filter((d): d is MessageDoc => d !== null);
+    }
     return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }) }).lean<MessageDoc[]>();
   }
 
@@ -90,12 +97,13 @@ export class MessageStore {
     return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), receiverId: userId }).lean<MessageDoc[]>();
   }
 
-  /** Messages by id that the user may see: sent or received, or in one of `groupIds` (the user's groups). */
+  /**
+   * Messages by id that the user may see: sent or received, or in one of `groupIds` (the user's groups).
+   * Looked up by id (see findByIds), then filtered by the same rule.
+   */
   async findVisibleTo(userId: string, ids: string[], groupIds: string[] = []): Promise<MessageDoc[]> {
-    if (ids.length === 0) return [];
-    const or: Array<Record<string, unknown>> = [{ senderId: userId }, { receiverId: userId }];
-    if (groupIds.length > 0) or.push({ roomId: trusted({ $in: groupIds }) });
-    return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), $or: trusted(or) }).lean<MessageDoc[]>();
+    const groups = new Set(groupIds);
+    return (await this.findByIds(ids)).filter((m) => m.senderId === userId || m.receiverId === userId || groups.has(m.roomId));
   }
 
   /** Writes an edit. Only the room's persistence worker writes messages (see ConversationStore.reserveSeqs). */

@@ -48,6 +48,7 @@ runService('persistence', async () => {
       batchMax: config.BATCH_MAX,
       decode: decodeRoomCommand,
       handle: async (batch): Promise<Outcome[]> => {
+        const t0 = performance.now();
         let events;
         try {
           events = await applyCommands.execute(batch.map((d) => d.payload));
@@ -55,6 +56,7 @@ runService('persistence', async () => {
           if (isStoreUnavailable(err)) throw new TransientError((err as Error).message);
           throw err;
         }
+        const t1 = performance.now();
         // the persisted event must be confirmed before the command is acked, or a crash here would lose delivery
         await Promise.all(
           events.map(async (ev) => {
@@ -68,6 +70,7 @@ runService('persistence', async () => {
             }
           }),
         );
+        log.debug({ size: batch.length, storeMs: Math.round(t1 - t0), publishMs: Math.round(performance.now() - t1) }, 'batch applied');
         events.forEach((ev, i) => {
           if (!ev) log.error({ correlationId: batch[i].payload.correlationId, command: batch[i].payload.type }, 'room does not exist; dead-lettered');
           else if (ev.type === RoutingKeys.messagePersisted) log.debug({ correlationId: ev.correlationId, messageId: ev.message.id, seq: ev.message.seq, replay: ev.replay }, 'stored');

@@ -19,7 +19,7 @@ export interface StoreResult {
 
 /**
  * Stores a batch of send commands idempotently. A command whose id is already stored (a broker redelivery
- * or a client resend) is answered with the stored message and takes no new seq. New messages of one room
+ * or a client resend) is answered with the stored message, which keeps its seq. New messages of one room
  * get consecutive seqs in the batch's order, which is the room's send order (one ordered queue per partition).
  */
 export class StoreMessagesUseCase {
@@ -29,11 +29,10 @@ export class StoreMessagesUseCase {
   ) {}
 
   async execute(commands: SendMessageCommand[]): Promise<StoreResult> {
-    const ids = [...new Set(commands.map((c) => c.message.id))];
-    const stored = new Map<string, MessageDoc>((await this.messages.findByIds(ids)).map((d) => [String(d._id), d]));
-
+    // no lookup first: repeats are rare, so every command is inserted and the store's unique id
+    // turns a repeat into a collision, answered with the stored message (its reserved seq is left unused)
     const fresh = new Map<string, SendMessageCommand>();
-    for (const c of commands) if (!stored.has(c.message.id) && !fresh.has(c.message.id)) fresh.set(c.message.id, c);
+    for (const c of commands) if (!fresh.has(c.message.id)) fresh.set(c.message.id, c);
 
     const byRoom = new Map<string, SendMessageCommand[]>();
     for (const c of fresh.values()) byRoom.set(c.message.roomId, [...(byRoom.get(c.message.roomId) ?? []), c]);
@@ -56,8 +55,13 @@ export class StoreMessagesUseCase {
     );
 
     const collided = await this.messages.insertIdempotent(docs);
-    const newlyStored = docs.filter((d) => !collided.has(d.id));
-    for (const { id, ...rest } of newlyStored) stored.set(id, { _id: id as unknown as MessageDoc['_id'], ...rest });
+    const stored = new Map<string, MessageDoc>();
+    const storedNow = new Set<string>();
+    for (const { id, ...rest } of docs) {
+      if (collided.has(id)) continue;
+      stored.set(id, { _id: id as unknown as MessageDoc['_id'], ...rest });
+      storedNow.add(id);
+    }
     if (collided.size > 0) {
       const found = await this.messages.findByIds([...collided]);
       for (const d of found) stored.set(String(d._id), d);
@@ -65,7 +69,6 @@ export class StoreMessagesUseCase {
       if (found.length < collided.size) throw new Error('seq collision: a room was written by two workers at once');
     }
 
-    const storedNow = new Set(newlyStored.map((d) => d.id));
     const emitted = new Set<string>();
     const events = commands.map((c): MessagePersistedEvent | null => {
       const doc = stored.get(c.message.id);

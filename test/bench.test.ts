@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const OUT = join('.data', 'bench-check');
+
+/** CI does not run the benchmark; this checks that `npm run bench -- --quick` runs and writes its report. */
+describe('benchmark --quick', () => {
+  it('runs against its own stack and writes JSON, Markdown and a chart', async () => {
+    rmSync(join(ROOT, OUT), { recursive: true, force: true });
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['tools/bench/dist/cli.js', '--quick', '--rates', '50,100', '--sockets', '40', '--offline', '200', '--out', OUT], { cwd: ROOT, timeout: 170_000, maxBuffer: 10 * 1024 * 1024 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    expect(out).toContain('| offered/s |');
+    for (const f of ['latest.json', 'latest.md', 'latest.svg']) expect(existsSync(join(ROOT, OUT, f))).toBe(true);
+    const report = JSON.parse(readFileSync(join(ROOT, OUT, 'latest.json'), 'utf8'));
+    expect(report.steps.length).toBeGreaterThan(0);
+    for (const s of report.steps) {
+      expect(s.lost).toBe(0);
+      expect(s.duplicates).toBe(0);
+      expect(s.sent).toBeGreaterThan(0);
+    }
+    expect(report.offlineDrain.messages).toBe(200);
+    expect(report.parts.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining([expect.stringMatching(/RabbitMQ/), expect.stringMatching(/Redis adapter/)]));
+    expect(readFileSync(join(ROOT, OUT, 'latest.svg'), 'utf8')).toContain('<svg');
+  }, 180_000);
+});

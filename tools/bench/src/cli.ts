@@ -1,0 +1,139 @@
+/* npm run bench [-- --quick] [--url http://a,http://b --auth host:port --namespace /chat] */
+import { SingleBar, Presets } from 'cli-progress';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { canConnect, removeNamespace, REPO_ROOT, Stack, startFerretDB, stopProcess, type ManagedProcess } from '@chat/stack';
+import { parseArgs } from './args';
+import { LoadGenerator, type StepResult } from './load';
+import { adapterPart, rabbitPart, storeParts, type PartResult } from './parts';
+import { markdown, writeReport, type Report } from './report';
+
+const TICKS = 100;
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime
+}
+function rssKB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const startedAt = new Date().toISOString();
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const rabbitUrl = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+  let ferret: ManagedProcess | null = null;
+  let stack: Stack | null = null;
+  let mongoUrl = process.env.MONGO_URL ?? '';
+  let urls = args.urls;
+  let auth = args.auth;
+  const ns = 'bench';
+  const log = (s: string) => process.stdout.write(`[bench] ${s}\n`);
+
+  try {
+    if (urls.length === 0) {
+      if (!mongoUrl) {
+        const port = Number(process.env.BENCH_FERRETDB_PORT ?? 27020);
+        if (!(await canConnect('127.0.0.1', port))) {
+          log(`starting FerretDB on 127.0.0.1:${port} (PostgreSQL database chat_bench)`);
+          ferret = await startFerretDB({
+            port,
+            backend: { kind: 'postgresql', url: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/chat_bench' },
+            stateDir: join(REPO_ROOT, '.data', 'ferretdb-bench-state'),
+          });
+        }
+        mongoUrl = `mongodb://127.0.0.1:${port}/${ns}`;
+      }
+      await removeNamespace({ namespace: ns, mongoUrl, redisUrl, rabbitUrl }).catch(() => undefined);
+      stack = new Stack({ namespace: ns, mongoUrl, redisUrl, rabbitUrl, edges: 2, workers: 1, env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' }, logDir: join(REPO_ROOT, '.data', 'bench-logs') });
+      log('starting auth, 2 edges and one of each worker');
+      await stack.start();
+      urls = stack.edgeUrls;
+      auth = stack.authAddress;
+    }
+    if (!auth) throw new Error('--auth host:port is required with --url');
+    const edgePids = stack ? [...stack.processes].filter(([n]) => n.startsWith('edge')).map(([, p]) => p.child.pid!) : [];
+
+    const load = new LoadGenerator(urls, args.namespace, auth, args.messageBytes);
+    const rssBefore = edgePids.reduce((n, pid) => n + rssKB(pid), 0);
+    log(`connecting ${args.sockets} sockets over ${urls.length} edge(s)`);
+    await load.setup(args.sockets);
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleSocketKB = edgePids.length ? Math.round(((edgePids.reduce((n, pid) => n + rssKB(pid), 0) - rssBefore) / load.socketCount) * 10) / 10 : null;
+
+    const bar = new SingleBar({ format: '[bench] {step} |{bar}| {percentage}% ', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+    const steps: StepResult[] = [];
+    let cpu: Record<string, number> = {};
+    for (const rate of args.rates) {
+      bar.start(100, 0, { step: `${rate} msg/s` });
+      const procs = stack ? [...stack.processes].map(([n, p]) => [n, p.child.pid!, cpuTicks(p.child.pid!)] as const) : [];
+      const t0 = performance.now();
+      const r = await load.step(rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
+      const secs = (performance.now() - t0) / 1000;
+      cpu = {};
+      for (const [name, pid, before] of procs) {
+        const svc = name.replace(/-\d+$/, '');
+        cpu[svc] = Math.round((cpu[svc] ?? 0) + ((cpuTicks(pid) - before) / TICKS / secs) * 100);
+      }
+      bar.stop();
+      steps.push(r);
+      log(`${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}`);
+      if (r.e2eMs.p99 > args.p99BoundMs || r.throughput < rate * 0.8) {
+        log('p99 passed its bound or throughput stopped rising: stopping the ramp');
+        break;
+      }
+    }
+    const ok = steps.filter((s) => s.throughput >= s.offeredRate * 0.95 && s.e2eMs.p99 <= args.p99BoundMs && s.lost === 0);
+    const best = ok.sort((a, b) => b.throughput - a.throughput)[0];
+    log(`offline drain of ${args.offlineK} messages`);
+    const offlineDrain = await load.offlineDrain(args.offlineK);
+    load.close();
+
+    log('measuring each part alone');
+    const n = args.quick ? 5000 : 30000;
+    const parts: PartResult[] = [];
+    parts.push(await rabbitPart(rabbitUrl, n, args.messageBytes));
+    if (mongoUrl) parts.push(...(await storeParts(mongoUrl, args.quick ? 2000 : 10000, args.messageBytes)));
+    parts.push(await adapterPart(redisUrl, n, 100, args.messageBytes));
+    // the pipeline stores with batched inserts, so the single-insert figure is not its limit
+    const limits = parts.filter((p) => !p.name.includes('single'));
+    const slowestPart = limits.sort((a, b) => a.perSecond - b.perSecond)[0] ?? null;
+    const sustained = best ? { rate: best.throughput, p99Ms: best.e2eMs.p99 } : null;
+    const maxThroughput = Math.max(0, ...steps.map((s) => s.throughput));
+
+    const report: Report = {
+      startedAt,
+      quick: args.quick,
+      machine: { cores: cpus().length, node: process.version },
+      sockets: load.socketCount,
+      messageBytes: args.messageBytes,
+      steps,
+      sustained,
+      offlineDrain,
+      idleSocketKB,
+      cpu,
+      parts,
+      slowestPart,
+      pipelineFractionOfSlowestPart: slowestPart ? Math.round((maxThroughput / slowestPart.perSecond) * 100) / 100 : null,
+    };
+    const files = await writeReport(join(REPO_ROOT, args.out), report);
+    process.stdout.write('\n' + markdown(report) + '\n');
+    log(`wrote ${files.join(', ')}`);
+  } finally {
+    if (stack) {
+      await stack.stop();
+      await removeNamespace({ namespace: ns, mongoUrl, redisUrl, rabbitUrl }).catch(() => undefined);
+    }
+    if (ferret) await stopProcess(ferret);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`[bench] failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

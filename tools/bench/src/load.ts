@@ -1,0 +1,236 @@
+import * as hdr from 'hdr-histogram-js';
+import type { Socket } from 'socket.io-client';
+import { connectMany, makeUsers, request, type BenchUser } from './clients';
+
+export interface StepResult {
+  offeredRate: number;
+  sent: number;
+  acked: number;
+  received: number;
+  throughput: number;
+  lost: number;
+  duplicates: number;
+  ackMs: Percentiles;
+  e2eMs: Percentiles;
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+interface Pair {
+  a: BenchUser;
+  b: BenchUser;
+  sa: Socket;
+  sb: Socket;
+  roomId: string;
+}
+
+const MARK = 'bench|';
+
+/** Content that carries its own id and send time, so any server speaking the contract can be measured. */
+function body(id: number, size: number): string {
+  const head = `${MARK}${id}|`;
+  return head + 'x'.repeat(Math.max(0, size - head.length));
+}
+function idOf(content: string): number | null {
+  if (!content.startsWith(MARK)) return null;
+  return Number(content.slice(MARK.length, content.indexOf('|', MARK.length)));
+}
+
+function percentiles(h: hdr.Histogram): Percentiles {
+  const ms = (v: number) => Math.round(v / 10) / 100; // histogram in microseconds
+  return { p50: ms(h.getValueAtPercentile(50)), p95: ms(h.getValueAtPercentile(95)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
+}
+
+/**
+ * Users in pairs over the edges. Each step sends at a fixed offered rate (open loop: a slow answer does
+ * not slow the sender, so latency cannot hide), recognising every message by the id in its content.
+ */
+export class LoadGenerator {
+  private pairs: Pair[] = [];
+  private sentAt = new Map<number, number>();
+  private seen = new Set<number>();
+  private nextId = 1;
+  private ack = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  private e2e = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  private recording = false;
+  /** Ids sent inside the measurement window: their arrival counts whenever it happens. */
+  private window: { from: number; to: number } = { from: 0, to: 0 };
+  private counts = { sent: 0, acked: 0, received: 0, duplicates: 0 };
+
+  constructor(
+    private readonly urls: string[],
+    private readonly namespace: string,
+    private readonly auth: string,
+    private readonly messageBytes: number,
+  ) {}
+
+  async setup(sockets: number): Promise<void> {
+    const users = await makeUsers(this.auth, sockets - (sockets % 2));
+    const socks = await connectMany(this.urls, this.namespace, users);
+    for (let i = 0; i < users.length; i += 2) {
+      const [a, b] = [users[i], users[i + 1]];
+      const [sa, sb] = [socks[i], socks[i + 1]];
+      const r = await request(sa, 'join_or_create_room', { participantId: b.id });
+      if (!r.ok) throw new Error(`join_or_create_room refused: ${JSON.stringify(r.error)}`);
+      this.pairs.push({ a, b, sa, sb, roomId: r.roomId });
+    }
+    for (const s of socks) {
+      s.on('receive_message', (p: { message: { content: string } }, ack?: () => void) => {
+        ack?.();
+        const id = idOf(p.message.content);
+        if (id === null) return;
+        if (this.seen.has(id)) {
+          this.counts.duplicates++;
+          return;
+        }
+        this.seen.add(id);
+        const t0 = this.sentAt.get(id);
+        if (t0 === undefined) return;
+        if (id >= this.window.from && id < this.window.to) {
+          this.counts.received++;
+          this.e2e.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+        }
+      });
+    }
+  }
+
+  get socketCount(): number {
+    return this.pairs.length * 2;
+  }
+
+  private sendOne(): void {
+    const pair = this.pairs[this.nextId % this.pairs.length];
+    const id = this.nextId++;
+    const forward = (id >> 1) % 2 === 0;
+    const [from, to] = forward ? [pair.sa, pair.b] : [pair.sb, pair.a];
+    const t0 = performance.now();
+    this.sentAt.set(id, t0);
+    const recording = this.recording;
+    if (recording) this.counts.sent++;
+    from
+      .timeout(30000)
+      .emitWithAck('send_message', { receiverId: to.id, roomId: pair.roomId, content: body(id, this.messageBytes), clientMsgId: `b${id}` })
+      .then((r: { ok: boolean }) => {
+        if (!recording || !r.ok) return;
+        this.counts.acked++;
+        this.ack.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+      })
+      .catch(() => undefined);
+  }
+
+  /** Sends at `rate`/s for warm-up then measurement; returns what the measurement window saw. */
+  async step(rate: number, warmupS: number, durationS: number, onTick?: (fraction: number) => void): Promise<StepResult> {
+    this.ack.reset();
+    this.e2e.reset();
+    this.counts = { sent: 0, acked: 0, received: 0, duplicates: 0 };
+    const firstId = this.nextId;
+    const tickMs = 5;
+    const total = (warmupS + durationS) * 1000;
+    const start = performance.now();
+    let issued = 0;
+    let measuredFrom = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const elapsed = performance.now() - start;
+        if (!this.recording && elapsed >= warmupS * 1000) {
+          this.recording = true;
+          measuredFrom = this.nextId;
+          this.window = { from: measuredFrom, to: Number.MAX_SAFE_INTEGER };
+        }
+        if (elapsed >= total) {
+          clearInterval(timer);
+          resolve();
+          return;
+        }
+        // the schedule follows the clock, not the timer: a late tick sends what was due meanwhile
+        const due = Math.floor((rate * elapsed) / 1000);
+        while (issued < due) {
+          this.sendOne();
+          issued++;
+        }
+        onTick?.(elapsed / total);
+      }, tickMs);
+    });
+    this.recording = false;
+    const measuredTo = this.nextId;
+    this.window = { from: measuredFrom, to: measuredTo };
+    // let in-flight messages land (they still count: sent inside the window)
+    const deadline = Date.now() + Math.max(5000, durationS * 1000);
+    const missing = () => {
+      let n = 0;
+      for (let id = measuredFrom; id < measuredTo; id++) if (!this.seen.has(id)) n++;
+      return n;
+    };
+    while (missing() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const lost = missing();
+    this.window = { from: 0, to: 0 };
+    for (let id = firstId; id < measuredTo; id++) this.sentAt.delete(id);
+    return {
+      offeredRate: rate,
+      sent: this.counts.sent,
+      acked: this.counts.acked,
+      received: this.counts.received,
+      // delivered per second of sending: a backlog still draining after the window shows as latency, not throughput
+      throughput: Math.round(Math.min(this.counts.received, this.counts.sent) / durationS),
+      lost,
+      duplicates: this.counts.duplicates,
+      ackMs: percentiles(this.ack),
+      e2eMs: percentiles(this.e2e),
+    };
+  }
+
+  /** A user with K parked messages connects: messages per second until the last one arrives. */
+  async offlineDrain(k: number): Promise<{ messages: number; seconds: number; rate: number }> {
+    const [sender, receiver] = await makeUsers(this.auth, 2);
+    const [ss] = await connectMany(this.urls.slice(0, 1), this.namespace, [sender]);
+    const room = await request(ss, 'join_or_create_room', { participantId: receiver.id });
+    const ids: number[] = [];
+    for (let i = 0; i < k; i += 200) {
+      await Promise.all(
+        Array.from({ length: Math.min(200, k - i) }, () => {
+          const id = this.nextId++;
+          ids.push(id);
+          return request(ss, 'send_message', { receiverId: receiver.id, roomId: room.roomId, content: body(id, this.messageBytes), clientMsgId: `o${id}` });
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 2000)); // let the workers store and park them
+    const t0 = performance.now();
+    let got = 0;
+    let last = t0;
+    const [rs] = await connectMany(this.urls.slice(-1), this.namespace, [receiver]).then((socks) => {
+      return socks;
+    });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (got >= k || performance.now() - t0 > 120000) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+      rs.on('receive_message', (p: { message: { content: string } }, ack?: () => void) => {
+        ack?.();
+        if (idOf(p.message.content) !== null) {
+          got++;
+          last = performance.now();
+        }
+      });
+    });
+    rs.close();
+    ss.close();
+    const seconds = (last - t0) / 1000;
+    return { messages: got, seconds: Math.round(seconds * 100) / 100, rate: Math.round(got / seconds) };
+  }
+
+  close(): void {
+    for (const p of this.pairs) {
+      p.sa.close();
+      p.sb.close();
+    }
+  }
+}

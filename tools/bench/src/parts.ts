@@ -1,0 +1,119 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import amqp from 'amqplib';
+import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Server } from 'socket.io';
+import { io as connectClient, type Socket } from 'socket.io-client';
+import { freePort } from '@chat/stack';
+
+export interface PartResult {
+  name: string;
+  perSecond: number;
+  detail: string;
+}
+
+const payload = (bytes: number) => Buffer.from(JSON.stringify({ type: 'message.send.v1', content: 'x'.repeat(Math.max(0, bytes - 40)) }));
+
+/** RabbitMQ alone: publish with a window of confirms to a durable quorum queue, and consume with acks. */
+export async function rabbitPart(url: string, n: number, bytes: number): Promise<PartResult> {
+  const conn = await amqp.connect(url);
+  const q = `bench.raw.${randomBytes(4).toString('hex')}`;
+  try {
+    const pub = await conn.createConfirmChannel();
+    const sub = await conn.createChannel();
+    await pub.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await sub.prefetch(200);
+    let consumed = 0;
+    const done = new Promise<void>((resolve) =>
+      sub.consume(q, (m) => {
+        if (!m) return;
+        sub.ack(m);
+        if (++consumed === n) resolve();
+      }),
+    );
+    const body = payload(bytes);
+    const t0 = performance.now();
+    const window = 100;
+    let inFlight: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      inFlight.push(new Promise<void>((res, rej) => pub.sendToQueue(q, body, { persistent: true }, (err) => (err ? rej(err) : res()))));
+      if (inFlight.length >= window) {
+        await Promise.all(inFlight);
+        inFlight = [];
+      }
+    }
+    await Promise.all(inFlight);
+    await done;
+    const s = (performance.now() - t0) / 1000;
+    await pub.deleteQueue(q);
+    return { name: 'RabbitMQ publish (confirms, window 100) + consume', perSecond: Math.round(n / s), detail: `${n} messages of ${bytes} B, quorum queue` };
+  } finally {
+    await conn.close();
+  }
+}
+
+/** The store alone: single inserts (20 concurrent) and batched inserts of 100, of message-sized documents. */
+export async function storeParts(url: string, n: number, bytes: number): Promise<PartResult[]> {
+  const conn = await mongoose.createConnection(url, { maxPoolSize: 20 }).asPromise();
+  const coll = conn.collection(`bench_raw_${randomBytes(4).toString('hex')}`);
+  const doc = (i: number) => ({ roomId: 'r'.repeat(24), seq: i, senderId: 's'.repeat(24), receiverId: 'v'.repeat(24), content: 'x'.repeat(bytes), createdAt: new Date() });
+  try {
+    await coll.createIndex({ roomId: 1, seq: 1 }, { unique: true });
+    let t0 = performance.now();
+    const single = Math.min(n, 3000);
+    for (let i = 0; i < single; i += 20) await Promise.all(Array.from({ length: Math.min(20, single - i) }, (_, k) => coll.insertOne(doc(i + k))));
+    const singleRate = Math.round(single / ((performance.now() - t0) / 1000));
+    t0 = performance.now();
+    for (let i = 0; i < n; i += 100) await coll.insertMany(Array.from({ length: Math.min(100, n - i) }, (_, k) => doc(single + i + k)), { ordered: false });
+    const batchRate = Math.round(n / ((performance.now() - t0) / 1000));
+    return [
+      { name: 'store insert, single (20 concurrent)', perSecond: singleRate, detail: `${single} documents` },
+      { name: 'store insert, batches of 100', perSecond: batchRate, detail: `${n} documents` },
+    ];
+  } finally {
+    await coll.drop().catch(() => undefined);
+    await conn.close();
+  }
+}
+
+/** The Redis adapter alone: a server without clients emits to rooms; another delivers to its sockets. */
+export async function adapterPart(redisUrl: string, n: number, clients: number, bytes: number): Promise<PartResult> {
+  const key = `bench-${randomBytes(4).toString('hex')}`;
+  const redis = [0, 1, 2, 3].map(() => new Redis(redisUrl));
+  const http = createServer();
+  const port = await freePort();
+  const receiverSide = new Server(http, { adapter: createAdapter(redis[0], redis[1], { key }) });
+  const senderSide = new Server({ adapter: createAdapter(redis[2], redis[3], { key }) });
+  await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
+  receiverSide.on('connection', (s) => void s.join(`u${s.handshake.auth.i}`));
+  const socks: Socket[] = await Promise.all(
+    Array.from(
+      { length: clients },
+      (_, i) =>
+        new Promise<Socket>((resolve) => {
+          const s = connectClient(`http://127.0.0.1:${port}`, { auth: { i }, transports: ['websocket'], forceNew: true });
+          s.once('connect', () => resolve(s));
+        }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  try {
+    let got = 0;
+    const done = new Promise<void>((resolve) => socks.forEach((s) => s.on('m', () => ++got === n && resolve())));
+    const body = { message: { content: 'x'.repeat(bytes) } };
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      senderSide.to(`u${i % clients}`).emit('m', body);
+      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.race([done, new Promise((r) => setTimeout(r, 60000))]);
+    const s = (performance.now() - t0) / 1000;
+    return { name: 'Redis adapter → socket delivery', perSecond: Math.round(got / s), detail: `${got}/${n} deliveries to ${clients} sockets` };
+  } finally {
+    socks.forEach((s) => s.close());
+    receiverSide.close();
+    redis.forEach((r) => r.disconnect());
+  }
+}

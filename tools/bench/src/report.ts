@@ -1,0 +1,108 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vega from 'vega';
+import type { PartResult } from './parts';
+import type { StepResult } from './load';
+
+export interface Report {
+  startedAt: string;
+  quick: boolean;
+  machine: { cores: number; node: string };
+  sockets: number;
+  messageBytes: number;
+  steps: StepResult[];
+  sustained: { rate: number; p99Ms: number } | null;
+  offlineDrain: { messages: number; seconds: number; rate: number } | null;
+  idleSocketKB: number | null;
+  cpu: Record<string, number>;
+  parts: PartResult[];
+  slowestPart: PartResult | null;
+  pipelineFractionOfSlowestPart: number | null;
+}
+
+function chartSpec(steps: StepResult[]): vega.Spec {
+  const rows = steps.flatMap((s) => [
+    { rate: s.offeredRate, series: 'throughput (msg/s)', value: s.throughput, panel: 'throughput' },
+    { rate: s.offeredRate, series: 'send→receive p50', value: s.e2eMs.p50, panel: 'latency' },
+    { rate: s.offeredRate, series: 'send→receive p99', value: s.e2eMs.p99, panel: 'latency' },
+    { rate: s.offeredRate, series: 'send→ack p99', value: s.ackMs.p99, panel: 'latency' },
+  ]);
+  const panel = (name: string, y: number, title: string) => ({
+    type: 'group',
+    encode: { enter: { y: { value: y }, width: { value: 520 }, height: { value: 220 } } },
+    title: { text: title },
+    data: [{ name: `${name}_rows`, source: 'rows', transform: [{ type: 'filter', expr: `datum.panel === '${name}'` }] }],
+    scales: [
+      { name: 'x', type: 'linear', domain: { data: `${name}_rows`, field: 'rate' }, range: 'width', nice: true },
+      { name: 'y', type: 'linear', domain: { data: `${name}_rows`, field: 'value' }, range: 'height', nice: true, zero: true },
+      { name: 'c', type: 'ordinal', domain: { data: `${name}_rows`, field: 'series' }, range: 'category' },
+    ],
+    axes: [
+      { orient: 'bottom', scale: 'x', title: 'offered rate (messages/s)' },
+      { orient: 'left', scale: 'y', title: name === 'latency' ? 'ms' : 'messages/s' },
+    ],
+    legends: [{ stroke: 'c', orient: 'right' }],
+    marks: [
+      {
+        type: 'group',
+        from: { facet: { name: `${name}_series`, data: `${name}_rows`, groupby: 'series' } },
+        marks: [
+          {
+            type: 'line',
+            from: { data: `${name}_series` },
+            encode: { enter: { x: { scale: 'x', field: 'rate' }, y: { scale: 'y', field: 'value' }, stroke: { scale: 'c', field: 'series' }, strokeWidth: { value: 2 } } },
+          },
+          {
+            type: 'symbol',
+            from: { data: `${name}_series` },
+            encode: { enter: { x: { scale: 'x', field: 'rate' }, y: { scale: 'y', field: 'value' }, fill: { scale: 'c', field: 'series' }, size: { value: 30 } } },
+          },
+        ],
+      },
+    ],
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega/v5.json',
+    width: 700,
+    height: 560,
+    padding: 10,
+    data: [{ name: 'rows', values: rows }],
+    marks: [panel('throughput', 0, 'Throughput against offered rate'), panel('latency', 300, 'Latency against offered rate')],
+  } as unknown as vega.Spec;
+}
+
+export function markdown(r: Report): string {
+  const lines = [
+    `# Benchmark ${r.startedAt}${r.quick ? ' (quick)' : ''}`,
+    '',
+    `${r.machine.cores} cores, Node ${r.machine.node}; ${r.sockets} sockets in pairs; ${r.messageBytes}-byte messages; open-loop offered rate.`,
+    '',
+    '| offered/s | received/s | lost | dup | ack p50 | ack p99 | e2e p50 | e2e p95 | e2e p99 | e2e max |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.steps.map((s) => `| ${s.offeredRate} | ${s.throughput} | ${s.lost} | ${s.duplicates} | ${s.ackMs.p50} | ${s.ackMs.p99} | ${s.e2eMs.p50} | ${s.e2eMs.p95} | ${s.e2eMs.p99} | ${s.e2eMs.max} |`),
+    '',
+    `- sustained: ${r.sustained ? `${r.sustained.rate} msg/s end to end (p99 ${r.sustained.p99Ms} ms)` : 'n/a'}`,
+    `- offline drain: ${r.offlineDrain ? `${r.offlineDrain.messages} messages in ${r.offlineDrain.seconds} s = ${r.offlineDrain.rate} msg/s` : 'n/a'}`,
+    `- edge memory per idle socket: ${r.idleSocketKB ?? 'n/a'} KB`,
+    `- CPU during the last step (% of one core): ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}`,
+    '',
+    '| part alone | per second | detail |',
+    '| --- | ---: | --- |',
+    ...r.parts.map((p) => `| ${p.name} | ${p.perSecond} | ${p.detail} |`),
+    '',
+    `- pipeline as a fraction of its slowest part (${r.slowestPart?.name ?? 'n/a'}): ${r.pipelineFractionOfSlowestPart ?? 'n/a'}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export async function writeReport(dir: string, r: Report): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const stamp = r.startedAt.replace(/[:.]/g, '-');
+  const files = [join(dir, 'latest.json'), join(dir, 'latest.md'), join(dir, 'latest.svg'), join(dir, `${stamp}.json`)];
+  writeFileSync(files[0], JSON.stringify(r, null, 2));
+  writeFileSync(files[1], markdown(r));
+  const view = new vega.View(vega.parse(chartSpec(r.steps)), { renderer: 'none' });
+  writeFileSync(files[2], await view.toSVG());
+  writeFileSync(files[3], JSON.stringify(r, null, 2));
+  return files;
+}
