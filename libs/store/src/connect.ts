@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import { createModels, ensureIndexes, type Models } from './models';
 
 // Filters built from request data can never carry operators; the store's own operators are marked trusted().
 mongoose.set('sanitizeFilter', true);
@@ -35,4 +36,22 @@ export function isStoreUnavailable(err: unknown): boolean {
   if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
   const labels = e.errorLabelSet ? [...e.errorLabelSet] : (e.errorLabels ?? []);
   return labels.includes('RetryableWriteError') || labels.includes('ResetPool');
+}
+
+/**
+ * Connects, waits (through the caller's `wait`, which explains what is missing) until the store answers,
+ * and makes sure every index exists: what each service's main.ts needs before it takes work.
+ */
+export async function openStore(
+  url: string,
+  appName: string,
+  log: { warn: (o: object, msg: string) => void },
+  wait: (what: string, hint: string, check: () => Promise<unknown>) => Promise<void>,
+): Promise<{ db: StoreConnection; models: Models }> {
+  const db = connectStore(url, appName);
+  db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
+  await wait('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise());
+  const models = createModels(db);
+  await ensureIndexes(models);
+  return { db, models };
 }

@@ -9,7 +9,7 @@ import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
 import { adapterKey, OfflineInbox, Presence } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, ConversationStore, createModels, CursorStore, ensureIndexes, GroupStore, MessageStore } from '@chat/store';
+import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { CachedConversations } from './cached-conversations';
 import { buildHttpApp } from './http/app';
@@ -42,11 +42,7 @@ runService('edge', async () => {
   for (const r of [redis, pub, sub]) r.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
 
-  const db = connectStore(config.MONGO_URL, `edge-${config.INSTANCE_ID}`);
-  db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
-  await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
-  const models = createModels(db);
-  await ensureIndexes(models);
+  const { db, models } = await openStore(config.MONGO_URL, `edge-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `edge-${config.INSTANCE_ID}`);
   const publisher = new Publisher(broker, buildTopology(ns), config.PUBLISH_TIMEOUT_MS);

@@ -5,7 +5,7 @@ import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
 import { EdgeChannel, isRedisUnavailable, OfflineInbox, Presence } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, createModels, ensureIndexes, GroupStore, isStoreUnavailable } from '@chat/store';
+import { openStore, GroupStore, isStoreUnavailable } from '@chat/store';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
 
 runService('fanout', async () => {
@@ -16,11 +16,7 @@ runService('fanout', async () => {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `fanout-${config.INSTANCE_ID}` });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
-  const db = connectStore(config.MONGO_URL, `fanout-${config.INSTANCE_ID}`);
-  db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
-  await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
-  const models = createModels(db);
-  await ensureIndexes(models);
+  const { db, models } = await openStore(config.MONGO_URL, `fanout-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
   const inbox = new OfflineInbox(redis, config.CHAT_NAMESPACE);
   const deliver = new DeliverMessagesUseCase(
     new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS),

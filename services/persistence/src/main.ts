@@ -3,7 +3,7 @@ import { loadConfig } from '@chat/config';
 import { AppError, decodeRoomCommand, PARTITIONS, partitionOf, RoutingKeys, type RoomCommand } from '@chat/contracts';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, ConversationStore, createModels, ensureIndexes, GroupStore, isStoreUnavailable, MessageStore } from '@chat/store';
+import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore } from '@chat/store';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
@@ -14,11 +14,7 @@ runService('persistence', async () => {
   const log = createLogger('persistence', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
   const topology = buildTopology(config.CHAT_NAMESPACE);
 
-  const db = connectStore(config.MONGO_URL, `persistence-${config.INSTANCE_ID}`);
-  db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
-  await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
-  const models = createModels(db);
-  await ensureIndexes(models);
+  const { db, models } = await openStore(config.MONGO_URL, `persistence-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
   const messages = new MessageStore(models);
   const conversations = new ConversationStore(models);
   const applyCommands = new ApplyRoomCommandsUseCase(

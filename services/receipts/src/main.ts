@@ -5,7 +5,7 @@ import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
 import { EdgeChannel, isRedisUnavailable } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { connectStore, createModels, CursorStore, ensureIndexes, GroupStore, isStoreUnavailable } from '@chat/store';
+import { openStore, CursorStore, GroupStore, isStoreUnavailable } from '@chat/store';
 import { ApplyReceiptsUseCase } from './usecases/apply-receipts/apply-receipts.usecase';
 
 runService('receipts', async () => {
@@ -13,11 +13,7 @@ runService('receipts', async () => {
   const log = createLogger('receipts', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
   const topology = buildTopology(config.CHAT_NAMESPACE);
 
-  const db = connectStore(config.MONGO_URL, `receipts-${config.INSTANCE_ID}`);
-  db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
-  await waitFor('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise(), log);
-  const models = createModels(db);
-  await ensureIndexes(models);
+  const { db, models } = await openStore(config.MONGO_URL, `receipts-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `receipts-${config.INSTANCE_ID}` });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
