@@ -63,24 +63,32 @@ export class ConversationStore {
 
   /**
    * Reserves `count` consecutive seqs in the room and records its last message. Returns the first
-   * reserved seq, or null when the room does not exist.
+   * reserved seq, or null when the room does not exist. A caller that knows the room's last seq (its only
+   * writer remembers it) saves the read; a stale guess costs one read.
    * Only the persistence worker that owns the room's partition calls this (single active consumer), so
    * the room has one writer at a time: required on FerretDB v1, whose updates are read-modify-write
    * without isolation and lose concurrent increments; on MongoDB the $inc is atomic anyway.
    */
-  async reserveSeqs(roomId: string, count: number, last: LastMessage): Promise<number | null> {
+  async reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number): Promise<number | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;
+    if (knownLastSeq !== undefined && (await this.advanceSeq(roomId, knownLastSeq, count, last))) return knownLastSeq + 1;
     const cur = await this.m.Conversation.findById(roomId).select({ lastSeq: 1 }).lean<Pick<ConversationDoc, 'lastSeq'>>();
     if (!cur) return null;
-    const lastSeq = cur.lastSeq + count;
-    // one write: the guard on the old value (and, whatever the store, the unique (roomId, seq) index on
-    // messages) turns a second writer into an error and a retry instead of a duplicate seq
+    if (!(await this.advanceSeq(roomId, cur.lastSeq, count, last))) throw new Error(`room ${roomId} changed under its writer; retrying`);
+    return cur.lastSeq + 1;
+  }
+
+  /**
+   * One write: the guard on the old value (and, whatever the store, the unique (roomId, seq) index on
+   * messages) turns a second writer into an error and a retry instead of a duplicate seq.
+   */
+  private async advanceSeq(roomId: string, from: number, count: number, last: LastMessage): Promise<boolean> {
+    const lastSeq = from + count;
     const res = await this.m.Conversation.updateOne(
-      { _id: roomId, lastSeq: cur.lastSeq },
+      { _id: roomId, lastSeq: from },
       { $set: { lastSeq, lastActivityAt: last.createdAt, lastMessage: { ...last, seq: lastSeq } } },
     );
-    if (res.matchedCount !== 1) throw new Error(`room ${roomId} changed under its writer; retrying`);
-    return cur.lastSeq + 1;
+    return res.matchedCount === 1;
   }
 
   /** Keeps the conversation's last-message summary in step with an edit or delete of that message. */

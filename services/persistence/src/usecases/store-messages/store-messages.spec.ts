@@ -20,7 +20,9 @@ class FakeStore implements MessageWriter, SeqAllocator {
     }
     return collided;
   }
-  async reserveSeqs(roomId: string, count: number, _last: LastMessage) {
+  reads = 0;
+  async reserveSeqs(roomId: string, count: number, _last: LastMessage, known?: number) {
+    if (known === undefined || known !== this.lastSeq.get(roomId)) this.reads++;
     const cur = this.lastSeq.get(roomId);
     if (cur === undefined) return null;
     this.lastSeq.set(roomId, cur + count);
@@ -72,5 +74,16 @@ describe('StoreMessagesUseCase', () => {
     const { events } = await new StoreMessagesUseCase(store, store).execute([cmd('d'.repeat(24)), cmd()]);
     expect(events[0]).toBeNull();
     expect(events[1]!.message.seq).toBe(1);
+  });
+
+  it('remembers the last seq of a room and survives another writer having moved it', async () => {
+    const store = new FakeStore();
+    const uc = new StoreMessagesUseCase(store, store);
+    await uc.execute([cmd()]);
+    await uc.execute([cmd()]);
+    expect(store.reads).toBe(1);
+    store.lastSeq.set(ROOM, 10); // another writer took seqs meanwhile
+    const { events } = await uc.execute([cmd()]);
+    expect(events[0]!.message.seq).toBe(11);
   });
 });

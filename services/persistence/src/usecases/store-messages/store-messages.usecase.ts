@@ -9,7 +9,7 @@ export interface MessageWriter {
 }
 export interface SeqAllocator {
   /** Reserves `count` consecutive seqs in the room; returns the first, or null if the room does not exist. */
-  reserveSeqs(roomId: string, count: number, last: LastMessage): Promise<number | null>;
+  reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number): Promise<number | null>;
 }
 
 export interface StoreResult {
@@ -23,6 +23,9 @@ export interface StoreResult {
  * get consecutive seqs in the batch's order, which is the room's send order (one ordered queue per partition).
  */
 export class StoreMessagesUseCase {
+  /** Each room's last seq as this worker last wrote it: it is the room's only writer (one consumer per partition). */
+  private readonly lastSeqs = new Map<string, number>();
+
   constructor(
     private readonly messages: MessageWriter,
     private readonly seqs: SeqAllocator,
@@ -41,15 +44,10 @@ export class StoreMessagesUseCase {
     await Promise.all(
       [...byRoom].map(async ([roomId, list]) => {
         const last = list[list.length - 1].message;
-        const first = await this.seqs.reserveSeqs(roomId, list.length, {
-          id: last.id,
-          senderId: last.senderId,
-          seq: 0,
-          content: last.content,
-          deleted: false,
-          createdAt: new Date(last.createdAt),
-        });
+        const summary = { id: last.id, senderId: last.senderId, seq: 0, content: last.content, deleted: false, createdAt: new Date(last.createdAt) };
+        const first = await this.seqs.reserveSeqs(roomId, list.length, summary, this.lastSeqs.get(roomId));
         if (first === null) return;
+        this.remember(roomId, first + list.length - 1);
         list.forEach((c, i) => docs.push(toDoc(c, first + i)));
       }),
     );
@@ -78,6 +76,12 @@ export class StoreMessagesUseCase {
       return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay };
     });
     return { events };
+  }
+
+  private remember(roomId: string, lastSeq: number): void {
+    this.lastSeqs.delete(roomId); // re-insert keeps the map in least-recently-used order
+    this.lastSeqs.set(roomId, lastSeq);
+    if (this.lastSeqs.size > 100_000) this.lastSeqs.delete(this.lastSeqs.keys().next().value as string);
   }
 }
 
