@@ -34,6 +34,14 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) EDIT_WINDOW_MS = 15 * 60 * 1000;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) SYNC_LIMIT_PER_ROOM = 5000;
   @Transform(toInt) @IsInt() @Min(2) @Max(100000) GROUP_MEMBER_LIMIT = 1000;
+
+  /** Rate limits (per window of RATE_WINDOW_S seconds): writes per user, REST calls per user, connects per IP. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3600) RATE_WINDOW_S = 10;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_WRITES_PER_USER = 1000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_REST_PER_USER = 2000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_CONNECTS_PER_IP = 2000;
+  /** Browser origins allowed by CORS (comma-separated); empty: no cross-origin browser access. */
+  @IsString() CORS_ORIGINS = '';
 }
 
 export type Config = Readonly<Omit<EnvVars, 'INSTANCE_ID'> & { INSTANCE_ID: string }>;

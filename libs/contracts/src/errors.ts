@@ -47,6 +47,11 @@ export class Conflict extends AppError {
     super(code, message);
   }
 }
+export class RateLimited extends AppError {
+  constructor(readonly retryAfterMs: number) {
+    super('RATE_LIMITED', 'too many requests, slow down', { retryAfterMs });
+  }
+}
 export class Unavailable extends AppError {
   constructor(message = 'a dependency is unavailable, retry later') {
     super('UNAVAILABLE', message);

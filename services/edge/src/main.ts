@@ -11,6 +11,7 @@ import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
+import { RateLimits } from './rate-limits';
 import { CachedConversations } from './cached-conversations';
 import { buildHttpApp } from './http/app';
 import { ReceiptBatcher } from './receipt-batcher';
@@ -76,7 +77,16 @@ runService('edge', async () => {
     log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
   );
 
+  const limits = new RateLimits(redis, ns, {
+    windowS: config.RATE_WINDOW_S,
+    writesPerUser: config.RATE_WRITES_PER_USER,
+    restPerUser: config.RATE_REST_PER_USER,
+    connectsPerIp: config.RATE_CONNECTS_PER_IP,
+  });
+  const corsOrigins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   const app = buildHttpApp({
+    limits,
+    corsOrigins,
     verifier,
     log,
     openConversation,
@@ -97,6 +107,7 @@ runService('edge', async () => {
     adapter: createAdapter(pub, sub, { key: adapterKey(ns) }),
     maxHttpBufferSize: MAX_CONTENT_LENGTH * 4 + 4096,
     serveClient: false,
+    cors: { origin: corsOrigins.length > 0 ? corsOrigins : false },
   });
   const gateway = new ChatGateway(io.of(CHAT_NAMESPACE_PATH), {
     verifier,
@@ -109,6 +120,7 @@ runService('edge', async () => {
     markReceipts,
     syncInbox,
     log,
+    limits,
     presenceTtlMs: config.PRESENCE_TTL_MS,
   });
   gateway.start();

@@ -1,4 +1,6 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
+import cors from 'cors';
+import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import { randomUUID } from 'node:crypto';
 import {
@@ -40,6 +42,7 @@ import type { GroupCommandUseCase } from '../usecases/group-command/group-comman
 import type { GroupQueriesUseCase } from '../usecases/group-queries/group-queries.usecase';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
+import type { RateLimits } from '../rate-limits';
 
 export interface HttpDeps {
   verifier: TokenVerifier;
@@ -55,6 +58,8 @@ export interface HttpDeps {
   unreadCounts: UnreadCountsUseCase;
   groupCommand: GroupCommandUseCase;
   groupQueries: GroupQueriesUseCase;
+  limits?: RateLimits;
+  corsOrigins?: string[];
   /** Extra routes mounted before the 404 (health, metrics). */
   extra?: (app: express.Express) => void;
 }
@@ -78,6 +83,9 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // the API serves JSON only; Swagger UI needs inline scripts and styles on /docs
+  app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(cors({ origin: d.corsOrigins && d.corsOrigins.length > 0 ? d.corsOrigins : false }));
   // any JSON value parses; the DTO check then explains what shape was expected
   app.use(express.json({ limit: MAX_BODY, strict: false }));
   d.extra?.(app);
@@ -87,6 +95,14 @@ export function buildHttpApp(d: HttpDeps): express.Express {
 
   const chat = express.Router();
   chat.use(authenticate(d.verifier));
+  if (d.limits) {
+    const limits = d.limits;
+    chat.use(async (req, _res, next) => {
+      await limits.take('rest', (req as Authed).identity.userId);
+      if (req.method !== 'GET') await limits.take('write', (req as Authed).identity.userId);
+      next();
+    });
+  }
   const me = (req: Request) => (req as Authed).identity.userId;
   const cid = (req: Request) => (req as Authed).correlationId;
   // PATCH routes take their input from the path; a body, if any, must be empty

@@ -25,6 +25,7 @@ import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipt
 import type { Inbox } from '../usecases/ports';
 import { LocalSockets } from './local-sockets';
 import { SocketDelivery } from './socket-delivery';
+import type { RateLimits } from '../rate-limits';
 
 export interface GatewayDeps {
   verifier: TokenVerifier;
@@ -38,11 +39,15 @@ export interface GatewayDeps {
   syncInbox: SyncInboxUseCase;
   log: Logger;
   presenceTtlMs: number;
+  limits?: RateLimits;
   /** How long a device has to acknowledge a message before the server stops waiting for the ack. */
   ackTimeoutMs?: number;
 }
 
 type Ack = (res: unknown) => void;
+
+/** Events that write: they count against the user's write limit. */
+const WRITES = new Set(['send_message', 'send_group_message', 'edit_message', 'delete_message', 'join_or_create_room', 'message_delivered', 'message_read']);
 
 /** Socket.IO transport on the /chat namespace: handshake auth, event handlers, and per-socket delivery. */
 export class ChatGateway {
@@ -55,6 +60,18 @@ export class ChatGateway {
   ) {}
 
   start(): void {
+    this.nsp.use((socket, next) => {
+      if (!this.d.limits) return next();
+      this.d.limits
+        .take('connect', socket.handshake.address)
+        .then(() => next())
+        .catch((err: unknown) => {
+          const body = toErrorBody(err);
+          const e = new Error(body.error.code) as Error & { data?: unknown };
+          e.data = body.error;
+          next(e);
+        });
+    });
     this.nsp.use((socket, next) => {
       const raw = (socket.handshake.auth as { token?: unknown } | undefined)?.token ?? socket.handshake.headers.authorization;
       const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : raw;
@@ -121,7 +138,9 @@ export class ChatGateway {
     ) => {
       socket.on(event, (payload: unknown, ack?: unknown) => {
         const reply = typeof ack === 'function' ? (ack as Ack) : null;
-        run(payload)
+        const limited = WRITES.has(event) && this.d.limits ? this.d.limits.take('write', userId) : Promise.resolve();
+        limited
+          .then(() => run(payload))
           .then((r) => {
             onOk?.(r);
             reply?.({ ok: true, ...r });
