@@ -68,6 +68,28 @@ describe('worker crashes', () => {
     expect(bob.received.map((m) => m.content)).toEqual([...Array(200).keys()].map((i) => `f${i}`));
   });
 
+  it('SIGTERM of each worker mid-stream exits 0 and loses nothing (rolling restart)', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    const alice = await t.connect(ta, 0);
+    const bob = await t.connect(tb, 1);
+    const sends: Array<Promise<{ ok: boolean }>> = [];
+    const exits: Array<Promise<number | null>> = [];
+    for (let i = 0; i < 150; i++) {
+      sends.push(alice.request('send_message', { receiverId: b, roomId, content: `s${i}`, clientMsgId: `s-${i}` }));
+      if (i === 30) exits.push(t.stack.kill('persistence-1', 'SIGTERM'));
+      if (i === 60) exits.push(t.stack.kill('fanout-1', 'SIGTERM'));
+      if (i === 90) exits.push(t.stack.kill('receipts-1', 'SIGTERM'));
+    }
+    expect(await Promise.all(exits)).toEqual([0, 0, 0]);
+    expect((await Promise.all(sends)).every((r) => r.ok)).toBe(true);
+    await Promise.all(['persistence-1', 'fanout-1', 'receipts-1'].map((n) => t.stack.restart(n)));
+    expect(await Promise.all(['persistence-2', 'fanout-2', 'receipts-2'].map((n) => t.stack.kill(n, 'SIGTERM')))).toEqual([0, 0, 0]);
+    await Promise.all(['persistence-2', 'fanout-2', 'receipts-2'].map((n) => t.stack.restart(n)));
+    await bob.waitFor(() => bob.received.length >= 150, 'all 150 delivered', 60_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(bob.received.map((m) => m.content)).toEqual([...Array(150).keys()].map((i) => `s${i}`));
+  });
+
   it('dead-letters a poison message without blocking the messages behind it', async () => {
     const { b, ta, tb, roomId } = await t.pair();
     const topology = buildTopology(t.namespace);
