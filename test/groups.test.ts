@@ -140,9 +140,9 @@ describe('groups', () => {
     const sockets = await Promise.all(online.map((u, i) => t.connect(u.token, i % 2)));
     const sent = await sockets[0].request('send_group_message', { groupId, content: 'hello all', clientMsgId: 'big-1' });
     expect(sent.ok).toBe(true);
-    for (const s of sockets.slice(1)) await s.waitFor(() => s.received.length >= 1, 'online member got it');
+    await Promise.all(sockets.slice(1).map((s) => s.waitFor(() => s.received.length >= 1, 'online member got it', 60_000)));
     const late = await Promise.all(offline.map((u, i) => t.connect(u.token, i % 2)));
-    for (const s of late) await s.waitFor(() => s.received.length >= 1, 'offline member got it on connect');
+    await Promise.all(late.map((s) => s.waitFor(() => s.received.length >= 1, 'offline member got it on connect', 60_000)));
     await new Promise((r) => setTimeout(r, 500));
     const receivers = [...sockets.slice(1), ...late];
     expect(receivers.every((s) => s.received.length === 1 && s.received[0].content === 'hello all')).toBe(true);
@@ -161,5 +161,5 @@ describe('groups', () => {
     // one event per member's change, not per member per message
     expect(receipts.filter((r) => r.kind === 'read').length).toBeLessThanOrEqual(199);
     for (const s of [...sockets, ...late]) s.close();
-  });
+  }, 240_000);
 });
