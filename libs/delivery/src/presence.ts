@@ -19,15 +19,20 @@ export class Presence {
     await this.refresh([{ userId, socketId }]);
   }
 
-  async refresh(entries: Array<{ userId: string; socketId: string }>): Promise<void> {
-    if (entries.length === 0) return;
+  /**
+   * Re-marks sockets online; returns the entries Redis did not have (it restarted or lost its data), whose
+   * users may have had messages parked meanwhile although they were connected.
+   */
+  async refresh(entries: Array<{ userId: string; socketId: string }>): Promise<Array<{ userId: string; socketId: string }>> {
+    if (entries.length === 0) return [];
     const expires = Date.now() + this.ttlMs;
     const p = this.redis.pipeline();
     for (const e of entries) {
       p.zadd(this.key(e.userId), expires, e.socketId);
       p.pexpire(this.key(e.userId), this.ttlMs);
     }
-    await p.exec();
+    const res = (await p.exec()) ?? [];
+    return entries.filter((_, i) => Number(res[i * 2]?.[1] ?? 0) > 0);
   }
 
   async offline(userId: string, socketId: string): Promise<void> {

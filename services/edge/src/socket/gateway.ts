@@ -232,11 +232,35 @@ export class ChatGateway {
   }
 
   private async refreshPresence(): Promise<void> {
-    const entries = this.sockets.all().map((s) => ({ userId: s.userId, socketId: s.socket.id }));
+    const all = this.sockets.all();
+    const known = new Set<string>();
+    let lost: Array<{ userId: string; socketId: string }>;
     try {
-      await this.d.presence.refresh(entries);
+      lost = await this.d.presence.refresh(all.map((s) => ({ userId: s.userId, socketId: s.socket.id })));
     } catch (err) {
       this.d.log.warn({ err: (err as Error).message }, 'presence heartbeat failed');
+      return;
+    }
+    // Redis forgot these sockets (restart, flush): fanout may have parked their messages meanwhile
+    for (const { userId } of lost) {
+      if (known.has(userId)) continue;
+      known.add(userId);
+      void this.resync(userId);
+    }
+  }
+
+  /** Catches a connected user up again (messages from the store, parked notices); the socket gates drop repeats. */
+  private async resync(userId: string): Promise<void> {
+    try {
+      const sync = await this.d.syncInbox.execute(userId);
+      for (const local of this.sockets.of(userId)) {
+        for (const m of sync.messages) local.delivery.offer(m);
+        for (const env of sync.events) local.socket.emit(env.event, env.payload);
+      }
+      if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
+      this.d.log.info({ userId, synced: sync.messages.length }, 'presence was lost; user re-synced');
+    } catch (err) {
+      this.d.log.warn({ userId, err: (err as Error).message }, 're-sync after lost presence failed');
     }
   }
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { promisify } from 'node:util';
 import type { MessageView } from '@chat/contracts';
 import { TestStack, type TestClient } from './support/harness';
@@ -43,4 +44,38 @@ describe('RabbitMQ restart', () => {
     expect(bob.received.map((m) => m.content)).toEqual(acked.map((m) => m.content));
     expect(new Set(bob.received.map((m) => m.id)).size).toBe(120);
   }, 240_000);
+});
+
+/** Promise 1 when Redis loses its data (restart without persistence, FLUSHALL): connected users catch up. */
+describe('Redis losing its data', () => {
+  const t = new TestStack({ env: { PRESENCE_TTL_MS: '3000' } });
+  beforeAll(() => t.start(), 120_000);
+  afterAll(() => t.stop(), 60_000);
+
+  it('delivers to a still-connected user, once and in order, what fanout parked while presence was gone', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    const alice = await t.connect(ta, 0);
+    const bob = await t.connect(tb, 1);
+    await alice.request('send_message', { receiverId: b, roomId, content: 'before', clientMsgId: 'f-0' });
+    await bob.waitFor(() => bob.received.length === 1, 'first message');
+
+    // what a Redis restart without persistence does to this stack's data (other stacks' keys are left alone)
+    const redis = new Redis(process.env.TEST_REDIS_URL!);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${t.namespace}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+
+    for (let i = 1; i <= 20; i++) {
+      const r = await alice.request('send_message', { receiverId: b, roomId, content: `after ${i}`, clientMsgId: `f-${i}` });
+      expect(r.ok).toBe(true);
+    }
+    await bob.waitFor(() => bob.received.length >= 21, 'all 21, without reconnecting', 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(bob.received.map((m) => m.content)).toEqual(['before', ...Array.from({ length: 20 }, (_, i) => `after ${i + 1}`)]);
+    expect(bob.socket.connected).toBe(true);
+  });
 });
