@@ -1,7 +1,5 @@
 export type MessageStatus = 'sent' | 'delivered' | 'read';
 
-export const STATUS_RANK: Record<MessageStatus, number> = { sent: 0, delivered: 1, read: 2 };
-
 /** A message as clients see it (REST and socket). */
 export interface MessageView {
   id: string;

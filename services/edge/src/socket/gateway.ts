@@ -1,6 +1,8 @@
 import type { Namespace, Socket } from 'socket.io';
 import {
   AppError,
+  ClientEvents,
+  ServerEvents,
   EditMessageDto,
   InternalEvents,
   JoinRoomDto,
@@ -47,7 +49,7 @@ export interface GatewayDeps {
 type Ack = (res: unknown) => void;
 
 /** Events that write: they count against the user's write limit. */
-const WRITES = new Set(['send_message', 'send_group_message', 'edit_message', 'delete_message', 'join_or_create_room', 'message_delivered', 'message_read']);
+const WRITES = new Set<string>([ClientEvents.sendMessage, ClientEvents.sendGroupMessage, ClientEvents.editMessage, ClientEvents.deleteMessage, ClientEvents.joinOrCreateRoom, ClientEvents.messageDelivered, ClientEvents.messageRead]);
 
 /** Socket.IO transport on the /chat namespace: handshake auth, event handlers, and per-socket delivery. */
 export class ChatGateway {
@@ -103,7 +105,7 @@ export class ChatGateway {
     const userId = identity.userId;
     const ackTimeout = this.d.ackTimeoutMs ?? 60_000;
     const delivery = new SocketDelivery((m: MessageView) => {
-      socket.timeout(ackTimeout).emit('receive_message', { message: m }, (err: Error | null) => {
+      socket.timeout(ackTimeout).emit(ServerEvents.receiveMessage, { message: m }, (err: Error | null) => {
         if (!err) this.d.receipts.delivered(userId, m);
       });
     });
@@ -124,7 +126,7 @@ export class ChatGateway {
       this.d.log.debug({ userId, synced: sync.messages.length, source: sync.source }, 'socket synced');
     } catch (err) {
       this.d.log.warn({ userId, err: (err as Error).message }, 'connect sync failed; asking the client to reconnect');
-      socket.emit('error_event', toErrorBody(err instanceof AppError ? err : new AppError('UNAVAILABLE', 'sync failed, reconnect')));
+      socket.emit(ServerEvents.error, toErrorBody(err instanceof AppError ? err : new AppError('UNAVAILABLE', 'sync failed, reconnect')));
       socket.disconnect(true);
     }
   }
@@ -150,7 +152,7 @@ export class ChatGateway {
             const body = toErrorBody(err);
             onError?.(payload, body);
             if (reply) reply({ ok: false, ...body });
-            else if (!onError) socket.emit('error_event', body);
+            else if (!onError) socket.emit(ServerEvents.error, body);
           });
       });
     };
@@ -159,22 +161,22 @@ export class ChatGateway {
       socket.emit(statusEvent, { messageId: idOf(payload), status: 'error', ...body });
 
     handle(
-      'join_or_create_room',
+      ClientEvents.joinOrCreateRoom,
       async (payload) => {
         const { participantId } = parseDto(JoinRoomDto, payload, 'payload');
         const conversation = await this.d.openConversation.execute({ userId, user1: userId, user2: participantId });
         return { roomId: conversation.id, conversation };
       },
-      (r) => socket.emit('join_room_success', r),
+      (r) => socket.emit(ServerEvents.joinRoomSuccess, r),
     );
 
-    handle('send_message', async (payload) => {
+    handle(ClientEvents.sendMessage, async (payload) => {
       const dto = parseDto(SendMessageDto, payload, 'payload');
       const message = await this.d.sendMessage.execute({ userId, dto });
       return { message };
     });
 
-    handle('send_group_message', async (payload) => {
+    handle(ClientEvents.sendGroupMessage, async (payload) => {
       const { groupId, ...dto } = parseDto(SocketGroupMessageDto, payload, 'payload');
       const message = await this.d.sendMessage.execute({ userId, dto: { ...dto, roomId: groupId, receiverId: groupId } });
       return { message };
@@ -182,28 +184,28 @@ export class ChatGateway {
 
     // the outcome of an accepted change arrives later as edit_message_status / delete_message_status
     handle(
-      'edit_message',
+      ClientEvents.editMessage,
       async (payload) => {
         const { messageId, newContent } = parseDto(EditMessageDto, payload, 'payload');
         return this.d.changeMessage.execute({ kind: 'edit', userId, messageId, content: newContent });
       },
       undefined,
-      statusError('edit_message_status'),
+      statusError(ServerEvents.editMessageStatus),
     );
 
     handle(
-      'delete_message',
+      ClientEvents.deleteMessage,
       async (payload) => {
         const { messageId } = parseDto(MessageIdDto, payload, 'payload');
         return this.d.changeMessage.execute({ kind: 'delete', userId, messageId });
       },
       undefined,
-      statusError('delete_message_status'),
+      statusError(ServerEvents.deleteMessageStatus),
     );
 
     for (const [event, kind, statusEvent] of [
-      ['message_delivered', 'delivered', 'message_delivered_ack'],
-      ['message_read', 'read', 'message_read_status'],
+      [ClientEvents.messageDelivered, 'delivered', ServerEvents.messageDeliveredAck],
+      [ClientEvents.messageRead, 'read', ServerEvents.messageReadStatus],
     ] as const) {
       handle(
         event,
@@ -224,7 +226,7 @@ export class ChatGateway {
       if (!env || typeof env !== 'object') continue;
       for (const userId of recipientsOf(env)) {
         for (const local of this.sockets.of(userId)) {
-          if (env.event === 'receive_message') local.delivery.offer((env.payload as { message: MessageView }).message);
+          if (env.event === ServerEvents.receiveMessage) local.delivery.offer((env.payload as { message: MessageView }).message);
           else local.socket.emit(env.event, env.payload);
         }
       }
