@@ -1,8 +1,8 @@
-import { TestStack } from './support/harness';
+import { newUserId, TestStack } from './support/harness';
 
 /** Limits per user (writes, REST calls) and per IP (connects), shared by the edges; security headers. */
 describe('rate limits and headers', () => {
-  const t = new TestStack({ env: { RATE_WINDOW_S: '60', RATE_WRITES_PER_USER: '6', RATE_REST_PER_USER: '10', RATE_CONNECTS_PER_IP: '1000' } });
+  const t = new TestStack({ env: { RATE_WINDOW_S: '60', RATE_WRITES_PER_USER: '6', RATE_REST_PER_USER: '10', RATE_CONNECTS_PER_IP: '1000', MAX_SOCKETS_PER_USER: '3' } });
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
 
@@ -27,6 +27,16 @@ describe('rate limits and headers', () => {
     expect(last.status).toBe(429);
     expect(last.body.error.code).toBe('RATE_LIMITED');
     expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('caps live sockets per user across edges', async () => {
+    const u = newUserId();
+    const token = await t.token(u);
+    await t.connect(token, 0);
+    await t.connect(token, 1);
+    await t.connect(token, 0);
+    await new Promise((r) => setTimeout(r, 300)); // presence is written just after the connect
+    await expect(t.connect(token, 1)).rejects.toMatchObject({ data: { code: 'RATE_LIMITED' } });
   });
 
   it('sends security headers and no CORS grant to an unknown origin', async () => {

@@ -40,6 +40,8 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_WRITES_PER_USER = 1000;
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_REST_PER_USER = 2000;
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_CONNECTS_PER_IP = 2000;
+  /** Live sockets one user may hold across all edges (a soft cap, checked at connect). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000) MAX_SOCKETS_PER_USER = 20;
   /** Browser origins allowed by CORS (comma-separated); empty: no cross-origin browser access. */
   @IsString() CORS_ORIGINS = '';
 }

@@ -39,6 +39,11 @@ export class Presence {
     await this.redis.zrem(this.key(userId), socketId);
   }
 
+  /** How many unexpired sockets the user has. */
+  async count(userId: string): Promise<number> {
+    return this.redis.zcount(this.key(userId), Date.now(), '+inf');
+  }
+
   /** The subset of users with at least one unexpired socket. */
   async whoIsOnline(userIds: string[]): Promise<Set<string>> {
     const unique = [...new Set(userIds)];

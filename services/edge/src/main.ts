@@ -121,6 +121,7 @@ runService('edge', async () => {
     syncInbox,
     log,
     limits,
+    maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
     presenceTtlMs: config.PRESENCE_TTL_MS,
   });
   gateway.start();

@@ -42,6 +42,7 @@ export interface GatewayDeps {
   log: Logger;
   presenceTtlMs: number;
   limits?: RateLimits;
+  maxSocketsPerUser?: number;
   /** How long a device has to acknowledge a message before the server stops waiting for the ack. */
   ackTimeoutMs?: number;
 }
@@ -79,7 +80,11 @@ export class ChatGateway {
       const token = typeof raw === 'string' ? raw.replace(/^Bearer\s+/i, '') : raw;
       this.d.verifier
         .verify(token)
-        .then((identity) => {
+        .then(async (identity) => {
+          const max = this.d.maxSocketsPerUser;
+          if (max !== undefined && (await this.d.presence.count(identity.userId)) >= max) {
+            throw new AppError('RATE_LIMITED', `at most ${max} connections per user`);
+          }
           socket.data.identity = identity;
           next();
         })
