@@ -9,26 +9,29 @@ describe('worker crashes', () => {
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
 
-  it('SIGKILL of every persistence worker with 200 messages in flight loses and duplicates nothing', async () => {
+  /** Sends `n` messages pipelined from one user, SIGKILLs `victims` once `killAt` are on their way, restarts them. */
+  async function sendThroughKills(tag: string, n: number, killAt: number, victims: string[]) {
     const { b, ta, tb, roomId } = await t.pair();
     const alice = await t.connect(ta, 0);
     const bob = await t.connect(tb, 1);
-
     const sends: Array<Promise<{ ok: boolean; message: MessageView }>> = [];
     let killed: Promise<unknown> | null = null;
-    for (let i = 0; i < 200; i++) {
-      sends.push(alice.request('send_message', { receiverId: b, roomId, content: `k${i}`, clientMsgId: `k-${i}` }));
-      if (i === 60) killed = Promise.all([t.stack.kill('persistence-1'), t.stack.kill('persistence-2')]);
+    for (let i = 0; i < n; i++) {
+      sends.push(alice.request('send_message', { receiverId: b, roomId, content: `${tag}${i}`, clientMsgId: `${tag}-${i}` }));
+      if (i === killAt) killed = Promise.all(victims.map((v) => t.stack.kill(v)));
     }
     await killed;
     const acks = await Promise.all(sends);
-    expect(acks.every((a) => a.ok)).toBe(true);
-
-    // nothing can be stored while both are dead; start them again
-    await Promise.all([t.stack.restart('persistence-1'), t.stack.restart('persistence-2')]);
-
-    await bob.waitFor(() => bob.received.length >= 200, 'all 200 delivered', 60_000);
+    // nothing moves at that stage while its workers are dead; start them again
+    await Promise.all(victims.map((v) => t.stack.restart(v)));
+    await bob.waitFor(() => bob.received.length >= n, `all ${n} delivered`, 60_000);
     await new Promise((r) => setTimeout(r, 1000));
+    return { acks, bob, roomId, ta };
+  }
+
+  it('SIGKILL of every persistence worker with 200 messages in flight loses and duplicates nothing', async () => {
+    const { acks, bob, roomId, ta } = await sendThroughKills('k', 200, 60, ['persistence-1', 'persistence-2']);
+    expect(acks.every((a) => a.ok)).toBe(true);
     const ids = bob.received.map((m) => m.id);
     expect(new Set(ids).size).toBe(200);
     expect(bob.received).toHaveLength(200);
@@ -51,20 +54,8 @@ describe('worker crashes', () => {
   });
 
   it('SIGKILL of the fanout workers mid-stream still delivers every message exactly once', async () => {
-    const { b, ta, tb, roomId } = await t.pair();
-    const alice = await t.connect(ta, 0);
-    const bob = await t.connect(tb, 1);
-    const sends: Array<Promise<{ ok: boolean; message: MessageView }>> = [];
-    let killed: Promise<unknown> | null = null;
-    for (let i = 0; i < 200; i++) {
-      sends.push(alice.request('send_message', { receiverId: b, roomId, content: `f${i}`, clientMsgId: `f-${i}` }));
-      if (i === 80) killed = Promise.all([t.stack.kill('fanout-1'), t.stack.kill('fanout-2')]);
-    }
-    await killed;
-    expect((await Promise.all(sends)).every((a) => a.ok)).toBe(true);
-    await Promise.all([t.stack.restart('fanout-1'), t.stack.restart('fanout-2')]);
-    await bob.waitFor(() => bob.received.length >= 200, 'all 200 delivered', 60_000);
-    await new Promise((r) => setTimeout(r, 1000));
+    const { acks, bob } = await sendThroughKills('f', 200, 80, ['fanout-1', 'fanout-2']);
+    expect(acks.every((a) => a.ok)).toBe(true);
     expect(bob.received.map((m) => m.content)).toEqual([...Array(200).keys()].map((i) => `f${i}`));
   });
 
