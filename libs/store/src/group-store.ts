@@ -70,11 +70,6 @@ export class GroupStore {
     return new Map(docs.map((d) => [String(d._id), d.participants]));
   }
 
-  async idsForUser(userId: string): Promise<string[]> {
-    const rows = await this.m.Membership.find({ userId, kind: 'group' }).select({ roomId: 1 }).lean<Array<{ roomId: string }>>();
-    return rows.map((r) => r.roomId);
-  }
-
   async listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {
     return roomsOf(this.m, userId, 'group', page);
   }

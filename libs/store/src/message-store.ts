@@ -91,21 +91,6 @@ export class MessageStore {
     }).lean<MessageDoc>();
   }
 
-  /** Messages by id, only those the user received (the rest are left out: the caller compares counts). */
-  async findReceivedBy(userId: string, ids: string[]): Promise<MessageDoc[]> {
-    if (ids.length === 0) return [];
-    return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), receiverId: userId }).lean<MessageDoc[]>();
-  }
-
-  /**
-   * Messages by id that the user may see: sent or received, or in one of `groupIds` (the user's groups).
-   * Looked up by id (see findByIds), then filtered by the same rule.
-   */
-  async findVisibleTo(userId: string, ids: string[], groupIds: string[] = []): Promise<MessageDoc[]> {
-    const groups = new Set(groupIds);
-    return (await this.findByIds(ids)).filter((m) => m.senderId === userId || m.receiverId === userId || groups.has(m.roomId));
-  }
-
   /** Writes an edit. Only the room's persistence worker writes messages (see ConversationStore.reserveSeqs). */
   async applyEdit(messageId: string, content: string, at: Date): Promise<void> {
     await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content, editedAt: at } });

@@ -70,7 +70,7 @@ runService('edge', async () => {
     editWindowMs: config.EDIT_WINDOW_MS,
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
   });
-  const markReceipts = new MarkReceiptsUseCase(messages, groups, publisher);
+  const markReceipts = new MarkReceiptsUseCase(messages, conversations, publisher);
   const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, config.GROUP_MEMBER_LIMIT);
   const groupQueries = new GroupQueriesUseCase(groups, conversations, messages);
   const syncInbox = new SyncInboxUseCase(conversations, messages, cursors, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>

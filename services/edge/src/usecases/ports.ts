@@ -15,16 +15,12 @@ export interface Messages {
   incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
   countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number>;
   findForParticipant(messageId: string, userId: string): Promise<MessageDoc | null>;
-  findVisibleTo(userId: string, ids: string[], groupIds?: string[]): Promise<MessageDoc[]>;
+  findByIds(ids: string[]): Promise<MessageDoc[]>;
 }
 
 export interface Cursors {
   forRoom(roomId: string): Promise<Map<string, CursorDoc>>;
   forUser(userId: string): Promise<Map<string, CursorDoc>>;
-}
-
-export interface GroupMembership {
-  idsForUser(userId: string): Promise<string[]>;
 }
 
 export interface CommandBus {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { partitionKey } from '@chat/broker';
 import { Forbidden, NotFound, PARTITIONS, partitionOf, RoutingKeys, type ReceiptCommand } from '@chat/contracts';
 import type { MessageDoc } from '@chat/store';
-import type { CommandBus, GroupMembership, Messages } from '../ports';
+import type { CommandBus, Conversations, Messages } from '../ports';
 
 export interface ReceiptRequest {
   userId: string;
@@ -19,14 +19,14 @@ export interface ReceiptRequest {
 export class MarkReceiptsUseCase {
   constructor(
     private readonly messages: Messages,
-    private readonly groups: GroupMembership,
+    private readonly conversations: Conversations,
     private readonly bus: CommandBus,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async execute(req: ReceiptRequest): Promise<{ messageIds: string[]; status: 'delivered' | 'read' }> {
     const ids = [...new Set(req.messageIds)];
-    const found = await this.messages.findVisibleTo(req.userId, ids, await this.groups.idsForUser(req.userId));
+    const found = await this.visible(req.userId, ids);
     if (found.length < ids.length) throw new NotFound('message not found');
     // one-to-one: only the receiver; group: any member but the sender
     const mayMark = (m: MessageDoc) => (m.groupId ? m.senderId !== req.userId : m.receiverId === req.userId);
@@ -54,5 +54,17 @@ export class MarkReceiptsUseCase {
       }),
     );
     return { messageIds: ids, status: req.kind };
+  }
+
+  /**
+   * The messages the user may see: one-to-one ones they sent or received, group ones in a group they are
+   * in. Group membership is read once per group involved, and only when a group message is named.
+   */
+  private async visible(userId: string, ids: string[]): Promise<MessageDoc[]> {
+    const docs = await this.messages.findByIds(ids);
+    const groupRooms = [...new Set(docs.filter((m) => m.groupId).map((m) => m.roomId))];
+    const member = new Set<string>();
+    await Promise.all(groupRooms.map(async (r) => (await this.conversations.scopeFor(r, userId)) && member.add(r)));
+    return docs.filter((m) => (m.groupId ? member.has(m.roomId) : m.senderId === userId || m.receiverId === userId));
   }
 }
