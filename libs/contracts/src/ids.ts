@@ -29,3 +29,20 @@ export function partitionOf(roomId: string, partitions: number): number {
 export function pairKey(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
 }
+
+/**
+ * A new id for something the edge creates through the broker (a group, an invite). Like a MongoDB
+ * ObjectId it starts with the second it was made, so a later lookup that misses can tell "written a
+ * moment ago, still on its way through the queue" from "never existed" without asking anyone.
+ */
+export function newTimedId(now: number = Date.now()): string {
+  const secs = Math.floor(now / 1000).toString(16).padStart(8, '0').slice(-8);
+  return secs + randomBytes(8).toString('hex');
+}
+
+/** Milliseconds since the id was made, per its leading timestamp (ObjectId layout); Infinity if in the future by more than a clock skew. */
+export function idAgeMs(id: string, now: number = Date.now()): number {
+  if (!OBJECT_ID_RE.test(id)) return Infinity;
+  const age = now - parseInt(id.slice(0, 8), 16) * 1000;
+  return age < -5_000 ? Infinity : Math.max(0, age);
+}

@@ -1,5 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { ConversationDoc, RoomScope } from '@chat/store';
+import { idAgeMs } from '@chat/contracts';
+import { FRESH_WINDOW_MS, readIssued } from './usecases/fresh';
 import type { Conversations } from './usecases/ports';
 
 /**
@@ -29,7 +31,9 @@ export class CachedConversations implements Conversations {
     const key = `${roomId}|${userId}`;
     const hit = this.scopes.get(key);
     if (hit) return hit;
-    const scope = await this.inner.scopeFor(roomId, userId);
+    let scope = await this.inner.scopeFor(roomId, userId);
+    // A group created a moment ago may still be on its way to the store (see readIssued).
+    if (!scope && idAgeMs(roomId) < FRESH_WINDOW_MS && (await readIssued(roomId, () => this.inner.get(roomId)))) scope = await this.inner.scopeFor(roomId, userId);
     if (scope && scope.kind === 'direct') this.scopes.set(key, scope);
     return scope;
   }

@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { partitionKey } from '@chat/broker';
-import { Conflict, Forbidden, Invalid, NotFound, PARTITIONS, partitionOf, RoutingKeys, type GroupCommand, type GroupOp } from '@chat/contracts';
+import { Conflict, Forbidden, Invalid, newTimedId, NotFound, PARTITIONS, partitionOf, RoutingKeys, type GroupCommand, type GroupOp } from '@chat/contracts';
 import type { ConversationDoc, InviteDoc } from '@chat/store';
 import type { CommandBus } from '../ports';
+import { readIssued } from '../fresh';
 import type { SenderLanes } from '../sender-lanes';
 
 export interface GroupReads {
@@ -25,7 +26,7 @@ export interface GroupAccepted {
   inviteId?: string;
 }
 
-const newId = () => randomBytes(12).toString('hex');
+const newId = () => newTimedId();
 
 /**
  * Accepts a change to a group and sends it through the group's ordered queue; the persistence worker that
@@ -63,12 +64,13 @@ export class GroupCommandUseCase {
       return { groupId: newId(), op };
     }
     if (op.op === 'respond') {
-      const invite = await this.groups.getInvite(op.inviteId);
+      const invite = await readIssued(op.inviteId, () => this.groups.getInvite(op.inviteId));
       if (!invite || invite.inviteeId !== userId) throw new NotFound('invite not found');
       if (invite.status !== 'pending') throw new Conflict(`the invite was already ${invite.status}`);
       return { groupId: invite.groupId, op };
     }
-    const group = req.groupId ? await this.groups.get(req.groupId) : null;
+    const groupId = req.groupId;
+    const group = groupId ? await readIssued(groupId, () => this.groups.get(groupId)) : null;
     if (!group || !group.participants.includes(userId)) throw new NotFound('group not found');
     if (op.op === 'leave') return { groupId: req.groupId!, op };
     if (!(group.admins ?? []).includes(userId)) throw new Forbidden('only an admin may do that');

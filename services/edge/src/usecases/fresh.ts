@@ -1,0 +1,23 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { idAgeMs } from '@chat/contracts';
+
+/** How long after the edge issued an id (a group, an invite) a miss is taken for "still in the queue". */
+export const FRESH_WINDOW_MS = 5_000;
+
+/**
+ * Read-your-writes for things created through the broker. The edge answers 202 as soon as a create is
+ * confirmed by RabbitMQ; the worker writes it a moment later. A request that names the new id in between
+ * (send to a group just created, answer an invite just sent) should not get 404, so while the id's own
+ * timestamp says it is younger than the window, a miss is re-read with a short backoff. Ids that are
+ * old, malformed or from the future miss at once, so guessing costs the guesser nothing but a 404.
+ */
+export async function readIssued<T>(id: string, read: () => Promise<T | null>, windowMs = FRESH_WINDOW_MS, now: () => number = Date.now): Promise<T | null> {
+  let found = await read();
+  let delay = 20;
+  while (found === null && idAgeMs(id, now()) < windowMs) {
+    await sleep(delay);
+    delay = Math.min(delay * 2, 250);
+    found = await read();
+  }
+  return found;
+}
