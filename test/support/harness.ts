@@ -66,9 +66,9 @@ export class TestStack {
   }
 
   /** An access token from the auth service over gRPC, as a client would get it. */
-  token(userId: string): Promise<string> {
+  token(userId: string, role: 'user' | 'admin' = 'user'): Promise<string> {
     return new Promise((resolve, reject) =>
-      this.auth.GenerateToken({ userId, email: `${userId}@test`, role: 'user' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
+      this.auth.GenerateToken({ userId, email: `${userId}@test`, role }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
         err ? reject(err) : resolve(res!.access_token),
       ),
     );

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { authLookups } from '@chat/ops';
 import { isObjectId, Unauthenticated, Unavailable } from '@chat/contracts';
 import type { AuthServiceClient, UserPayload } from './proto';
 
@@ -41,10 +42,18 @@ export class TokenVerifier {
     const hit = this.cache.get(key);
     if (hit && hit.expiresAt * 1000 > now) {
       this.stats.hits++;
+      authLookups.inc({ result: 'hit' });
       return hit;
     }
     this.stats.misses++;
-    const payload = await this.call(token);
+    authLookups.inc({ result: 'miss' });
+    let payload: UserPayload;
+    try {
+      payload = await this.call(token);
+    } catch (err) {
+      authLookups.inc({ result: err instanceof Unauthenticated ? 'refused' : 'unavailable' });
+      throw err;
+    }
     if (!isObjectId(payload.userId) || !(payload.expiresAt * 1000 > now)) throw new Unauthenticated('token is not valid');
     const identity: Identity = {
       userId: payload.userId,
@@ -55,6 +64,15 @@ export class TokenVerifier {
     };
     if (this.opts.cacheMax > 0) this.cache.set(key, identity, { ttl: Math.max(1, payload.expiresAt * 1000 - now) });
     return identity;
+  }
+
+  /** Readiness: the auth service answers (refusing a token that cannot be valid is an answer). */
+  async ping(): Promise<void> {
+    try {
+      await this.call('readiness-probe');
+    } catch (err) {
+      if (!(err instanceof Unauthenticated)) throw err;
+    }
   }
 
   private call(token: string): Promise<UserPayload> {

@@ -29,3 +29,8 @@ export async function assertTopology(ch: ConfirmChannel, t: Topology): Promise<v
     for (const b of q.bindings) await ch.bindQueue(q.name, b.exchange, b.routingKey);
   }
 }
+
+/** Readiness: the connection to RabbitMQ is up now (amqp-connection-manager reconnects by itself). */
+export async function brokerUp(conn: BrokerConnection): Promise<void> {
+  if (!conn.isConnected()) throw new Error('not connected');
+}

@@ -1,6 +1,7 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@chat/logging';
+import { consumed, deadLettered, oldestMessageAge } from '@chat/ops';
 import { assertTopology, type BrokerConnection } from './connection';
 import type { Topology } from './topology';
 
@@ -27,6 +28,7 @@ export interface ConsumerOptions<T> {
 
 interface Pending<T> {
   ch: ConfirmChannel;
+  queue: string;
   msg: ConsumeMessage;
   delivery: Delivery<T>;
 }
@@ -74,11 +76,11 @@ export class BatchConsumer<T> {
       payload = this.opts.decode(JSON.parse(msg.content.toString('utf8')));
     } catch (err) {
       this.log.error({ queue, err: (err as Error).message }, 'undecodable message dead-lettered');
-      this.settle(ch, msg, 'dead');
+      this.settle(ch, msg, 'dead', queue);
       return;
     }
     const buf = this.buffers.get(queue) ?? [];
-    buf.push({ ch, msg, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
+    buf.push({ ch, msg, queue, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
     this.buffers.set(queue, buf);
     if (!this.busy.has(queue)) {
       this.busy.add(queue);
@@ -101,10 +103,12 @@ export class BatchConsumer<T> {
   }
 
   private async runBatch(queue: string, batch: Pending<T>[]): Promise<void> {
+    const publishedAt = Number(batch[0].msg.properties.timestamp);
+    if (publishedAt > 0) oldestMessageAge.set({ queue }, Math.max(0, Date.now() / 1000 - publishedAt));
     for (let attempt = 0; ; attempt++) {
       try {
         const outcomes = (await this.opts.handle(batch.map((p) => p.delivery))) ?? [];
-        batch.forEach((p, i) => this.settle(p.ch, p.msg, outcomes[i] ?? 'ack'));
+        batch.forEach((p, i) => this.settle(p.ch, p.msg, outcomes[i] ?? 'ack', queue));
         return;
       } catch (err) {
         if (err instanceof TransientError && !this.stopping && batch.some((p) => isOpen(p.ch))) {
@@ -120,17 +124,19 @@ export class BatchConsumer<T> {
           return;
         }
         this.log.error({ queue, err: (err as Error).message, size: batch.length }, 'delivery failed; requeueing (dead-lettered past the delivery limit)');
-        batch.forEach((p) => this.settle(p.ch, p.msg, 'retry'));
+        batch.forEach((p) => this.settle(p.ch, p.msg, 'retry', queue));
         return;
       }
     }
   }
 
-  private settle(ch: ConfirmChannel, msg: ConsumeMessage, outcome: Outcome): void {
+  private settle(ch: ConfirmChannel, msg: ConsumeMessage, outcome: Outcome, queue: string): void {
     if (!isOpen(ch)) return; // delivery tag died with its channel; the broker redelivers the message
     try {
       if (outcome === 'ack') ch.ack(msg);
       else ch.nack(msg, false, outcome === 'retry');
+      consumed.inc({ queue, outcome });
+      if (outcome === 'dead') deadLettered.inc({ queue });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not settle a delivery; it will be redelivered');
     }

@@ -1,6 +1,7 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import { Unavailable } from '@chat/contracts';
+import { published } from '@chat/ops';
 import { assertTopology } from './connection';
 import type { BrokerConnection } from './connection';
 import type { Topology } from './topology';
@@ -34,10 +35,13 @@ export class Publisher {
         persistent: true,
         contentType: 'application/json',
         headers,
+        timestamp: Math.floor(Date.now() / 1000),
         timeout: this.timeoutMs,
         mandatory: false,
       });
+      published.inc({ stage: stageOf(routingKey), outcome: 'confirmed' });
     } catch (err) {
+      published.inc({ stage: stageOf(routingKey), outcome: 'failed' });
       throw new Unavailable(`message broker did not confirm: ${(err as Error).message}`);
     }
   }
@@ -45,4 +49,9 @@ export class Publisher {
   close(): Promise<void> {
     return this.channel.close();
   }
+}
+
+/** The routing key without its partition suffix: one metric series per stage, not per partition. */
+function stageOf(routingKey: string): string {
+  return routingKey.replace(/\.p\d+$/, '');
 }

@@ -14,6 +14,8 @@ class EnvVars {
   @IsOptional() @IsString() INSTANCE_ID?: string;
 
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  /** Workers and the auth service serve /healthz, /readyz and /metrics on this port (the edge serves them on PORT). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) OPS_PORT = 9464;
   @Matches(/^[^\s:]+:\d+$/) AUTH_GRPC_URL = '127.0.0.1:50051';
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) AUTH_TIMEOUT_MS = 2000;
   @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) AUTH_CACHE_MAX = 100_000;
@@ -42,6 +44,8 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_CONNECTS_PER_IP = 2000;
   /** Live sockets one user may hold across all edges (a soft cap, checked at connect). */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) MAX_SOCKETS_PER_USER = 20;
+  /** Serve the demo web chat at /demo, which hands out tokens for fixed test users: never where real users are. */
+  @IsIn(['true', 'false']) DEMO_ENABLED = 'false';
   /** Browser origins allowed by CORS (comma-separated); empty: no cross-origin browser access. */
   @IsString() CORS_ORIGINS = '';
 }

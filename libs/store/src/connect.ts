@@ -55,3 +55,10 @@ export async function openStore(
   await ensureIndexes(models);
   return { db, models };
 }
+
+/** Readiness: the store answers a ping now (the driver's own timeouts bound it; Readiness adds a deadline). */
+export async function pingStore(db: StoreConnection): Promise<void> {
+  const admin = db.db?.admin();
+  if (!admin) throw new Error('not connected');
+  await admin.command({ ping: 1 });
+}

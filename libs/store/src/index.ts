@@ -1,4 +1,4 @@
-export { connectStore, openStore, isStoreUnavailable, type StoreConnection } from './connect';
+export { connectStore, openStore, isStoreUnavailable, pingStore, type StoreConnection } from './connect';
 export { createModels, ensureIndexes, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc, type InviteDoc } from './models';
 export { ConversationStore } from './conversation-store';
 export { MessageStore, type HistoryPage, type NewMessage } from './message-store';

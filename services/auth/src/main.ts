@@ -2,11 +2,13 @@ import * as grpc from '@grpc/grpc-js';
 import { loadAuthService, type TokenPayload } from '@chat/auth';
 import { loadConfig } from '@chat/config';
 import { createLogger } from '@chat/logging';
+import { authLookups, closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
 import { InvalidRequest, TokenIssuer } from './token-issuer';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger('auth', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+  initMetrics('auth', config.INSTANCE_ID);
   const issuer = new TokenIssuer({
     secret: config.JWT_SECRET,
     issuer: config.JWT_ISSUER,
@@ -27,7 +29,9 @@ async function main(): Promise<void> {
     ValidateToken: (call: grpc.ServerUnaryCall<{ access_token: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       try {
         cb(null, issuer.validate(String(call.request.access_token ?? '')));
+        authLookups.inc({ result: 'valid' });
       } catch {
+        authLookups.inc({ result: 'invalid' });
         cb({ code: grpc.status.UNAUTHENTICATED, details: 'invalid token' });
       }
     },
@@ -35,10 +39,15 @@ async function main(): Promise<void> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(config.AUTH_GRPC_URL, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
+  // the auth service depends on nothing but its key; ready as soon as the gRPC port is bound
+  const readiness = new Readiness([]);
+  const ops = await startOpsServer(config.OPS_PORT, readiness, log);
   log.info({ address: config.AUTH_GRPC_URL, port }, 'auth service listening');
 
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
+    readiness.drain();
+    void closeServer(ops);
     server.tryShutdown(() => process.exit(0));
     setTimeout(() => process.exit(0), 5000).unref();
   };

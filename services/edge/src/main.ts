@@ -3,17 +3,20 @@ import { Redis } from 'ioredis';
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createAuthClient, TokenVerifier } from '@chat/auth';
-import { buildTopology, connectBroker, Publisher } from '@chat/broker';
+import { brokerUp, buildTopology, connectBroker, Publisher, QueueAdmin } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
 import { adapterKey, OfflineInbox, Presence } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore } from '@chat/store';
+import { initMetrics, opsHandler, Readiness } from '@chat/ops';
+import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore, pingStore } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { RateLimits } from './rate-limits';
 import { CachedConversations } from './cached-conversations';
+import { mountAdmin } from './http/admin';
 import { buildHttpApp } from './http/app';
+import { mountDemo } from './http/demo';
 import { ReceiptBatcher } from './receipt-batcher';
 import { ChatGateway } from './socket/gateway';
 import { ListConversationsUseCase } from './usecases/list-conversations/list-conversations.usecase';
@@ -33,6 +36,7 @@ import { GroupQueriesUseCase } from './usecases/group-queries/group-queries.usec
 runService('edge', async () => {
   const config = loadConfig();
   const log = createLogger('edge', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+  initMetrics('edge', config.INSTANCE_ID);
   const ns = config.CHAT_NAMESPACE;
 
   // infrastructure
@@ -49,7 +53,8 @@ runService('edge', async () => {
   const publisher = new Publisher(broker, buildTopology(ns), config.PUBLISH_TIMEOUT_MS);
   await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => publisher.waitForConnect(), log);
 
-  const verifier = new TokenVerifier(createAuthClient(config.AUTH_GRPC_URL), {
+  const authClient = createAuthClient(config.AUTH_GRPC_URL);
+  const verifier = new TokenVerifier(authClient, {
     timeoutMs: config.AUTH_TIMEOUT_MS,
     cacheMax: config.AUTH_CACHE_MAX,
   });
@@ -83,6 +88,14 @@ runService('edge', async () => {
     restPerUser: config.RATE_REST_PER_USER,
     connectsPerIp: config.RATE_CONNECTS_PER_IP,
   });
+  const readiness = new Readiness([
+    { name: 'redis', check: () => redis.ping() },
+    { name: 'mongodb', check: () => pingStore(db) },
+    { name: 'rabbitmq', check: () => brokerUp(broker) },
+    { name: 'auth', check: () => verifier.ping() },
+  ]);
+  const ops = opsHandler(readiness);
+  const queueAdmin = new QueueAdmin(broker, buildTopology(ns));
   const corsOrigins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   const app = buildHttpApp({
     limits,
@@ -100,7 +113,16 @@ runService('edge', async () => {
     groupQueries,
     readHistory: new ReadHistoryUseCase(conversations, messages, cursors),
     listOffline: new ListOfflineUseCase(inbox),
-    extra: (a) => a.get('/healthz', (_req, res) => void res.json({ status: 'ok' })),
+    extra: (a) => {
+      a.use((req, res, next) => {
+        if (!ops(req, res)) next();
+      });
+      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log });
+      if (config.DEMO_ENABLED === 'true') {
+        mountDemo(a, authClient, config.AUTH_TIMEOUT_MS);
+        log.warn('demo enabled at /demo: it hands out tokens for its test users');
+      }
+    },
   });
   const http = createServer(app);
   const io = new Server(http, {
@@ -132,6 +154,7 @@ runService('edge', async () => {
   return {
     log,
     stop: async () => {
+      readiness.drain();
       gateway.stop();
       // clients reconnect to another edge; their sync there picks up anything in flight here
       io.of(CHAT_NAMESPACE_PATH).disconnectSockets(true);
@@ -139,6 +162,7 @@ runService('edge', async () => {
       await receipts.flush();
       await Promise.all(gateway.sockets.all().map((s) => presence.offline(s.userId, s.socket.id).catch(() => undefined)));
       await publisher.close();
+      await queueAdmin.close();
       await broker.close();
       await inbox.close();
       await db.close();

@@ -1,16 +1,18 @@
 import { Redis } from 'ioredis';
-import { BatchConsumer, buildTopology, connectBroker, TransientError } from '@chat/broker';
+import { BatchConsumer, brokerUp, buildTopology, connectBroker, exportQueueDepths, QueueAdmin, TransientError } from '@chat/broker';
 import { loadConfig } from '@chat/config';
-import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
+import { decodeFanoutEvent, RoutingKeys, type FanoutEvent } from '@chat/contracts';
 import { EdgeChannel, isRedisUnavailable, OfflineInbox, Presence } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { openStore, GroupStore, isStoreUnavailable } from '@chat/store';
+import { closeServer, deliveryLatency, initMetrics, offlineParked, Readiness, startOpsServer } from '@chat/ops';
+import { openStore, GroupStore, isStoreUnavailable, pingStore } from '@chat/store';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
 
 runService('fanout', async () => {
   const config = loadConfig();
   const log = createLogger('fanout', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+  initMetrics('fanout', config.INSTANCE_ID);
   const topology = buildTopology(config.CHAT_NAMESPACE);
 
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `fanout-${config.INSTANCE_ID}` });
@@ -37,6 +39,11 @@ runService('fanout', async () => {
       handle: async (batch) => {
         try {
           const report = await deliver.execute(batch.map((d) => d.payload));
+          const now = Date.now();
+          for (const { payload: e } of batch) {
+            if (e.type === RoutingKeys.messagePersisted && !e.replay) deliveryLatency.observe(Math.max(0, now - Date.parse(e.message.createdAt)) / 1000);
+          }
+          if (report.parked > 0) offlineParked.inc(report.parked);
           log.debug({ ...report, correlationIds: batch.map((d) => d.payload.correlationId) }, 'delivered');
         } catch (err) {
           // Redis or the store unreachable: hold the batch and retry; the broker keeps it if we die.
@@ -49,16 +56,27 @@ runService('fanout', async () => {
     log,
   );
   await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => consumer.waitForConnect(), log);
+  const readiness = new Readiness([
+    { name: 'redis', check: () => redis.ping() },
+    { name: 'mongodb', check: () => pingStore(db) },
+    { name: 'rabbitmq', check: () => brokerUp(broker) },
+  ]);
+  const queueAdmin = new QueueAdmin(broker, topology);
+  exportQueueDepths(queueAdmin, topology, topology.fanoutQueues);
+  const ops = await startOpsServer(config.OPS_PORT, readiness, log);
   log.info({ queues: topology.fanoutQueues.length }, 'fanout worker consuming');
 
   return {
     log,
     stop: async () => {
+      readiness.drain();
       await consumer.close();
+      await queueAdmin.close();
       await broker.close();
       await inbox.close();
       await db.close();
       redis.disconnect();
+      await closeServer(ops);
     },
   };
 });

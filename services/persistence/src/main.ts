@@ -1,9 +1,10 @@
-import { BatchConsumer, buildTopology, connectBroker, Publisher, TransientError, partitionKey, type Outcome } from '@chat/broker';
+import { BatchConsumer, brokerUp, buildTopology, connectBroker, exportQueueDepths, QueueAdmin, Publisher, TransientError, partitionKey, type Outcome } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { AppError, decodeRoomCommand, PARTITIONS, partitionOf, RoutingKeys, type RoomCommand } from '@chat/contracts';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore } from '@chat/store';
+import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
+import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, pingStore } from '@chat/store';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
@@ -12,6 +13,7 @@ import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.u
 runService('persistence', async () => {
   const config = loadConfig();
   const log = createLogger('persistence', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+  initMetrics('persistence', config.INSTANCE_ID);
   const topology = buildTopology(config.CHAT_NAMESPACE);
 
   const { db, models } = await openStore(config.MONGO_URL, `persistence-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
@@ -79,15 +81,25 @@ runService('persistence', async () => {
     log,
   );
   await consumer.waitForConnect();
+  const readiness = new Readiness([
+    { name: 'mongodb', check: () => pingStore(db) },
+    { name: 'rabbitmq', check: () => brokerUp(broker) },
+  ]);
+  const queueAdmin = new QueueAdmin(broker, topology);
+  exportQueueDepths(queueAdmin, topology, topology.persistQueues);
+  const ops = await startOpsServer(config.OPS_PORT, readiness, log);
   log.info({ queues: topology.persistQueues.length, prefetch: config.BROKER_PREFETCH }, 'persistence worker consuming');
 
   return {
     log,
     stop: async () => {
+      readiness.drain();
       await consumer.close();
+      await queueAdmin.close();
       await publisher.close();
       await broker.close();
       await db.close();
+      await closeServer(ops);
     },
   };
 });

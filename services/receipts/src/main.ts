@@ -1,16 +1,18 @@
 import { Redis } from 'ioredis';
-import { BatchConsumer, buildTopology, connectBroker, TransientError } from '@chat/broker';
+import { BatchConsumer, brokerUp, buildTopology, connectBroker, exportQueueDepths, QueueAdmin, TransientError } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
 import { EdgeChannel, isRedisUnavailable } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { openStore, CursorStore, GroupStore, isStoreUnavailable } from '@chat/store';
+import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
+import { openStore, CursorStore, GroupStore, isStoreUnavailable, pingStore } from '@chat/store';
 import { ApplyReceiptsUseCase } from './usecases/apply-receipts/apply-receipts.usecase';
 
 runService('receipts', async () => {
   const config = loadConfig();
   const log = createLogger('receipts', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
+  initMetrics('receipts', config.INSTANCE_ID);
   const topology = buildTopology(config.CHAT_NAMESPACE);
 
   const { db, models } = await openStore(config.MONGO_URL, `receipts-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
@@ -47,15 +49,26 @@ runService('receipts', async () => {
     log,
   );
   await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => consumer.waitForConnect(), log);
+  const readiness = new Readiness([
+    { name: 'redis', check: () => redis.ping() },
+    { name: 'mongodb', check: () => pingStore(db) },
+    { name: 'rabbitmq', check: () => brokerUp(broker) },
+  ]);
+  const queueAdmin = new QueueAdmin(broker, topology);
+  exportQueueDepths(queueAdmin, topology, topology.receiptQueues);
+  const ops = await startOpsServer(config.OPS_PORT, readiness, log);
   log.info('receipts worker consuming');
 
   return {
     log,
     stop: async () => {
+      readiness.drain();
       await consumer.close();
+      await queueAdmin.close();
       await broker.close();
       await db.close();
       redis.disconnect();
+      await closeServer(ops);
     },
   };
 });

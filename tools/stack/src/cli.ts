@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     edgePorts: [...Array(edges).keys()].map((i) => basePort + i),
     authPort: Number((process.env.AUTH_GRPC_URL ?? '127.0.0.1:50051').split(':')[1]),
     onLine: pretty,
+    env: { DEMO_ENABLED: process.env.DEMO_ENABLED ?? 'true' },
   });
   let stopping = false;
   const stop = async () => {
@@ -84,6 +85,8 @@ async function main(): Promise<void> {
     await stop();
   }
   pretty('stack', `ready: edges ${stack.edgeUrls.join(', ')} (Socket.IO namespace /chat), auth gRPC ${stack.authAddress}`);
+  pretty('stack', `demo chat ${stack.edgeUrls[0]}/demo · API docs ${stack.edgeUrls[0]}/docs · dashboard ${stack.edgeUrls[0]}/admin (admin token: npm run token -- --admin)`);
+  pretty('stack', `health and metrics: ${[...stack.opsUrls].map(([n, u]) => `${n} ${u}/metrics`).join(', ')}`);
 }
 
 void main();

@@ -15,6 +15,8 @@ export interface StackOptions {
   /** Fixed ports for npm start; tests take free ones. */
   edgePorts?: number[];
   authPort?: number;
+  /** Fixed ops ports by process name (npm start); others take free ones. */
+  opsPorts?: Record<string, number>;
   env?: Record<string, string>;
   logDir?: string;
   onLine?: (name: string, line: string) => void;
@@ -32,6 +34,8 @@ const READY: Record<ServiceName, RegExp> = {
 export class Stack {
   readonly processes = new Map<string, ManagedProcess>();
   readonly edgeUrls: string[] = [];
+  /** Where each process serves /healthz, /readyz and /metrics (edges on their own port). */
+  readonly opsUrls = new Map<string, string>();
   authAddress = '';
   private readonly env: NodeJS.ProcessEnv;
 
@@ -52,20 +56,27 @@ export class Stack {
     const authPort = this.o.authPort ?? (await freePort());
     this.authAddress = `127.0.0.1:${authPort}`;
     this.env.AUTH_GRPC_URL = this.authAddress;
-    await this.spawn('auth', 'auth');
+    await this.spawn('auth', 'auth', await this.opsPort('auth'));
     const edges = this.o.edges ?? 2;
     const workers = this.o.workers ?? 2;
     const starts: Array<Promise<void>> = [];
     for (let i = 1; i <= edges; i++) {
       const port = this.o.edgePorts?.[i - 1] ?? (await freePort());
       this.edgeUrls.push(`http://127.0.0.1:${port}`);
+      this.opsUrls.set(`edge-${i}`, `http://127.0.0.1:${port}`);
       starts.push(this.spawn('edge', `edge-${i}`, { PORT: String(port) }));
     }
     for (const svc of ['persistence', 'fanout', 'receipts'] as const) {
-      for (let i = 1; i <= workers; i++) starts.push(this.spawn(svc, `${svc}-${i}`));
+      for (let i = 1; i <= workers; i++) starts.push(this.opsPort(`${svc}-${i}`).then((env) => this.spawn(svc, `${svc}-${i}`, env)));
     }
     await Promise.all(starts);
     return this;
+  }
+
+  private async opsPort(name: string): Promise<Record<string, string>> {
+    const port = this.o.opsPorts?.[name] ?? (await freePort());
+    this.opsUrls.set(name, `http://127.0.0.1:${port}`);
+    return { OPS_PORT: String(port) };
   }
 
   private serviceOf(name: string): ServiceName {

@@ -1,4 +1,5 @@
 import type { Namespace, Socket } from 'socket.io';
+import { errors, offlineDrained, socketsConnected } from '@chat/ops';
 import {
   AppError,
   ClientEvents,
@@ -115,8 +116,10 @@ export class ChatGateway {
       });
     });
     this.sockets.add({ socket, userId, delivery });
+    socketsConnected.inc();
     this.bind(socket, userId);
     socket.on('disconnect', () => {
+      socketsConnected.dec();
       this.sockets.remove(userId, socket.id);
       this.d.presence.offline(userId, socket.id).catch((err: Error) => this.d.log.warn({ err: err.message }, 'presence offline failed'));
     });
@@ -128,6 +131,7 @@ export class ChatGateway {
       delivery.release(sync.messages, sync.cursors);
       for (const env of sync.events) socket.emit(env.event, env.payload);
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
+      if (sync.parkedIds.length > 0) offlineDrained.inc(sync.parkedIds.length);
       this.d.log.debug({ userId, synced: sync.messages.length, source: sync.source }, 'socket synced');
     } catch (err) {
       this.d.log.warn({ userId, err: (err as Error).message }, 'connect sync failed; asking the client to reconnect');
@@ -155,6 +159,7 @@ export class ChatGateway {
           .catch((err: unknown) => {
             if (!(err instanceof AppError)) this.d.log.error({ event, err: (err as Error).message }, 'socket handler failed');
             const body = toErrorBody(err);
+            errors.inc({ code: body.error.code, transport: 'socket' });
             onError?.(payload, body);
             if (reply) reply({ ok: false, ...body });
             else if (!onError) socket.emit(ServerEvents.error, body);

@@ -1,0 +1,117 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
+
+/**
+ * Every metric the project exports, in one place so names and labels stay consistent across services.
+ * Each service is its own process, so prom-client's default registry is per service; the `service` and
+ * `instance` default labels are set by `initMetrics`. A metric a service never touches is simply absent.
+ */
+
+let initialised = false;
+
+export function initMetrics(service: string, instance: string): void {
+  if (initialised) return;
+  initialised = true;
+  register.setDefaultLabels({ service, instance });
+  collectDefaultMetrics({ prefix: 'chat_' });
+}
+
+export const metricsRegistry = register;
+
+export const published = new Counter({
+  name: 'chat_broker_published_total',
+  help: 'Messages published to RabbitMQ and confirmed, by routing key (stage) and outcome',
+  labelNames: ['stage', 'outcome'] as const,
+});
+
+export const consumed = new Counter({
+  name: 'chat_broker_consumed_total',
+  help: 'Broker deliveries settled by this worker, by queue and outcome (ack, retry, requeue, dead)',
+  labelNames: ['queue', 'outcome'] as const,
+});
+
+export const queueDepth = new Gauge({
+  name: 'chat_queue_depth',
+  help: 'Messages ready in a RabbitMQ queue, read when scraped',
+  labelNames: ['queue'] as const,
+});
+
+export const queueConsumers = new Gauge({
+  name: 'chat_queue_consumers',
+  help: 'Consumers attached to a RabbitMQ queue, read when scraped',
+  labelNames: ['queue'] as const,
+});
+
+export const oldestMessageAge = new Gauge({
+  name: 'chat_queue_oldest_message_age_seconds',
+  help: 'Age of the oldest message this worker took from the queue in its last batch (how far behind the head is)',
+  labelNames: ['queue'] as const,
+});
+
+export const deadLetters = new Gauge({
+  name: 'chat_dead_letters',
+  help: 'Messages waiting in the dead-letter queue, read when scraped',
+});
+
+export const deadLettered = new Counter({
+  name: 'chat_dead_lettered_total',
+  help: 'Messages this worker sent to the dead-letter queue',
+  labelNames: ['queue'] as const,
+});
+
+export const deliveryLatency = new Histogram({
+  name: 'chat_delivery_latency_seconds',
+  help: 'From the edge accepting a message to the fanout worker handing it to the receiver: emitted to its edge, or parked offline',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+});
+
+export const socketsConnected = new Gauge({
+  name: 'chat_sockets_connected',
+  help: 'Authenticated Socket.IO connections on this edge',
+});
+
+export const authLookups = new Counter({
+  name: 'chat_auth_lookups_total',
+  help: 'Token checks by result: hit (answered from the cache), miss (asked the auth service), refused, unavailable',
+  labelNames: ['result'] as const,
+});
+
+export const errors = new Counter({
+  name: 'chat_errors_total',
+  help: 'Errors answered to clients or met by workers, by machine-readable code',
+  labelNames: ['code', 'transport'] as const,
+});
+
+export const offlineParked = new Counter({
+  name: 'chat_offline_parked_total',
+  help: 'Events parked in a user offline queue (BullMQ) because the user had no live socket',
+});
+
+export const offlineDrained = new Counter({
+  name: 'chat_offline_drained_total',
+  help: 'Parked events delivered to a reconnecting user',
+});
+
+export const dependencyUp = new Gauge({
+  name: 'chat_dependency_up',
+  help: '1 when the dependency answered the last readiness check, else 0',
+  labelNames: ['dependency'] as const,
+});
+
+const scrapeHooks: Array<() => Promise<void>> = [];
+
+/** Registers work to do just before each scrape (reading queue depths); a slow hook is cut off, not awaited. */
+export function onScrape(hook: () => Promise<void>): void {
+  scrapeHooks.push(hook);
+}
+
+export async function runScrapeHooks(timeoutMs = 1500): Promise<void> {
+  if (scrapeHooks.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(scrapeHooks.map((h) => h())),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
