@@ -10,7 +10,7 @@ import type { CommandBus } from './usecases/ports';
  * A lost batch only means those messages are offered again on the next connect (the client de-duplicates).
  */
 export class ReceiptBatcher {
-  private pending = new Map<string, { userId: string; roomId: string; ids: string[]; upTo: number }>();
+  private pending = new Map<string, { userId: string; roomId: string; ids: string[]; upTo: number; notify?: string; group: boolean }>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -22,9 +22,13 @@ export class ReceiptBatcher {
   delivered(userId: string, m: MessageView): void {
     if (m.seq === null) return;
     const key = `${userId}|${m.roomId}`;
-    const g = this.pending.get(key) ?? { userId, roomId: m.roomId, ids: [], upTo: 0 };
+    const g = this.pending.get(key) ?? { userId, roomId: m.roomId, ids: [], upTo: 0, group: Boolean(m.groupId) };
     g.ids.push(m.id);
-    g.upTo = Math.max(g.upTo, m.seq);
+    if (m.seq >= g.upTo) {
+      g.upTo = m.seq;
+      // the sender of the newest message hears "delivered" (its ticks turn ✓✓), as with an explicit receipt
+      g.notify = m.senderId !== userId ? m.senderId : g.notify;
+    }
     this.pending.set(key, g);
     if (g.ids.length >= 500) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushMs);
@@ -46,6 +50,8 @@ export class ReceiptBatcher {
           roomId: g.roomId,
           messageIds: g.ids,
           upToSeq: g.upTo,
+          ...(g.notify ? { notifyUserId: g.notify } : {}),
+          ...(g.group ? { group: true } : {}),
           at,
         };
         try {

@@ -1,10 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
 import express from 'express';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { AuthServiceClient } from '@chat/auth';
 import { Invalid, Unavailable } from '@chat/contracts';
 
 const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
+
+/** The browser bundle socket.io-client ships (its package exports do not name dist/, so find it from the entry). */
+function clientBundle(): string {
+  const entry = require.resolve('socket.io-client');
+  const root = entry.slice(0, entry.lastIndexOf('socket.io-client') + 'socket.io-client'.length);
+  const file = join(root, 'dist', 'socket.io.min.js');
+  if (!existsSync(file)) throw new Error(`socket.io-client browser bundle not found at ${file}`);
+  return file;
+}
 
 /** The demo's test users: fixed ids, so two browsers that pick "alice" and "bob" find each other. */
 export const DEMO_USERS = [
@@ -20,8 +30,9 @@ export const DEMO_USERS = [
  */
 export function mountDemo(app: express.Express, auth: AuthServiceClient, timeoutMs: number): void {
   const router = express.Router();
+  const bundle = clientBundle();
   router.get('/', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'demo', 'index.html')));
-  router.get('/socket.io.min.js', (_req, res) => res.sendFile(require.resolve('socket.io-client/dist/socket.io.min.js')));
+  router.get('/socket.io.min.js', (_req, res) => res.sendFile(bundle));
   router.get('/users', (_req, res) => void res.json({ users: DEMO_USERS }));
   router.post('/token', async (req, res) => {
     const name = (req.body as { user?: unknown } | undefined)?.user;

@@ -1,0 +1,117 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from '@chat/stack';
+import { eventually, newUserId, TestStack } from './support/harness';
+
+/**
+ * The demo chat and the operators' dashboard, driven in Debian's Chromium (playwright-core, no bundled
+ * browser): two people chat through two different edges and see each other's ticks, edits and deletes.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(REPO_ROOT, '.data', 'screenshots');
+
+describe('in a real browser', () => {
+  const t = new TestStack({ env: { DEMO_ENABLED: 'true' } });
+  let browser: Browser;
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    await t.start();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t.stop();
+  }, 60_000);
+
+  const tick = (page: Page, text: string) => page.locator('.msg.mine', { hasText: text }).locator('.tick');
+
+  it('demo: two users chat across edges with delivered and read ticks, unread counts, edit and delete', async () => {
+    const alice = await (await browser.newContext()).newPage();
+    const bob = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    for (const p of [alice, bob]) p.on('pageerror', (e) => errors.push(e.message));
+
+    await alice.goto(`${t.edge(0)}/demo`);
+    await bob.goto(`${t.edge(1)}/demo`);
+    await alice.click('button[data-user="alice"]');
+    await bob.click('button[data-user="bob"]');
+    await alice.locator('#status', { hasText: 'connected as alice' }).waitFor();
+    await bob.locator('#status', { hasText: 'connected as bob' }).waitFor();
+
+    await alice.click('.peer[data-peer="bob"]');
+    await alice.fill('#text', 'hello bob');
+    await alice.click('#send');
+    await alice.locator('.msg.mine', { hasText: 'hello bob' }).waitFor();
+
+    // bob is online but has not opened the conversation: delivered (✓✓ grey) and one unread for him
+    await eventually(async () => (await tick(alice, 'hello bob').getAttribute('data-status')) === 'delivered', 'delivered tick');
+    await bob.click('button[data-user="bob"]'); // signing in again refreshes the list from the server
+    await bob.locator('.peer[data-peer="alice"] .badge', { hasText: '1' }).waitFor();
+
+    // bob opens it: he sees the message, his unread goes away, alice sees the read tick (✓✓ blue)
+    await bob.click('.peer[data-peer="alice"]');
+    await bob.locator('.msg', { hasText: 'hello bob' }).waitFor();
+    await eventually(async () => (await tick(alice, 'hello bob').getAttribute('data-status')) === 'read', 'read tick');
+    expect(await bob.locator('.peer[data-peer="alice"] .badge').textContent()).toBe('');
+
+    // a reply while both have the conversation open is read at once
+    await bob.fill('#text', 'hi alice');
+    await bob.click('#send');
+    await alice.locator('.msg:not(.mine)', { hasText: 'hi alice' }).waitFor();
+    await eventually(async () => (await tick(bob, 'hi alice').getAttribute('data-status')) === 'read', 'reply read');
+
+    // edit, then delete; the peer sees both
+    alice.once('dialog', (d) => void d.accept('hello bob, edited'));
+    await alice.locator('.msg.mine', { hasText: 'hello bob' }).locator('button.edit').click();
+    await bob.locator('.msg', { hasText: 'hello bob, edited' }).waitFor();
+    await alice.fill('#text', 'oops');
+    await alice.click('#send');
+    await bob.locator('.msg', { hasText: 'oops' }).waitFor();
+    await alice.locator('.msg.mine', { hasText: 'oops' }).locator('button.delete').click();
+    await bob.locator('.msg.deleted', { hasText: 'This message was deleted' }).waitFor();
+    expect(await bob.locator('.msg', { hasText: 'oops' }).count()).toBe(0);
+
+    // history survives a reload, with the tombstone
+    await bob.reload();
+    await bob.click('button[data-user="bob"]');
+    await bob.click('.peer[data-peer="alice"]');
+    await bob.locator('.msg', { hasText: 'hello bob, edited' }).waitFor();
+    await bob.locator('.msg.deleted').waitFor();
+
+    await alice.screenshot({ path: join(SHOTS, 'demo-alice.png') });
+    await bob.screenshot({ path: join(SHOTS, 'demo-bob.png') });
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('dashboard: an admin signs in, sees the queues and the offline queues in bull-board; a user cannot', async () => {
+    // someone offline with parked messages, so bull-board has a queue to show
+    const { b, ta, roomId } = await t.pair();
+    for (let i = 0; i < 3; i++) expect((await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: `parked ${i}`, clientMsgId: `p${i}` } })).status).toBe(202);
+    await eventually(async () => (await t.http('GET', `/chat/offline/${b}`, { token: await t.token(b) })).body.messages?.length === 3, 'parked');
+
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${t.edge(0)}/admin`);
+    expect(new URL(page.url()).pathname).toBe('/admin/login');
+    await page.fill('#token', await t.token(newUserId()));
+    await page.click('#sign-in');
+    await page.locator('#error', { hasText: 'does not have the admin role' }).waitFor();
+
+    await page.fill('#token', await t.token(newUserId(), 'admin'));
+    await page.click('#sign-in');
+    await page.waitForURL(`${t.edge(0)}/admin`);
+    await page.locator('#queues tbody tr', { hasText: `${t.namespace}.persistence.message.store.p0` }).waitFor();
+    expect(await page.locator('#queues tbody tr').count()).toBe(25);
+    await page.screenshot({ path: join(SHOTS, 'admin-queues.png'), fullPage: true });
+
+    await page.click('#bull-board-link');
+    await page.getByText(`offline.${b}`).first().waitFor({ timeout: 30_000 });
+    await page.goto(`${t.edge(0)}/admin/queues/queue/${encodeURIComponent(`offline.${b}`)}?status=waiting`);
+    await page.getByText('parked 2').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'admin-bull-board.png'), fullPage: true });
+  }, 120_000);
+});
