@@ -70,6 +70,8 @@ export interface DeliveryEnvelope {
   userIds?: string[];
   event: ServerEventName;
   payload: object;
+  /** The id of the request that caused this event, for logs: one grep follows a message end to end. */
+  correlationId?: string;
 }
 
 export function recipientsOf(env: DeliveryEnvelope): string[] {

@@ -38,7 +38,7 @@ runService('receipts', async () => {
       handle: async (batch) => {
         try {
           const moves = await apply.execute(batch.map((d) => d.payload));
-          log.debug({ receipts: batch.length, moved: moves.filter((m) => m.to > m.from).length }, 'receipts applied');
+          log.debug({ receipts: batch.length, moved: moves.filter((m) => m.to > m.from).length, correlationIds: batch.map((d) => d.payload.correlationId) }, 'receipts applied');
         } catch (err) {
           // the store or Redis is down: hold the batch; cursors only move forward, so a retry is harmless
           if (isStoreUnavailable(err) || isRedisUnavailable(err)) throw new TransientError((err as Error).message);

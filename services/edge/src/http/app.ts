@@ -68,12 +68,18 @@ export const MAX_BODY = '64kb';
 
 type Authed = Request & { identity: Identity; correlationId: string };
 
-function authenticate(verifier: TokenVerifier): RequestHandler {
-  return async (req, _res, next) => {
+function authenticate(verifier: TokenVerifier, log: Logger): RequestHandler {
+  return async (req, res, next) => {
     const header = req.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    (req as Authed).identity = await verifier.verify(token);
-    (req as Authed).correlationId = String(req.headers['x-correlation-id'] ?? randomUUID()).slice(0, 64);
+    const identity = await verifier.verify(token);
+    (req as Authed).identity = identity;
+    // the caller's id (printable, bounded) or a new one; it follows the request through broker and workers
+    const given = req.headers['x-correlation-id'];
+    const correlationId = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    (req as Authed).correlationId = correlationId;
+    res.setHeader('x-correlation-id', correlationId);
+    if (req.method !== 'GET') res.on('finish', () => log.debug({ correlationId, method: req.method, path: req.path, status: res.statusCode, userId: identity.userId }, 'request'));
     next();
   };
 }
@@ -94,7 +100,7 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
 
   const chat = express.Router();
-  chat.use(authenticate(d.verifier));
+  chat.use(authenticate(d.verifier, d.log));
   if (d.limits) {
     const limits = d.limits;
     chat.use(async (req, _res, next) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
 import { errors, offlineDrained, socketsConnected } from '@chat/ops';
 import {
@@ -143,16 +144,19 @@ export class ChatGateway {
   private bind(socket: Socket, userId: string): void {
     const handle = <T extends object>(
       event: string,
-      run: (payload: unknown) => Promise<T>,
+      run: (payload: unknown, correlationId: string) => Promise<T>,
       onOk?: (r: T) => void,
       onError?: (payload: unknown, body: ReturnType<typeof toErrorBody>) => void,
     ) => {
       socket.on(event, (payload: unknown, ack?: unknown) => {
         const reply = typeof ack === 'function' ? (ack as Ack) : null;
+        // one id follows this request through the broker and the workers to the receiver's socket
+        const correlationId = randomUUID();
         const limited = WRITES.has(event) && this.d.limits ? this.d.limits.take('write', userId) : Promise.resolve();
         limited
-          .then(() => run(payload))
+          .then(() => run(payload, correlationId))
           .then((r) => {
+            if (WRITES.has(event)) this.d.log.debug({ correlationId, event, userId, messageId: (r as { message?: { id?: string } }).message?.id ?? (r as { messageId?: string }).messageId }, 'accepted');
             onOk?.(r);
             reply?.({ ok: true, ...r });
           })
@@ -180,24 +184,24 @@ export class ChatGateway {
       (r) => socket.emit(ServerEvents.joinRoomSuccess, r),
     );
 
-    handle(ClientEvents.sendMessage, async (payload) => {
+    handle(ClientEvents.sendMessage, async (payload, correlationId) => {
       const dto = parseDto(SendMessageDto, payload, 'payload');
-      const message = await this.d.sendMessage.execute({ userId, dto });
+      const message = await this.d.sendMessage.execute({ userId, dto, correlationId });
       return { message };
     });
 
-    handle(ClientEvents.sendGroupMessage, async (payload) => {
+    handle(ClientEvents.sendGroupMessage, async (payload, correlationId) => {
       const { groupId, ...dto } = parseDto(SocketGroupMessageDto, payload, 'payload');
-      const message = await this.d.sendMessage.execute({ userId, dto: { ...dto, roomId: groupId, receiverId: groupId } });
+      const message = await this.d.sendMessage.execute({ userId, dto: { ...dto, roomId: groupId, receiverId: groupId }, correlationId });
       return { message };
     });
 
     // the outcome of an accepted change arrives later as edit_message_status / delete_message_status
     handle(
       ClientEvents.editMessage,
-      async (payload) => {
+      async (payload, correlationId) => {
         const { messageId, newContent } = parseDto(EditMessageDto, payload, 'payload');
-        return this.d.changeMessage.execute({ kind: 'edit', userId, messageId, content: newContent });
+        return this.d.changeMessage.execute({ kind: 'edit', userId, messageId, content: newContent, correlationId });
       },
       undefined,
       statusError(ServerEvents.editMessageStatus),
@@ -205,9 +209,9 @@ export class ChatGateway {
 
     handle(
       ClientEvents.deleteMessage,
-      async (payload) => {
+      async (payload, correlationId) => {
         const { messageId } = parseDto(MessageIdDto, payload, 'payload');
-        return this.d.changeMessage.execute({ kind: 'delete', userId, messageId });
+        return this.d.changeMessage.execute({ kind: 'delete', userId, messageId, correlationId });
       },
       undefined,
       statusError(ServerEvents.deleteMessageStatus),
@@ -219,9 +223,9 @@ export class ChatGateway {
     ] as const) {
       handle(
         event,
-        async (payload) => {
+        async (payload, correlationId) => {
           const { messageId } = parseDto(MessageIdDto, payload, 'payload');
-          await this.d.markReceipts.execute({ userId, kind, messageIds: [messageId] });
+          await this.d.markReceipts.execute({ userId, kind, messageIds: [messageId], correlationId });
           return { messageId, status: kind };
         },
         (r) => socket.emit(statusEvent, r),
@@ -235,7 +239,9 @@ export class ChatGateway {
     for (const env of envelopes as DeliveryEnvelope[]) {
       if (!env || typeof env !== 'object') continue;
       for (const userId of recipientsOf(env)) {
-        for (const local of this.sockets.of(userId)) {
+        const locals = [...this.sockets.of(userId)];
+        if (env.correlationId && locals.length > 0) this.d.log.debug({ correlationId: env.correlationId, event: env.event, userId, sockets: locals.length }, 'emitted to socket');
+        for (const local of locals) {
           if (env.event === ServerEvents.receiveMessage) local.delivery.offer((env.payload as { message: MessageView }).message);
           else local.socket.emit(env.event, env.payload);
         }

@@ -87,11 +87,12 @@ export class DeliverMessagesUseCase {
 
     // first work out every envelope, then one presence check for everyone involved
     const planned: DeliveryEnvelope[] = [];
-    const messagesFor: Array<{ userIds: string[]; message: MessageView }> = [];
+    const messagesFor: Array<{ userIds: string[]; message: MessageView; correlationId: string }> = [];
     for (const e of events) {
-      if (e.type === RoutingKeys.messagePersisted) planned.push(...this.planMessage(e, members, messagesFor));
-      else if (e.type === RoutingKeys.messageChanged) planned.push(...changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : []));
-      else planned.push(...groupEnvelopes(e));
+      const stamp = (list: DeliveryEnvelope[]) => list.map((env) => ({ ...env, correlationId: e.correlationId }));
+      if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, messagesFor)));
+      else if (e.type === RoutingKeys.messageChanged) planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
+      else planned.push(...stamp(groupEnvelopes(e)));
     }
     const everyone = [...new Set([...planned.flatMap(recipientsOf), ...messagesFor.flatMap((m) => m.userIds)])];
     const online = await this.presence.whoIsOnline(everyone);
@@ -103,11 +104,11 @@ export class DeliverMessagesUseCase {
     const parkEvent = (userId: string, envelope: DeliveryEnvelope, key: string) =>
       parkedEvents.set(userId, [...(parkedEvents.get(userId) ?? []), { key, envelope }]);
 
-    for (const { userIds, message } of messagesFor) {
+    for (const { userIds, message, correlationId } of messagesFor) {
       const live = userIds.filter((u) => online.has(u));
       for (const u of userIds) if (!online.has(u)) park(u, message);
-      if (live.length === 1) envelopes.push({ userId: live[0], event: 'receive_message', payload: { message } });
-      else if (live.length > 1) envelopes.push({ userIds: live, event: 'receive_message', payload: { message } });
+      if (live.length === 1) envelopes.push({ userId: live[0], event: 'receive_message', payload: { message }, correlationId });
+      else if (live.length > 1) envelopes.push({ userIds: live, event: 'receive_message', payload: { message }, correlationId });
     }
     for (const env of planned) {
       if (env.userIds) {
@@ -139,15 +140,15 @@ export class DeliverMessagesUseCase {
     return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0) };
   }
 
-  private planMessage(e: MessagePersistedEvent, members: Map<string, string[]>, out: Array<{ userIds: string[]; message: MessageView }>): DeliveryEnvelope[] {
+  private planMessage(e: MessagePersistedEvent, members: Map<string, string[]>, out: Array<{ userIds: string[]; message: MessageView; correlationId: string }>): DeliveryEnvelope[] {
     const { message } = e;
     const planned: DeliveryEnvelope[] = [{ userId: message.senderId, event: 'message_sent', payload: { message } }];
     if (!message.groupId) {
-      out.push({ userIds: [message.receiverId], message });
+      out.push({ userIds: [message.receiverId], message, correlationId: e.correlationId });
       return planned;
     }
     const group = members.get(message.groupId) ?? [];
-    out.push({ userIds: group.filter((u) => u !== message.senderId), message });
+    out.push({ userIds: group.filter((u) => u !== message.senderId), message, correlationId: e.correlationId });
     const tagged = (message.mentions ?? []).filter((u) => u !== message.senderId && group.includes(u));
     if (tagged.length > 0) planned.push({ userIds: tagged, event: 'taggedInMessage', payload: { message } });
     return planned;

@@ -79,6 +79,7 @@ export class ApplyReceiptsUseCase {
         return {
           userIds: group.filter((u) => u !== move.userId),
           event: 'group_receipt' as const,
+          correlationId: g.r.correlationId,
           payload: { groupId: move.roomId, messageId: g.lastMessageId, upToSeq: move.to, kind: move.kind, by: move.userId, at: move.at.toISOString(), counts },
         };
       }),
@@ -90,6 +91,6 @@ function toEnvelope(g: Group, move: CursorMove): DeliveryEnvelope {
   const at = move.at.toISOString();
   const common = { messageId: g.lastMessageId, roomId: move.roomId, upToSeq: move.to };
   return move.kind === 'delivered'
-    ? { userId: g.r.notifyUserId!, event: 'message_delivered', payload: { ...common, deliveredBy: move.userId, deliveredAt: at } }
-    : { userId: g.r.notifyUserId!, event: 'message_read_ack', payload: { ...common, readBy: move.userId, readAt: at } };
+    ? { userId: g.r.notifyUserId!, event: 'message_delivered', correlationId: g.r.correlationId, payload: { ...common, deliveredBy: move.userId, deliveredAt: at } }
+    : { userId: g.r.notifyUserId!, event: 'message_read_ack', correlationId: g.r.correlationId, payload: { ...common, readBy: move.userId, readAt: at } };
 }
