@@ -35,6 +35,26 @@ export class Presence {
     return entries.filter((_, i) => Number(res[i * 2]?.[1] ?? 0) > 0);
   }
 
+  /**
+   * Extends the sockets Redis still has, without re-adding missing ones; returns the missing entries. The
+   * caller holds those sockets' deliveries, then `refresh`es them back and catches their users up: in that
+   * order no live delivery can overtake the catch-up.
+   */
+  async touch(entries: Array<{ userId: string; socketId: string }>): Promise<Array<{ userId: string; socketId: string }>> {
+    if (entries.length === 0) return [];
+    const expires = Date.now() + this.ttlMs;
+    const p = this.redis.pipeline();
+    for (const e of entries) {
+      p.zadd(this.key(e.userId), 'XX', 'CH', expires, e.socketId);
+      p.pexpire(this.key(e.userId), this.ttlMs);
+    }
+    const res = (await p.exec()) ?? [];
+    res.forEach(([err]) => {
+      if (err) throw err;
+    });
+    return entries.filter((_, i) => Number(res[i * 2]?.[1] ?? 0) === 0);
+  }
+
   async offline(userId: string, socketId: string): Promise<void> {
     await this.redis.zrem(this.key(userId), socketId);
   }

@@ -251,20 +251,25 @@ export class ChatGateway {
 
   private async refreshPresence(): Promise<void> {
     const all = this.sockets.all();
-    const known = new Set<string>();
     let lost: Array<{ userId: string; socketId: string }>;
     try {
-      lost = await this.d.presence.refresh(all.map((s) => ({ userId: s.userId, socketId: s.socket.id })));
+      lost = await this.d.presence.touch(all.map((s) => ({ userId: s.userId, socketId: s.socket.id })));
     } catch (err) {
       this.d.log.warn({ err: (err as Error).message }, 'presence heartbeat failed');
       return;
     }
-    // Redis forgot these sockets (restart, flush): fanout may have parked their messages meanwhile
-    for (const { userId } of lost) {
-      if (known.has(userId)) continue;
-      known.add(userId);
-      void this.resync(userId);
+    if (lost.length === 0) return;
+    // Redis forgot these sockets (restart, flush): fanout has been parking their messages meanwhile. Hold
+    // their live deliveries first, then mark them online again, then catch up from the store: in that
+    // order a live message cannot overtake the older ones the catch-up brings.
+    const users = [...new Set(lost.map((l) => l.userId))];
+    for (const userId of users) for (const local of this.sockets.of(userId)) local.delivery.hold();
+    try {
+      await this.d.presence.refresh(lost);
+    } catch (err) {
+      this.d.log.warn({ err: (err as Error).message }, 'could not restore presence; the next heartbeat retries');
     }
+    for (const userId of users) void this.resync(userId);
   }
 
   /** Catches a connected user up again (messages from the store, parked notices); the socket gates drop repeats. */
@@ -272,13 +277,15 @@ export class ChatGateway {
     try {
       const sync = await this.d.syncInbox.execute(userId);
       for (const local of this.sockets.of(userId)) {
-        for (const m of sync.messages) local.delivery.offer(m);
+        local.delivery.release(sync.messages, sync.cursors);
         for (const env of sync.events) local.socket.emit(env.event, env.payload);
       }
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
       this.d.log.info({ userId, synced: sync.messages.length }, 'presence was lost; user re-synced');
     } catch (err) {
-      this.d.log.warn({ userId, err: (err as Error).message }, 're-sync after lost presence failed');
+      // a held socket must not stay held: its client reconnects and gets the full connect-time sync
+      this.d.log.warn({ userId, err: (err as Error).message }, 're-sync after lost presence failed; disconnecting the user so it reconnects');
+      for (const local of this.sockets.of(userId)) local.socket.disconnect(true);
     }
   }
 }

@@ -36,4 +36,18 @@ describe('SocketDelivery', () => {
     d.release([{ ...m(R1, 1), seq: null }]);
     expect(out).toEqual([]);
   });
+
+  it('holds live deliveries during a later catch-up, so a newer live message cannot overtake older ones', () => {
+    const out: string[] = [];
+    const d = new SocketDelivery((x) => out.push(x.id));
+    d.release([m(R1, 1)]);
+    d.hold(); // Redis lost presence; the catch-up starts
+    d.offer(m(R1, 5)); // fanout sees the user online again before the catch-up read the store
+    d.offer(m(R1, 6));
+    expect(out).toEqual([`${R1}-1`]);
+    d.release([m(R1, 2), m(R1, 3), m(R1, 4), m(R1, 5)], { [R1]: 1 });
+    expect(out).toEqual([1, 2, 3, 4, 5, 6].map((i) => `${R1}-${i}`));
+    d.offer(m(R1, 7));
+    expect(out.at(-1)).toBe(`${R1}-7`);
+  });
 });

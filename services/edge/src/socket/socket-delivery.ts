@@ -28,6 +28,11 @@ export class SocketDelivery {
     for (const m of waiting) this.hand(m);
   }
 
+  /** Starts another catch-up (Redis lost presence): live deliveries wait again until `release`. */
+  hold(): void {
+    if (!this.buffer) this.buffer = [];
+  }
+
   get syncing(): boolean {
     return this.buffer !== null;
   }

@@ -88,7 +88,7 @@ describe('DeliverMessagesUseCase', () => {
     const refused = harness([A, B]);
     await refused.uc.execute([{ ...changed, outcome: 'refused', peerId: null, error: { code: 'FORBIDDEN', message: 'no' } }]);
     expect(refused.delivered).toEqual([
-      { userId: A, event: 'edit_message_status', payload: { messageId: MID, roomId: ROOM, status: 'error', error: { code: 'FORBIDDEN', message: 'no' } } },
+      { userId: A, event: 'edit_message_status', correlationId: 'x', payload: { messageId: MID, roomId: ROOM, status: 'error', error: { code: 'FORBIDDEN', message: 'no' } } },
     ]);
   });
 

@@ -1,0 +1,218 @@
+import jwt from 'jsonwebtoken';
+import { request } from 'node:http';
+import { ROUTES } from '../services/edge/src/http/openapi';
+import { eventually, newUserId, TEST_JWT_SECRET, TestStack } from './support/harness';
+
+/**
+ * OWASP API Security Top 10 (2023), one test per item that applies to this service. API7 (server-side
+ * request forgery) does not: no route takes a URL or makes the server fetch anything on a client's behalf.
+ */
+describe('OWASP API Security Top 10 (2023)', () => {
+  const t = new TestStack({ workers: 1 });
+  beforeAll(() => t.start(), 120_000);
+  afterAll(() => t.stop(), 60_000);
+
+  /** Objects owned by a, b and c: a room a↔b with a message from a, a group of a (admin) and b, an invite for c. */
+  async function world() {
+    const { a, b, ta, tb, roomId } = await t.pair();
+    const c = newUserId();
+    const tc = await t.token(c);
+    const sent = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'private', clientMsgId: 'w1' } });
+    const messageId = sent.body.message.id as string;
+    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages?.length === 1, 'stored');
+    const g = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'team', memberIds: [b] } });
+    const groupId = g.body.groupId as string;
+    await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: ta })).status === 200, 'group stored');
+    const inv = await t.http('POST', `/chat/groups/${groupId}/invite`, { token: ta, body: { userId: c } });
+    const inviteId = inv.body.inviteId as string;
+    return { a, b, c, ta, tb, tc, roomId, messageId, groupId, inviteId };
+  }
+
+  it('API1 broken object level authorisation: every route that takes an id, tried by someone who does not own it, is refused and changes nothing', async () => {
+    const w = await world();
+    const x = newUserId();
+    const tx = await t.token(x);
+    // what an attacker puts in each id slot: the victims' objects, and their own id where the route demands "me"
+    const params: Record<string, string> = { roomId: w.roomId, messageId: w.messageId, groupId: w.groupId, inviteId: w.inviteId, userId: w.a, requesterId: x };
+    const bodies: Record<string, unknown> = {
+      'post /chat/conversation': { user1: w.a, user2: w.b },
+      'post /chat/messages': { receiverId: w.b, roomId: w.roomId, content: 'intruder', clientMsgId: 'x1' },
+      'put /chat/message/:messageId': { senderId: x, content: 'hacked' },
+      'patch /chat/messages/delivered': { messageIds: [w.messageId] },
+      'patch /chat/groups/invite/:inviteId/respond': { accept: true },
+      'patch /chat/groups/:groupId': { name: 'pwned' },
+      'post /chat/groups/:groupId/members': { userIds: [x] },
+      'post /chat/groups/:groupId/invite': { userId: x },
+      'post /chat/groups/:groupId/messages': { content: 'intruder', clientMsgId: 'x2' },
+    };
+    // "me" routes: the path names a user, which must be the caller
+    const selfRoutes: Record<string, string> = { 'patch /chat/message/read/room/:roomId/user/:userId': x };
+    const ownedOnly = ROUTES.filter((r) => r.path.includes(':') || `${r.method} ${r.path}` in bodies);
+    const tried: string[] = [];
+    for (const r of ownedOnly) {
+      const key = `${r.method} ${r.path}`;
+      let path = r.path.replace(/:(\w+)/g, (_, name: string) => params[name]);
+      if (selfRoutes[key]) path = r.path.replace(':roomId', w.roomId).replace(':userId', selfRoutes[key]);
+      if (key === 'delete /chat/groups/:groupId/members/:userId' || key === 'post /chat/groups/:groupId/members/:userId/promote') path = path.replace(w.a, w.b);
+      const body = bodies[key] ?? (r.method === 'get' || r.method === 'delete' || r.method === 'patch' ? undefined : {});
+      const res = await t.http(r.method.toUpperCase(), path, { token: tx, body });
+      expect({ route: key, status: [403, 404].includes(res.status) ? 'refused' : res.status }).toEqual({ route: key, status: 'refused' });
+      expect(res.body.error?.code).toMatch(/^(FORBIDDEN|NOT_FOUND)$/);
+      tried.push(key);
+    }
+    expect(tried.length).toBeGreaterThanOrEqual(20);
+    // the socket too
+    const sx = await t.connect(tx, 1);
+    for (const [event, payload] of [
+      ['send_message', { receiverId: w.b, roomId: w.roomId, content: 'intruder', clientMsgId: 'x3' }],
+      ['edit_message', { messageId: w.messageId, newContent: 'hacked' }],
+      ['delete_message', { messageId: w.messageId }],
+      ['message_delivered', { messageId: w.messageId }],
+      ['message_read', { messageId: w.messageId }],
+      ['send_group_message', { groupId: w.groupId, content: 'intruder', clientMsgId: 'x4' }],
+    ] as const) {
+      const r = await sx.request(event, payload);
+      expect({ event, ok: r.ok, code: r.error?.code }).toEqual({ event, ok: false, code: expect.stringMatching(/^(FORBIDDEN|NOT_FOUND)$/) });
+    }
+
+    await new Promise((r) => setTimeout(r, 1000)); // anything wrongly accepted would have been applied by now
+    const history = await t.http('GET', `/chat/messages/${w.roomId}`, { token: w.ta });
+    expect(history.body.messages.map((m: { content: string; status: string }) => [m.content, m.status])).toEqual([['private', 'sent']]);
+    const members = await t.http('GET', `/chat/groups/${w.groupId}/members`, { token: w.ta });
+    expect(members.body).toMatchObject({ members: [w.a, w.b], admins: [w.a] });
+    expect((await t.http('GET', `/chat/groups/${w.groupId}/messages`, { token: w.ta })).body.messages).toEqual([]);
+    const groups = await t.http('GET', '/chat/groups', { token: w.ta });
+    expect(groups.body.groups.map((g: { name: string }) => g.name)).toEqual(['team']);
+    // and the invite is still c's to answer
+    expect((await t.http('PATCH', `/chat/groups/invite/${w.inviteId}/respond`, { token: w.tc, body: { accept: true } })).status).toBe(202);
+  });
+
+  it('API2 broken authentication: every route refuses a missing, forged, alg:none, expired or wrong-audience token', async () => {
+    const u = newUserId();
+    const good = await t.token(u);
+    const claims = { typ: 'access', email: '', role: 'admin', deviceId: '' };
+    const bad = {
+      missing: undefined,
+      forged: good.slice(0, -4) + (good.endsWith('AAAA') ? 'BBBB' : 'AAAA'),
+      algNone: jwt.sign(claims, '', { algorithm: 'none', subject: u, issuer: 'chat-auth', audience: 'chat', expiresIn: 600 }),
+      expired: t.expiredToken(u),
+      wrongAudience: jwt.sign(claims, TEST_JWT_SECRET, { subject: u, issuer: 'chat-auth', audience: 'another-service', expiresIn: 600 }),
+      wrongKey: jwt.sign(claims, 'some-other-secret-0123456789abcdef', { subject: u, issuer: 'chat-auth', audience: 'chat', expiresIn: 600 }),
+    };
+    for (const r of ROUTES) {
+      const path = r.path.replace(/:(\w+)/g, () => u);
+      for (const [kind, token] of Object.entries(bad)) {
+        const res = await t.http(r.method.toUpperCase(), path, { token, body: r.method === 'get' ? undefined : {} });
+        expect({ route: `${r.method} ${r.path}`, kind, status: res.status, code: res.body.error?.code }).toEqual({ route: `${r.method} ${r.path}`, kind, status: 401, code: 'UNAUTHENTICATED' });
+      }
+    }
+    for (const path of ['/admin/api/queues', '/admin/api/dead-letters']) {
+      expect((await t.http('GET', path, { token: bad.algNone })).status).toBe(401);
+    }
+  });
+
+  it('API3 broken object property level authorisation: server-owned fields cannot be set, and responses carry no one else’s account data', async () => {
+    const { a, b, ta, roomId } = await t.pair();
+    for (const extra of [{ seq: 1 }, { status: 'read' }, { id: 'f'.repeat(24) }, { createdAt: '2000-01-01T00:00:00Z' }, { deletedAt: null }, { readAt: '2000-01-01T00:00:00Z' }]) {
+      const r = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'x', clientMsgId: `p-${Object.keys(extra)[0]}`, ...extra } });
+      expect({ extra, status: r.status, code: r.body.error?.code }).toEqual({ extra, status: 400, code: 'VALIDATION_FAILED' });
+    }
+    const r = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'g', memberIds: [b], admins: [b] } });
+    expect(r.status).toBe(400);
+    // a peer's email, role or device never appear in what the API returns about them
+    const list = await t.http('GET', `/chat/conversations/${a}`, { token: ta });
+    const text = JSON.stringify(list.body);
+    expect(text).not.toMatch(/@test|email|deviceId|"role"/);
+  });
+
+  it('API4 unrestricted resource consumption: bodies, pages, id lists and message sizes are bounded', async () => {
+    const { b, ta, roomId } = await t.pair();
+    expect((await t.http('POST', '/chat/messages', { token: ta, raw: JSON.stringify({ receiverId: b, roomId, content: 'x'.repeat(200_000) }) })).status).toBe(413);
+    const long = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'x'.repeat(10_001), clientMsgId: 'big' } });
+    expect(long.status).toBe(400);
+    expect((await t.http('GET', `/chat/messages/${roomId}?limit=101`, { token: ta })).status).toBe(400);
+    expect((await t.http('PATCH', '/chat/messages/delivered', { token: ta, body: { messageIds: Array.from({ length: 501 }, () => newUserId()) } })).status).toBe(400);
+    const big = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'huge', memberIds: Array.from({ length: 1_001 }, () => newUserId()) } });
+    expect(big.status).toBe(400);
+  });
+
+  it('API5 broken function level authorisation: admin functions refuse ordinary users, group admin operations refuse members', async () => {
+    const w = await world();
+    const user = await t.token(newUserId());
+    for (const [method, path] of [
+      ['GET', '/admin/api/queues'],
+      ['GET', '/admin/api/dead-letters'],
+      ['POST', '/admin/api/dead-letters/replay'],
+      ['GET', '/admin/queues/api/queues'],
+    ] as const) {
+      const r = await t.http(method, path, { token: user, headers: { 'x-chat-admin': '1' }, body: method === 'POST' ? {} : undefined });
+      expect({ path, status: r.status }).toEqual({ path, status: 403 });
+    }
+    // b is a member, not an admin
+    for (const [method, path, body] of [
+      ['PATCH', `/chat/groups/${w.groupId}`, { name: 'renamed' }],
+      ['POST', `/chat/groups/${w.groupId}/members`, { userIds: [w.c] }],
+      ['DELETE', `/chat/groups/${w.groupId}/members/${w.a}`, undefined],
+      ['POST', `/chat/groups/${w.groupId}/members/${w.b}/promote`, undefined],
+      ['POST', `/chat/groups/${w.groupId}/invite`, { userId: w.c }],
+    ] as const) {
+      const r = await t.http(method, path, { token: w.tb, body });
+      expect({ path, status: r.status }).toEqual({ path, status: 403 });
+    }
+  });
+
+  it('API6 unrestricted access to sensitive business flows: sending is rate limited per user across edges', async () => {
+    const s = new TestStack({ workers: 1, edges: 2, env: { RATE_WRITES_PER_USER: '5', RATE_WINDOW_S: '60' } });
+    await s.start();
+    try {
+      const { b, ta, roomId } = await s.pair();
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await s.http('POST', '/chat/messages', { token: ta, edge: i % 2, body: { receiverId: b, roomId, content: `spam ${i}`, clientMsgId: `s${i}` } })).status);
+      expect(statuses.filter((x) => x === 202).length).toBeLessThanOrEqual(5);
+      expect(statuses.slice(-2)).toEqual([429, 429]);
+    } finally {
+      await s.stop();
+    }
+  }, 180_000);
+
+  it('API8 security misconfiguration: hardened headers, no stack traces, no framework banner, unknown methods refused', async () => {
+    const r = await t.http('GET', '/chat/messages/zzz', { token: await t.token(newUserId()) });
+    expect(r.status).toBe(400);
+    expect(r.headers.get('x-powered-by')).toBeNull();
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('strict-transport-security')).toMatch(/max-age=/);
+    expect(JSON.stringify(r.body)).not.toMatch(/at \w+ \(|node_modules|\.ts:\d+/);
+    // fetch refuses to send TRACE, so ask with node:http
+    const traceStatus = await new Promise<number>((resolve, reject) => {
+      const req = request(`${t.edge(0)}/chat/conversations/${newUserId()}`, { method: 'TRACE' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(traceStatus).toBeGreaterThanOrEqual(400);
+    expect(traceStatus).toBeLessThan(500);
+    const options = await fetch(`${t.edge(0)}/chat/messages`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(options.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('API9 improper inventory management: only documented routes exist', async () => {
+    const token = await t.token(newUserId());
+    const documented = new Set(ROUTES.map((r) => `${r.method} ${r.path}`));
+    for (const path of ['/chat/v0/messages', '/chat/debug', '/chat/users', '/api/chat/messages', '/internal/metrics']) {
+      const r = await t.http('GET', path, { token });
+      expect({ path, status: r.status }).toEqual({ path, status: 404 });
+    }
+    const doc = await t.http('GET', '/docs/openapi.json');
+    const served = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p.replace(/\{(\w+)\}/g, ':$1')}`));
+    expect(new Set(served)).toEqual(documented);
+  });
+
+  it('API10 unsafe consumption of APIs: the edge does not trust what the auth service answers beyond the token it checked', async () => {
+    // an answer naming a user id that is not 24-hex is refused even though the signature is good
+    const odd = jwt.sign({ typ: 'access', email: '', role: 'user', deviceId: '' }, TEST_JWT_SECRET, { subject: 'not-an-object-id', issuer: 'chat-auth', audience: 'chat', expiresIn: 600 });
+    const r = await t.http('GET', '/chat/groups', { token: odd });
+    expect(r.status).toBe(401);
+  });
+});
