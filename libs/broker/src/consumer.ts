@@ -24,6 +24,12 @@ export interface ConsumerOptions<T> {
   /** Runtime check of the payload shape; a payload that fails goes straight to the dead-letter queue. */
   decode: (raw: unknown) => T;
   handle: (batch: Delivery<T>[]) => Promise<Outcome[] | void>;
+  /**
+   * Hand the handler one batch drawn from all the queues instead of one batch per queue: each queue's
+   * deliveries keep their order inside the batch, batches run one at a time, and the store sees one
+   * round trip per batch instead of one per queue. Deliveries that arrive while a batch runs form the next.
+   */
+  acrossQueues?: boolean;
 }
 
 interface Pending<T> {
@@ -79,12 +85,13 @@ export class BatchConsumer<T> {
       this.settle(ch, msg, 'dead', queue);
       return;
     }
-    const buf = this.buffers.get(queue) ?? [];
+    const lane = this.opts.acrossQueues ? '*' : queue;
+    const buf = this.buffers.get(lane) ?? [];
     buf.push({ ch, msg, queue, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
-    this.buffers.set(queue, buf);
-    if (!this.busy.has(queue)) {
-      this.busy.add(queue);
-      setImmediate(() => void this.drain(queue));
+    this.buffers.set(lane, buf);
+    if (!this.busy.has(lane)) {
+      this.busy.add(lane);
+      setImmediate(() => void this.drain(lane));
     }
   }
 
@@ -103,12 +110,17 @@ export class BatchConsumer<T> {
   }
 
   private async runBatch(queue: string, batch: Pending<T>[]): Promise<void> {
-    const publishedAt = Number(batch[0].msg.properties.timestamp);
-    if (publishedAt > 0) oldestMessageAge.set({ queue }, Math.max(0, Date.now() / 1000 - publishedAt));
+    const seen = new Set<string>();
+    for (const p of batch) {
+      if (seen.has(p.queue)) continue; // the first of each queue is its oldest
+      seen.add(p.queue);
+      const publishedAt = Number(p.msg.properties.timestamp);
+      if (publishedAt > 0) oldestMessageAge.set({ queue: p.queue }, Math.max(0, Date.now() / 1000 - publishedAt));
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         const outcomes = (await this.opts.handle(batch.map((p) => p.delivery))) ?? [];
-        batch.forEach((p, i) => this.settle(p.ch, p.msg, outcomes[i] ?? 'ack', queue));
+        batch.forEach((p, i) => this.settle(p.ch, p.msg, outcomes[i] ?? 'ack', p.queue));
         return;
       } catch (err) {
         if (err instanceof TransientError && !this.stopping && batch.some((p) => isOpen(p.ch))) {
@@ -124,7 +136,7 @@ export class BatchConsumer<T> {
           return;
         }
         this.log.error({ queue, err: (err as Error).message, size: batch.length }, 'delivery failed; requeueing (dead-lettered past the delivery limit)');
-        batch.forEach((p) => this.settle(p.ch, p.msg, 'retry', queue));
+        batch.forEach((p) => this.settle(p.ch, p.msg, 'retry', p.queue));
         return;
       }
     }

@@ -64,6 +64,25 @@ export const deliveryLatency = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 });
 
+export const storeOpSeconds = new Histogram({
+  name: 'chat_store_op_seconds',
+  help: 'Time of each store call a worker makes, by operation',
+  labelNames: ['op'] as const,
+  buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+});
+
+/** Wraps an async function so each call's duration lands in chat_store_op_seconds{op}. */
+export function timed<A extends unknown[], R>(op: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const end = storeOpSeconds.startTimer({ op });
+    try {
+      return await fn(...args);
+    } finally {
+      end();
+    }
+  };
+}
+
 export const socketsConnected = new Gauge({
   name: 'chat_sockets_connected',
   help: 'Authenticated Socket.IO connections on this edge',

@@ -35,6 +35,7 @@ runService('fanout', async () => {
       queues: topology.fanoutQueues,
       prefetch: config.BROKER_PREFETCH,
       batchMax: config.BATCH_MAX,
+      acrossQueues: true,
       decode: decodeFanoutEvent,
       handle: async (batch) => {
         try {

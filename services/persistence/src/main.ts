@@ -3,7 +3,7 @@ import { loadConfig } from '@chat/config';
 import { AppError, decodeRoomCommand, PARTITIONS, partitionOf, RoutingKeys, type RoomCommand } from '@chat/contracts';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
+import { closeServer, initMetrics, Readiness, startOpsServer, timed } from '@chat/ops';
 import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, pingStore } from '@chat/store';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
@@ -20,7 +20,10 @@ runService('persistence', async () => {
   const messages = new MessageStore(models);
   const conversations = new ConversationStore(models);
   const applyCommands = new ApplyRoomCommandsUseCase(
-    new StoreMessagesUseCase(messages, conversations),
+    new StoreMessagesUseCase(
+      { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: timed('message.insertMany', (docs) => messages.insertIdempotent(docs)) },
+      { reserveMany: timed('conversation.reserveMany', (reqs: Parameters<ConversationStore['reserveMany']>[0]) => conversations.reserveMany(reqs)) },
+    ),
     new ChangeMessageUseCase(
       {
         findByIds: (ids) => messages.findByIds(ids),
@@ -44,6 +47,7 @@ runService('persistence', async () => {
       queues: topology.persistQueues,
       prefetch: config.BROKER_PREFETCH,
       batchMax: config.BATCH_MAX,
+      acrossQueues: true,
       decode: decodeRoomCommand,
       handle: async (batch): Promise<Outcome[]> => {
         const t0 = performance.now();

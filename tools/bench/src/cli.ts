@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 /* npm run bench [-- --quick] [--url http://a,http://b --auth host:port --namespace /chat] */
 import { SingleBar, Presets } from 'cli-progress';
 import { readFileSync } from 'node:fs';
@@ -83,6 +84,15 @@ async function main(): Promise<void> {
       if (r.e2eMs.p99 > args.p99BoundMs || r.throughput < rate * 0.8) {
         log('p99 passed its bound or throughput stopped rising: stopping the ramp');
         break;
+      }
+    }
+    if (stack) {
+      // every service's metrics after the ramp, for finding where the time went (chat_store_op_seconds etc.)
+      const dir = join(REPO_ROOT, '.data', 'bench-metrics');
+      mkdirSync(dir, { recursive: true });
+      for (const [name, url] of stack.opsUrls) {
+        const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+        writeFileSync(join(dir, `${name}.prom`), text);
       }
     }
     const ok = steps.filter((s) => s.throughput >= s.offeredRate * 0.95 && s.e2eMs.p99 <= args.p99BoundMs && s.lost === 0);
