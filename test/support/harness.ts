@@ -27,13 +27,14 @@ export class TestStack {
   private readonly clients: TestClient[] = [];
   private urls!: { mongoUrl: string; redisUrl: string; rabbitUrl: string };
 
-  constructor(private readonly opts: Partial<StackOptions> = {}) {}
+  constructor(private readonly opts: Partial<StackOptions> & { mongoPort?: number } = {}) {}
 
   async start(): Promise<this> {
     const base = process.env.TEST_MONGO_URL;
     if (!base) throw new Error('TEST_MONGO_URL is not set: run through jest (global setup)');
     const mongo = new URL(base);
     mongo.pathname = `/${this.namespace}`;
+    if (this.opts.mongoPort) mongo.port = String(this.opts.mongoPort);
     this.urls = { mongoUrl: mongo.toString(), redisUrl: process.env.TEST_REDIS_URL!, rabbitUrl: process.env.TEST_RABBITMQ_URL! };
     this.stack = new Stack({
       namespace: this.namespace,

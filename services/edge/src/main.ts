@@ -147,6 +147,16 @@ runService('edge', async () => {
     presenceTtlMs: config.PRESENCE_TTL_MS,
   });
   gateway.start();
+  // after the adapter's subscriber reconnects (and re-subscribes), catch everyone up: pub/sub messages
+  // published while it was away are gone, though the messages themselves are in the store
+  let subscribedOnce = sub.status === 'ready';
+  sub.on('ready', () => {
+    if (!subscribedOnce) {
+      subscribedOnce = true;
+      return;
+    }
+    setTimeout(() => gateway.catchUpAll('Redis adapter subscription restored'), 500).unref();
+  });
 
   await new Promise<void>((resolve) => http.listen(config.PORT, resolve));
   log.info({ port: config.PORT }, 'edge listening');

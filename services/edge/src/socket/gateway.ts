@@ -9,6 +9,7 @@ import {
   InternalEvents,
   JoinRoomDto,
   MessageIdDto,
+  OBJECT_ID_RE,
   parseDto,
   recipientsOf,
   SendMessageDto,
@@ -129,7 +130,9 @@ export class ChatGateway {
       await this.d.presence.online(userId, socket.id); // before the sync: see SyncInboxUseCase
       const sync = await this.d.syncInbox.execute(userId);
       if (!socket.connected) return;
-      delivery.release(sync.messages, sync.cursors);
+      // what the device says it already has (handshake auth.since: { roomId: seq }) is not sent again,
+      // even when its delivered receipt was lost with an edge that died before writing it
+      delivery.release(sync.messages, mergeSince(sync.cursors, (socket.handshake.auth as { since?: unknown } | undefined)?.since));
       for (const env of sync.events) socket.emit(env.event, env.payload);
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
       if (sync.parkedIds.length > 0) offlineDrained.inc(sync.parkedIds.length);
@@ -272,6 +275,18 @@ export class ChatGateway {
     for (const userId of users) void this.resync(userId);
   }
 
+  /**
+   * The adapter's Redis subscription was lost and is back: deliveries published meanwhile never reached
+   * this edge (pub/sub keeps nothing). Hold every local socket and catch each user up from the store.
+   */
+  catchUpAll(reason: string): void {
+    const users = [...new Set(this.sockets.all().map((s) => s.userId))];
+    if (users.length === 0) return;
+    this.d.log.warn({ users: users.length, reason }, 'catching every connected user up from the store');
+    for (const userId of users) for (const local of this.sockets.of(userId)) local.delivery.hold();
+    for (const userId of users) void this.resync(userId);
+  }
+
   /** Catches a connected user up again (messages from the store, parked notices); the socket gates drop repeats. */
   private async resync(userId: string): Promise<void> {
     try {
@@ -281,11 +296,24 @@ export class ChatGateway {
         for (const env of sync.events) local.socket.emit(env.event, env.payload);
       }
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
-      this.d.log.info({ userId, synced: sync.messages.length }, 'presence was lost; user re-synced');
+      this.d.log.info({ userId, synced: sync.messages.length }, 'user caught up from the store');
     } catch (err) {
       // a held socket must not stay held: its client reconnects and gets the full connect-time sync
-      this.d.log.warn({ userId, err: (err as Error).message }, 're-sync after lost presence failed; disconnecting the user so it reconnects');
+      this.d.log.warn({ userId, err: (err as Error).message }, 'catch-up failed; disconnecting the user so it reconnects');
       for (const local of this.sockets.of(userId)) local.socket.disconnect(true);
     }
   }
+}
+
+/** The larger of the stored cursor and the device's own claim, per room; a malformed claim is ignored (it can only cost its sender messages). */
+export function mergeSince(cursors: Record<string, number>, since: unknown): Record<string, number> {
+  if (!since || typeof since !== 'object' || Array.isArray(since)) return cursors;
+  const out = { ...cursors };
+  let n = 0;
+  for (const [room, seq] of Object.entries(since as Record<string, unknown>)) {
+    if (++n > 10_000) break;
+    if (!OBJECT_ID_RE.test(room) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) continue;
+    if (seq > (out[room] ?? 0)) out[room] = seq;
+  }
+  return out;
 }
