@@ -51,3 +51,20 @@ describe('SocketDelivery', () => {
     expect(out.at(-1)).toBe(`${R1}-7`);
   });
 });
+
+describe('mergeSince (handshake auth.since)', () => {
+  // imported here to keep the gateway's Socket.IO wiring out of the other specs
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { mergeSince } = require('./gateway') as typeof import('./gateway');
+  const R = 'a'.repeat(24);
+  const S = 'b'.repeat(24);
+  it('takes the larger of the stored cursor and the device’s claim, per room', () => {
+    expect(mergeSince({ [R]: 5, [S]: 9 }, { [R]: 7, [S]: 3 })).toEqual({ [R]: 7, [S]: 9 });
+  });
+  it('ignores malformed claims', () => {
+    expect(mergeSince({ [R]: 5 }, { [R]: -1, zz: 4, [S]: '7', ['c'.repeat(24)]: 1.5 })).toEqual({ [R]: 5 });
+    expect(mergeSince({ [R]: 5 }, [1, 2])).toEqual({ [R]: 5 });
+    expect(mergeSince({ [R]: 5 }, 'x')).toEqual({ [R]: 5 });
+    expect(mergeSince({}, { $gt: 1 })).toEqual({});
+  });
+});
