@@ -24,12 +24,6 @@ export interface ConsumerOptions<T> {
   /** Runtime check of the payload shape; a payload that fails goes straight to the dead-letter queue. */
   decode: (raw: unknown) => T;
   handle: (batch: Delivery<T>[]) => Promise<Outcome[] | void>;
-  /**
-   * Hand the handler one batch drawn from all the queues instead of one batch per queue: each queue's
-   * deliveries keep their order inside the batch, batches run one at a time, and the store sees one
-   * round trip per batch instead of one per queue. Deliveries that arrive while a batch runs form the next.
-   */
-  acrossQueues?: boolean;
 }
 
 interface Pending<T> {
@@ -85,7 +79,7 @@ export class BatchConsumer<T> {
       this.settle(ch, msg, 'dead', queue);
       return;
     }
-    const lane = this.opts.acrossQueues ? '*' : queue;
+    const lane = queue;
     const buf = this.buffers.get(lane) ?? [];
     buf.push({ ch, msg, queue, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
     this.buffers.set(lane, buf);

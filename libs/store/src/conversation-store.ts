@@ -6,9 +6,6 @@ import { makeScope, type RoomScope } from './scope';
 
 const DUPLICATE_KEY = 11000;
 
-const SLOW_PATH_CONCURRENCY = 10;
-const BULK_CHUNK = 25;
-
 export class ConversationStore {
   constructor(private readonly m: Models) {}
 
@@ -82,69 +79,15 @@ export class ConversationStore {
   }
 
   /**
-   * `reserveSeqs` for many rooms in one round trip where the caller knows their last seqs (the common case
-   * for the rooms' only writer): one bulk write of guarded updates. If a guard misses (a stale guess), the
-   * rooms are read back: those whose update landed keep it, the others go the one-room way. Rooms the
-   * caller does not know go the one-room way too, concurrently. Returns each room's first reserved seq.
-   */
-  async reserveMany(reqs: Array<{ roomId: string; count: number; last: LastMessage; knownLastSeq?: number }>): Promise<Map<string, number | null>> {
-    const out = new Map<string, number | null>();
-    const valid = reqs.filter((r) => {
-      if (Types.ObjectId.isValid(r.roomId)) return true;
-      out.set(r.roomId, null);
-      return false;
-    });
-    const known = valid.filter((r) => r.knownLastSeq !== undefined);
-    const unknown = valid.filter((r) => r.knownLastSeq === undefined);
-    // a few at a time, so one batch does not take the whole connection pool
-    const slow = async (list: typeof valid) => {
-      for (let i = 0; i < list.length; i += SLOW_PATH_CONCURRENCY) {
-        await Promise.all(list.slice(i, i + SLOW_PATH_CONCURRENCY).map(async (r) => out.set(r.roomId, await this.reserveSeqs(r.roomId, r.count, r.last, r.knownLastSeq))));
-      }
-    };
-    const bulk = async () => {
-      if (known.length === 0) return;
-      if (known.length === 1) return slow(known);
-      // in chunks: FerretDB v1 stalls on one update command with ~100 statements (40 is fine)
-      let matched = 0;
-      for (let i = 0; i < known.length; i += BULK_CHUNK) {
-        const res = await this.m.Conversation.bulkWrite(
-          known.slice(i, i + BULK_CHUNK).map((r) => ({ updateOne: { filter: { _id: r.roomId, lastSeq: r.knownLastSeq! }, update: this.advanceUpdate(r.knownLastSeq!, r.count, r.last) } })),
-          { ordered: false },
-        );
-        matched += res.matchedCount;
-      }
-      if (matched === known.length) {
-        for (const r of known) out.set(r.roomId, r.knownLastSeq! + 1);
-        return;
-      }
-      // some guesses were stale: keep the updates that landed (the room now ends at our reservation)
-      const now = await this.m.Conversation.find({ _id: trusted({ $in: known.map((r) => r.roomId) }) }).select({ lastSeq: 1, 'lastMessage.id': 1 }).lean<Array<Pick<ConversationDoc, '_id' | 'lastSeq' | 'lastMessage'>>>();
-      const byId = new Map(now.map((d) => [String(d._id), d]));
-      const retry: typeof valid = [];
-      for (const r of known) {
-        const d = byId.get(r.roomId);
-        if (d && d.lastSeq === r.knownLastSeq! + r.count && d.lastMessage?.id === r.last.id) out.set(r.roomId, r.knownLastSeq! + 1);
-        else retry.push({ ...r, knownLastSeq: undefined });
-      }
-      await slow(retry);
-    };
-    await bulk();
-    await slow(unknown);
-    return out;
-  }
-
-  private advanceUpdate(from: number, count: number, last: LastMessage) {
-    const lastSeq = from + count;
-    return { $set: { lastSeq, lastActivityAt: last.createdAt, lastMessage: { ...last, seq: lastSeq } } };
-  }
-
-  /**
    * One write: the guard on the old value (and, whatever the store, the unique (roomId, seq) index on
    * messages) turns a second writer into an error and a retry instead of a duplicate seq.
    */
   private async advanceSeq(roomId: string, from: number, count: number, last: LastMessage): Promise<boolean> {
-    const res = await this.m.Conversation.updateOne({ _id: roomId, lastSeq: from }, this.advanceUpdate(from, count, last));
+    const lastSeq = from + count;
+    const res = await this.m.Conversation.updateOne(
+      { _id: roomId, lastSeq: from },
+      { $set: { lastSeq, lastActivityAt: last.createdAt, lastMessage: { ...last, seq: lastSeq } } },
+    );
     return res.matchedCount === 1;
   }
 

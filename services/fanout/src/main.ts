@@ -35,7 +35,6 @@ runService('fanout', async () => {
       queues: topology.fanoutQueues,
       prefetch: config.BROKER_PREFETCH,
       batchMax: config.BATCH_MAX,
-      acrossQueues: true,
       decode: decodeFanoutEvent,
       handle: async (batch) => {
         try {

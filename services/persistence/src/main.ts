@@ -22,7 +22,7 @@ runService('persistence', async () => {
   const applyCommands = new ApplyRoomCommandsUseCase(
     new StoreMessagesUseCase(
       { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: timed('message.insertMany', (docs) => messages.insertIdempotent(docs)) },
-      { reserveMany: timed('conversation.reserveMany', (reqs: Parameters<ConversationStore['reserveMany']>[0]) => conversations.reserveMany(reqs)) },
+      { reserveSeqs: timed('conversation.reserveSeqs', (...a: Parameters<ConversationStore['reserveSeqs']>) => conversations.reserveSeqs(...a)) },
     ),
     new ChangeMessageUseCase(
       {
@@ -47,7 +47,6 @@ runService('persistence', async () => {
       queues: topology.persistQueues,
       prefetch: config.BROKER_PREFETCH,
       batchMax: config.BATCH_MAX,
-      acrossQueues: true,
       decode: decodeRoomCommand,
       handle: async (batch): Promise<Outcome[]> => {
         const t0 = performance.now();

@@ -34,7 +34,6 @@ runService('receipts', async () => {
       queues: topology.receiptQueues,
       prefetch: config.BROKER_PREFETCH,
       batchMax: config.BATCH_MAX,
-      acrossQueues: true,
       decode: decodeReceiptCommand,
       handle: async (batch) => {
         try {

@@ -21,11 +21,6 @@ class FakeStore implements MessageWriter, SeqAllocator {
     return collided;
   }
   reads = 0;
-  async reserveMany(reqs: Array<{ roomId: string; count: number; last: LastMessage; knownLastSeq?: number }>) {
-    const out = new Map<string, number | null>();
-    for (const r of reqs) out.set(r.roomId, await this.reserveSeqs(r.roomId, r.count, r.last, r.knownLastSeq));
-    return out;
-  }
   async reserveSeqs(roomId: string, count: number, _last: LastMessage, known?: number) {
     if (known === undefined || known !== this.lastSeq.get(roomId)) this.reads++;
     const cur = this.lastSeq.get(roomId);

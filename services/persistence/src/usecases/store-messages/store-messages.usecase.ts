@@ -8,8 +8,8 @@ export interface MessageWriter {
   insertIdempotent(messages: NewMessage[]): Promise<Set<string>>;
 }
 export interface SeqAllocator {
-  /** Reserves `count` consecutive seqs in each room (one round trip where the last seqs are known); the first of each, or null if the room does not exist. */
-  reserveMany(reqs: Array<{ roomId: string; count: number; last: LastMessage; knownLastSeq?: number }>): Promise<Map<string, number | null>>;
+  /** Reserves `count` consecutive seqs in the room; returns the first, or null if the room does not exist. */
+  reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number): Promise<number | null>;
 }
 
 export interface StoreResult {
@@ -41,19 +41,16 @@ export class StoreMessagesUseCase {
     for (const c of fresh.values()) byRoom.set(c.message.roomId, [...(byRoom.get(c.message.roomId) ?? []), c]);
 
     const docs: NewMessage[] = [];
-    const firsts = await this.seqs.reserveMany(
-      [...byRoom].map(([roomId, list]) => {
+    await Promise.all(
+      [...byRoom].map(async ([roomId, list]) => {
         const last = list[list.length - 1].message;
         const summary = { id: last.id, senderId: last.senderId, seq: 0, content: last.content, deleted: false, createdAt: new Date(last.createdAt) };
-        return { roomId, count: list.length, last: summary, knownLastSeq: this.lastSeqs.get(roomId) };
+        const first = await this.seqs.reserveSeqs(roomId, list.length, summary, this.lastSeqs.get(roomId));
+        if (first === null) return;
+        this.remember(roomId, first + list.length - 1);
+        list.forEach((c, i) => docs.push(toDoc(c, first + i)));
       }),
     );
-    for (const [roomId, list] of byRoom) {
-      const first = firsts.get(roomId);
-      if (first === null || first === undefined) continue;
-      this.remember(roomId, first + list.length - 1);
-      list.forEach((c, i) => docs.push(toDoc(c, first + i)));
-    }
 
     const collided = await this.messages.insertIdempotent(docs);
     const stored = new Map<string, MessageDoc>();
