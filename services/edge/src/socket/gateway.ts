@@ -287,22 +287,34 @@ export class ChatGateway {
     for (const userId of users) void this.resync(userId);
   }
 
-  /** Catches a connected user up again (messages from the store, parked notices); the socket gates drop repeats. */
-  private async resync(userId: string): Promise<void> {
+  /**
+   * Catches a connected user up again (messages from the store, parked notices); the socket gates drop
+   * repeats. The sockets stay held until a catch-up read the store: after Redis lost its data the offline
+   * inbox cannot stand in for it, so while the store is down the catch-up retries, and a user it cannot
+   * catch up within a minute is disconnected to get the full connect-time sync elsewhere.
+   */
+  private async resync(userId: string, attempt = 0): Promise<void> {
     try {
       const sync = await this.d.syncInbox.execute(userId);
+      if (sync.source !== 'store') throw new AppError('UNAVAILABLE', 'store unavailable');
       for (const local of this.sockets.of(userId)) {
         local.delivery.release(sync.messages, sync.cursors);
         for (const env of sync.events) local.socket.emit(env.event, env.payload);
       }
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
-      this.d.log.info({ userId, synced: sync.messages.length }, 'user caught up from the store');
+      this.d.log.info({ userId, synced: sync.messages.length, attempt }, 'user caught up from the store');
     } catch (err) {
+      if (attempt < 60 && [...this.sockets.of(userId)].length > 0) {
+        if (attempt % 10 === 0) this.d.log.warn({ userId, attempt, err: (err as Error).message }, 'catch-up failed; holding the user’s deliveries and retrying');
+        setTimeout(() => void this.resync(userId, attempt + 1), 1000).unref();
+        return;
+      }
       // a held socket must not stay held: its client reconnects and gets the full connect-time sync
       this.d.log.warn({ userId, err: (err as Error).message }, 'catch-up failed; disconnecting the user so it reconnects');
       for (const local of this.sockets.of(userId)) local.socket.disconnect(true);
     }
   }
+
 }
 
 /** The larger of the stored cursor and the device's own claim, per room; a malformed claim is ignored (it can only cost its sender messages). */
