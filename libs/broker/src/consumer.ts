@@ -28,7 +28,6 @@ export interface ConsumerOptions<T> {
 
 interface Pending<T> {
   ch: ConfirmChannel;
-  queue: string;
   msg: ConsumeMessage;
   delivery: Delivery<T>;
 }
@@ -79,13 +78,12 @@ export class BatchConsumer<T> {
       this.settle(ch, msg, 'dead', queue);
       return;
     }
-    const lane = queue;
-    const buf = this.buffers.get(lane) ?? [];
-    buf.push({ ch, msg, queue, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
-    this.buffers.set(lane, buf);
-    if (!this.busy.has(lane)) {
-      this.busy.add(lane);
-      setImmediate(() => void this.drain(lane));
+    const buf = this.buffers.get(queue) ?? [];
+    buf.push({ ch, msg, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
+    this.buffers.set(queue, buf);
+    if (!this.busy.has(queue)) {
+      this.busy.add(queue);
+      setImmediate(() => void this.drain(queue));
     }
   }
 
@@ -104,17 +102,12 @@ export class BatchConsumer<T> {
   }
 
   private async runBatch(queue: string, batch: Pending<T>[]): Promise<void> {
-    const seen = new Set<string>();
-    for (const p of batch) {
-      if (seen.has(p.queue)) continue; // the first of each queue is its oldest
-      seen.add(p.queue);
-      const publishedAt = Number(p.msg.properties.timestamp);
-      if (publishedAt > 0) oldestMessageAge.set({ queue: p.queue }, Math.max(0, Date.now() / 1000 - publishedAt));
-    }
+    const publishedAt = Number(batch[0].msg.properties.timestamp); // the batch's first is the queue's oldest in hand
+    if (publishedAt > 0) oldestMessageAge.set({ queue }, Math.max(0, Date.now() / 1000 - publishedAt));
     for (let attempt = 0; ; attempt++) {
       try {
         const outcomes = (await this.opts.handle(batch.map((p) => p.delivery))) ?? [];
-        batch.forEach((p, i) => this.settle(p.ch, p.msg, outcomes[i] ?? 'ack', p.queue));
+        batch.forEach((p, i) => this.settle(p.ch, p.msg, outcomes[i] ?? 'ack', queue));
         return;
       } catch (err) {
         if (err instanceof TransientError && !this.stopping && batch.some((p) => isOpen(p.ch))) {
@@ -130,7 +123,7 @@ export class BatchConsumer<T> {
           return;
         }
         this.log.error({ queue, err: (err as Error).message, size: batch.length }, 'delivery failed; requeueing (dead-lettered past the delivery limit)');
-        batch.forEach((p) => this.settle(p.ch, p.msg, 'retry', p.queue));
+        batch.forEach((p) => this.settle(p.ch, p.msg, 'retry', queue));
         return;
       }
     }
