@@ -29,11 +29,17 @@ const TRANSIENT_NAMES = new Set([
   'PoolClearedError',
 ]);
 
+const NETWORK_MESSAGE = /^connection (\S+ )?to \S+ closed|ECONNREFUSED|ECONNRESET|EPIPE|Server selection timed out/;
+
 /** True for errors that mean "the store is unreachable right now" rather than "this write is wrong". */
 export function isStoreUnavailable(err: unknown): boolean {
   const e = err as { name?: string; errorLabels?: string[]; errorLabelSet?: Set<string> } | null;
   if (!e) return false;
   if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  // insertMany/bulkWrite wrap a lost connection in MongoBulkWriteError with no write errors and no labels
+  const bulk = err as { writeErrors?: unknown[]; message?: string };
+  if (e.name === 'MongoBulkWriteError' && (!bulk.writeErrors || bulk.writeErrors.length === 0)) return true;
+  if (typeof bulk.message === 'string' && NETWORK_MESSAGE.test(bulk.message)) return true;
   const labels = e.errorLabelSet ? [...e.errorLabelSet] : (e.errorLabels ?? []);
   return labels.includes('RetryableWriteError') || labels.includes('ResetPool');
 }

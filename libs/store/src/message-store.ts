@@ -40,7 +40,8 @@ export class MessageStore {
       await this.m.Message.insertMany(docs, { ordered: false, lean: true });
     } catch (err) {
       const writeErrors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number; op?: { _id?: unknown } }; index?: number }> }).writeErrors;
-      if (!writeErrors) throw err;
+      // a network failure mid-insert arrives as a bulk write error with no write errors: not a duplicate
+      if (!writeErrors || writeErrors.length === 0) throw err;
       for (const we of writeErrors) {
         const code = we.code ?? we.err?.code;
         if (code !== DUPLICATE_KEY) throw err;
