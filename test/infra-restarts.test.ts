@@ -39,11 +39,11 @@ describe('RabbitMQ restart', () => {
       acked.push(await sendWithRetry(alice, { receiverId: b, roomId, content: `q${i}`, clientMsgId: `q-${i}` }));
     }
     await restarted;
-    await bob.waitFor(() => bob.received.length >= 120, 'all 120 delivered', 90_000);
+    await bob.waitFor(() => bob.received.length >= 120, 'all 120 delivered', 150_000);
     await new Promise((r) => setTimeout(r, 1000));
     expect(bob.received.map((m) => m.content)).toEqual(acked.map((m) => m.content));
     expect(new Set(bob.received.map((m) => m.id)).size).toBe(120);
-  }, 240_000);
+  }, 300_000);
 });
 
 /** Promise 1 when Redis loses its data (restart without persistence, FLUSHALL): connected users catch up. */
