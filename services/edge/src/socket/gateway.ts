@@ -265,8 +265,7 @@ export class ChatGateway {
     // Redis forgot these sockets (restart, flush): fanout has been parking their messages meanwhile. Hold
     // their live deliveries first, then mark them online again, then catch up from the store: in that
     // order a live message cannot overtake the older ones the catch-up brings.
-    const users = [...new Set(lost.map((l) => l.userId))];
-    for (const userId of users) for (const local of this.sockets.of(userId)) local.delivery.hold();
+    const users = this.hold(lost.map((l) => l.userId));
     try {
       await this.d.presence.refresh(lost);
     } catch (err) {
@@ -280,11 +279,17 @@ export class ChatGateway {
    * this edge (pub/sub keeps nothing). Hold every local socket and catch each user up from the store.
    */
   catchUpAll(reason: string): void {
-    const users = [...new Set(this.sockets.all().map((s) => s.userId))];
+    const users = this.hold(this.sockets.all().map((s) => s.userId));
     if (users.length === 0) return;
     this.d.log.warn({ users: users.length, reason }, 'catching every connected user up from the store');
-    for (const userId of users) for (const local of this.sockets.of(userId)) local.delivery.hold();
     for (const userId of users) void this.resync(userId);
+  }
+
+  /** Holds the live deliveries of every local socket of these users (until their catch-up releases them). */
+  private hold(userIds: string[]): string[] {
+    const users = [...new Set(userIds)];
+    for (const userId of users) for (const local of this.sockets.of(userId)) local.delivery.hold();
+    return users;
   }
 
   /**
