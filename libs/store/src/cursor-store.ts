@@ -24,7 +24,17 @@ export function statusFor(seq: number, c: Pick<CursorDoc, 'deliveredSeq' | 'read
 }
 
 export class CursorStore {
-  constructor(private readonly m: Models) {}
+  /**
+   * The seqs of cursors this process last wrote (only when it is their sole writer: the receipts worker
+   * owning the room's partition). Saves the read before each write; a stale entry cannot do harm, as the
+   * write is guarded by the cached values and falls back to a read when it matches nothing.
+   */
+  private readonly written = new Map<string, { deliveredSeq: number; readSeq: number }>();
+
+  constructor(
+    private readonly m: Models,
+    private readonly opts: { writerCacheSize?: number } = {},
+  ) {}
 
   async forRoom(roomId: string): Promise<Map<string, CursorDoc>> {
     const docs = await this.m.Cursor.find({ roomId }).lean<CursorDoc[]>();
@@ -42,13 +52,47 @@ export class CursorStore {
    * read-modify-write; see ConversationStore.reserveSeqs). Returns what moved, for notifying the sender once.
    */
   async advance(roomId: string, userId: string, kind: CursorKind, seq: number, at: Date): Promise<CursorMove> {
-    const cur = await this.m.Cursor.findById(cursorId(roomId, userId)).lean<CursorDoc>();
-    const from = kind === 'read' ? (cur?.readSeq ?? 0) : (cur?.deliveredSeq ?? 0);
-    if (seq <= from) return { roomId, userId, kind, from, to: from, at };
-    const set: Partial<CursorDoc> = { roomId, userId };
-    if (kind === 'read') Object.assign(set, { readSeq: seq, readAt: at });
-    if (seq > (cur?.deliveredSeq ?? 0)) Object.assign(set, { deliveredSeq: seq, deliveredAt: at });
-    await this.m.Cursor.updateOne({ _id: cursorId(roomId, userId) }, { $set: set }, { upsert: true });
+    const id = cursorId(roomId, userId);
+    const known = this.written.get(id);
+    if (known) {
+      const from = kind === 'read' ? known.readSeq : known.deliveredSeq;
+      // a stale entry is lower than the truth (cursors only grow), so "not ahead of it" holds for the truth too
+      if (seq <= from) return { roomId, userId, kind, from, to: from, at };
+      const next = nextCursor(known, kind, seq, at);
+      const res = await this.m.Cursor.updateOne({ _id: id, deliveredSeq: known.deliveredSeq, readSeq: known.readSeq }, { $set: { roomId, userId, ...next.set } });
+      if (res.matchedCount === 1) {
+        this.remember(id, next.seqs);
+        return { roomId, userId, kind, from, to: seq, at };
+      }
+      this.written.delete(id); // another writer moved it meanwhile: read the truth
+    }
+    const cur = await this.m.Cursor.findById(id).lean<CursorDoc>();
+    const seqs = { deliveredSeq: cur?.deliveredSeq ?? 0, readSeq: cur?.readSeq ?? 0 };
+    const from = kind === 'read' ? seqs.readSeq : seqs.deliveredSeq;
+    if (seq <= from) {
+      this.remember(id, seqs);
+      return { roomId, userId, kind, from, to: from, at };
+    }
+    const next = nextCursor(seqs, kind, seq, at);
+    await this.m.Cursor.updateOne({ _id: id }, { $set: { roomId, userId, ...next.set } }, { upsert: true });
+    this.remember(id, next.seqs);
     return { roomId, userId, kind, from, to: seq, at };
   }
+
+  private remember(id: string, seqs: { deliveredSeq: number; readSeq: number }): void {
+    const max = this.opts.writerCacheSize ?? 0;
+    if (max <= 0) return;
+    this.written.delete(id); // re-insert keeps least-recently-used first
+    this.written.set(id, seqs);
+    if (this.written.size > max) this.written.delete(this.written.keys().next().value as string);
+  }
+}
+
+/** The cursor after moving `kind` to `seq`: both seqs are always written, so a guarded write can name both. */
+function nextCursor(cur: { deliveredSeq: number; readSeq: number }, kind: CursorKind, seq: number, at: Date) {
+  const seqs = { deliveredSeq: Math.max(cur.deliveredSeq, seq), readSeq: kind === 'read' ? seq : cur.readSeq };
+  const set: Partial<CursorDoc> = { ...seqs };
+  if (kind === 'read') set.readAt = at;
+  if (seq > cur.deliveredSeq) set.deliveredAt = at;
+  return { seqs, set };
 }

@@ -44,7 +44,10 @@ runService('edge', async () => {
   const redis = new Redis(config.REDIS_URL, redisOpts);
   const pub = new Redis(config.REDIS_URL, redisOpts);
   const sub = new Redis(config.REDIS_URL, { ...redisOpts, maxRetriesPerRequest: null });
-  for (const r of [redis, pub, sub]) r.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
+  // the per-request commands (rate limits, resend log, presence): commands issued in one tick go out as one
+  // write. BullMQ keeps its own connection (`redis`), as its docs ask for plain connections.
+  const cmd = new Redis(config.REDIS_URL, { ...redisOpts, enableAutoPipelining: true });
+  for (const r of [redis, pub, sub, cmd]) r.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
 
   const { db, models } = await openStore(config.MONGO_URL, `edge-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
@@ -65,10 +68,10 @@ runService('edge', async () => {
   const cursors = new CursorStore(models);
   const groups = new GroupStore(models);
   const inbox = new OfflineInbox(redis, ns);
-  const presence = new Presence(redis, ns, config.PRESENCE_TTL_MS);
-  const receipts = new ReceiptBatcher(publisher, log);
+  const presence = new Presence(cmd, ns, config.PRESENCE_TTL_MS);
+  const receipts = new ReceiptBatcher(publisher, log, { coalesceMs: config.RECEIPT_COALESCE_MS });
   const openConversation = new OpenConversationUseCase(conversations);
-  const accepted = new RedisAcceptedLog(redis, ns);
+  const accepted = new RedisAcceptedLog(cmd, ns);
   const lanes = new SenderLanes();
   const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes);
   const changeMessage = new ChangeMessageUseCase(messages, accepted, publisher, lanes, {
@@ -82,7 +85,7 @@ runService('edge', async () => {
     log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
   );
 
-  const limits = new RateLimits(redis, ns, {
+  const limits = new RateLimits(cmd, ns, {
     windowS: config.RATE_WINDOW_S,
     writesPerUser: config.RATE_WRITES_PER_USER,
     restPerUser: config.RATE_REST_PER_USER,
@@ -177,6 +180,7 @@ runService('edge', async () => {
       await inbox.close();
       await db.close();
       redis.disconnect();
+      cmd.disconnect();
       pub.disconnect();
       sub.disconnect();
     },

@@ -4,44 +4,100 @@ import { PARTITIONS, partitionOf, RoutingKeys, type MessageView, type ReceiptCom
 import type { Logger } from '@chat/logging';
 import type { CommandBus } from './usecases/ports';
 
+interface PendingReceipt {
+  userId: string;
+  roomId: string;
+  ids: string[];
+  upTo: number;
+  notify?: string;
+  group: boolean;
+  /** When this (user, room) may send its next command. */
+  due: number;
+}
+
+export interface ReceiptBatcherOptions {
+  /** How often pending receipts are looked at; the first receipt of a quiet room waits at most this long. */
+  flushMs?: number;
+  /** At most one delivered command per (user, room) per this interval; receipts in between are merged. */
+  coalesceMs?: number;
+  now?: () => number;
+}
+
 /**
  * Collects the devices' acknowledgements of received messages and sends them to the receipts worker as
- * one command per (user, room) every flush interval, instead of one broker message per message.
+ * one command per (user, room), instead of one broker message per message. A quiet room's receipt goes
+ * out on the next tick (flushMs); a busy room's receipts are merged into one command per coalesceMs,
+ * which covers everything up to the newest seq (delivered is a cursor: a later one implies the earlier).
+ * So the receipt traffic of a busy conversation is bounded however fast it talks, and the sender's ticks
+ * lag by at most coalesceMs.
  * A lost batch only means those messages are offered again on the next connect (the client de-duplicates).
  */
 export class ReceiptBatcher {
-  private pending = new Map<string, { userId: string; roomId: string; ids: string[]; upTo: number; notify?: string; group: boolean }>();
+  private pending = new Map<string, PendingReceipt>();
+  /** When each (user, room) last sent a command; entries older than coalesceMs are dropped on each tick. */
+  private readonly lastSent = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly flushMs: number;
+  private readonly coalesceMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly bus: CommandBus,
     private readonly log: Logger,
-    private readonly flushMs = 100,
-  ) {}
+    opts: ReceiptBatcherOptions = {},
+  ) {
+    this.flushMs = opts.flushMs ?? 100;
+    this.coalesceMs = Math.max(this.flushMs, opts.coalesceMs ?? 1000);
+    this.now = opts.now ?? Date.now;
+  }
 
   delivered(userId: string, m: MessageView): void {
     if (m.seq === null) return;
     const key = `${userId}|${m.roomId}`;
-    const g = this.pending.get(key) ?? { userId, roomId: m.roomId, ids: [], upTo: 0, group: Boolean(m.groupId) };
+    let g = this.pending.get(key);
+    if (!g) {
+      const last = this.lastSent.get(key);
+      g = { userId, roomId: m.roomId, ids: [], upTo: 0, group: Boolean(m.groupId), due: last === undefined ? 0 : last + this.coalesceMs };
+      this.pending.set(key, g);
+    }
     g.ids.push(m.id);
     if (m.seq >= g.upTo) {
       g.upTo = m.seq;
       // the sender of the newest message hears "delivered" (its ticks turn ✓✓), as with an explicit receipt
       g.notify = m.senderId !== userId ? m.senderId : g.notify;
     }
-    this.pending.set(key, g);
-    if (g.ids.length >= 500) void this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushMs);
+    if (g.ids.length >= 500) g.due = 0;
+    if (!this.timer) this.timer = setTimeout(() => void this.tick(), this.flushMs);
   }
 
-  async flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+  /** Sends every pending receipt now, due or not (used on shutdown). */
+  flush(): Promise<void> {
+    return this.send(Infinity);
+  }
+
+  private async tick(): Promise<void> {
     this.timer = null;
-    const groups = [...this.pending.values()];
-    this.pending = new Map();
-    const at = new Date().toISOString();
+    const t = this.now();
+    for (const [key, at] of this.lastSent) if (t - at >= this.coalesceMs) this.lastSent.delete(key);
+    await this.send(t);
+  }
+
+  private async send(upTo: number): Promise<void> {
+    if (this.timer && upTo === Infinity) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const due: Array<[string, PendingReceipt]> = [];
+    for (const entry of this.pending) if (entry[1].due <= upTo) due.push(entry);
+    const sentAt = this.now();
+    for (const [key] of due) {
+      this.pending.delete(key);
+      this.lastSent.set(key, sentAt);
+    }
+    if (this.pending.size > 0 && !this.timer) this.timer = setTimeout(() => void this.tick(), this.flushMs);
+    const at = new Date(sentAt).toISOString();
     await Promise.all(
-      groups.map(async (g) => {
+      due.map(async ([, g]) => {
         const cmd: ReceiptCommand = {
           type: RoutingKeys.receipt,
           correlationId: randomUUID(),

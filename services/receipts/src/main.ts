@@ -19,7 +19,8 @@ runService('receipts', async () => {
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `receipts-${config.INSTANCE_ID}` });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
-  const cursors = new CursorStore(models);
+  // this worker is the only writer of its partitions' cursors (single active consumer): it may remember them
+  const cursors = new CursorStore(models, { writerCacheSize: 100_000 });
   const groups = new GroupStore(models);
   const apply = new ApplyReceiptsUseCase(cursors, new EdgeChannel(redis, config.CHAT_NAMESPACE), {
     membersOf: (ids) => groups.membersOf(ids),

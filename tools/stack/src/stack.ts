@@ -90,7 +90,8 @@ export class Stack {
     const p = spawnManaged({
       name,
       command: process.execPath,
-      args: [join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
+      // STACK_NODE_ARGS passes flags Node refuses in NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=.data/prof"
+      args: [...(process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean), join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
       env,
       readyLine: READY[service],
       logDir: this.o.logDir,

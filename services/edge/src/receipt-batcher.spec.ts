@@ -1,0 +1,80 @@
+import type { MessageView, ReceiptCommand } from '@chat/contracts';
+import { createLogger } from '@chat/logging';
+import { ReceiptBatcher } from './receipt-batcher';
+
+const ROOM = 'a'.repeat(24);
+const OTHER = 'b'.repeat(24);
+const ME = 'c'.repeat(24);
+const PEER = 'd'.repeat(24);
+const msg = (roomId: string, seq: number): MessageView =>
+  ({ id: `${roomId.slice(0, 4)}${seq}`, roomId, seq, senderId: PEER, receiverId: ME, content: 'x', clientMsgId: null, status: 'sent', createdAt: '' }) as MessageView;
+
+describe('ReceiptBatcher', () => {
+  let sent: ReceiptCommand[];
+  let clock: number;
+  let batcher: ReceiptBatcher;
+  const advance = async (ms: number) => {
+    clock += ms;
+    await jest.advanceTimersByTimeAsync(ms);
+  };
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    sent = [];
+    clock = 1_000_000;
+    const bus = { publishConfirmed: async (_k: string, p: object) => void sent.push(p as ReceiptCommand) };
+    batcher = new ReceiptBatcher(bus, createLogger('test', { level: 'silent', instance: 'spec' }), { flushMs: 100, coalesceMs: 1000, now: () => clock });
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('sends a quiet room’s receipt on the next tick, naming the sender to notify', async () => {
+    batcher.delivered(ME, msg(ROOM, 1));
+    await advance(100);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ kind: 'delivered', userId: ME, roomId: ROOM, upToSeq: 1, messageIds: [`${ROOM.slice(0, 4)}1`], notifyUserId: PEER });
+  });
+
+  it('merges a busy room’s receipts into one command per interval, covering the newest seq', async () => {
+    batcher.delivered(ME, msg(ROOM, 1));
+    await advance(100);
+    for (let seq = 2; seq <= 20; seq++) {
+      batcher.delivered(ME, msg(ROOM, seq));
+      await advance(50);
+    }
+    // 950 ms after the first command: nothing more yet
+    expect(sent).toHaveLength(1);
+    await advance(100);
+    expect(sent).toHaveLength(2);
+    expect(sent[1].upToSeq).toBe(20);
+    expect(sent[1].messageIds).toHaveLength(19);
+    await advance(2000);
+    expect(sent).toHaveLength(2); // nothing new: nothing sent
+  });
+
+  it('keeps rooms independent, and a room quiet for an interval is prompt again', async () => {
+    batcher.delivered(ME, msg(ROOM, 1));
+    await advance(100);
+    batcher.delivered(ME, msg(OTHER, 1));
+    batcher.delivered(ME, msg(ROOM, 2));
+    await advance(100);
+    expect(sent.map((c) => [c.roomId, c.upToSeq])).toEqual([
+      [ROOM, 1],
+      [OTHER, 1],
+    ]);
+    await advance(1000);
+    expect(sent.map((c) => [c.roomId, c.upToSeq])).toContainEqual([ROOM, 2]);
+    await advance(1500);
+    const before = sent.length;
+    batcher.delivered(ME, msg(ROOM, 3));
+    await advance(100);
+    expect(sent.slice(before).map((c) => [c.roomId, c.upToSeq])).toEqual([[ROOM, 3]]);
+  });
+
+  it('flush sends everything pending at once (shutdown)', async () => {
+    batcher.delivered(ME, msg(ROOM, 1));
+    await advance(100);
+    batcher.delivered(ME, msg(ROOM, 2));
+    await batcher.flush();
+    expect(sent.map((c) => c.upToSeq)).toEqual([1, 2]);
+  });
+});

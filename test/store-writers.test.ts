@@ -1,0 +1,56 @@
+/**
+ * The store's single-writer caches against the real store: a worker that remembers what it wrote must
+ * never move a cursor backwards or lose a move when the partition changed hands meanwhile.
+ */
+import { randomBytes } from 'node:crypto';
+import { CursorStore, openStore, type StoreConnection, type Models } from '@chat/store';
+
+const hex = () => randomBytes(12).toString('hex');
+
+describe('cursor writers (real store)', () => {
+  let db: StoreConnection;
+  let models: Models;
+
+  beforeAll(async () => {
+    const url = new URL(process.env.TEST_MONGO_URL!);
+    url.pathname = `/t${randomBytes(4).toString('hex')}`;
+    ({ db, models } = await openStore(url.toString(), 'store-writers-test', { warn: () => undefined }, (_w, _h, check) => check().then(() => undefined)));
+  });
+  afterAll(async () => {
+    await db.dropDatabase().catch(() => undefined);
+    await db.close();
+  });
+
+  it('a worker whose remembered cursor went stale (the partition moved and back) reads the truth and never goes back', async () => {
+    const room = hex();
+    const user = hex();
+    const a = new CursorStore(models, { writerCacheSize: 100 });
+    const b = new CursorStore(models, { writerCacheSize: 100 });
+    const at = new Date();
+
+    expect(await a.advance(room, user, 'delivered', 5, at)).toMatchObject({ from: 0, to: 5 });
+    // the partition moves to b, which advances further
+    expect(await b.advance(room, user, 'delivered', 8, at)).toMatchObject({ from: 5, to: 8 });
+    // back on a, which still remembers 5: a receipt for 7 is older than the truth and must not move it
+    expect(await a.advance(room, user, 'delivered', 7, at)).toMatchObject({ from: 8, to: 8 });
+    expect((await a.forRoom(room)).get(user)).toMatchObject({ deliveredSeq: 8, readSeq: 0 });
+    // and a newer one moves it from the truth
+    expect(await a.advance(room, user, 'delivered', 10, at)).toMatchObject({ from: 8, to: 10 });
+    // read implies delivered, also through the remembered path
+    expect(await a.advance(room, user, 'read', 12, at)).toMatchObject({ from: 0, to: 12 });
+    expect((await b.forRoom(room)).get(user)).toMatchObject({ deliveredSeq: 12, readSeq: 12 });
+    // b's memory (8) is stale too: a delivered 11 changes nothing, a read 12 is a repeat
+    expect(await b.advance(room, user, 'delivered', 11, at)).toMatchObject({ from: 12, to: 12 });
+    expect(await b.advance(room, user, 'read', 12, at)).toMatchObject({ from: 12, to: 12 });
+  });
+
+  it('a repeated receipt is answered from memory without moving anything', async () => {
+    const room = hex();
+    const user = hex();
+    const a = new CursorStore(models, { writerCacheSize: 100 });
+    await a.advance(room, user, 'read', 3, new Date());
+    const moves = await Promise.all([a.advance(room, user, 'delivered', 3, new Date()), a.advance(room, user, 'read', 2, new Date())]);
+    expect(moves.map((m) => m.to - m.from)).toEqual([0, 0]);
+    expect((await a.forUser(user)).get(room)).toMatchObject({ deliveredSeq: 3, readSeq: 3 });
+  });
+});
