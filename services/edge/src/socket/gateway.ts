@@ -130,6 +130,15 @@ export class ChatGateway {
       await this.d.presence.online(userId, socket.id); // before the sync: see SyncInboxUseCase
       const sync = await this.d.syncInbox.execute(userId);
       if (!socket.connected) return;
+      if (sync.source !== 'store') {
+        // the store did not answer, and the offline inbox alone may have gaps (Redis may have lost parked
+        // copies): handing it over would show later messages before missing ones, and the device's
+        // `since` would then hide the missing ones for good. So the socket stays held and catches up from
+        // the store when it answers, like any other catch-up (a store outage stops new messages anyway).
+        this.d.log.warn({ userId }, 'connect sync could not read the store; holding the socket until it can');
+        void this.resync(userId);
+        return;
+      }
       // what the device says it already has (handshake auth.since: { roomId: seq }) is not sent again,
       // even when its delivered receipt was lost with an edge that died before writing it
       delivery.release(sync.messages, mergeSince(sync.cursors, (socket.handshake.auth as { since?: unknown } | undefined)?.since));
@@ -303,7 +312,7 @@ export class ChatGateway {
       const sync = await this.d.syncInbox.execute(userId);
       if (sync.source !== 'store') throw new AppError('UNAVAILABLE', 'store unavailable');
       for (const local of this.sockets.of(userId)) {
-        local.delivery.release(sync.messages, sync.cursors);
+        local.delivery.release(sync.messages, mergeSince(sync.cursors, (local.socket.handshake.auth as { since?: unknown } | undefined)?.since));
         for (const env of sync.events) local.socket.emit(env.event, env.payload);
       }
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
