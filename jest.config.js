@@ -24,8 +24,6 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': swc },
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      // the load-and-faults suite runs with npm run test:faults (CHAT_FAULTS=1), not in npm test: see README
-      testPathIgnorePatterns: process.env.CHAT_FAULTS ? [] : ['/test/faults-load\\.test\\.ts$'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       slowTestThreshold: 30,
