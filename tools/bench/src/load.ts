@@ -157,6 +157,7 @@ export class LoadGenerator {
       }, tickMs);
     });
     this.recording = false;
+    const receivedInWindow = this.counts.received;
     const measuredTo = this.nextId;
     this.window = { from: measuredFrom, to: measuredTo };
     // let in-flight messages land (they still count: sent inside the window)
@@ -175,8 +176,9 @@ export class LoadGenerator {
       sent: this.counts.sent,
       acked: this.counts.acked,
       received: this.counts.received,
-      // delivered per second of sending: a backlog still draining after the window shows as latency, not throughput
-      throughput: Math.round(Math.min(this.counts.received, this.counts.sent) / durationS),
+      // delivered per second while sending: what arrived after the window (a backlog draining) is not
+      // sustained throughput, only latency (it still counts for loss)
+      throughput: Math.round(Math.min(receivedInWindow, this.counts.sent) / durationS),
       lost,
       duplicates: this.counts.duplicates,
       ackMs: percentiles(this.ack),

@@ -35,16 +35,23 @@ export async function rabbitPart(url: string, n: number, bytes: number): Promise
     );
     const body = payload(bytes);
     const t0 = performance.now();
+    // a sliding window: up to 100 publishes awaiting their confirm at any time, as a busy publisher runs
     const window = 100;
-    let inFlight: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) {
-      inFlight.push(new Promise<void>((res, rej) => pub.sendToQueue(q, body, { persistent: true }, (err) => (err ? rej(err) : res()))));
-      if (inFlight.length >= window) {
-        await Promise.all(inFlight);
-        inFlight = [];
-      }
-    }
-    await Promise.all(inFlight);
+    await new Promise<void>((resolve, reject) => {
+      let sent = 0;
+      let confirmed = 0;
+      const pump = () => {
+        while (sent - confirmed < window && sent < n) {
+          sent++;
+          pub.sendToQueue(q, body, { persistent: true }, (err) => {
+            if (err) return reject(err);
+            if (++confirmed === n) resolve();
+            else pump();
+          });
+        }
+      };
+      pump();
+    });
     await done;
     const s = (performance.now() - t0) / 1000;
     await pub.deleteQueue(q);
@@ -68,9 +75,29 @@ export async function storeParts(url: string, n: number, bytes: number): Promise
     t0 = performance.now();
     for (let i = 0; i < n; i += 100) await coll.insertMany(Array.from({ length: Math.min(100, n - i) }, (_, k) => doc(single + i + k)), { ordered: false });
     const batchRate = Math.round(n / ((performance.now() - t0) / 1000));
+    // what the pipeline does per room and batch: one guarded update of a small document by _id (the
+    // conversation's seq and last message), 20 rooms at a time
+    const rooms = conn.collection(`bench_rooms_${randomBytes(4).toString('hex')}`);
+    const ids = Array.from({ length: 20 }, (_, i) => `room${i}`);
+    await rooms.insertMany(ids.map((_id) => ({ _id: _id as unknown as never, lastSeq: 0, lastMessage: null })));
+    const updates = Math.min(n, 3000);
+    t0 = performance.now();
+    try {
+      for (let i = 0; i < updates; i += 20) {
+        await Promise.all(
+          ids.slice(0, Math.min(20, updates - i)).map((_id) =>
+            rooms.updateOne({ _id: _id as unknown as never, lastSeq: i / 20 }, { $set: { lastSeq: i / 20 + 1, lastMessage: { content: 'x'.repeat(bytes), at: new Date() } } }),
+          ),
+        );
+      }
+    } finally {
+      await rooms.drop().catch(() => undefined);
+    }
+    const updateRate = Math.round(updates / ((performance.now() - t0) / 1000));
     return [
       { name: 'store insert, single (20 concurrent)', perSecond: singleRate, detail: `${single} documents` },
       { name: 'store insert, batches of 100', perSecond: batchRate, detail: `${n} documents` },
+      { name: 'store update by _id (20 concurrent)', perSecond: updateRate, detail: `${updates} guarded updates of 20 room documents` },
     ];
   } finally {
     await coll.drop().catch(() => undefined);
