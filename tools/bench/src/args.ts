@@ -8,6 +8,8 @@ export interface BenchArgs {
   sockets: number;
   rates: number[];
   warmupS: number;
+  /** Seconds to wait after connecting the sockets before the first step. */
+  settleS: number;
   durationS: number;
   p99BoundMs: number;
   offlineK: number;
@@ -43,6 +45,7 @@ export function parseArgs(argv: string[]): BenchArgs {
         ? QUICK_RATES
         : FULL_RATES,
     warmupS: num('warmup', quick ? 1 : 3),
+    settleS: num('settle', quick ? 2 : 15),
     durationS: num('duration', quick ? 3 : 10),
     p99BoundMs: num('p99-bound', 250),
     offlineK: num('offline', quick ? 500 : 3000),

@@ -74,8 +74,11 @@ async function main(): Promise<void> {
     const load = new LoadGenerator(urls, args.namespace, auth, args.messageBytes);
     const rssBefore = edgePids.reduce((n, pid) => n + rssKB(pid), 0);
     log(`connecting ${args.sockets} sockets over ${urls.length} edge(s)`);
+    const connectStart = performance.now();
     await load.setup(args.sockets);
-    await new Promise((r) => setTimeout(r, 2000));
+    log(`connected in ${((performance.now() - connectStart) / 1000).toFixed(1)} s; letting the connect-time syncs settle for ${args.settleS} s`);
+    // each connect runs a sync against the store; the first step should meet the steady state, not that storm
+    await new Promise((r) => setTimeout(r, args.settleS * 1000));
     const idleSocketKB = edgePids.length ? Math.round(((edgePids.reduce((n, pid) => n + rssKB(pid), 0) - rssBefore) / load.socketCount) * 10) / 10 : null;
 
     const bar = new SingleBar({ format: '[bench] {step} |{bar}| {percentage}% ', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
