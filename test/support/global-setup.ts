@@ -5,5 +5,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_MONGO_URL = infra.mongoUrl;
   process.env.TEST_REDIS_URL = infra.redisUrl;
   process.env.TEST_RABBITMQ_URL = infra.rabbitUrl;
+  process.env.TEST_INFRA_MODE = infra.mode;
   (globalThis as { __infra?: typeof infra }).__infra = infra;
 }
