@@ -15,6 +15,19 @@ function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime
 }
+/** The sum of the edges' V8 heap in use, in KB, from their /metrics; null when any edge does not answer. */
+async function edgesHeapKB(urls: string[]): Promise<number | null> {
+  if (urls.length === 0) return null;
+  let total = 0;
+  for (const url of urls) {
+    const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+    const m = /^chat_nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+?\d+)?)$/m.exec(text);
+    if (!m) return null;
+    total += Number(m[1]) / 1024;
+  }
+  return total;
+}
+
 function rssKB(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : 0;
@@ -72,14 +85,27 @@ async function main(): Promise<void> {
     const edgePids = stack ? [...stack.processes].filter(([n]) => n.startsWith('edge')).map(([, p]) => p.child.pid!) : [];
 
     const load = new LoadGenerator(urls, args.namespace, auth, args.messageBytes);
-    const rssBefore = edgePids.reduce((n, pid) => n + rssKB(pid), 0);
+    const edgeOps = stack ? [...stack.opsUrls].filter(([n]) => n.startsWith('edge')).map(([, u]) => u) : [];
+    const rss = () => edgePids.reduce((n, pid) => n + rssKB(pid), 0);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     log(`connecting ${args.sockets} sockets over ${urls.length} edge(s)`);
     const connectStart = performance.now();
-    await load.setup(args.sockets);
+    // memory per idle socket from the second half of the sockets only: the first half pays the one-time
+    // costs (compiled code, the driver's buffers, caches sized up front), which are not per socket
+    const firstHalf = Math.floor(args.sockets / 4) * 2;
+    await load.setup(firstHalf);
+    await sleep(Math.min(5, args.settleS) * 1000);
+    const [rssBefore, heapBefore] = [rss(), await edgesHeapKB(edgeOps)];
+    await load.setup(args.sockets - firstHalf);
     log(`connected in ${((performance.now() - connectStart) / 1000).toFixed(1)} s; letting the connect-time syncs settle for ${args.settleS} s`);
     // each connect runs a sync against the store; the first step should meet the steady state, not that storm
-    await new Promise((r) => setTimeout(r, args.settleS * 1000));
-    const idleSocketKB = edgePids.length ? Math.round(((edgePids.reduce((n, pid) => n + rssKB(pid), 0) - rssBefore) / load.socketCount) * 10) / 10 : null;
+    await sleep(args.settleS * 1000);
+    const added = load.socketCount - firstHalf;
+    const idleSocketKB = edgePids.length && added > 0 ? Math.round(((rss() - rssBefore) / added) * 10) / 10 : null;
+    // the V8 heap in use (the edges' own /metrics): closer to what a socket costs than RSS, which keeps what
+    // the allocator took during the connect storm; it still counts garbage no collection has reached yet
+    const heapAfter = await edgesHeapKB(edgeOps);
+    const idleSocketHeapKB = heapBefore !== null && heapAfter !== null && added > 0 ? Math.round(((heapAfter - heapBefore) / added) * 10) / 10 : null;
 
     const bar = new SingleBar({ format: '[bench] {step} |{bar}| {percentage}% ', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
     const steps: StepResult[] = [];
@@ -134,6 +160,7 @@ async function main(): Promise<void> {
       sustained,
       offlineDrain,
       idleSocketKB,
+      idleSocketHeapKB,
       cpu,
       parts,
       slowestPart,

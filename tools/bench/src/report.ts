@@ -14,6 +14,8 @@ export interface Report {
   sustained: { rate: number; p99Ms: number } | null;
   offlineDrain: { messages: number; seconds: number; rate: number } | null;
   idleSocketKB: number | null;
+  /** Growth of the edges' V8 heap in use per socket (from their /metrics). */
+  idleSocketHeapKB?: number | null;
   cpu: Record<string, number>;
   parts: PartResult[];
   slowestPart: PartResult | null;
@@ -83,7 +85,7 @@ export function markdown(r: Report): string {
     '',
     `- sustained: ${r.sustained ? `${r.sustained.rate} msg/s end to end (p99 ${r.sustained.p99Ms} ms)` : 'n/a'}`,
     `- offline drain: ${r.offlineDrain ? `${r.offlineDrain.messages} messages in ${r.offlineDrain.seconds} s = ${r.offlineDrain.rate} msg/s` : 'n/a'}`,
-    `- edge memory per idle socket: ${r.idleSocketKB ?? 'n/a'} KB`,
+    `- edge memory per idle socket: ${r.idleSocketKB ?? 'n/a'} KB of RSS, ${r.idleSocketHeapKB ?? 'n/a'} KB of V8 heap in use`,
     `- CPU during the last step (% of one core): ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}`,
     '',
     '| part alone | per second | detail |',

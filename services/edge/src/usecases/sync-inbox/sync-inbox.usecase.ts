@@ -20,7 +20,8 @@ const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq
  * What a connecting user must receive. MongoDB is the source of truth: every message to the user after
  * the seq the user's devices acknowledged in each room (current content, deleted ones left out), so a
  * Redis that lost the offline inbox loses nothing. The parked copies in the inbox are removed after the
- * hand-over, and serve alone only while the store cannot answer.
+ * hand-over. When the store cannot answer, the result says so (`source: 'inbox'`, with the parked copies
+ * only): the gateway does not hand that over, as the inbox may have gaps, but holds the socket and retries.
  * Must run after the user is marked online: fanout then delivers live, and whatever it parked before
  * was already stored, so this read sees it.
  */
