@@ -24,6 +24,11 @@ export interface ConsumerOptions<T> {
   /** Runtime check of the payload shape; a payload that fails goes straight to the dead-letter queue. */
   decode: (raw: unknown) => T;
   handle: (batch: Delivery<T>[]) => Promise<Outcome[] | void>;
+  /**
+   * UNSAFE, for proving that the fault tests can see loss: ack each delivery as it arrives, before it is
+   * handled, so a crash loses what was in hand. Never set in a real deployment (config refuses it in production).
+   */
+  ackOnReceipt?: boolean;
 }
 
 interface Pending<T> {
@@ -42,6 +47,7 @@ export class BatchConsumer<T> {
   private readonly buffers = new Map<string, Pending<T>[]>();
   private readonly busy = new Set<string>();
   private stopping = false;
+  private readonly acked = new WeakSet<ConsumeMessage>();
   private inFlight = 0;
 
   constructor(
@@ -78,6 +84,7 @@ export class BatchConsumer<T> {
       this.settle(ch, msg, 'dead', queue);
       return;
     }
+    if (this.opts.ackOnReceipt) this.settle(ch, msg, 'ack', queue);
     const buf = this.buffers.get(queue) ?? [];
     buf.push({ ch, msg, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
     this.buffers.set(queue, buf);
@@ -130,6 +137,8 @@ export class BatchConsumer<T> {
   }
 
   private settle(ch: ConfirmChannel, msg: ConsumeMessage, outcome: Outcome, queue: string): void {
+    if (this.opts.ackOnReceipt && this.acked.has(msg)) return; // already acked on receipt (unsafe mode)
+    if (this.opts.ackOnReceipt) this.acked.add(msg);
     if (!isOpen(ch)) return; // delivery tag died with its channel; the broker redelivers the message
     try {
       if (outcome === 'ack') ch.ack(msg);

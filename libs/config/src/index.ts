@@ -48,6 +48,11 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) MAX_SOCKETS_PER_USER = 20;
   /** Serve the demo web chat at /demo, which hands out tokens for fixed test users: never where real users are. */
   @IsIn(['true', 'false']) DEMO_ENABLED = 'false';
+  /**
+   * UNSAFE, test-only: the persistence worker acks a command before storing it, so a crash loses it. The
+   * fault tests turn it on once to prove that they can see loss. Refused in production.
+   */
+  @IsIn(['true', 'false']) UNSAFE_ACK_BEFORE_WRITE = 'false';
   /** Browser origins allowed by CORS (comma-separated); empty: no cross-origin browser access. */
   @IsString() CORS_ORIGINS = '';
 }
@@ -72,6 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.NODE_ENV === 'production' && parsed.JWT_SECRET === new EnvVars().JWT_SECRET) {
     throw new ConfigError('invalid configuration:\n  JWT_SECRET: must be set in production');
+  }
+  if (parsed.NODE_ENV === 'production' && parsed.UNSAFE_ACK_BEFORE_WRITE === 'true') {
+    throw new ConfigError('invalid configuration:\n  UNSAFE_ACK_BEFORE_WRITE: loses acknowledged messages; not allowed in production');
   }
   return Object.freeze({ ...parsed, INSTANCE_ID: parsed.INSTANCE_ID ?? `${hostname()}-${process.pid}` });
 }

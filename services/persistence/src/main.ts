@@ -46,6 +46,7 @@ runService('persistence', async () => {
     {
       queues: topology.persistQueues,
       prefetch: config.BROKER_PREFETCH,
+      ackOnReceipt: config.UNSAFE_ACK_BEFORE_WRITE === 'true',
       batchMax: config.BATCH_MAX,
       decode: decodeRoomCommand,
       handle: async (batch): Promise<Outcome[]> => {
@@ -91,6 +92,7 @@ runService('persistence', async () => {
   const queueAdmin = new QueueAdmin(broker, topology);
   exportQueueDepths(queueAdmin, topology, topology.persistQueues);
   const ops = await startOpsServer(config.OPS_PORT, readiness, log);
+  if (config.UNSAFE_ACK_BEFORE_WRITE === 'true') log.warn('UNSAFE_ACK_BEFORE_WRITE: commands are acked before they are stored; a crash loses them (fault-test check only)');
   log.info({ queues: topology.persistQueues.length, prefetch: config.BROKER_PREFETCH }, 'persistence worker consuming');
 
   return {
