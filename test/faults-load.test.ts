@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
+import { deleteKeys } from '@chat/stack';
 import { connectStore, createModels } from '@chat/store';
 import { newUserId, TestStack } from './support/harness';
 import { LoadUser } from './support/load-client';
@@ -96,12 +97,7 @@ describe('faults under load', () => {
         note('Redis: every connection dropped and this stack’s data lost (as a restart without persistence)');
         redisProxy.cut();
         const r2 = new Redis(redisUrl.toString());
-        for (let cursor = '0'; ; ) {
-          const [next, keys] = await r2.scan(cursor, 'MATCH', `${t.namespace}:*`, 'COUNT', 1000);
-          if (keys.length) await r2.del(...keys);
-          cursor = next;
-          if (cursor === '0') break;
-        }
+        await deleteKeys(r2, `${t.namespace}:*`);
         r2.disconnect();
         await sleep(1500);
         redisProxy.restore();

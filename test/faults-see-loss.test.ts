@@ -29,17 +29,7 @@ async function killWhileHolding(t: TestStack, store: TcpProxy): Promise<{ acked:
   await t.stack.restart('persistence-1');
   const acked = acks.filter((a) => a.ok).map((a) => a.message.id);
 
-  const storedIds = async () => {
-    const ids: string[] = [];
-    let after = 0;
-    for (;;) {
-      const page = await t.http('GET', `/chat/messages/${roomId}?limit=100&after=${after}`, { token: ta });
-      ids.push(...page.body.messages.map((m: MessageView) => m.id));
-      if (!page.body.hasMore) break;
-      after = page.body.messages[page.body.messages.length - 1].seq;
-    }
-    return ids;
-  };
+  const storedIds = async () => (await t.storedMessages(roomId, ta)).map((m) => m.id);
   // wait until the store stops growing (or has everything), then count
   let stored: string[] = [];
   for (let last = -1, i = 0; i < 40; i++, last = stored.length) {

@@ -42,14 +42,7 @@ describe('worker crashes', () => {
     expect(bob.received.map((m) => m.content)).toEqual(acks.map((_, i) => `k${i}`));
 
     await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}?limit=100&after=0`, { token: ta })).body.messages.length === 100, 'stored');
-    const stored: MessageView[] = [];
-    let after = 0;
-    for (;;) {
-      const page = await t.http('GET', `/chat/messages/${roomId}?limit=100&after=${after}`, { token: ta });
-      stored.push(...page.body.messages);
-      if (!page.body.hasMore) break;
-      after = page.body.messages[page.body.messages.length - 1].seq;
-    }
+    const stored = await t.storedMessages(roomId, ta);
     expect(stored).toHaveLength(200);
     expect(new Set(stored.map((m) => m.id)).size).toBe(200);
   });

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { promisify } from 'node:util';
 import type { MessageView } from '@chat/contracts';
+import { deleteKeys } from '@chat/stack';
 import { TestStack, type TestClient } from './support/harness';
 
 /** A client that retries a refused send with the same clientMsgId, as a real app does. */
@@ -61,12 +62,7 @@ describe('Redis losing its data', () => {
 
     // what a Redis restart without persistence does to this stack's data (other stacks' keys are left alone)
     const redis = new Redis(process.env.TEST_REDIS_URL!);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${t.namespace}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeys(redis, `${t.namespace}:*`);
     redis.disconnect();
 
     for (let i = 1; i <= 20; i++) {

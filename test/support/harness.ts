@@ -105,6 +105,18 @@ export class TestStack {
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
+  /** Every message stored in a room, oldest first, read page by page through the history API. */
+  async storedMessages(roomId: string, token: string): Promise<MessageView[]> {
+    const out: MessageView[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await this.http('GET', `/chat/messages/${roomId}?limit=100&after=${after}`, { token });
+      out.push(...page.body.messages);
+      if (!page.body.hasMore) return out;
+      after = page.body.messages[page.body.messages.length - 1].seq;
+    }
+  }
+
   /** A user with a token and an open conversation with a peer. */
   async pair(): Promise<{ a: string; b: string; ta: string; tb: string; roomId: string }> {
     const a = newUserId();

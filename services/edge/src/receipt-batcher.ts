@@ -72,6 +72,8 @@ export class ReceiptBatcher {
 
   /** Sends every pending receipt now, due or not (used on shutdown). */
   flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     return this.send(Infinity);
   }
 
@@ -83,10 +85,6 @@ export class ReceiptBatcher {
   }
 
   private async send(upTo: number): Promise<void> {
-    if (this.timer && upTo === Infinity) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
     const due: Array<[string, PendingReceipt]> = [];
     for (const entry of this.pending) if (entry[1].due <= upTo) due.push(entry);
     const sentAt = this.now();

@@ -3,6 +3,16 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { buildTopology } from '@chat/broker';
 
+/** Deletes every Redis key matching `pattern` (SCAN, so the server is not blocked). */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
 /** Removes everything a namespace created: its queues, its Redis keys and its database. */
 export async function removeNamespace(o: { namespace: string; mongoUrl: string; redisUrl: string; rabbitUrl: string }): Promise<void> {
   const t = buildTopology(o.namespace);
@@ -24,14 +34,7 @@ export async function removeNamespace(o: { namespace: string; mongoUrl: string; 
   }
   const redis = new Redis(o.redisUrl);
   try {
-    for (const pattern of [`${o.namespace}:*`, `${o.namespace}-socket.io*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
-    }
+    for (const pattern of [`${o.namespace}:*`, `${o.namespace}-socket.io*`]) await deleteKeys(redis, pattern);
   } finally {
     redis.disconnect();
   }

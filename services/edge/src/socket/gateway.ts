@@ -141,7 +141,7 @@ export class ChatGateway {
       }
       // what the device says it already has (handshake auth.since: { roomId: seq }) is not sent again,
       // even when its delivered receipt was lost with an edge that died before writing it
-      delivery.release(sync.messages, mergeSince(sync.cursors, (socket.handshake.auth as { since?: unknown } | undefined)?.since));
+      delivery.release(sync.messages, mergeSince(sync.cursors, claimedSince(socket)));
       for (const env of sync.events) socket.emit(env.event, env.payload);
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
       if (sync.parkedIds.length > 0) offlineDrained.inc(sync.parkedIds.length);
@@ -312,7 +312,7 @@ export class ChatGateway {
       const sync = await this.d.syncInbox.execute(userId);
       if (sync.source !== 'store') throw new AppError('UNAVAILABLE', 'store unavailable');
       for (const local of this.sockets.of(userId)) {
-        local.delivery.release(sync.messages, mergeSince(sync.cursors, (local.socket.handshake.auth as { since?: unknown } | undefined)?.since));
+        local.delivery.release(sync.messages, mergeSince(sync.cursors, claimedSince(local.socket)));
         for (const env of sync.events) local.socket.emit(env.event, env.payload);
       }
       if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
@@ -329,6 +329,11 @@ export class ChatGateway {
     }
   }
 
+}
+
+/** What the device says it already has, per room (handshake `auth.since`); validated by mergeSince. */
+function claimedSince(socket: Socket): unknown {
+  return (socket.handshake.auth as { since?: unknown } | undefined)?.since;
 }
 
 /** The larger of the stored cursor and the device's own claim, per room; a malformed claim is ignored (it can only cost its sender messages). */
