@@ -34,7 +34,19 @@ describe('in a real browser', () => {
     const alice = await (await browser.newContext()).newPage();
     const bob = await (await browser.newContext()).newPage();
     const errors: string[] = [];
-    for (const p of [alice, bob]) p.on('pageerror', (e) => errors.push(e.message));
+    // what each page said and what went over its sockets, printed when a step times out
+    const trace: string[] = [];
+    const at = () => new Date().toISOString().slice(11, 23);
+    for (const [name, p] of [['alice', alice], ['bob', bob]] as const) {
+      p.on('pageerror', (e) => errors.push(e.message));
+      p.on('console', (m) => trace.push(`${at()} ${name} console.${m.type()}: ${m.text()}`));
+      p.on('websocket', (ws) => {
+        ws.on('framesent', (f) => trace.push(`${at()} ${name} > ${String(f.payload).slice(0, 300)}`));
+        ws.on('framereceived', (f) => trace.push(`${at()} ${name} < ${String(f.payload).slice(0, 300)}`));
+        ws.on('close', () => trace.push(`${at()} ${name} socket closed`));
+      });
+    }
+    try {
 
     await alice.goto(`${t.edge(0)}/demo`);
     await bob.goto(`${t.edge(1)}/demo`);
@@ -42,6 +54,9 @@ describe('in a real browser', () => {
     await bob.click('button[data-user="bob"]');
     await alice.locator('#status', { hasText: 'connected as alice' }).waitFor();
     await bob.locator('#status', { hasText: 'connected as bob' }).waitFor();
+    // no composer until a conversation is open (it was shown at once, and a send typed before the room was
+    // joined went nowhere: the cause of a flaky CI run)
+    expect(await alice.locator('#composer').isVisible()).toBe(false);
 
     await alice.click('.peer[data-peer="bob"]');
     await alice.fill('#text', 'hello bob');
@@ -86,6 +101,11 @@ describe('in a real browser', () => {
 
     await alice.screenshot({ path: join(SHOTS, 'demo-alice.png') });
     await bob.screenshot({ path: join(SHOTS, 'demo-bob.png') });
+    } catch (err) {
+      const status = async (p: Page) => p.locator('#status').textContent().catch(() => '?');
+      (err as Error).message += `\nstatus: alice "${await status(alice)}", bob "${await status(bob)}"; page errors: ${JSON.stringify(errors)}\n${trace.slice(-120).join('\n')}`;
+      throw err;
+    }
     expect(errors).toEqual([]);
   }, 120_000);
 
