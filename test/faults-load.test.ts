@@ -195,10 +195,29 @@ describe('faults under load', () => {
     );
     // what an operator would look at for any acknowledged message that did not arrive
     const missing = pairs.flatMap((p, i) => senders[i].acked.filter((m) => !receivers[i].events.some((e) => e.id === m.id)).map((m) => ({ ...m, pair: i })));
-    for (const m of missing.slice(0, 20)) {
-      const doc = await models.Message.findById(m.id).lean();
-      const cursor = await models.Cursor.findOne({ roomId: m.roomId, userId: m.receiverId }).lean();
-      process.stdout.write(`missing: pair ${m.pair} seq ${m.seq} ${m.id} stored=${Boolean(doc)} receiverCursor=${JSON.stringify(cursor)} lastSeenSeq=${Math.max(0, ...receivers[m.pair].events.filter((e) => e.roomId === m.roomId).map((e) => e.seq ?? 0))} receiverSocket=${receivers[m.pair].socket?.connected}\n`);
+    if (missing.length > 0) {
+      // where each one stopped: parked for a receiver presence called offline, still in a queue, or neither
+      const redis = new Redis(redisUrl.toString(), { lazyConnect: true });
+      await redis.connect().catch(() => undefined);
+      for (const m of missing.slice(0, 20)) {
+        const doc = await models.Message.findById(m.id).lean<{ seq?: number }>();
+        const cursor = await models.Cursor.findOne({ roomId: m.roomId, userId: m.receiverId }).lean<{ deliveredSeq?: number; deliveredAt?: Date }>();
+        const parked = await redis.exists(`${t.namespace}:bull:offline.${m.receiverId}:${m.id}`).catch(() => -1);
+        const presence = await redis.zrange(`${t.namespace}:presence:${m.receiverId}`, 0, -1, 'WITHSCORES').catch(() => []);
+        process.stdout.write(
+          `missing: pair ${m.pair} ${m.id} stored seq=${doc?.seq ?? 'not stored'} parked=${parked} receiver cursor=${cursor?.deliveredSeq}@${cursor?.deliveredAt?.toISOString?.()} ` +
+            `lastSeenSeq=${Math.max(0, ...receivers[m.pair].events.filter((e) => e.roomId === m.roomId).map((e) => e.seq ?? 0))} receiverSocket=${receivers[m.pair].socket?.connected} presence=${JSON.stringify(presence)} now=${Date.now()}\n`,
+        );
+      }
+      redis.disconnect();
+      const metrics = await Promise.all(
+        [...t.stack.opsUrls].map(async ([name, url]) => {
+          const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+          const lines = text.split('\n').filter((l) => /^chat_(queue_depth|broker_consumed_total|broker_published_total|offline_parked_total|offline_drained_total|queue_consumers)/.test(l) && !/ 0$/.test(l));
+          return `${name}:\n  ${lines.join('\n  ')}`;
+        }),
+      );
+      process.stdout.write(`metrics when giving up:\n${metrics.join('\n')}\n`);
     }
     await db.close();
     [...senders, ...receivers].forEach((u) => u.close());

@@ -74,4 +74,38 @@ describe('Redis losing its data', () => {
     expect(bob.received.map((m) => m.content)).toEqual(['before', ...Array.from({ length: 20 }, (_, i) => `after ${i + 1}`)]);
     expect(bob.socket.connected).toBe(true);
   });
+
+  it('delivers to a still-connected user what fanout parked while its presence had lapsed (a heartbeat that ran late)', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    const alice = await t.connect(ta, 0);
+    const bob = await t.connect(tb, 1);
+    await alice.request('send_message', { receiverId: b, roomId, content: 'before', clientMsgId: 'l-0' });
+    await bob.waitFor(() => bob.received.length === 1, 'first message');
+
+    // what a starved edge looks like from Redis: bob's entry is still there, its expiry has passed (the
+    // key outlives the score by the round trip that set them), so fanout counts bob offline and parks
+    const redis = new Redis(process.env.TEST_REDIS_URL!);
+    const key = `${t.namespace}:presence:${b}`;
+    const [socketId] = await redis.zrange(key, 0, 0);
+    const lapse = async () => {
+      await redis.zadd(key, Date.now() - 1, socketId);
+      await redis.pexpire(key, 60_000);
+    };
+    await lapse();
+    const sent = alice.request('send_message', { receiverId: b, roomId, content: 'while lapsed', clientMsgId: 'l-1' });
+    // keep it lapsed (the edge's heartbeat would extend it) until fanout has parked the message
+    const deadline = Date.now() + 20_000;
+    let parked = false;
+    while (!parked && Date.now() < deadline) {
+      await lapse();
+      parked = (await redis.exists(`${t.namespace}:bull:offline.${b}:${(await sent).message?.id}`)) === 1 || bob.received.length > 1;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    redis.disconnect();
+    expect((await sent).ok).toBe(true);
+    // the next heartbeat sees the lapse and catches bob up, without a reconnect
+    await bob.waitFor(() => bob.received.length >= 2, 'the parked message, without reconnecting', 15_000);
+    expect(bob.received.map((m) => m.content)).toEqual(['before', 'while lapsed']);
+    expect(bob.socket.connected).toBe(true);
+  });
 });

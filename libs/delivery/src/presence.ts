@@ -1,5 +1,15 @@
 import type { Redis } from 'ioredis';
 
+/** KEYS[1] presence key; ARGV: socket id, the score below which the entry counts as lost, the new score, the TTL (ms). */
+const TOUCH_LUA = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) >= tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return 1
+end
+return 0`;
+
 /**
  * Who is online: per user, a sorted set of live socket ids scored by when they expire. Edges refresh
  * their sockets on a heartbeat, so a crashed edge's sockets expire instead of lingering as ghosts.
@@ -9,7 +19,10 @@ export class Presence {
     private readonly redis: Redis,
     private readonly ns: string,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    // one round trip per socket, atomic: extend the entry only if it exists and has not (nearly) expired
+    if (!('chatPresenceTouch' in redis)) redis.defineCommand('chatPresenceTouch', { numberOfKeys: 1, lua: TOUCH_LUA });
+  }
 
   private key(userId: string): string {
     return `${this.ns}:presence:${userId}`;
@@ -36,23 +49,25 @@ export class Presence {
   }
 
   /**
-   * Extends the sockets Redis still has, without re-adding missing ones; returns the missing entries. The
-   * caller holds those sockets' deliveries, then `refresh`es them back and catches their users up: in that
-   * order no live delivery can overtake the catch-up.
+   * Extends the sockets whose entries are still comfortably alive, without touching the others; returns
+   * those others. An entry is lost when Redis no longer has it (restart, flush) and also when its expiry
+   * has passed or nearly passed (the heartbeat ran late: a starved event loop, a long GC): fanout judges
+   * presence by that expiry, so it may already have parked the user's messages although the socket is
+   * connected, and the key itself can outlive the score by the round trip that set them. Lost entries are
+   * not extended here: the caller holds their deliveries, then `refresh`es them and catches the users up,
+   * and in that order no live delivery can overtake the catch-up. The margin (a third of the TTL, the
+   * heartbeat's own period) also covers clock skew between edges and fanout workers up to that much.
    */
   async touch(entries: Array<{ userId: string; socketId: string }>): Promise<Array<{ userId: string; socketId: string }>> {
     if (entries.length === 0) return [];
-    const expires = Date.now() + this.ttlMs;
-    const p = this.redis.pipeline();
-    for (const e of entries) {
-      p.zadd(this.key(e.userId), 'XX', 'CH', expires, e.socketId);
-      p.pexpire(this.key(e.userId), this.ttlMs);
-    }
+    const now = Date.now();
+    const p = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { chatPresenceTouch: (...args: Array<string | number>) => unknown };
+    for (const e of entries) p.chatPresenceTouch(this.key(e.userId), e.socketId, now + Math.floor(this.ttlMs / 3), now + this.ttlMs, this.ttlMs);
     const res = (await p.exec()) ?? [];
     res.forEach(([err]) => {
       if (err) throw err;
     });
-    return entries.filter((_, i) => Number(res[i * 2]?.[1] ?? 0) === 0);
+    return entries.filter((_, i) => Number(res[i]?.[1] ?? 0) === 0);
   }
 
   async offline(userId: string, socketId: string): Promise<void> {

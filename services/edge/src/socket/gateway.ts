@@ -271,7 +271,9 @@ export class ChatGateway {
       return;
     }
     if (lost.length === 0) return;
-    // Redis forgot these sockets (restart, flush): fanout has been parking their messages meanwhile. Hold
+    this.d.log.warn({ sockets: lost.length }, 'presence lapsed (Redis lost it, or the heartbeat ran late); catching these users up from the store');
+    // Redis forgot these sockets (restart, flush) or their entries expired before this heartbeat came:
+    // fanout may have been parking their messages meanwhile. Hold
     // their live deliveries first, then mark them online again, then catch up from the store: in that
     // order a live message cannot overtake the older ones the catch-up brings.
     const users = this.hold(lost.map((l) => l.userId));
