@@ -187,7 +187,7 @@ export class LoadGenerator {
   }
 
   /** A user with K parked messages connects: messages per second until the last one arrives. */
-  async offlineDrain(k: number): Promise<{ messages: number; seconds: number; rate: number }> {
+  async offlineDrain(k: number): Promise<{ messages: number; seconds: number; rate: number; connectedMs: number; firstMs: number | null }> {
     const [sender, receiver] = await makeUsers(this.auth, 2);
     const [ss] = await connectMany(this.urls.slice(0, 1), this.namespace, [sender]);
     const room = await request(ss, 'join_or_create_room', { participantId: receiver.id });
@@ -205,9 +205,9 @@ export class LoadGenerator {
     const t0 = performance.now();
     let got = 0;
     let last = t0;
-    const [rs] = await connectMany(this.urls.slice(-1), this.namespace, [receiver]).then((socks) => {
-      return socks;
-    });
+    let first = 0;
+    const [rs] = await connectMany(this.urls.slice(-1), this.namespace, [receiver]);
+    const connected = performance.now();
     await new Promise<void>((resolve) => {
       const check = setInterval(() => {
         if (got >= k || performance.now() - t0 > 120000) {
@@ -220,13 +220,17 @@ export class LoadGenerator {
         if (idOf(p.message.content) !== null) {
           got++;
           last = performance.now();
+          if (got === 1) first = last;
         }
       });
     });
     rs.close();
     ss.close();
     const seconds = (last - t0) / 1000;
-    return { messages: got, seconds: Math.round(seconds * 100) / 100, rate: Math.round(got / seconds) };
+    const ms = (t: number) => Math.round(t - t0);
+    // where the time went: the connect (handshake, token check), then the connect-time sync until the
+    // first message, then the hand-over of the rest
+    return { messages: got, seconds: Math.round(seconds * 100) / 100, rate: Math.round(got / seconds), connectedMs: ms(connected), firstMs: first ? ms(first) : null };
   }
 
   close(): void {
