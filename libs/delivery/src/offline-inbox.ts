@@ -2,6 +2,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DeliveryEnvelope, MessageView } from '@chat/contracts';
 
+const MESSAGE_JOB_ID = /^[0-9a-f]{24}$/;
+
 /**
  * Messages parked for users who were offline, one BullMQ queue per user (no worker consumes them: the
  * edge drains a user's queue when the user connects). The job id is the message id, so parking the same
@@ -57,9 +59,20 @@ export class OfflineInbox {
     return (await this.jobs(userId, limit)).filter((j) => j.name === 'message').map((j) => j.data as MessageView);
   }
 
-  /** The user's parked notifications, oldest first, with the job ids to remove once handed over. */
-  async listEvents(userId: string, limit = 10_000): Promise<Array<{ key: string; envelope: DeliveryEnvelope }>> {
-    return (await this.jobs(userId, limit)).filter((j) => j.name === 'event').map((j) => ({ key: String(j.id), envelope: j.data as DeliveryEnvelope }));
+  /**
+   * What is parked for the user, oldest first, for a connect-time sync that reads the messages themselves
+   * from the store: the ids of the parked messages (their copies are not read: a sync of thousands
+   * spent more time parsing them than anything but the store read) and the parked notices with their data.
+   * A message job's id is the message's 24-hex id; a notice's key always holds '|'.
+   */
+  async peek(userId: string, limit = 10_000): Promise<{ messageIds: string[]; events: Array<{ key: string; envelope: DeliveryEnvelope }> }> {
+    const q = this.queue(userId);
+    const ids = await q.getRanges(['wait', 'paused'], 0, limit - 1, true);
+    const messageIds = ids.filter((id) => MESSAGE_JOB_ID.test(id));
+    const noticeIds = ids.filter((id) => !MESSAGE_JOB_ID.test(id));
+    const notices = noticeIds.length > 0 ? await Promise.all(noticeIds.map((id) => q.getJob(id))) : [];
+    const events = notices.filter((j) => j && j.data && j.name === 'event').map((j) => ({ key: String(j!.id), envelope: j!.data as DeliveryEnvelope }));
+    return { messageIds, events };
   }
 
   private async jobs(userId: string, limit: number) {

@@ -36,6 +36,7 @@ export interface AcceptedLog {
 
 export interface Inbox {
   list(userId: string, limit?: number): Promise<MessageView[]>;
-  listEvents(userId: string, limit?: number): Promise<Array<{ key: string; envelope: DeliveryEnvelope }>>;
+  /** The parked message ids and parked notices, oldest first (message copies are not read). */
+  peek(userId: string, limit?: number): Promise<{ messageIds: string[]; events: Array<{ key: string; envelope: DeliveryEnvelope }> }>;
   remove(userId: string, ids: string[]): Promise<void>;
 }

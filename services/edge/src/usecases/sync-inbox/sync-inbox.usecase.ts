@@ -36,12 +36,11 @@ export class SyncInboxUseCase {
   ) {}
 
   async execute(userId: string): Promise<SyncResult> {
-    const [parked, parkedEvents] = await Promise.all([
-      this.inbox.list(userId).catch(() => [] as MessageView[]),
-      this.inbox.listEvents(userId).catch(() => [] as Array<{ key: string; envelope: DeliveryEnvelope }>),
-    ]);
-    const events = parkedEvents.map((e) => e.envelope);
-    const parkedIds = [...parked.map((m) => m.id), ...parkedEvents.map((e) => e.key)];
+    // what is parked is listed before anything is read from the store (not alongside: a message stored and
+    // parked after the rooms were read would have its parked copy removed without being in this read)
+    const peeked = await this.inbox.peek(userId).catch(() => ({ messageIds: [] as string[], events: [] as Array<{ key: string; envelope: DeliveryEnvelope }> }));
+    const events = peeked.events.map((e) => e.envelope);
+    const parkedIds = [...peeked.messageIds, ...peeked.events.map((e) => e.key)];
     try {
       const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
       const acked = (roomId: string) => mine.get(roomId)?.deliveredSeq ?? 0;
@@ -52,6 +51,7 @@ export class SyncInboxUseCase {
       return { messages: messages.sort(bySeq), events, parkedIds, cursors, source: 'store' };
     } catch (err) {
       this.onStoreError(err as Error);
+      const parked = await this.inbox.list(userId).catch(() => [] as MessageView[]);
       const own = parked.filter((m) => m.receiverId === userId && m.seq !== null);
       return { messages: own.sort(bySeq), events, parkedIds: [], cursors: {}, source: 'inbox' };
     }
