@@ -53,12 +53,18 @@ describe('Redis losing its data', () => {
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
 
-  it('delivers to a still-connected user, once and in order, what fanout parked while presence was gone', async () => {
+  /** Alice on one edge, bob on the other, one message ('before') delivered. */
+  const chatting = async (clientMsgId: string) => {
     const { b, ta, tb, roomId } = await t.pair();
     const alice = await t.connect(ta, 0);
     const bob = await t.connect(tb, 1);
-    await alice.request('send_message', { receiverId: b, roomId, content: 'before', clientMsgId: 'f-0' });
+    await alice.request('send_message', { receiverId: b, roomId, content: 'before', clientMsgId });
     await bob.waitFor(() => bob.received.length === 1, 'first message');
+    return { alice, bob, b, roomId };
+  };
+
+  it('delivers to a still-connected user, once and in order, what fanout parked while presence was gone', async () => {
+    const { alice, bob, b, roomId } = await chatting('f-0');
 
     // what a Redis restart without persistence does to this stack's data (other stacks' keys are left alone)
     const redis = new Redis(process.env.TEST_REDIS_URL!);
@@ -76,11 +82,7 @@ describe('Redis losing its data', () => {
   });
 
   it('delivers to a still-connected user what fanout parked while its presence had lapsed (a heartbeat that ran late)', async () => {
-    const { b, ta, tb, roomId } = await t.pair();
-    const alice = await t.connect(ta, 0);
-    const bob = await t.connect(tb, 1);
-    await alice.request('send_message', { receiverId: b, roomId, content: 'before', clientMsgId: 'l-0' });
-    await bob.waitFor(() => bob.received.length === 1, 'first message');
+    const { alice, bob, b, roomId } = await chatting('l-0');
 
     // what a starved edge looks like from Redis: bob's entry is still there, its expiry has passed (the
     // key outlives the score by the round trip that set them), so fanout counts bob offline and parks
