@@ -97,6 +97,8 @@ export class BatchConsumer<T> {
   private async drain(queue: string): Promise<void> {
     const buf = this.buffers.get(queue) ?? [];
     while (buf.length > 0 && !this.stopping) {
+      this.dropOrphans(buf);
+      if (buf.length === 0) break;
       const batch = buf.splice(0, this.opts.batchMax);
       this.inFlight++;
       try {
@@ -108,7 +110,26 @@ export class BatchConsumer<T> {
     this.busy.delete(queue);
   }
 
+  /**
+   * Forgets buffered deliveries whose channel has closed (the broker went away, or the connection did): the
+   * broker hands them out again, in order, behind the ones that were in hand when the channel closed.
+   * Handling them here as well would run them before those: a room's later messages stored and announced
+   * ahead of earlier ones that are only replayed after the reconnect, whose lower seqs every receiver's
+   * gate then drops. (Deliveries already acked on receipt, in the unsafe test mode, are kept: nobody
+   * hands them out again.)
+   */
+  private dropOrphans(buf: Pending<T>[]): void {
+    if (this.opts.ackOnReceipt) return;
+    let kept = 0;
+    for (const p of buf) if (isOpen(p.ch)) buf[kept++] = p;
+    if (kept < buf.length) {
+      this.log.warn({ dropped: buf.length - kept }, 'channel closed: dropping buffered deliveries the broker will hand out again');
+      buf.length = kept;
+    }
+  }
+
   private async runBatch(queue: string, batch: Pending<T>[]): Promise<void> {
+    if (!this.opts.ackOnReceipt && !batch.some((p) => isOpen(p.ch))) return; // orphaned meanwhile: see dropOrphans
     const publishedAt = Number(batch[0].msg.properties.timestamp); // the batch's first is the queue's oldest in hand
     if (publishedAt > 0) oldestMessageAge.set({ queue }, Math.max(0, Date.now() / 1000 - publishedAt));
     for (let attempt = 0; ; attempt++) {
@@ -122,6 +143,11 @@ export class BatchConsumer<T> {
           this.log.warn({ queue, attempt, delay, err: err.message }, 'batch failed on a dependency; retrying');
           await new Promise((r) => setTimeout(r, delay));
           continue;
+        }
+        if (!this.opts.ackOnReceipt && !batch.some((p) => isOpen(p.ch))) {
+          // the broker hands these out again (in order, with what was buffered behind them): nothing to settle
+          this.log.warn({ queue, err: (err as Error).message, size: batch.length }, 'batch failed and its channel closed; the broker redelivers it');
+          return;
         }
         if (batch.length > 1 && !(err instanceof TransientError)) {
           // one bad delivery must not take its batch-mates with it: handle them one by one, in order
