@@ -24,6 +24,9 @@ describe('benchmark --quick', () => {
       expect(s.sent).toBeGreaterThan(0);
     }
     expect(report.offlineDrain.messages).toBe(200);
+    // weighed through the edges' inspector after full collections: a figure, and a plausible one
+    expect(typeof report.idleSocketRetainedKB).toBe('number');
+    expect(report.idleSocketRetainedKB).toBeLessThan(1000);
     expect(report.parts.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining([expect.stringMatching(/RabbitMQ/), expect.stringMatching(/Redis adapter/)]));
     expect(readFileSync(join(ROOT, OUT, 'latest.svg'), 'utf8')).toContain('<svg');
   }, 180_000);

@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, removeNamespace, REPO_ROOT, Stack, startFerretDB, stopProcess, type ManagedProcess } from '@chat/stack';
 import { parseArgs } from './args';
+import { heapAfterFullGcKB } from './inspector';
 import { LoadGenerator, type StepResult } from './load';
 import { adapterPart, rabbitPart, storeParts, type PartResult } from './parts';
 import { markdown, writeReport, type Report } from './report';
@@ -40,6 +41,18 @@ async function main(): Promise<void> {
   const rabbitUrl = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   let ferret: ManagedProcess | null = null;
   let stack: Stack | null = null;
+  const inspectors = new Map<string, string>();
+  /** The sum of the edges' heap after a full collection, in KB; null without every edge's inspector. */
+  const edgesHeapAfterGcKB = async (): Promise<number | null> => {
+    if (!stack || inspectors.size < stack.edgeUrls.length) return null;
+    let total = 0;
+    for (const url of inspectors.values()) {
+      const kb = await heapAfterFullGcKB(url).catch(() => null);
+      if (kb === null) return null;
+      total += kb;
+    }
+    return total;
+  };
   let mongoUrl = process.env.MONGO_URL ?? '';
   let urls = args.urls;
   let auth = args.auth;
@@ -73,7 +86,22 @@ async function main(): Promise<void> {
       }
       await measureParts();
       await removeNamespace({ namespace: ns, mongoUrl, redisUrl, rabbitUrl }).catch(() => undefined);
-      stack = new Stack({ namespace: ns, mongoUrl, redisUrl, rabbitUrl, edges: 2, workers: 1, env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RATE_WRITES_PER_USER: '10000000', RATE_CONNECTS_PER_IP: '10000000' }, logDir: join(REPO_ROOT, '.data', 'bench-logs') });
+      stack = new Stack({
+        namespace: ns,
+        mongoUrl,
+        redisUrl,
+        rabbitUrl,
+        edges: 2,
+        workers: 1,
+        env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RATE_WRITES_PER_USER: '10000000', RATE_CONNECTS_PER_IP: '10000000' },
+        logDir: join(REPO_ROOT, '.data', 'bench-logs'),
+        // the edges' inspector, on loopback and a free port, to weigh their heap after a full collection
+        nodeArgs: { edge: ['--inspect=127.0.0.1:0'] },
+        onLine: (name, line) => {
+          const m = /Debugger listening on (ws:\/\/\S+)/.exec(line);
+          if (m && name.startsWith('edge')) inspectors.set(name, m[1]);
+        },
+      });
       log('starting auth, 2 edges and one of each worker');
       await stack.start();
       urls = stack.edgeUrls;
@@ -95,7 +123,7 @@ async function main(): Promise<void> {
     const firstHalf = Math.floor(args.sockets / 4) * 2;
     await load.setup(firstHalf);
     await sleep(Math.min(5, args.settleS) * 1000);
-    const [rssBefore, heapBefore] = [rss(), await edgesHeapKB(edgeOps)];
+    const [rssBefore, heapBefore, retainedBefore] = [rss(), await edgesHeapKB(edgeOps), await edgesHeapAfterGcKB()];
     await load.setup(args.sockets - firstHalf);
     log(`connected in ${((performance.now() - connectStart) / 1000).toFixed(1)} s; letting the connect-time syncs settle for ${args.settleS} s`);
     // each connect runs a sync against the store; the first step should meet the steady state, not that storm
@@ -106,6 +134,9 @@ async function main(): Promise<void> {
     // the allocator took during the connect storm; it still counts garbage no collection has reached yet
     const heapAfter = await edgesHeapKB(edgeOps);
     const idleSocketHeapKB = heapBefore !== null && heapAfter !== null && added > 0 ? Math.round(((heapAfter - heapBefore) / added) * 10) / 10 : null;
+    // what each socket keeps alive: the edges' heap right after a full collection, before and after
+    const retainedAfter = await edgesHeapAfterGcKB();
+    const idleSocketRetainedKB = retainedBefore !== null && retainedAfter !== null && added > 0 ? Math.round(((retainedAfter - retainedBefore) / added) * 10) / 10 : null;
 
     const bar = new SingleBar({ format: '[bench] {step} |{bar}| {percentage}% ', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
     const steps: StepResult[] = [];
@@ -161,6 +192,7 @@ async function main(): Promise<void> {
       offlineDrain,
       idleSocketKB,
       idleSocketHeapKB,
+      idleSocketRetainedKB,
       cpu,
       parts,
       slowestPart,

@@ -16,6 +16,8 @@ export interface Report {
   idleSocketKB: number | null;
   /** Growth of the edges' V8 heap in use per socket (from their /metrics). */
   idleSocketHeapKB?: number | null;
+  /** The edges' heap growth per socket measured right after full collections (through their inspector). */
+  idleSocketRetainedKB?: number | null;
   cpu: Record<string, number>;
   parts: PartResult[];
   slowestPart: PartResult | null;
@@ -85,7 +87,7 @@ export function markdown(r: Report): string {
     '',
     `- sustained: ${r.sustained ? `${r.sustained.rate} msg/s end to end (p99 ${r.sustained.p99Ms} ms)` : 'n/a'}`,
     `- offline drain: ${r.offlineDrain ? `${r.offlineDrain.messages} messages in ${r.offlineDrain.seconds} s = ${r.offlineDrain.rate} msg/s (connected after ${r.offlineDrain.connectedMs} ms, first message at ${r.offlineDrain.firstMs} ms)` : 'n/a'}`,
-    `- edge memory per idle socket: ${r.idleSocketKB ?? 'n/a'} KB of RSS, ${r.idleSocketHeapKB ?? 'n/a'} KB of V8 heap in use`,
+    `- edge memory per idle socket: ${r.idleSocketRetainedKB ?? 'n/a'} KB retained (V8 heap after a full collection; target ≤ 30 KB); ${r.idleSocketKB ?? 'n/a'} KB of RSS and ${r.idleSocketHeapKB ?? 'n/a'} KB of V8 heap in use, garbage included`,
     `- CPU during the last step (% of one core): ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}`,
     '',
     '| part alone | per second | detail |',

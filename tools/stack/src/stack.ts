@@ -20,6 +20,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   logDir?: string;
   onLine?: (name: string, line: string) => void;
+  /** Extra Node flags per service, after STACK_NODE_ARGS (the bench opens the edges' inspector on loopback). */
+  nodeArgs?: Partial<Record<ServiceName, string[]>>;
 }
 
 const READY: Record<ServiceName, RegExp> = {
@@ -91,7 +93,7 @@ export class Stack {
       name,
       command: process.execPath,
       // STACK_NODE_ARGS passes flags Node refuses in NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=.data/prof"
-      args: [...(process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean), join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
+      args: [...(process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(this.o.nodeArgs?.[service] ?? []), join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
       env,
       readyLine: READY[service],
       logDir: this.o.logDir,
