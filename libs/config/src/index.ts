@@ -32,7 +32,8 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(2000) BROKER_PREFETCH = 200;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) BATCH_MAX = 200;
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) PUBLISH_TIMEOUT_MS = 5000;
-  @Transform(toInt) @IsInt() @Min(1000) @Max(600000) PRESENCE_TTL_MS = 60000;
+  /** Edges refresh their sockets every third of it; an entry with less than a third left counts as lapsed. */
+  @Transform(toInt) @IsInt() @Min(3000) @Max(600000) PRESENCE_TTL_MS = 60000;
   @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) EDIT_WINDOW_MS = 15 * 60 * 1000;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) SYNC_LIMIT_PER_ROOM = 5000;
   @Transform(toInt) @IsInt() @Min(2) @Max(100000) GROUP_MEMBER_LIMIT = 1000;

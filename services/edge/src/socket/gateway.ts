@@ -100,7 +100,7 @@ export class ChatGateway {
     });
     this.nsp.on('connection', (socket) => void this.onConnection(socket));
     this.nsp.on(InternalEvents.deliver, (envelopes: unknown) => this.onDeliver(envelopes));
-    this.heartbeat = setInterval(() => void this.refreshPresence(), Math.max(1000, Math.floor(this.d.presenceTtlMs / 3)));
+    this.heartbeat = setInterval(() => void this.refreshPresence(), Math.floor(this.d.presenceTtlMs / 3));
     this.heartbeat.unref();
   }
 
