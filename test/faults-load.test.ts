@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
 import { deleteKeys } from '@chat/stack';
-import { connectStore, createModels } from '@chat/store';
+import { connectStore, createModels, ONE_BATCH } from '@chat/store';
 import { newUserId, TestStack } from './support/harness';
 import { LoadUser } from './support/load-client';
 import { restartLocalRedis } from './support/redis-restart';
@@ -142,6 +142,15 @@ describe('faults under load', () => {
     const start = Date.now();
     const gapMs = (PAIRS / RATE) * 1000;
     let faultsDone = false;
+    // FAULT_PROGRESS=1: a line every 10 s while the test runs (where a long run spends its time)
+    const progress = process.env.FAULT_PROGRESS
+      ? setInterval(() => {
+          const acked = senders.reduce((n, x) => n + x.acked.length, 0);
+          const seenNow = receivers.reduce((n, x) => n + x.events.length, 0);
+          const connected = [...senders, ...receivers].filter((u) => u.socket?.connected).length;
+          process.stdout.write(`[faults-load] ${((Date.now() - start) / 1000).toFixed(0)}s acked ${acked} received ${seenNow} connected ${connected}/${PAIRS * 2} faultsDone ${faultsDone}\n`);
+        }, 10_000)
+      : null;
     const faultRun = faults().finally(() => (faultsDone = true));
     await Promise.all(
       senders.map(async (s, i) => {
@@ -162,16 +171,23 @@ describe('faults under load', () => {
     const ackedTotal = senders.reduce((n, s) => n + s.acked.length, 0);
     const seen = (u: LoadUser) => new Set(u.events.map((m) => m.id));
     const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline && !pairs.every((_, i) => senders[i].acked.every((m) => seen(receivers[i]).has(m.id)))) await sleep(500);
+    const allSeen = (i: number) => {
+      const got = seen(receivers[i]);
+      return senders[i].acked.every((m) => got.has(m.id));
+    };
+    while (Date.now() < deadline && !pairs.every((_, i) => allSeen(i))) await sleep(500);
     await sleep(2000);
 
     // the table: per conversation, acknowledged / stored / seen / duplicates / order violations
+    if (progress) clearInterval(progress);
     const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL!).toString(), 'faults-check');
     const models = createModels(db);
     const rows = await Promise.all(
       pairs.map(async (p, i) => {
         const acked = senders[i].acked;
-        const storedIds = new Set((await models.Message.find({ roomId: p.roomId }).select({ _id: 1 }).lean<Array<{ _id: unknown }>>()).map((d) => String(d._id)));
+        // in one batch: FerretDB v1 pins a PostgreSQL connection to every open cursor, and a hundred rooms
+        // read at once through a 20-connection driver pool otherwise deadlock on its pool of 50
+        const storedIds = new Set((await models.Message.find({ roomId: p.roomId }).select({ _id: 1 }).batchSize(ONE_BATCH).lean<Array<{ _id: unknown }>>()).map((d) => String(d._id)));
         const events = receivers[i].events.filter((m) => m.roomId === p.roomId);
         const unique = new Set(events.map((m) => m.id));
         let order = 0;

@@ -1,5 +1,5 @@
 import type { MessageStatus } from '@chat/contracts';
-import type { CursorDoc, Models } from './models';
+import { ONE_BATCH, type CursorDoc, type Models } from './models';
 
 export type CursorKind = 'delivered' | 'read';
 
@@ -37,12 +37,12 @@ export class CursorStore {
   ) {}
 
   async forRoom(roomId: string): Promise<Map<string, CursorDoc>> {
-    const docs = await this.m.Cursor.find({ roomId }).lean<CursorDoc[]>();
+    const docs = await this.m.Cursor.find({ roomId }).batchSize(ONE_BATCH).lean<CursorDoc[]>();
     return new Map(docs.map((d) => [d.userId, d]));
   }
 
   async forUser(userId: string): Promise<Map<string, CursorDoc>> {
-    const docs = await this.m.Cursor.find({ userId }).lean<CursorDoc[]>();
+    const docs = await this.m.Cursor.find({ userId }).batchSize(ONE_BATCH).lean<CursorDoc[]>();
     return new Map(docs.map((d) => [d.roomId, d]));
   }
 

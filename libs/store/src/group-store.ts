@@ -66,6 +66,7 @@ export class GroupStore {
     if (valid.length === 0) return new Map();
     const docs = await this.m.Conversation.find({ _id: trusted({ $in: valid }), kind: 'group' })
       .select({ participants: 1 })
+      .batchSize(valid.length)
       .lean<Array<Pick<ConversationDoc, '_id' | 'participants'>>>();
     return new Map(docs.map((d) => [String(d._id), d.participants]));
   }

@@ -1,5 +1,5 @@
 export { connectStore, openStore, isStoreUnavailable, pingStore, type StoreConnection } from './connect';
-export { createModels, ensureIndexes, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc, type InviteDoc } from './models';
+export { createModels, ensureIndexes, ONE_BATCH, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc, type InviteDoc } from './models';
 export { ConversationStore } from './conversation-store';
 export { MessageStore, type HistoryPage, type NewMessage } from './message-store';
 export { type RoomScope } from './scope';

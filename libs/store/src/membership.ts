@@ -1,5 +1,5 @@
 import { trusted } from 'mongoose';
-import type { ConversationDoc, Models } from './models';
+import { ONE_BATCH, type ConversationDoc, type Models } from './models';
 
 const DUPLICATE_KEY = 11000;
 const rowId = (roomId: string, userId: string) => `${roomId}:${userId}`;
@@ -30,11 +30,11 @@ export async function roomsOf(
   kind: 'direct' | 'group' | 'any',
   q: { limit?: number; offset?: number; withMessages?: boolean; select?: Record<string, 1> } = {},
 ): Promise<ConversationDoc[]> {
-  const rows = await m.Membership.find(kind === 'any' ? { userId } : { userId, kind }).select({ roomId: 1 }).lean<Array<{ roomId: string }>>();
+  const rows = await m.Membership.find(kind === 'any' ? { userId } : { userId, kind }).select({ roomId: 1 }).batchSize(ONE_BATCH).lean<Array<{ roomId: string }>>();
   if (rows.length === 0) return [];
   const filter: Record<string, unknown> = { _id: trusted({ $in: rows.map((r) => r.roomId) }) };
   if (q.withMessages) filter.lastSeq = trusted({ $gt: 0 });
-  let query = m.Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 });
+  let query = m.Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).batchSize(ONE_BATCH);
   if (q.select) query = query.select(q.select);
   if (q.offset) query = query.skip(q.offset);
   if (q.limit) query = query.limit(q.limit);

@@ -25,7 +25,7 @@ export class MessageStore {
       const docs = await Promise.all(ids.filter((id) => Types.ObjectId.isValid(id)).map((id) => this.m.Message.findById(id).lean<MessageDoc>()));
       return docs.filter((d): d is MessageDoc => d !== null);
     }
-    return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }) }).lean<MessageDoc[]>();
+    return this.m.Message.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }) }).batchSize(ids.length).lean<MessageDoc[]>();
   }
 
   /**
@@ -66,6 +66,7 @@ export class MessageStore {
     const docs = await this.m.Message.find(filter)
       .sort({ seq: ascending ? 1 : -1 })
       .limit(q.limit + 1)
+      .batchSize(q.limit + 1)
       .lean<MessageDoc[]>();
     return { messages: docs.slice(0, q.limit), hasMore: docs.length > q.limit };
   }
@@ -80,6 +81,7 @@ export class MessageStore {
     })
       .sort({ seq: 1 })
       .limit(limit)
+      .batchSize(limit)
       .lean<MessageDoc[]>();
   }
 
@@ -114,6 +116,6 @@ export class MessageStore {
 
   /** The scope user's mentions in a group, newest first. */
   async mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]> {
-    return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null }).sort({ seq: -1 }).limit(limit).lean<MessageDoc[]>();
+    return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null }).sort({ seq: -1 }).limit(limit).batchSize(limit).lean<MessageDoc[]>();
   }
 }

@@ -199,3 +199,12 @@ export async function ensureIndexes(m: Models): Promise<void> {
   await m.Invite.createIndexes();
   await m.Membership.createIndexes();
 }
+
+/**
+ * The batch size asked of finds that read a whole (bounded) result: everything comes back in the first
+ * batch and no server cursor stays open. FerretDB v1 pins a PostgreSQL connection to each open cursor until
+ * it is exhausted or times out, so clients killed mid-read (an edge SIGKILLed during its users' catch-up)
+ * left cursors that emptied its pool, and every later query waited (seen with 200 sockets in the fault
+ * suite). On MongoDB it saves the getMore round trips. Results stay far below the 16 MB batch limit.
+ */
+export const ONE_BATCH = 10_000;
