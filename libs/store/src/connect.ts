@@ -27,6 +27,8 @@ const TRANSIENT_NAMES = new Set([
   'MongooseServerSelectionError',
   'PoolClosedError',
   'PoolClearedError',
+  'MongoPoolClearedError',
+  'MongoPoolClosedError',
 ]);
 
 const NETWORK_MESSAGE = /^connection (\S+ )?to \S+ closed|ECONNREFUSED|ECONNRESET|EPIPE|Server selection timed out/;
@@ -35,13 +37,16 @@ const NETWORK_MESSAGE = /^connection (\S+ )?to \S+ closed|ECONNREFUSED|ECONNRESE
 export function isStoreUnavailable(err: unknown): boolean {
   const e = err as { name?: string; errorLabels?: string[]; errorLabelSet?: Set<string> } | null;
   if (!e) return false;
+  // every network failure of the driver, including a pool cleared after one (MongoPoolClearedError, which
+  // the name list missed: a batch then counted as bad, was requeued and could reach the delivery limit)
+  if (err instanceof mongoose.mongo.MongoNetworkError) return true;
   if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
   // insertMany/bulkWrite wrap a lost connection in MongoBulkWriteError with no write errors and no labels
   const bulk = err as { writeErrors?: unknown[]; message?: string };
   if (e.name === 'MongoBulkWriteError' && (!bulk.writeErrors || bulk.writeErrors.length === 0)) return true;
   if (typeof bulk.message === 'string' && NETWORK_MESSAGE.test(bulk.message)) return true;
   const labels = e.errorLabelSet ? [...e.errorLabelSet] : (e.errorLabels ?? []);
-  return labels.includes('RetryableWriteError') || labels.includes('ResetPool');
+  return labels.includes('RetryableWriteError') || labels.includes('ResetPool') || labels.includes('PoolRequstedRetry');
 }
 
 /**
