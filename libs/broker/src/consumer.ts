@@ -119,17 +119,21 @@ export class BatchConsumer<T> {
    * hands them out again.)
    */
   private dropOrphans(buf: Pending<T>[]): void {
-    if (this.opts.ackOnReceipt) return;
     let kept = 0;
-    for (const p of buf) if (isOpen(p.ch)) buf[kept++] = p;
+    for (const p of buf) if (!this.orphaned([p])) buf[kept++] = p;
     if (kept < buf.length) {
       this.log.warn({ dropped: buf.length - kept }, 'channel closed: dropping buffered deliveries the broker will hand out again');
       buf.length = kept;
     }
   }
 
+  /** True when every delivery's channel has closed, so the broker hands them out again (unless acked on receipt). */
+  private orphaned(batch: Pending<T>[]): boolean {
+    return !this.opts.ackOnReceipt && !batch.some((p) => isOpen(p.ch));
+  }
+
   private async runBatch(queue: string, batch: Pending<T>[]): Promise<void> {
-    if (!this.opts.ackOnReceipt && !batch.some((p) => isOpen(p.ch))) return; // orphaned meanwhile: see dropOrphans
+    if (this.orphaned(batch)) return; // its channel closed meanwhile: see dropOrphans
     const publishedAt = Number(batch[0].msg.properties.timestamp); // the batch's first is the queue's oldest in hand
     if (publishedAt > 0) oldestMessageAge.set({ queue }, Math.max(0, Date.now() / 1000 - publishedAt));
     for (let attempt = 0; ; attempt++) {
@@ -144,7 +148,7 @@ export class BatchConsumer<T> {
           await new Promise((r) => setTimeout(r, delay));
           continue;
         }
-        if (!this.opts.ackOnReceipt && !batch.some((p) => isOpen(p.ch))) {
+        if (this.orphaned(batch)) {
           // the broker hands these out again (in order, with what was buffered behind them): nothing to settle
           this.log.warn({ queue, err: (err as Error).message, size: batch.length }, 'batch failed and its channel closed; the broker redelivers it');
           return;
