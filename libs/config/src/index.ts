@@ -36,6 +36,7 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(3000) @Max(600000) PRESENCE_TTL_MS = 60000;
   @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) EDIT_WINDOW_MS = 15 * 60 * 1000;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) SYNC_LIMIT_PER_ROOM = 5000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000) SYNC_CONCURRENCY = 16;
   @Transform(toInt) @IsInt() @Min(2) @Max(100000) GROUP_MEMBER_LIMIT = 1000;
   /** Edge: at most one automatic delivered receipt per (user, room) per this interval; the ones between are merged. */
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) RECEIPT_COALESCE_MS = 1000;

@@ -1,5 +1,6 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
+import pLimit from 'p-limit';
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createAuthClient, TokenVerifier } from '@chat/auth';
@@ -83,6 +84,7 @@ runService('edge', async () => {
   const groupQueries = new GroupQueriesUseCase(groups, conversations, messages);
   const syncInbox = new SyncInboxUseCase(conversations, messages, cursors, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
     log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
+    pLimit(config.SYNC_CONCURRENCY),
   );
 
   const limits = new RateLimits(cmd, ns, {

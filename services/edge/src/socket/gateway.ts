@@ -24,10 +24,11 @@ import type { Logger } from '@chat/logging';
 import type { ReceiptBatcher } from '../receipt-batcher';
 import type { OpenConversationUseCase } from '../usecases/open-conversation/open-conversation.usecase';
 import type { SendMessageUseCase } from '../usecases/send-message/send-message.usecase';
-import type { SyncInboxUseCase } from '../usecases/sync-inbox/sync-inbox.usecase';
+import type { SyncInboxUseCase, SyncResult } from '../usecases/sync-inbox/sync-inbox.usecase';
 import type { ChangeMessageUseCase } from '../usecases/change-message/change-message.usecase';
 import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipts.usecase';
 import type { Inbox } from '../usecases/ports';
+import { CatchUps } from './catch-ups';
 import { LocalSockets } from './local-sockets';
 import { SocketDelivery } from './socket-delivery';
 import type { RateLimits } from '../rate-limits';
@@ -59,6 +60,29 @@ const WRITES = new Set<string>([ClientEvents.sendMessage, ClientEvents.sendGroup
 export class ChatGateway {
   readonly sockets = new LocalSockets();
   private heartbeat: NodeJS.Timeout | null = null;
+  /** Catch-ups from the store, one at a time per user (see CatchUps). */
+  private readonly catchUps = new CatchUps<SyncResult>({
+    read: async (userId) => {
+      const sync = await this.d.syncInbox.execute(userId);
+      if (sync.source !== 'store') throw new AppError('UNAVAILABLE', 'store unavailable');
+      return sync;
+    },
+    apply: async (userId, sync) => {
+      for (const local of this.sockets.of(userId)) {
+        local.delivery.release(sync.messages, mergeSince(sync.cursors, claimedSince(local.socket)));
+        for (const env of sync.events) local.socket.emit(env.event, env.payload);
+      }
+      if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
+      this.d.log.info({ userId, synced: sync.messages.length }, 'user caught up from the store');
+    },
+    connected: (userId) => this.sockets.has(userId),
+    retrying: (userId, attempt, err) => this.d.log.warn({ userId, attempt, err: err.message }, 'catch-up failed; holding the user’s deliveries and retrying'),
+    // a held socket must not stay held: its client reconnects and gets the full connect-time sync
+    giveUp: (userId, err) => {
+      this.d.log.warn({ userId, err: err.message }, 'catch-up failed; disconnecting the user so it reconnects');
+      for (const local of this.sockets.of(userId)) local.socket.disconnect(true);
+    },
+  });
 
   constructor(
     private readonly nsp: Namespace,
@@ -136,7 +160,7 @@ export class ChatGateway {
         // `since` would then hide the missing ones for good. So the socket stays held and catches up from
         // the store when it answers, like any other catch-up (a store outage stops new messages anyway).
         this.d.log.warn({ userId }, 'connect sync could not read the store; holding the socket until it can');
-        void this.resync(userId);
+        this.catchUps.request(userId);
         return;
       }
       // what the device says it already has (handshake auth.since: { roomId: seq }) is not sent again,
@@ -277,12 +301,10 @@ export class ChatGateway {
     // their live deliveries first, then mark them online again, then catch up from the store: in that
     // order a live message cannot overtake the older ones the catch-up brings.
     const users = this.hold(lost.map((l) => l.userId));
-    try {
-      await this.d.presence.refresh(lost);
-    } catch (err) {
-      this.d.log.warn({ err: (err as Error).message }, 'could not restore presence; the next heartbeat retries');
-    }
-    for (const userId of users) void this.resync(userId);
+    const refreshed = this.d.presence.refresh(lost).catch((err: Error) => this.d.log.warn({ err: err.message }, 'could not restore presence; the next heartbeat retries'));
+    // asked now (a catch-up of these users already reading must not release the hold just placed), read after the refresh
+    for (const userId of users) this.catchUps.request(userId, refreshed);
+    await refreshed;
   }
 
   /**
@@ -293,7 +315,7 @@ export class ChatGateway {
     const users = this.hold(this.sockets.all().map((s) => s.userId));
     if (users.length === 0) return;
     this.d.log.warn({ users: users.length, reason }, 'catching every connected user up from the store');
-    for (const userId of users) void this.resync(userId);
+    for (const userId of users) this.catchUps.request(userId);
   }
 
   /** Holds the live deliveries of every local socket of these users (until their catch-up releases them). */
@@ -302,35 +324,6 @@ export class ChatGateway {
     for (const userId of users) for (const local of this.sockets.of(userId)) local.delivery.hold();
     return users;
   }
-
-  /**
-   * Catches a connected user up again (messages from the store, parked notices); the socket gates drop
-   * repeats. The sockets stay held until a catch-up read the store: after Redis lost its data the offline
-   * inbox cannot stand in for it, so while the store is down the catch-up retries, and a user it cannot
-   * catch up within a minute is disconnected to get the full connect-time sync elsewhere.
-   */
-  private async resync(userId: string, attempt = 0): Promise<void> {
-    try {
-      const sync = await this.d.syncInbox.execute(userId);
-      if (sync.source !== 'store') throw new AppError('UNAVAILABLE', 'store unavailable');
-      for (const local of this.sockets.of(userId)) {
-        local.delivery.release(sync.messages, mergeSince(sync.cursors, claimedSince(local.socket)));
-        for (const env of sync.events) local.socket.emit(env.event, env.payload);
-      }
-      if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
-      this.d.log.info({ userId, synced: sync.messages.length, attempt }, 'user caught up from the store');
-    } catch (err) {
-      if (attempt < 60 && [...this.sockets.of(userId)].length > 0) {
-        if (attempt % 10 === 0) this.d.log.warn({ userId, attempt, err: (err as Error).message }, 'catch-up failed; holding the user’s deliveries and retrying');
-        setTimeout(() => void this.resync(userId, attempt + 1), 1000).unref();
-        return;
-      }
-      // a held socket must not stay held: its client reconnects and gets the full connect-time sync
-      this.d.log.warn({ userId, err: (err as Error).message }, 'catch-up failed; disconnecting the user so it reconnects');
-      for (const local of this.sockets.of(userId)) local.socket.disconnect(true);
-    }
-  }
-
 }
 
 /** What the device says it already has, per room (handshake `auth.since`); validated by mergeSince. */

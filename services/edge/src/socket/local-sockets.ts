@@ -28,6 +28,10 @@ export class LocalSockets {
     return this.byUser.get(userId)?.values() ?? [];
   }
 
+  has(userId: string): boolean {
+    return this.byUser.has(userId);
+  }
+
   all(): LocalSocket[] {
     return [...this.byUser.values()].flatMap((m) => [...m.values()]);
   }

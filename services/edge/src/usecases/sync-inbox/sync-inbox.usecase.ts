@@ -33,6 +33,11 @@ export class SyncInboxUseCase {
     private readonly inbox: Inbox,
     private readonly limitPerRoom: number,
     private readonly onStoreError: (err: Error) => void = () => undefined,
+    /**
+     * Bounds how many syncs read the store at once (p-limit): after an outage or an edge's death every
+     * socket syncs together, and unbounded they crowd out the workers' writes in the store.
+     */
+    private readonly limit: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
   ) {}
 
   async execute(userId: string): Promise<SyncResult> {
@@ -42,10 +47,13 @@ export class SyncInboxUseCase {
     const events = peeked.events.map((e) => e.envelope);
     const parkedIds = [...peeked.messageIds, ...peeked.events.map((e) => e.key)];
     try {
-      const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
+      const { rooms, mine, stored } = await this.limit(async () => {
+        const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
+        const behind = rooms.filter((r) => r.lastSeq > (mine.get(r.scope.roomId)?.deliveredSeq ?? 0));
+        const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, mine.get(r.scope.roomId)?.deliveredSeq ?? 0, this.limitPerRoom)));
+        return { rooms, mine, stored };
+      });
       const acked = (roomId: string) => mine.get(roomId)?.deliveredSeq ?? 0;
-      const behind = rooms.filter((r) => r.lastSeq > acked(r.scope.roomId));
-      const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, acked(r.scope.roomId), this.limitPerRoom)));
       const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, acked(r.scope.roomId)]));
       const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
       return { messages: messages.sort(bySeq), events, parkedIds, cursors, source: 'store' };

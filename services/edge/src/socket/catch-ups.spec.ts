@@ -1,0 +1,111 @@
+import { CatchUps, type CatchUpSteps } from './catch-ups';
+
+/** A read the test finishes by hand, so it can ask for more catch-ups while one is under way. */
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+const flush = () => new Promise((r) => setImmediate(r));
+
+function harness(opts = { attempts: 5, retryMs: 10 }) {
+  const reads: Array<ReturnType<typeof deferred<number>>> = [];
+  const applied: number[] = [];
+  const gaveUp: string[] = [];
+  let connected = true;
+  const steps: CatchUpSteps<number> = {
+    read: () => {
+      const d = deferred<number>();
+      reads.push(d);
+      return d.promise;
+    },
+    apply: async (_u, r) => void applied.push(r),
+    connected: () => connected,
+    giveUp: (u) => void gaveUp.push(u),
+    retrying: () => undefined,
+  };
+  const c = new CatchUps(steps, opts);
+  return { c, reads, applied, gaveUp, disconnect: () => (connected = false) };
+}
+
+describe('CatchUps', () => {
+  it('runs one catch-up per user however often it is asked for while waiting to retry', async () => {
+    const h = harness({ attempts: 5, retryMs: 40 });
+    h.c.request('u');
+    await flush();
+    h.reads[0].reject(new Error('store down'));
+    await flush();
+    h.c.request('u');
+    h.c.request('u');
+    await new Promise((r) => setTimeout(r, 120)); // past the retry
+    expect(h.reads).toHaveLength(2);
+    h.reads[1].resolve(7);
+    await flush();
+    expect(h.applied).toEqual([7]);
+    expect(h.c.pending).toBe(0);
+  });
+
+  it('does not hand over a read that began before a newer request: it reads again', async () => {
+    const h = harness();
+    h.c.request('u');
+    await flush();
+    h.c.request('u'); // a new hold while the first read is under way
+    h.reads[0].resolve(1);
+    await flush();
+    expect(h.applied).toEqual([]);
+    expect(h.reads).toHaveLength(2);
+    h.reads[1].resolve(2);
+    await flush();
+    expect(h.applied).toEqual([2]);
+  });
+
+  it('reads again only after the newer request’s precondition has settled', async () => {
+    const h = harness();
+    h.c.request('u');
+    await flush();
+    const refreshed = deferred<void>();
+    h.c.request('u', refreshed.promise);
+    h.reads[0].resolve(1);
+    await flush();
+    expect(h.reads).toHaveLength(1); // waits for the refresh
+    refreshed.resolve();
+    await flush();
+    expect(h.reads).toHaveLength(2);
+    h.reads[1].resolve(2);
+    await flush();
+    expect(h.applied).toEqual([2]);
+  });
+
+  it('keeps users independent', async () => {
+    const h = harness();
+    h.c.request('a');
+    h.c.request('b');
+    await flush();
+    expect(h.reads).toHaveLength(2);
+    expect(h.c.pending).toBe(2);
+  });
+
+  it('gives up after its attempts, and stops when the user has gone', async () => {
+    const h = harness({ attempts: 3, retryMs: 1 });
+    h.c.request('u');
+    for (let i = 0; i < 3; i++) {
+      await flush();
+      await new Promise((r) => setTimeout(r, 5));
+      h.reads[i]?.reject(new Error('down'));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.reads).toHaveLength(3);
+    expect(h.gaveUp).toEqual(['u']);
+
+    const g = harness({ attempts: 3, retryMs: 1 });
+    g.c.request('v');
+    await flush();
+    g.disconnect();
+    g.reads[0].reject(new Error('down'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(g.reads).toHaveLength(1);
+    expect(g.gaveUp).toEqual([]);
+    expect(g.c.pending).toBe(0);
+  });
+});
