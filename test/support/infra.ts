@@ -52,6 +52,7 @@ async function local(): Promise<Infra> {
         backend: { kind: 'postgresql', url: pgUrl },
         stateDir: join(REPO_ROOT, '.data', 'ferretdb-test-state'),
         logDir: join(REPO_ROOT, '.data', 'test-logs'),
+        debugAddr: process.env.TEST_FERRETDB_DEBUG_ADDR,
       });
     }
     mongoUrl = `mongodb://127.0.0.1:${port}/chat_test`;
