@@ -80,6 +80,7 @@ async function main(): Promise<void> {
             port,
             backend: { kind: 'postgresql', url: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/chat_bench' },
             stateDir: join(REPO_ROOT, '.data', 'ferretdb-bench-state'),
+            debugAddr: process.env.BENCH_FERRETDB_DEBUG_ADDR,
           });
         }
         mongoUrl = `mongodb://127.0.0.1:${port}/${ns}`;

@@ -87,6 +87,17 @@ select chat_ferretdb_lookup_index(i.indexrelid)
   where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast');
 `;
 
+/**
+ * The URL FerretDB gets: on loopback without TLS unless the URL asks for it. pgx's default (sslmode=prefer)
+ * negotiates TLS with a server that has it on (Debian's PostgreSQL does), and FerretDB then spent a good
+ * part of its CPU encrypting every row it read and wrote to a server on the same machine.
+ */
+export function ferretPostgresUrl(url: string): string {
+  const u = new URL(url);
+  if (!u.searchParams.has('sslmode') && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) u.searchParams.set('sslmode', 'disable');
+  return u.toString();
+}
+
 /** Starts FerretDB v1.24.2 (built by tools/ferretdb/build.sh) on 127.0.0.1:port, telemetry off. */
 export async function startFerretDB(o: {
   port: number;
@@ -108,7 +119,7 @@ export async function startFerretDB(o: {
   ];
   if (o.backend.kind === 'postgresql') {
     await ensurePostgresDatabase(o.backend.url);
-    args.push('--handler=postgresql', `--postgresql-url=${o.backend.url}`);
+    args.push('--handler=postgresql', `--postgresql-url=${ferretPostgresUrl(o.backend.url)}`);
   } else {
     mkdirSync(o.backend.dir, { recursive: true });
     args.push('--handler=sqlite', `--sqlite-url=file:${o.backend.dir.replace(/\/?$/, '/')}`);
