@@ -1,21 +1,16 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 /* npm run bench [-- --quick] [--url http://a,http://b --auth host:port --namespace /chat] */
 import { SingleBar, Presets } from 'cli-progress';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, removeNamespace, REPO_ROOT, Stack, startFerretDB, stopProcess, type ManagedProcess } from '@chat/stack';
 import { parseArgs } from './args';
+import { CpuMeter } from './proc-cpu';
 import { heapAfterFullGcKB } from './inspector';
 import { LoadGenerator, type StepResult } from './load';
 import { adapterPart, rabbitPart, storeParts, type PartResult } from './parts';
 import { markdown, writeReport, type Report } from './report';
 
-const TICKS = 100;
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime
-}
 /** The sum of the edges' V8 heap in use, in KB, from their /metrics; null when any edge does not answer. */
 async function edgesHeapKB(urls: string[]): Promise<number | null> {
   if (urls.length === 0) return null;
@@ -144,15 +139,10 @@ async function main(): Promise<void> {
     let cpu: Record<string, number> = {};
     for (const rate of args.rates) {
       bar.start(100, 0, { step: `${rate} msg/s` });
-      const procs = stack ? [...stack.processes].map(([n, p]) => [n, p.child.pid!, cpuTicks(p.child.pid!)] as const) : [];
-      const t0 = performance.now();
+      const meter = new CpuMeter(() => (stack ? [...stack.processes].map(([n, p]) => [n, p.child.pid!] as [string, number]) : []));
+      meter.begin();
       const r = await load.step(rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
-      const secs = (performance.now() - t0) / 1000;
-      cpu = {};
-      for (const [name, pid, before] of procs) {
-        const svc = name.replace(/-\d+$/, '');
-        cpu[svc] = Math.round((cpu[svc] ?? 0) + ((cpuTicks(pid) - before) / TICKS / secs) * 100);
-      }
+      cpu = meter.end();
       bar.stop();
       steps.push(r);
       log(`${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}`);
