@@ -1,0 +1,82 @@
+import { RoutingKeys, type EditMessageCommand, type MessageChangedEvent, type SendMessageCommand } from '@chat/contracts';
+import type { LastMessage, MessageDoc, NewMessage } from '@chat/store';
+import type { ApplyGroupCommandUseCase } from '../apply-group-command/apply-group-command.usecase';
+import type { ChangeMessageUseCase } from '../change-message/change-message.usecase';
+import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
+import { ApplyRoomCommandsUseCase } from './apply-room-commands.usecase';
+
+const USER = 'a'.repeat(24);
+const rooms = ['1', '2', '3'].map((d) => d.repeat(24));
+
+/** Records every insert and what each room's messages look like when an edit is applied. */
+class Recorder {
+  inserts: string[][] = [];
+  docs = new Map<string, NewMessage>();
+  lastSeq = new Map(rooms.map((r) => [r, 0]));
+  async findByIds(): Promise<MessageDoc[]> {
+    return [];
+  }
+  async insertIdempotent(docs: NewMessage[]) {
+    this.inserts.push(docs.map((d) => d.id));
+    for (const d of docs) this.docs.set(d.id, d);
+    return new Set<string>();
+  }
+  async reserveSeqs(roomId: string, count: number, _l: LastMessage) {
+    const cur = this.lastSeq.get(roomId)!;
+    this.lastSeq.set(roomId, cur + count);
+    return cur + 1;
+  }
+}
+
+let n = 0;
+const send = (roomId: string): SendMessageCommand => {
+  const id = (++n).toString(16).padStart(24, '0');
+  return { type: RoutingKeys.messageSend, correlationId: id, message: { id, roomId, senderId: USER, receiverId: USER, content: `m${id}`, clientMsgId: null, createdAt: new Date().toISOString() } };
+};
+const edit = (roomId: string, messageId: string): EditMessageCommand => ({
+  type: RoutingKeys.messageEdit,
+  correlationId: `e${messageId}`,
+  messageId,
+  roomId,
+  actorId: USER,
+  content: 'edited',
+  requestedAt: new Date().toISOString(),
+});
+
+function build() {
+  const store = new Recorder();
+  const seenAtEdit: Array<{ messageId: string; stored: boolean }> = [];
+  const change = {
+    execute: async (c: EditMessageCommand) => {
+      seenAtEdit.push({ messageId: c.messageId, stored: store.docs.has(c.messageId) });
+      return { type: RoutingKeys.messageChanged, correlationId: c.correlationId, roomId: c.roomId, messageId: c.messageId } as unknown as MessageChangedEvent;
+    },
+  } as unknown as ChangeMessageUseCase;
+  const uc = new ApplyRoomCommandsUseCase(new StoreMessagesUseCase(store, store), change, {} as ApplyGroupCommandUseCase);
+  return { uc, store, seenAtEdit };
+}
+
+describe('ApplyRoomCommandsUseCase', () => {
+  it('stores a batch of sends to many rooms with one insert, each room in its own seq order', async () => {
+    const { uc, store } = build();
+    const batch = [send(rooms[0]), send(rooms[1]), send(rooms[0]), send(rooms[2]), send(rooms[1])];
+    const events = await uc.execute(batch);
+    expect(store.inserts).toHaveLength(1);
+    expect(store.inserts[0].sort()).toEqual(batch.map((c) => c.message.id).sort());
+    const seqs = events.map((e) => (e as { message: { roomId: string; seq: number } }).message);
+    expect(seqs.map((m) => m.seq)).toEqual([1, 1, 2, 1, 2]);
+  });
+
+  it('applies an edit after the sends before it in its room, and stores the sends after it later', async () => {
+    const { uc, store, seenAtEdit } = build();
+    const first = send(rooms[0]);
+    const later = send(rooms[0]);
+    const other = send(rooms[1]);
+    const events = await uc.execute([first, edit(rooms[0], first.message.id), later, other]);
+    expect(seenAtEdit).toEqual([{ messageId: first.message.id, stored: true }]);
+    // the leading sends of every room together, then the room's send after its edit
+    expect(store.inserts.map((ids) => [...ids].sort())).toEqual([[first.message.id, other.message.id].sort(), [later.message.id]]);
+    expect((events[2] as { message: { seq: number } }).message.seq).toBe(2);
+    expect(events.every((e) => e !== null)).toBe(true);
+  });
+});
