@@ -25,18 +25,22 @@ export async function ensurePostgresDatabase(url: string): Promise<void> {
     // this makes the stand-in behave alike instead of waiting for an fsync on every write.
     await client.query(`alter database ${dbName} set synchronous_commit = off`);
     // see LOOKUP_INDEXES_SQL: a plan made for the statement's real key and value, so those indexes can serve it
-    await client.query(`alter database ${dbName} set plan_cache_mode = force_custom_plan`);
+    if (lookupIndexes) await client.query(`alter database ${dbName} set plan_cache_mode = force_custom_plan`);
+    else await client.query(`alter database ${dbName} reset plan_cache_mode`);
   } finally {
     await client.end();
   }
   const db = new Client({ connectionString: url });
   await db.connect();
   try {
-    await db.query(LOOKUP_INDEXES_SQL);
+    await db.query(lookupIndexes ? LOOKUP_INDEXES_SQL : 'drop event trigger if exists chat_ferretdb_lookup_indexes');
   } finally {
     await db.end();
   }
 }
+
+/** CHAT_FERRETDB_LOOKUP_INDEXES=0 leaves FerretDB's PostgreSQL as FerretDB sets it up (for comparisons). */
+const lookupIndexes = process.env.CHAT_FERRETDB_LOOKUP_INDEXES !== '0';
 
 /**
  * FerretDB v1 turns a MongoDB equality filter into `(_jsonb -> 'field') @> value`, which none of the btree
