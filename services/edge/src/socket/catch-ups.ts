@@ -19,7 +19,8 @@ interface Run {
 }
 
 /**
- * At most one catch-up per user at a time. A Redis restart asks for the same users' catch-up several times
+ * At most one catch-up per user at a time: the connect-time sync of a new socket, and the catch-up after
+ * Redis lost presence or the adapter's subscription. A Redis restart asks for the same users' catch-up several times
  * over (presence lapsed after the flush, again after the restart, the adapter's subscription came back);
  * with one chain per request a hundred users became three hundred store reads that retried together, and
  * the store, just back from its own outage, served them before the persistence workers' writes.

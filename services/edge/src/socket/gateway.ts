@@ -68,12 +68,17 @@ export class ChatGateway {
       return sync;
     },
     apply: async (userId, sync) => {
+      // what a device says it already has (handshake auth.since: { roomId: seq }) is not sent again, even
+      // when its delivered receipt was lost with an edge that died before writing it
       for (const local of this.sockets.of(userId)) {
         local.delivery.release(sync.messages, mergeSince(sync.cursors, claimedSince(local.socket)));
         for (const env of sync.events) local.socket.emit(env.event, env.payload);
       }
-      if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
-      this.d.log.info({ userId, synced: sync.messages.length }, 'user caught up from the store');
+      if (sync.parkedIds.length > 0) {
+        await this.d.inbox.remove(userId, sync.parkedIds);
+        offlineDrained.inc(sync.parkedIds.length);
+      }
+      this.d.log.debug({ userId, synced: sync.messages.length, parked: sync.parkedIds.length }, 'user synced from the store');
     },
     connected: (userId) => this.sockets.has(userId),
     retrying: (userId, attempt, err) => this.d.log.warn({ userId, attempt, err: err.message }, 'catch-up failed; holding the user’s deliveries and retrying'),
@@ -152,29 +157,20 @@ export class ChatGateway {
 
     try {
       await this.d.presence.online(userId, socket.id); // before the sync: see SyncInboxUseCase
-      const sync = await this.d.syncInbox.execute(userId);
-      if (!socket.connected) return;
-      if (sync.source !== 'store') {
-        // the store did not answer, and the offline inbox alone may have gaps (Redis may have lost parked
-        // copies): handing it over would show later messages before missing ones, and the device's
-        // `since` would then hide the missing ones for good. So the socket stays held and catches up from
-        // the store when it answers, like any other catch-up (a store outage stops new messages anyway).
-        this.d.log.warn({ userId }, 'connect sync could not read the store; holding the socket until it can');
-        this.catchUps.request(userId);
-        return;
-      }
-      // what the device says it already has (handshake auth.since: { roomId: seq }) is not sent again,
-      // even when its delivered receipt was lost with an edge that died before writing it
-      delivery.release(sync.messages, mergeSince(sync.cursors, claimedSince(socket)));
-      for (const env of sync.events) socket.emit(env.event, env.payload);
-      if (sync.parkedIds.length > 0) await this.d.inbox.remove(userId, sync.parkedIds);
-      if (sync.parkedIds.length > 0) offlineDrained.inc(sync.parkedIds.length);
-      this.d.log.debug({ userId, synced: sync.messages.length, source: sync.source }, 'socket synced');
     } catch (err) {
-      this.d.log.warn({ userId, err: (err as Error).message }, 'connect sync failed; asking the client to reconnect');
-      socket.emit(ServerEvents.error, toErrorBody(err instanceof AppError ? err : new AppError('UNAVAILABLE', 'sync failed, reconnect')));
+      this.d.log.warn({ userId, err: (err as Error).message }, 'could not mark the user online; asking the client to reconnect');
+      socket.emit(ServerEvents.error, toErrorBody(new AppError('UNAVAILABLE', 'sync failed, reconnect')));
       socket.disconnect(true);
+      return;
     }
+    if (!socket.connected) return;
+    // The connect-time sync is the user's catch-up, like the one after Redis lost presence: one per user at
+    // a time, so a sync that read the store before a newer hold (a presence lapse meanwhile, another of the
+    // user's sockets) is never the one that releases it. The socket's deliveries are held until then; while
+    // the store does not answer they stay held and the read is retried (the offline inbox alone may have
+    // gaps: handing it over would show later messages before missing ones, and the device's `since` would
+    // then hide the missing ones for good).
+    this.catchUps.request(userId);
   }
 
   private bind(socket: Socket, userId: string): void {
