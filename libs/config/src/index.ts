@@ -40,6 +40,9 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(2) @Max(100000) GROUP_MEMBER_LIMIT = 1000;
   /** Edge: at most one automatic delivered receipt per (user, room) per this interval; the ones between are merged. */
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) RECEIPT_COALESCE_MS = 1000;
+  /** Edge: under load the interval above stretches up to this, aiming at RECEIPTS_PER_SECOND commands a second per edge. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000) RECEIPT_COALESCE_MAX_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000) RECEIPTS_PER_SECOND = 100;
 
   /** Rate limits (per window of RATE_WINDOW_S seconds): writes per user, REST calls per user, connects per IP. */
   @Transform(toInt) @IsInt() @Min(1) @Max(3600) RATE_WINDOW_S = 10;

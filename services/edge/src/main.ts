@@ -70,7 +70,11 @@ runService('edge', async () => {
   const groups = new GroupStore(models);
   const inbox = new OfflineInbox(redis, ns);
   const presence = new Presence(cmd, ns, config.PRESENCE_TTL_MS);
-  const receipts = new ReceiptBatcher(publisher, log, { coalesceMs: config.RECEIPT_COALESCE_MS });
+  const receipts = new ReceiptBatcher(publisher, log, {
+    coalesceMs: config.RECEIPT_COALESCE_MS,
+    coalesceMaxMs: config.RECEIPT_COALESCE_MAX_MS,
+    perSecond: config.RECEIPTS_PER_SECOND,
+  });
   const openConversation = new OpenConversationUseCase(conversations);
   const accepted = new RedisAcceptedLog(cmd, ns);
   const lanes = new SenderLanes();

@@ -70,6 +70,37 @@ describe('ReceiptBatcher', () => {
     expect(sent.slice(before).map((c) => [c.roomId, c.upToSeq])).toEqual([[ROOM, 3]]);
   });
 
+  it('stretches the interval when many rooms are busy, so the edge sends about perSecond commands a second', async () => {
+    const bus = { publishConfirmed: async (_k: string, p: object) => void sent.push(p as ReceiptCommand) };
+    const log = createLogger('test', { level: 'silent', instance: 'spec' });
+    const rooms = Array.from({ length: 6 }, (_, i) => String(i + 1).repeat(24));
+    const run = async (b: ReceiptBatcher) => {
+      sent = [];
+      // six rooms, each with a message delivered every 500 ms, for 10 s
+      for (let t = 0; t < 10_000; t += 500) {
+        for (const r of rooms) b.delivered(ME, msg(r, t / 500 + 1));
+        await advance(500);
+      }
+      await advance(6000);
+      return sent;
+    };
+    const fixed = await run(new ReceiptBatcher(bus, log, { flushMs: 100, coalesceMs: 1000, now: () => clock }));
+    const adaptive = await run(new ReceiptBatcher(bus, log, { flushMs: 100, coalesceMs: 1000, coalesceMaxMs: 5000, perSecond: 2, now: () => clock }));
+    // fixed: one command per room per second; adaptive: 6 rooms / 2 a second = one per room per 3 s
+    expect(fixed.length).toBeGreaterThanOrEqual(55);
+    expect(adaptive.length).toBeLessThanOrEqual(30);
+    expect(adaptive.length).toBeGreaterThanOrEqual(18);
+    // nothing is lost by merging: every room's last command reaches its newest seq
+    for (const r of rooms) expect(Math.max(...adaptive.filter((c) => c.roomId === r).map((c) => c.upToSeq!))).toBe(20);
+    // and a quiet edge keeps prompt receipts: one room, its first receipt on the next tick
+    const quiet = new ReceiptBatcher(bus, log, { flushMs: 100, coalesceMs: 1000, coalesceMaxMs: 5000, perSecond: 2, now: () => clock });
+    sent = [];
+    quiet.delivered(ME, msg(OTHER, 1));
+    await advance(100);
+    expect(sent).toHaveLength(1);
+    expect(quiet.intervalMs).toBe(1000);
+  });
+
   it('flush sends everything pending at once (shutdown)', async () => {
     batcher.delivered(ME, msg(ROOM, 1));
     await advance(100);
