@@ -1,4 +1,4 @@
-import { CatchUps, type CatchUpSteps } from './catch-ups';
+import { CatchUps, MAX_DISCARDED_READS, type CatchUpSteps } from './catch-ups';
 
 /** A read the test finishes by hand, so it can ask for more catch-ups while one is under way. */
 function deferred<T>() {
@@ -75,6 +75,19 @@ describe('CatchUps', () => {
     h.reads[1].resolve(2);
     await flush();
     expect(h.applied).toEqual([2]);
+  });
+
+  it('hands a read over after MAX_DISCARDED_READS discarded ones, however often it is asked for meanwhile', async () => {
+    const h = harness();
+    h.c.request('u');
+    for (let i = 0; i <= MAX_DISCARDED_READS; i++) {
+      await flush();
+      h.c.request('u'); // a request during every read
+      h.reads[i].resolve(i);
+    }
+    await flush();
+    expect(h.reads).toHaveLength(MAX_DISCARDED_READS + 1);
+    expect(h.applied).toEqual([MAX_DISCARDED_READS]);
   });
 
   it('keeps users independent', async () => {

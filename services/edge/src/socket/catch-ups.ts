@@ -31,6 +31,9 @@ interface Run {
  * again, once the request's precondition (`after`) has settled. Requests while a catch-up waits to retry
  * just join it.
  */
+/** Reads in a row a run throws away for newer requests before it hands one over anyway. */
+export const MAX_DISCARDED_READS = 10;
+
 export class CatchUps<R> {
   private readonly runs = new Map<string, Run>();
 
@@ -58,6 +61,7 @@ export class CatchUps<R> {
   }
 
   private async run(userId: string, run: Run): Promise<void> {
+    let discarded = 0;
     try {
       for (let attempt = 0; ; attempt++) {
         if (run.after) {
@@ -69,7 +73,10 @@ export class CatchUps<R> {
         run.again = false;
         try {
           const result = await this.steps.read(userId);
-          if (run.again) continue; // asked for again during the read: read again before releasing anything
+          // asked for again during the read: read again before releasing anything (bounded: a device that
+          // reconnects every second must not keep the user's other sockets held for good)
+          if (run.again && discarded++ < MAX_DISCARDED_READS) continue;
+          run.again = false;
           await this.steps.apply(userId, result);
           if (run.again) continue; // asked for again while handing over: its hold needs a read of its own
           return;
