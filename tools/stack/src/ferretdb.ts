@@ -25,11 +25,11 @@ export async function ensurePostgresDatabase(url: string): Promise<void> {
     // this makes the stand-in behave alike instead of waiting for an fsync on every write.
     await client.query(`alter database ${dbName} set synchronous_commit = off`);
     // see LOOKUP_INDEXES_SQL: a plan made for the statement's real key and value, so those indexes can serve it
-    if (lookupIndexes) await client.query(`alter database ${dbName} set plan_cache_mode = force_custom_plan`);
-    else await client.query(`alter database ${dbName} reset plan_cache_mode`);
+    await client.query(lookupIndexes ? `alter database ${dbName} set plan_cache_mode = force_custom_plan` : `alter database ${dbName} reset plan_cache_mode`);
   } finally {
     await client.end();
   }
+  // the event trigger lives in the database itself, so it is installed through a connection to it
   const db = new Client({ connectionString: url });
   await db.connect();
   try {
@@ -45,8 +45,8 @@ const lookupIndexes = process.env.CHAT_FERRETDB_LOOKUP_INDEXES !== '0';
 /**
  * FerretDB v1 turns a MongoDB equality filter into `(_jsonb -> 'field') @> value`, which none of the btree
  * indexes it builds for the collection's MongoDB indexes can serve: every find, update and delete by _id or
- * roomId scanned the whole table, and got slower as the table grew (a findById 10 ms at 50,000 messages,
- * an hour of the fault suite's load made every persistence batch and catch-up slower than the last). This
+ * roomId scanned the whole table, and got slower as the table grew (a findById 10 ms at 50,000 messages;
+ * with the fault suite's 100,000 messages every persistence batch and catch-up was slower than the last). This
  * gives PostgreSQL what those filters need: for the leading field of every index FerretDB creates, a GIN
  * (jsonb_path_ops) index on the same expression, added by an event trigger as FerretDB creates its own
  * (and once for indexes that already exist). FerretDB sends the field name as a statement parameter, so

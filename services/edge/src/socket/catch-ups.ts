@@ -11,6 +11,9 @@ export interface CatchUpSteps<R> {
   retrying(userId: string, attempt: number, err: Error): void;
 }
 
+/** Reads in a row a run throws away for newer requests before it hands one over anyway. */
+export const MAX_DISCARDED_READS = 10;
+
 interface Run {
   /** Set by a request that came after the current read began: that read is not handed over. */
   again: boolean;
@@ -31,9 +34,6 @@ interface Run {
  * again, once the request's precondition (`after`) has settled. Requests while a catch-up waits to retry
  * just join it.
  */
-/** Reads in a row a run throws away for newer requests before it hands one over anyway. */
-export const MAX_DISCARDED_READS = 10;
-
 export class CatchUps<R> {
   private readonly runs = new Map<string, Run>();
 

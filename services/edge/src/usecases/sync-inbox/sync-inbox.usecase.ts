@@ -14,6 +14,9 @@ export interface SyncResult {
   source: 'store' | 'inbox';
 }
 
+/** The seq the user's devices acknowledged in the room (0: nothing yet). */
+const ackedIn = (mine: Map<string, { deliveredSeq: number }>, roomId: string) => mine.get(roomId)?.deliveredSeq ?? 0;
+
 const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq! - b.seq! : a.roomId < b.roomId ? -1 : 1);
 
 /**
@@ -49,11 +52,11 @@ export class SyncInboxUseCase {
     try {
       const { rooms, mine, stored } = await this.limit(async () => {
         const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
-        const behind = rooms.filter((r) => r.lastSeq > (mine.get(r.scope.roomId)?.deliveredSeq ?? 0));
-        const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, mine.get(r.scope.roomId)?.deliveredSeq ?? 0, this.limitPerRoom)));
+        const behind = rooms.filter((r) => r.lastSeq > ackedIn(mine, r.scope.roomId));
+        const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, ackedIn(mine, r.scope.roomId), this.limitPerRoom)));
         return { rooms, mine, stored };
       });
-      const acked = (roomId: string) => mine.get(roomId)?.deliveredSeq ?? 0;
+      const acked = (roomId: string) => ackedIn(mine, roomId);
       const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, acked(r.scope.roomId)]));
       const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
       return { messages: messages.sort(bySeq), events, parkedIds, cursors, source: 'store' };
