@@ -14,7 +14,7 @@ import { TcpProxy } from './support/tcp-proxy';
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('BatchConsumer when its channel closes mid-batch', () => {
+describe('BatchConsumer keeps a queue\'s order', () => {
   const url = new URL(process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
   const proxy = new TcpProxy(url.hostname, Number(url.port || 5672));
   const ns = `t${randomBytes(4).toString('hex')}`;
@@ -23,11 +23,16 @@ describe('BatchConsumer when its channel closes mid-batch', () => {
   const log = createLogger('consumer-order-test', { level: 'warn', instance: 'test' });
   let conn: BrokerConnection;
   let consumer: BatchConsumer<{ n: number }>;
+  const others: Array<{ consumer: BatchConsumer<{ n: number }>; conn: BrokerConnection }> = [];
 
   beforeAll(() => proxy.start());
   afterAll(async () => {
     await consumer?.close().catch(() => undefined);
     await conn?.close().catch(() => undefined);
+    for (const o of others) {
+      await o.consumer.close().catch(() => undefined);
+      await o.conn.close().catch(() => undefined);
+    }
     await proxy.stop();
     const admin = await amqp.connect(url.toString());
     const ch = await admin.createChannel();
@@ -81,5 +86,72 @@ describe('BatchConsumer when its channel closes mid-batch', () => {
     while (new Set(handled).size < 30 && Date.now() < deadline) await sleep(100);
     const firstSeen = handled.filter((n, i) => handled.indexOf(n) === i);
     expect(firstSeen).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  }, 60_000);
+  /** 30 messages in a partition queue of their own, then a consumer with the given handler; returns what took effect, in order. */
+  const consumeThirty = async (partition: number, handle: (n: number) => void, waitFor: (handled: number[]) => boolean) => {
+    const pub = await amqp.connect(url.toString());
+    const pch = await pub.createConfirmChannel();
+    await assertTopology(pch, topology);
+    for (let n = 1; n <= 30; n++) pch.publish(topology.exchange, partitionKey(RoutingKeys.messageSend, partition), Buffer.from(JSON.stringify({ n })), { persistent: true });
+    await pch.waitForConfirms();
+    await pub.close();
+    const handled: number[] = [];
+    const c = connectBroker(url.toString(), log, `consumer-order-test-${partition}`);
+    const bc = new BatchConsumer<{ n: number }>(
+      c,
+      topology,
+      {
+        queues: [topology.persistQueues[partition]],
+        prefetch: 50,
+        batchMax: 5,
+        decode: (raw) => raw as { n: number },
+        handle: async (batch) => {
+          for (const d of batch) handle(d.payload.n);
+          for (const d of batch) handled.push(d.payload.n);
+        },
+      },
+      log,
+    );
+    others.push({ consumer: bc, conn: c });
+    await bc.waitForConnect();
+    const deadline = Date.now() + 30_000;
+    while (!waitFor(handled) && Date.now() < deadline) await sleep(100);
+    return handled;
+  };
+  const firstSeen = (handled: number[]) => handled.filter((n, i) => handled.indexOf(n) === i);
+
+  it('keeps the order when a delivery fails with an unexpected error and then succeeds', async () => {
+    // an error the worker does not know as transient (say, a driver error it has not seen before), twice
+    let failures = 0;
+    const handled = await consumeThirty(
+      1,
+      (n) => {
+        if (n === 5 && failures < 2) {
+          failures++;
+          throw new Error('unexpected');
+        }
+      },
+      (h) => new Set(h).size >= 30,
+    );
+    expect(failures).toBe(2);
+    expect(firstSeen(handled)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  }, 60_000);
+
+  it('dead-letters a delivery that keeps failing and handles the ones behind it, in order', async () => {
+    const admin = await amqp.connect(url.toString());
+    const ch = await admin.createChannel();
+    const before = (await ch.checkQueue(topology.deadLetterQueue)).messageCount;
+    const handled = await consumeThirty(
+      2,
+      (n) => {
+        if (n === 7) throw new Error('poison');
+      },
+      (h) => h.includes(30),
+    );
+    expect(firstSeen(handled)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1).filter((n) => n !== 7));
+    const deadline = Date.now() + 10_000;
+    while ((await ch.checkQueue(topology.deadLetterQueue)).messageCount < before + 1 && Date.now() < deadline) await sleep(100);
+    expect((await ch.checkQueue(topology.deadLetterQueue)).messageCount).toBe(before + 1);
+    await admin.close();
   }, 60_000);
 });

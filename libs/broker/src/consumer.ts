@@ -11,8 +11,8 @@ export interface Delivery<T> {
   redelivered: boolean;
 }
 
-/** What happens to one delivery after its batch: ack it, retry it (bounded by the delivery limit), or dead-letter it now. */
-export type Outcome = 'ack' | 'retry' | 'dead';
+/** What happens to one delivery after its batch: ack it, or dead-letter it now. */
+export type Outcome = 'ack' | 'dead';
 
 /** Thrown by a handler when the whole batch should wait and retry in-process (a dependency is down). */
 export class TransientError extends Error {}
@@ -29,6 +29,13 @@ export interface ConsumerOptions<T> {
    * handled, so a crash loses what was in hand. Never set in a real deployment (config refuses it in production).
    */
   ackOnReceipt?: boolean;
+  /**
+   * Attempts, in process, for a delivery that fails on its own with an error not known as transient, before
+   * it is dead-lettered (default 4, 0.1, 0.2 and 0.4 s apart). In process, not requeued: the broker would
+   * hand a requeued delivery out again behind the ones already buffered here, which would then be handled
+   * first, out of their queue's order.
+   */
+  attempts?: number;
 }
 
 interface Pending<T> {
@@ -136,6 +143,7 @@ export class BatchConsumer<T> {
     if (this.orphaned(batch)) return; // its channel closed meanwhile: see dropOrphans
     const publishedAt = Number(batch[0].msg.properties.timestamp); // the batch's first is the queue's oldest in hand
     if (publishedAt > 0) oldestMessageAge.set({ queue }, Math.max(0, Date.now() / 1000 - publishedAt));
+    let failures = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const outcomes = (await this.opts.handle(batch.map((p) => p.delivery))) ?? [];
@@ -159,8 +167,17 @@ export class BatchConsumer<T> {
           for (const p of batch) await this.runBatch(queue, [p]);
           return;
         }
-        this.log.error({ queue, err: (err as Error).message, size: batch.length }, 'delivery failed; requeueing (dead-lettered past the delivery limit)');
-        batch.forEach((p) => this.settle(p.ch, p.msg, 'retry', queue));
+        failures++;
+        if (this.stopping) return; // unsettled: the broker hands it out again, in order, when the channel closes
+        if (failures < (this.opts.attempts ?? 4)) {
+          const delay = 100 * 2 ** (failures - 1);
+          this.log.warn({ queue, failures, delay, err: (err as Error).message }, 'delivery failed; trying it again before the ones behind it');
+          await new Promise((r) => setTimeout(r, delay));
+          if (this.orphaned(batch)) return; // see dropOrphans
+          continue;
+        }
+        this.log.error({ queue, failures, err: (err as Error).message }, 'delivery kept failing; dead-lettered');
+        batch.forEach((p) => this.settle(p.ch, p.msg, 'dead', queue));
         return;
       }
     }
@@ -172,7 +189,7 @@ export class BatchConsumer<T> {
     if (!isOpen(ch)) return; // delivery tag died with its channel; the broker redelivers the message
     try {
       if (outcome === 'ack') ch.ack(msg);
-      else ch.nack(msg, false, outcome === 'retry');
+      else ch.nack(msg, false, false);
       consumed.inc({ queue, outcome });
       if (outcome === 'dead') deadLettered.inc({ queue });
     } catch (err) {
