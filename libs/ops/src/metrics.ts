@@ -25,7 +25,7 @@ export const published = new Counter({
 
 export const consumed = new Counter({
   name: 'chat_broker_consumed_total',
-  help: 'Broker deliveries settled by this worker, by queue and outcome (ack, retry, requeue, dead)',
+  help: 'Broker deliveries settled by this worker, by queue and outcome (ack, dead)',
   labelNames: ['queue', 'outcome'] as const,
 });
 

@@ -47,7 +47,7 @@ runService('fanout', async () => {
           log.debug({ ...report, correlationIds: batch.map((d) => d.payload.correlationId) }, 'delivered');
         } catch (err) {
           // Redis or the store unreachable: hold the batch and retry; the broker keeps it if we die.
-          // Anything else is requeued and, past the delivery limit, dead-lettered.
+          // Anything else is tried again in process a few times, then dead-lettered (BatchConsumer).
           if (isStoreUnavailable(err) || isRedisUnavailable(err)) throw new TransientError((err as Error).message);
           throw err;
         }
