@@ -53,4 +53,16 @@ describe('cursor writers (real store)', () => {
     expect(moves.map((m) => m.to - m.from)).toEqual([0, 0]);
     expect((await a.forUser(user)).get(room)).toMatchObject({ deliveredSeq: 3, readSeq: 3 });
   });
+  it('a new cursor is stored with the fields its model gives it (written through the driver, not the model)', async () => {
+    const room = hex();
+    const [u1, u2] = [hex(), hex()];
+    const a = new CursorStore(models, { writerCacheSize: 100 });
+    const at = new Date('2026-01-02T03:04:05.000Z');
+    await a.advance(room, u1, 'delivered', 4, at);
+    await a.advance(room, u2, 'read', 6, at);
+    const stored = await models.Cursor.find({ roomId: room }).lean();
+    const byUser = new Map(stored.map((c) => [c.userId, c]));
+    expect(byUser.get(u1)).toEqual({ _id: `${room}:${u1}`, roomId: room, userId: u1, deliveredSeq: 4, deliveredAt: at, readSeq: 0, readAt: null });
+    expect(byUser.get(u2)).toEqual({ _id: `${room}:${u2}`, roomId: room, userId: u2, deliveredSeq: 6, deliveredAt: at, readSeq: 6, readAt: at });
+  });
 });

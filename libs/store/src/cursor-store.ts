@@ -1,3 +1,4 @@
+import type { mongo } from 'mongoose';
 import type { MessageStatus } from '@chat/contracts';
 import { ONE_BATCH, type CursorDoc, type Models } from './models';
 
@@ -23,6 +24,10 @@ export function statusFor(seq: number, c: Pick<CursorDoc, 'deliveredSeq' | 'read
   return 'sent';
 }
 
+/**
+ * Writes go through the driver, not the model (every value is already of its stored type): they run once
+ * per receipt, and mongoose's casting of an update cost more CPU than the driver's own work.
+ */
 export class CursorStore {
   /**
    * The seqs of cursors this process last wrote (only when it is their sole writer: the receipts worker
@@ -35,6 +40,10 @@ export class CursorStore {
     private readonly m: Models,
     private readonly opts: { writerCacheSize?: number } = {},
   ) {}
+
+  private get cursors(): mongo.Collection<CursorDoc> {
+    return this.m.Cursor.collection as unknown as mongo.Collection<CursorDoc>;
+  }
 
   async forRoom(roomId: string): Promise<Map<string, CursorDoc>> {
     const docs = await this.m.Cursor.find({ roomId }).batchSize(ONE_BATCH).lean<CursorDoc[]>();
@@ -59,7 +68,7 @@ export class CursorStore {
       // a stale entry is lower than the truth (cursors only grow), so "not ahead of it" holds for the truth too
       if (seq <= from) return { roomId, userId, kind, from, to: from, at };
       const next = nextCursor(known, kind, seq, at);
-      const res = await this.m.Cursor.updateOne({ _id: id, deliveredSeq: known.deliveredSeq, readSeq: known.readSeq }, { $set: { roomId, userId, ...next.set } });
+      const res = await this.cursors.updateOne({ _id: id, deliveredSeq: known.deliveredSeq, readSeq: known.readSeq }, { $set: { roomId, userId, ...next.set } });
       if (res.matchedCount === 1) {
         this.remember(id, next.seqs);
         return { roomId, userId, kind, from, to: seq, at };
@@ -74,7 +83,10 @@ export class CursorStore {
       return { roomId, userId, kind, from, to: from, at };
     }
     const next = nextCursor(seqs, kind, seq, at);
-    await this.m.Cursor.updateOne({ _id: id }, { $set: { roomId, userId, ...next.set } }, { upsert: true });
+    // a new cursor gets the null timestamps its model would give it (the driver applies no defaults; in
+    // $set, as FerretDB v1 drops null values from $setOnInsert, and only when there was none: the sole writer)
+    const defaults = cur ? {} : { deliveredAt: null, readAt: null };
+    await this.cursors.updateOne({ _id: id }, { $set: { roomId, userId, ...defaults, ...next.set } }, { upsert: true });
     this.remember(id, next.seqs);
     return { roomId, userId, kind, from, to: seq, at };
   }
