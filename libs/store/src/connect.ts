@@ -12,6 +12,8 @@ export function connectStore(url: string, appName: string): StoreConnection {
   return mongoose.createConnection(url, {
     appName,
     serverSelectionTimeoutMS: 5000,
+    // also the server monitor's check timeout: a healthy monitor reports within this plus its 10 s period
+    connectTimeoutMS: 10_000,
     maxPoolSize: 20,
     autoIndex: false,
     autoCreate: false, // collections come with their indexes (ensureIndexes); no createCollection races at start
@@ -58,13 +60,65 @@ export async function openStore(
   appName: string,
   log: { warn: (o: object, msg: string) => void },
   wait: (what: string, hint: string, check: () => Promise<unknown>) => Promise<void>,
+  /** How long without a server heartbeat means the driver's monitor is stuck (default: 1.5 x (period + check timeout)). */
+  opts: { monitorSilentMs?: number } = {},
 ): Promise<{ db: StoreConnection; models: Models }> {
   const db = connectStore(url, appName);
   db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
   await wait('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise());
+  watchServerMonitor(db, log, opts.monitorSilentMs);
   const models = createModels(db);
   await ensureIndexes(models);
   return { db, models };
+}
+
+const HEARTBEAT_EVENTS = ['serverHeartbeatStarted', 'serverHeartbeatSucceeded', 'serverHeartbeatFailed'] as const;
+
+/**
+ * Reconnects the driver's client when its server monitor has gone silent. The monitor is what marks the
+ * store reachable again after an outage; a healthy one reports a heartbeat (started, succeeded or failed)
+ * at least every 10 s plus `connectTimeoutMS`. Once, in a fault-suite run, a persistence worker's monitor
+ * stopped reporting during the 10 s store partition and never resumed: the store was back, but every
+ * operation of that worker waited out server selection and failed with the same "connection 20 ...
+ * closed" for minutes, holding every partition. Closing and connecting the client again starts a new
+ * monitor; operations in flight fail as transient (the topology closed) and are retried. Stops when the
+ * connection is closed.
+ */
+export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object, msg: string) => void }, silentMs?: number): () => void {
+  const client = db.getClient();
+  // a healthy monitor is never quieter than its period plus one check's timeout (10 s + 10 s here)
+  const { heartbeatFrequencyMS = 10_000, connectTimeoutMS = 10_000 } = client.options as { heartbeatFrequencyMS?: number; connectTimeoutMS?: number };
+  const limit = silentMs ?? Math.round(1.5 * (heartbeatFrequencyMS + connectTimeoutMS));
+  let last = Date.now();
+  let busy = false;
+  const beat = () => {
+    last = Date.now();
+  };
+  for (const e of HEARTBEAT_EVENTS) client.on(e, beat);
+  const timer = setInterval(
+    () => {
+      const silent = Date.now() - last;
+      if (busy || silent < limit) return;
+      busy = true;
+      log.warn({ silentMs: silent }, 'store: the driver reported no server heartbeat for too long; reconnecting its client');
+      client
+        .close(true)
+        .then(() => client.connect())
+        .catch((err: Error) => log.warn({ err: err.message }, 'store: reconnecting the client failed; trying again later'))
+        .finally(() => {
+          busy = false;
+          last = Date.now();
+        });
+    },
+    Math.max(100, Math.floor(limit / 6)),
+  );
+  timer.unref();
+  const stop = () => {
+    clearInterval(timer);
+    for (const e of HEARTBEAT_EVENTS) client.off(e, beat);
+  };
+  db.once('close', stop);
+  return stop;
 }
 
 /** Readiness: the store answers a ping now (the driver's own timeouts bound it; Readiness adds a deadline). */

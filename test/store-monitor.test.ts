@@ -1,0 +1,76 @@
+/**
+ * The store connection recovers by itself when the driver's server monitor goes silent. Seen once in the
+ * fault suite: after the 10 s store partition one persistence worker's monitor never reported again, so
+ * the store stayed "unreachable" for that worker (every operation failed after server selection's 5 s
+ * with the same "connection 20 ... closed") and every partition it held stopped. Here the monitor is
+ * stopped by hand during a partition (the driver's internal `monitor.close()`, the nearest way to put it
+ * in that state), and the connection must serve again once the store is back.
+ */
+import { randomBytes } from 'node:crypto';
+import { openStore, isStoreUnavailable, type StoreConnection, type Models } from '@chat/store';
+import { TcpProxy } from './support/tcp-proxy';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('store connection when the driver stops monitoring the server', () => {
+  const target = new URL(process.env.TEST_MONGO_URL!);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 27017));
+  const warnings: string[] = [];
+  let db: StoreConnection;
+  let models: Models;
+
+  beforeAll(async () => {
+    await proxy.start();
+    const url = new URL(target.toString());
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    url.pathname = `/t${randomBytes(4).toString('hex')}`;
+    // a monitor ten times as quick as the services' (10 s period, 10 s check timeout): silence is judged after 2.25 s
+    url.searchParams.set('heartbeatFrequencyMS', '500');
+    url.searchParams.set('connectTimeoutMS', '1000');
+    ({ db, models } = await openStore(url.toString(), 'store-monitor-test', { warn: (_o, msg) => warnings.push(msg) }, (_w, _h, check) => check().then(() => undefined)));
+  });
+  afterAll(async () => {
+    await db?.dropDatabase().catch(() => undefined);
+    await db?.close();
+    await proxy.stop();
+  });
+
+  const ping = () =>
+    models.Cursor.findById('none')
+      .lean()
+      .then(
+        () => 'ok' as const,
+        (err: unknown) => {
+          if (!isStoreUnavailable(err)) throw err;
+          return 'unavailable' as const;
+        },
+      );
+
+  it('leaves a healthy connection alone', async () => {
+    await sleep(7000);
+    expect(await ping()).toBe('ok');
+    expect(warnings.filter((w) => w.includes('heartbeat'))).toEqual([]);
+  }, 20_000);
+
+  it('serves again after the partition although its monitor stopped during it', async () => {
+    proxy.cut();
+    expect(await ping()).toBe('unavailable');
+    const client = db.getClient() as unknown as { topology?: { s: { servers: Map<string, { monitor?: { close(): void } }> } } };
+    for (const server of client.topology?.s.servers.values() ?? []) server.monitor?.close();
+    await sleep(2000);
+    proxy.restore();
+
+    const deadline = Date.now() + 30_000;
+    let state = await ping();
+    while (state !== 'ok' && Date.now() < deadline) {
+      await sleep(500);
+      state = await ping();
+    }
+    expect(state).toBe('ok');
+    expect(warnings.some((w) => w.includes('no server heartbeat'))).toBe(true);
+    // and the models work as before: a write and its read
+    await models.Cursor.collection.updateOne({ _id: 'x' as never }, { $set: { deliveredSeq: 1 } }, { upsert: true });
+    expect(await models.Cursor.findById('x').lean()).toMatchObject({ deliveredSeq: 1 });
+  }, 60_000);
+});
