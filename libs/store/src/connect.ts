@@ -72,12 +72,13 @@ export async function openStore(
   return { db, models };
 }
 
-const HEARTBEAT_EVENTS = ['serverHeartbeatStarted', 'serverHeartbeatSucceeded', 'serverHeartbeatFailed'] as const;
+/** Checks that ended, either way: a monitor stuck inside a check could still report new starts. */
+const HEARTBEAT_EVENTS = ['serverHeartbeatSucceeded', 'serverHeartbeatFailed'] as const;
 
 /**
  * Reconnects the driver's client when its server monitor has gone silent. The monitor is what marks the
- * store reachable again after an outage; a healthy one reports a heartbeat (started, succeeded or failed)
- * at least every 10 s plus `connectTimeoutMS`. Once, in a fault-suite run, a persistence worker's monitor
+ * store reachable again after an outage; a healthy one finishes a heartbeat (succeeded or failed) at least
+ * every 10 s plus `connectTimeoutMS`. Once, in a fault-suite run, a persistence worker's monitor
  * stopped reporting during the 10 s store partition and never resumed: the store was back, but every
  * operation of that worker waited out server selection and failed with the same "connection 20 ...
  * closed" for minutes, holding every partition. Closing and connecting the client again starts a new
