@@ -60,13 +60,11 @@ export async function openStore(
   appName: string,
   log: { warn: (o: object, msg: string) => void },
   wait: (what: string, hint: string, check: () => Promise<unknown>) => Promise<void>,
-  /** How long without a server heartbeat means the driver's monitor is stuck (default: 1.5 x (period + check timeout)). */
-  opts: { monitorSilentMs?: number } = {},
 ): Promise<{ db: StoreConnection; models: Models }> {
   const db = connectStore(url, appName);
   db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
   await wait('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise());
-  watchServerMonitor(db, log, opts.monitorSilentMs);
+  watchServerMonitor(db, log);
   const models = createModels(db);
   await ensureIndexes(models);
   return { db, models };
@@ -85,11 +83,11 @@ const HEARTBEAT_EVENTS = ['serverHeartbeatSucceeded', 'serverHeartbeatFailed'] a
  * monitor; operations in flight fail as transient (the topology closed) and are retried. Stops when the
  * connection is closed.
  */
-export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object, msg: string) => void }, silentMs?: number): () => void {
+export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object, msg: string) => void }): () => void {
   const client = db.getClient();
   // a healthy monitor is never quieter than its period plus one check's timeout (10 s + 10 s here)
   const { heartbeatFrequencyMS = 10_000, connectTimeoutMS = 10_000 } = client.options as { heartbeatFrequencyMS?: number; connectTimeoutMS?: number };
-  const limit = silentMs ?? Math.round(1.5 * (heartbeatFrequencyMS + connectTimeoutMS));
+  const limit = Math.round(1.5 * (heartbeatFrequencyMS + connectTimeoutMS));
   let last = Date.now();
   let busy = false;
   const beat = () => {
