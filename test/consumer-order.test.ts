@@ -42,19 +42,23 @@ describe('BatchConsumer keeps a queue\'s order', () => {
     await admin.close();
   });
 
+  /** 30 messages waiting in one partition queue before the consumer starts, so most sit in its buffer. */
+  const publishThirty = async (partition: number) => {
+    const pub = await amqp.connect(url.toString());
+    const pch = await pub.createConfirmChannel();
+    await assertTopology(pch, topology);
+    for (let n = 1; n <= 30; n++) pch.publish(topology.exchange, partitionKey(RoutingKeys.messageSend, partition), Buffer.from(JSON.stringify({ n })), { persistent: true });
+    await pch.waitForConfirms();
+    await pub.close();
+  };
+
   it('does not handle what was buffered behind a failed batch before the broker hands that batch out again', async () => {
     const proxied = new URL(url.toString());
     proxied.hostname = '127.0.0.1';
     proxied.port = String(proxy.port);
     conn = connectBroker(proxied.toString(), log, 'consumer-order-test');
 
-    // 30 messages waiting in one partition queue before the consumer starts, so most sit in its buffer
-    const pub = await amqp.connect(url.toString());
-    const pch = await pub.createConfirmChannel();
-    await assertTopology(pch, topology);
-    for (let n = 1; n <= 30; n++) pch.publish(topology.exchange, partitionKey(RoutingKeys.messageSend, 0), Buffer.from(JSON.stringify({ n })), { persistent: true });
-    await pch.waitForConfirms();
-    await pub.close();
+    await publishThirty(0);
 
     const handled: number[] = []; // what took effect, in the order it did
     let first = true;
@@ -89,12 +93,7 @@ describe('BatchConsumer keeps a queue\'s order', () => {
   }, 60_000);
   /** 30 messages in a partition queue of their own, then a consumer with the given handler; returns what took effect, in order. */
   const consumeThirty = async (partition: number, handle: (n: number) => void, waitFor: (handled: number[]) => boolean) => {
-    const pub = await amqp.connect(url.toString());
-    const pch = await pub.createConfirmChannel();
-    await assertTopology(pch, topology);
-    for (let n = 1; n <= 30; n++) pch.publish(topology.exchange, partitionKey(RoutingKeys.messageSend, partition), Buffer.from(JSON.stringify({ n })), { persistent: true });
-    await pch.waitForConfirms();
-    await pub.close();
+    await publishThirty(partition);
     const handled: number[] = [];
     const c = connectBroker(url.toString(), log, `consumer-order-test-${partition}`);
     const bc = new BatchConsumer<{ n: number }>(

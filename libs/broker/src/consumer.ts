@@ -14,6 +14,14 @@ export interface Delivery<T> {
 /** What happens to one delivery after its batch: ack it, or dead-letter it now. */
 export type Outcome = 'ack' | 'dead';
 
+/**
+ * Attempts, in process, for a delivery that fails on its own with an error not known as transient, before
+ * it is dead-lettered (0.1, 0.2 and 0.4 s apart). In process, not requeued: the broker would hand a
+ * requeued delivery out again behind the ones already buffered here, which would then be handled first,
+ * out of their queue's order.
+ */
+const ATTEMPTS = 4;
+
 /** Thrown by a handler when the whole batch should wait and retry in-process (a dependency is down). */
 export class TransientError extends Error {}
 
@@ -29,13 +37,6 @@ export interface ConsumerOptions<T> {
    * handled, so a crash loses what was in hand. Never set in a real deployment (config refuses it in production).
    */
   ackOnReceipt?: boolean;
-  /**
-   * Attempts, in process, for a delivery that fails on its own with an error not known as transient, before
-   * it is dead-lettered (default 4, 0.1, 0.2 and 0.4 s apart). In process, not requeued: the broker would
-   * hand a requeued delivery out again behind the ones already buffered here, which would then be handled
-   * first, out of their queue's order.
-   */
-  attempts?: number;
 }
 
 interface Pending<T> {
@@ -169,7 +170,7 @@ export class BatchConsumer<T> {
         }
         failures++;
         if (this.stopping) return; // unsettled: the broker hands it out again, in order, when the channel closes
-        if (failures < (this.opts.attempts ?? 4)) {
+        if (failures < ATTEMPTS) {
           const delay = 100 * 2 ** (failures - 1);
           this.log.warn({ queue, failures, delay, err: (err as Error).message }, 'delivery failed; trying it again before the ones behind it');
           await new Promise((r) => setTimeout(r, delay));

@@ -88,14 +88,7 @@ export class ConversationStore {
     // casting of the update (the lastMessage subdocument is built as a document) took 506-670 us of CPU
     // per update against the driver's 263-357 us (README, "The hot writes skip mongoose"). Every value
     // here is already of its stored type (LastMessage).
-    const lastMessage: LastMessage = {
-      id: last.id,
-      senderId: last.senderId,
-      seq: lastSeq,
-      content: last.content,
-      deleted: last.deleted,
-      createdAt: new Date(last.createdAt),
-    };
+    const lastMessage: LastMessage = { ...last, seq: lastSeq };
     const res = await this.m.Conversation.collection.updateOne(
       { _id: new Types.ObjectId(roomId), lastSeq: from },
       { $set: { lastSeq, lastActivityAt: lastMessage.createdAt, lastMessage } },
