@@ -28,6 +28,12 @@ describe('benchmark --quick', () => {
     expect(typeof report.idleSocketRetainedKB).toBe('number');
     expect(report.idleSocketRetainedKB).toBeLessThan(1000);
     expect(report.parts.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining([expect.stringMatching(/RabbitMQ/), expect.stringMatching(/Redis adapter/)]));
+    // the CPU budget: every part's machine CPU per operation, the floor they add up to, and each step's cost
+    for (const p of report.parts) expect(p.cpuUsPerOp).toBeGreaterThan(0);
+    expect(report.cpuFloor.usPerMessage).toBeGreaterThan(0);
+    expect(report.cpuFloor.ceilingPerSecond).toBe(Math.round((report.machine.cores * 1e6) / report.cpuFloor.usPerMessage));
+    expect(report.stepCpu).toHaveLength(report.steps.length);
+    expect(readFileSync(join(ROOT, OUT, 'latest.md'), 'utf8')).toContain('CPU floor per message');
     expect(readFileSync(join(ROOT, OUT, 'latest.svg'), 'utf8')).toContain('<svg');
   }, 180_000);
 });

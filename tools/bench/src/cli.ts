@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, removeNamespace, REPO_ROOT, Stack, startFerretDB, stopProcess, type ManagedProcess } from '@chat/stack';
 import { parseArgs } from './args';
+import { cpuFloor, usPerMessage } from './budget';
 import { CpuMeter } from './proc-cpu';
 import { heapAfterFullGcKB } from './inspector';
 import { LoadGenerator, type StepResult } from './load';
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
 
     const bar = new SingleBar({ format: '[bench] {step} |{bar}| {percentage}% ', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
     const steps: StepResult[] = [];
+    const stepCpu: Report['stepCpu'] = [];
     let cpu: Record<string, number> = {};
     for (const rate of args.rates) {
       bar.start(100, 0, { step: `${rate} msg/s` });
@@ -145,7 +147,8 @@ async function main(): Promise<void> {
       cpu = meter.end();
       bar.stop();
       steps.push(r);
-      log(`${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}`);
+      stepCpu.push({ offeredRate: rate, machinePct: cpu.machine ?? 0, usPerMessage: usPerMessage(cpu.machine ?? 0, r.throughput) });
+      log(`${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}; CPU (% of one core) ${Object.entries(cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       if (r.e2eMs.p99 > args.p99BoundMs || r.throughput < rate * 0.8) {
         log('p99 passed its bound or throughput stopped rising: stopping the ramp');
         break;
@@ -185,6 +188,8 @@ async function main(): Promise<void> {
       idleSocketHeapKB,
       idleSocketRetainedKB,
       cpu,
+      stepCpu,
+      cpuFloor: cpuFloor(parts, cpus().length),
       parts,
       slowestPart,
       pipelineFractionOfSlowestPart: slowestPart ? Math.round((maxThroughput / slowestPart.perSecond) * 100) / 100 : null,

@@ -7,12 +7,20 @@ import { randomBytes } from 'node:crypto';
 import { Server } from 'socket.io';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { freePort } from '@chat/stack';
+import { withMachineCpu } from './proc-cpu';
 
 export interface PartResult {
   name: string;
   perSecond: number;
   detail: string;
+  /**
+   * The machine's busy CPU per operation while the part ran alone, in core-microseconds: the server's
+   * and its client's together (a RabbitMQ message: broker plus publisher and consumer).
+   */
+  cpuUsPerOp?: number;
 }
+
+const usPerOp = (busyCoreSeconds: number, ops: number) => (ops > 0 ? Math.round((busyCoreSeconds * 1e6) / ops) : undefined);
 
 const payload = (bytes: number) => Buffer.from(JSON.stringify({ type: 'message.send.v1', content: 'x'.repeat(Math.max(0, bytes - 40)) }));
 
@@ -37,25 +45,27 @@ export async function rabbitPart(url: string, n: number, bytes: number): Promise
     const t0 = performance.now();
     // a sliding window: up to 100 publishes awaiting their confirm at any time, as a busy publisher runs
     const window = 100;
-    await new Promise<void>((resolve, reject) => {
-      let sent = 0;
-      let confirmed = 0;
-      const pump = () => {
-        while (sent - confirmed < window && sent < n) {
-          sent++;
-          pub.sendToQueue(q, body, { persistent: true }, (err) => {
-            if (err) return reject(err);
-            if (++confirmed === n) resolve();
-            else pump();
-          });
-        }
-      };
-      pump();
+    const { busyCoreSeconds } = await withMachineCpu(async () => {
+      await new Promise<void>((resolve, reject) => {
+        let sent = 0;
+        let confirmed = 0;
+        const pump = () => {
+          while (sent - confirmed < window && sent < n) {
+            sent++;
+            pub.sendToQueue(q, body, { persistent: true }, (err) => {
+              if (err) return reject(err);
+              if (++confirmed === n) resolve();
+              else pump();
+            });
+          }
+        };
+        pump();
+      });
+      await done;
     });
-    await done;
     const s = (performance.now() - t0) / 1000;
     await pub.deleteQueue(q);
-    return { name: 'RabbitMQ publish (confirms, window 100) + consume', perSecond: Math.round(n / s), detail: `${n} messages of ${bytes} B, quorum queue` };
+    return { name: 'RabbitMQ publish (confirms, window 100) + consume', perSecond: Math.round(n / s), detail: `${n} messages of ${bytes} B, quorum queue`, cpuUsPerOp: usPerOp(busyCoreSeconds, n) };
   } finally {
     await conn.close();
   }
@@ -70,10 +80,14 @@ export async function storeParts(url: string, n: number, bytes: number): Promise
     await coll.createIndex({ roomId: 1, seq: 1 }, { unique: true });
     let t0 = performance.now();
     const single = Math.min(n, 3000);
-    for (let i = 0; i < single; i += 20) await Promise.all(Array.from({ length: Math.min(20, single - i) }, (_, k) => coll.insertOne(doc(i + k))));
+    const singleCpu = await withMachineCpu(async () => {
+      for (let i = 0; i < single; i += 20) await Promise.all(Array.from({ length: Math.min(20, single - i) }, (_, k) => coll.insertOne(doc(i + k))));
+    });
     const singleRate = Math.round(single / ((performance.now() - t0) / 1000));
     t0 = performance.now();
-    for (let i = 0; i < n; i += 100) await coll.insertMany(Array.from({ length: Math.min(100, n - i) }, (_, k) => doc(single + i + k)), { ordered: false });
+    const batchCpu = await withMachineCpu(async () => {
+      for (let i = 0; i < n; i += 100) await coll.insertMany(Array.from({ length: Math.min(100, n - i) }, (_, k) => doc(single + i + k)), { ordered: false });
+    });
     const batchRate = Math.round(n / ((performance.now() - t0) / 1000));
     // what the pipeline does per room and batch: one guarded update of a small document by _id (the
     // conversation's seq and last message), 20 rooms at a time
@@ -82,22 +96,27 @@ export async function storeParts(url: string, n: number, bytes: number): Promise
     await rooms.insertMany(ids.map((_id) => ({ _id: _id as unknown as never, lastSeq: 0, lastMessage: null })));
     const updates = Math.min(n, 3000);
     t0 = performance.now();
+    let updateCpu = 0;
     try {
-      for (let i = 0; i < updates; i += 20) {
-        await Promise.all(
-          ids.slice(0, Math.min(20, updates - i)).map((_id) =>
-            rooms.updateOne({ _id: _id as unknown as never, lastSeq: i / 20 }, { $set: { lastSeq: i / 20 + 1, lastMessage: { content: 'x'.repeat(bytes), at: new Date() } } }),
-          ),
-        );
-      }
+      updateCpu = (
+        await withMachineCpu(async () => {
+          for (let i = 0; i < updates; i += 20) {
+            await Promise.all(
+              ids.slice(0, Math.min(20, updates - i)).map((_id) =>
+                rooms.updateOne({ _id: _id as unknown as never, lastSeq: i / 20 }, { $set: { lastSeq: i / 20 + 1, lastMessage: { content: 'x'.repeat(bytes), at: new Date() } } }),
+              ),
+            );
+          }
+        })
+      ).busyCoreSeconds;
     } finally {
       await rooms.drop().catch(() => undefined);
     }
     const updateRate = Math.round(updates / ((performance.now() - t0) / 1000));
     return [
-      { name: 'store insert, single (20 concurrent)', perSecond: singleRate, detail: `${single} documents` },
-      { name: 'store insert, batches of 100', perSecond: batchRate, detail: `${n} documents` },
-      { name: 'store update by _id (20 concurrent)', perSecond: updateRate, detail: `${updates} guarded updates of 20 room documents` },
+      { name: 'store insert, single (20 concurrent)', perSecond: singleRate, detail: `${single} documents`, cpuUsPerOp: usPerOp(singleCpu.busyCoreSeconds, single) },
+      { name: 'store insert, batches of 100', perSecond: batchRate, detail: `${n} documents`, cpuUsPerOp: usPerOp(batchCpu.busyCoreSeconds, n) },
+      { name: 'store update by _id (20 concurrent)', perSecond: updateRate, detail: `${updates} guarded updates of 20 room documents`, cpuUsPerOp: usPerOp(updateCpu, updates) },
     ];
   } finally {
     await coll.drop().catch(() => undefined);
@@ -131,13 +150,15 @@ export async function adapterPart(redisUrl: string, n: number, clients: number, 
     const done = new Promise<void>((resolve) => socks.forEach((s) => s.on('m', () => ++got === n && resolve())));
     const body = { message: { content: 'x'.repeat(bytes) } };
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      senderSide.to(`u${i % clients}`).emit('m', body);
-      if (i % 500 === 0) await new Promise((r) => setImmediate(r));
-    }
-    await Promise.race([done, new Promise((r) => setTimeout(r, 60000))]);
+    const { busyCoreSeconds } = await withMachineCpu(async () => {
+      for (let i = 0; i < n; i++) {
+        senderSide.to(`u${i % clients}`).emit('m', body);
+        if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.race([done, new Promise((r) => setTimeout(r, 60000))]);
+    });
     const s = (performance.now() - t0) / 1000;
-    return { name: 'Redis adapter → socket delivery', perSecond: Math.round(got / s), detail: `${got}/${n} deliveries to ${clients} sockets` };
+    return { name: 'Redis adapter → socket delivery', perSecond: Math.round(got / s), detail: `${got}/${n} deliveries to ${clients} sockets`, cpuUsPerOp: usPerOp(busyCoreSeconds, got) };
   } finally {
     socks.forEach((s) => s.close());
     receiverSide.close();

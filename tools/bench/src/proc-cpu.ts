@@ -22,7 +22,7 @@ export function cpuTicks(pid: number): number {
 }
 
 /** Busy and total ticks of the whole machine (/proc/stat), all cores summed. */
-function machineTicks(): { busy: number; total: number } {
+export function machineTicks(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
   const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
@@ -90,4 +90,16 @@ export class CpuMeter {
     for (const [name, pid] of this.services()) services.set(pid, { name: name.replace(/-\d+$/, ''), ticks: cpuTicks(pid) });
     return { at: performance.now(), services, infra: infraProcesses(), self: process.cpuUsage(), machine: machineTicks() };
   }
+}
+
+/**
+ * Runs `work` and returns its result with the machine's busy CPU meanwhile, in core-seconds (every
+ * process on the box: the part measured, its client here, and whatever else runs; the bench measures
+ * its parts before it starts the stack, so that is little).
+ */
+export async function withMachineCpu<T>(work: () => Promise<T>): Promise<{ result: T; busyCoreSeconds: number }> {
+  const a = machineTicks();
+  const result = await work();
+  const b = machineTicks();
+  return { result, busyCoreSeconds: (b.busy - a.busy) / TICKS };
 }

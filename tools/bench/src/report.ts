@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vega from 'vega';
+import type { CpuFloor } from './budget';
 import type { PartResult } from './parts';
 import type { StepResult } from './load';
 
@@ -19,6 +20,10 @@ export interface Report {
   /** The edges' heap growth per socket measured right after full collections (through their inspector). */
   idleSocketRetainedKB?: number | null;
   cpu: Record<string, number>;
+  /** The whole machine's CPU in each step (% of one core) and per message received (core-microseconds). */
+  stepCpu?: Array<{ offeredRate: number; machinePct: number; usPerMessage: number | null }>;
+  /** The least CPU a message needs, from the parts alone, and the box's ceiling at that cost. */
+  cpuFloor?: CpuFloor | null;
   parts: PartResult[];
   slowestPart: PartResult | null;
   pipelineFractionOfSlowestPart: number | null;
@@ -90,13 +95,30 @@ export function markdown(r: Report): string {
     `- edge memory per idle socket: ${r.idleSocketRetainedKB ?? 'n/a'} KB retained (V8 heap after a full collection; target ≤ 30 KB); ${r.idleSocketKB ?? 'n/a'} KB of RSS and ${r.idleSocketHeapKB ?? 'n/a'} KB of V8 heap in use, garbage included`,
     `- CPU during the last step (% of one core): ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}`,
     '',
-    '| part alone | per second | detail |',
-    '| --- | ---: | --- |',
-    ...r.parts.map((p) => `| ${p.name} | ${p.perSecond} | ${p.detail} |`),
+    '| part alone | per second | machine CPU per operation (core-µs) | detail |',
+    '| --- | ---: | ---: | --- |',
+    ...r.parts.map((p) => `| ${p.name} | ${p.perSecond} | ${p.cpuUsPerOp ?? 'n/a'} | ${p.detail} |`),
     '',
     `- pipeline as a fraction of its slowest part (${r.slowestPart?.name ?? 'n/a'}): ${r.pipelineFractionOfSlowestPart ?? 'n/a'}`,
+    ...cpuLines(r),
   ];
   return lines.join('\n') + '\n';
+}
+
+/** The CPU budget: the floor from the parts alone, and what the pipeline spent per message in each step. */
+function cpuLines(r: Report): string[] {
+  const f = r.cpuFloor;
+  const lines: string[] = [];
+  if (f) {
+    const terms = f.terms.map((t) => `${t.times} × ${t.cpuUsPerOp} (${t.part})`).join(' + ');
+    lines.push(`- CPU floor per message from the parts alone: ${terms} = ${f.usPerMessage} core-µs; with all ${r.machine.cores} cores on nothing else this box could carry at most ${f.ceilingPerSecond} msg/s`);
+  }
+  const steps = (r.stepCpu ?? []).filter((s) => s.usPerMessage !== null);
+  if (steps.length > 0) {
+    const ratio = (us: number) => (f ? ` (${(us / f.usPerMessage).toFixed(1)}× the floor)` : '');
+    lines.push(`- machine CPU per message received, by step: ${steps.map((s) => `${s.offeredRate}/s: ${s.usPerMessage} core-µs at ${s.machinePct}%${ratio(s.usPerMessage!)}`).join('; ')}`);
+  }
+  return lines;
 }
 
 export async function writeReport(dir: string, r: Report): Promise<string[]> {
