@@ -10,14 +10,16 @@ export interface CpuFloor {
 }
 
 /**
- * What one message costs at the least, from the parts measured alone: two RabbitMQ hops (the send command
- * to persistence, the persisted event to fanout), one document in a batched insert, and two socket
- * deliveries through the Redis adapter (receive_message to the receiver, message_sent to the sender).
- * Left out, so the floor is low, not high: the edge reading the client's frame, auth and validation, the
- * room's seq, receipts, and the load generator's own work. Null when a part was not measured.
+ * What one message costs at the least, from the parts measured alone: the sender's request and its
+ * acknowledgement over Socket.IO, two RabbitMQ hops (the send command to persistence, the persisted event
+ * to fanout), one document in a batched insert, and two socket deliveries through the Redis adapter
+ * (receive_message to the receiver, message_sent to the sender). Left out, so the floor is low, not high:
+ * auth and validation, the idempotency record, the room's seq and summary, receipts, and the load
+ * generator's bookkeeping. Null when a part was not measured.
  */
 export function cpuFloor(parts: PartResult[], cores: number): CpuFloor | null {
   const uses: Array<[RegExp, number]> = [
+    [/^Socket\.IO request/, 1],
     [/^RabbitMQ/, 2],
     [/^store insert, batches/, 1],
     [/^Redis adapter/, 2],

@@ -9,7 +9,7 @@ import { cpuFloor, usPerMessage } from './budget';
 import { CpuMeter } from './proc-cpu';
 import { heapAfterFullGcKB } from './inspector';
 import { LoadGenerator, type StepResult } from './load';
-import { adapterPart, rabbitPart, storeParts, type PartResult } from './parts';
+import { adapterPart, rabbitPart, socketAckPart, storeParts, type PartResult } from './parts';
 import { markdown, writeReport, type Report } from './report';
 
 /** The sum of the edges' V8 heap in use, in KB, from their /metrics; null when any edge does not answer. */
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     parts.push(await rabbitPart(rabbitUrl, n, args.messageBytes));
     if (mongoUrl) parts.push(...(await storeParts(mongoUrl, args.quick ? 2000 : 10000, args.messageBytes)));
     parts.push(await adapterPart(redisUrl, n, 100, args.messageBytes));
+    parts.push(await socketAckPart(n, 100, args.messageBytes));
   };
 
   try {

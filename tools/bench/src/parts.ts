@@ -165,3 +165,47 @@ export async function adapterPart(redisUrl: string, n: number, clients: number, 
     redis.forEach((r) => r.disconnect());
   }
 }
+
+/**
+ * A Socket.IO request with an acknowledgement alone (what every send costs the edge and the sender before
+ * any broker or store): clients emit with an ack callback, 100 in flight in all, to a server that answers.
+ */
+export async function socketAckPart(n: number, clients: number, bytes: number): Promise<PartResult> {
+  const http = createServer();
+  const port = await freePort();
+  const server = new Server(http);
+  await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
+  server.on('connection', (s) => s.on('send', (_body: unknown, ack: (r: unknown) => void) => ack({ ok: true, message: { id: 'x'.repeat(24), seq: 1 } })));
+  const socks: Socket[] = await Promise.all(
+    Array.from(
+      { length: clients },
+      () =>
+        new Promise<Socket>((resolve) => {
+          const s = connectClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
+          s.once('connect', () => resolve(s));
+        }),
+    ),
+  );
+  try {
+    const body = { receiverId: 'r'.repeat(24), roomId: 'o'.repeat(24), content: 'x'.repeat(bytes), clientMsgId: 'c1' };
+    const t0 = performance.now();
+    const { busyCoreSeconds } = await withMachineCpu(async () => {
+      let next = 0;
+      // 100 senders in all, each sending its next request when the last was acknowledged
+      await Promise.all(
+        Array.from({ length: 100 }, async (_, w) => {
+          const s = socks[w % clients];
+          while (next < n) {
+            next++;
+            await s.timeout(30_000).emitWithAck('send', body);
+          }
+        }),
+      );
+    });
+    const s = (performance.now() - t0) / 1000;
+    return { name: 'Socket.IO request + acknowledgement', perSecond: Math.round(n / s), detail: `${n} requests from ${clients} sockets, 100 in flight`, cpuUsPerOp: usPerOp(busyCoreSeconds, n) };
+  } finally {
+    socks.forEach((s) => s.close());
+    server.close();
+  }
+}
