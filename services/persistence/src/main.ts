@@ -5,6 +5,7 @@ import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { closeServer, initMetrics, Readiness, startOpsServer, timed } from '@chat/ops';
 import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, pingStore } from '@chat/store';
+import { InsertCoalescer } from './insert-coalescer';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
@@ -19,9 +20,10 @@ runService('persistence', async () => {
   const { db, models } = await openStore(config.MONGO_URL, `persistence-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
   const messages = new MessageStore(models);
   const conversations = new ConversationStore(models);
+  const inserts = new InsertCoalescer(timed('message.insertMany', (docs) => messages.insertIdempotent(docs)), isStoreUnavailable, { lingerMs: config.INSERT_LINGER_MS });
   const applyCommands = new ApplyRoomCommandsUseCase(
     new StoreMessagesUseCase(
-      { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: timed('message.insertMany', (docs) => messages.insertIdempotent(docs)) },
+      { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
       { reserveSeqs: timed('conversation.reserveSeqs', (...a: Parameters<ConversationStore['reserveSeqs']>) => conversations.reserveSeqs(...a)) },
     ),
     new ChangeMessageUseCase(
