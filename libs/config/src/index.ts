@@ -32,7 +32,7 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(2000) BROKER_PREFETCH = 200;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) BATCH_MAX = 200;
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) PUBLISH_TIMEOUT_MS = 5000;
-  /** Persistence: message inserts of batches stored within this many ms go out as one command (0: the same event-loop turn). */
+  /** Persistence: how long a merged insert command waits for more batches' inserts (0: only those of the same event-loop turn; see InsertCoalescer). */
   @Transform(toInt) @IsInt() @Min(0) @Max(100) INSERT_LINGER_MS = 0;
   /** Edges refresh their sockets every third of it; an entry with less than a third left counts as lapsed. */
   @Transform(toInt) @IsInt() @Min(3000) @Max(600000) PRESENCE_TTL_MS = 60000;
