@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Server } from 'socket.io';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { freePort } from '@chat/stack';
-import { withMachineCpu } from './proc-cpu';
+import { cpuTicks, withMachineCpu } from './proc-cpu';
 
 export interface PartResult {
   name: string;
@@ -24,14 +24,25 @@ const usPerOp = (busyCoreSeconds: number, ops: number) => (ops > 0 ? Math.round(
 
 const payload = (bytes: number) => Buffer.from(JSON.stringify({ type: 'message.send.v1', content: 'x'.repeat(Math.max(0, bytes - 40)) }));
 
-/** RabbitMQ alone: publish with a window of confirms to a durable quorum queue, and consume with acks. */
-export async function rabbitPart(url: string, n: number, bytes: number): Promise<PartResult> {
+export interface RabbitRun {
+  perSecond: number;
+  /** Core-microseconds per message: the whole machine, the broker (when its pid was given) and this process. */
+  machineUs: number;
+  brokerUs: number | null;
+  clientUs: number;
+}
+
+/**
+ * RabbitMQ alone: publishes `n` messages to a new durable queue with up to 100 awaiting their confirm (a
+ * busy publisher), at full speed or paced at `ratePerSecond`, while consuming them with acks.
+ */
+export async function rabbitRun(url: string, n: number, bytes: number, opts: { queueType?: 'quorum' | 'classic'; ratePerSecond?: number; brokerPid?: number } = {}): Promise<RabbitRun> {
   const conn = await amqp.connect(url);
   const q = `bench.raw.${randomBytes(4).toString('hex')}`;
   try {
     const pub = await conn.createConfirmChannel();
     const sub = await conn.createChannel();
-    await pub.assertQueue(q, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await pub.assertQueue(q, { durable: true, arguments: { 'x-queue-type': opts.queueType ?? 'quorum' } });
     await sub.prefetch(200);
     let consumed = 0;
     const done = new Promise<void>((resolve) =>
@@ -42,18 +53,20 @@ export async function rabbitPart(url: string, n: number, bytes: number): Promise
       }),
     );
     const body = payload(bytes);
-    const t0 = performance.now();
-    // a sliding window: up to 100 publishes awaiting their confirm at any time, as a busy publisher runs
-    const window = 100;
+    const rate = opts.ratePerSecond;
+    const [t0, b0, c0] = [performance.now(), opts.brokerPid ? cpuTicks(opts.brokerPid) : 0, process.cpuUsage()];
     const { busyCoreSeconds } = await withMachineCpu(async () => {
       await new Promise<void>((resolve, reject) => {
         let sent = 0;
         let confirmed = 0;
         const pump = () => {
-          while (sent - confirmed < window && sent < n) {
+          while (sent - confirmed < 100 && sent < n) {
+            // paced: the next publish waits for its due time (one timer, not a polling loop)
+            const wait = rate ? ((sent + 1) / rate) * 1000 - (performance.now() - t0) : 0;
+            if (wait > 0) return void setTimeout(pump, wait);
             sent++;
-            pub.sendToQueue(q, body, { persistent: true }, (err) => {
-              if (err) return reject(err);
+            pub.sendToQueue(q, body, { persistent: true }, (err: unknown) => {
+              if (err) return reject(err as Error);
               if (++confirmed === n) resolve();
               else pump();
             });
@@ -64,11 +77,24 @@ export async function rabbitPart(url: string, n: number, bytes: number): Promise
       await done;
     });
     const s = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const us = (coreSeconds: number) => Math.round((coreSeconds * 1e6) / n);
     await pub.deleteQueue(q);
-    return { name: 'RabbitMQ publish (confirms, window 100) + consume', perSecond: Math.round(n / s), detail: `${n} messages of ${bytes} B, quorum queue`, cpuUsPerOp: usPerOp(busyCoreSeconds, n) };
+    return {
+      perSecond: Math.round(n / s),
+      machineUs: us(busyCoreSeconds),
+      brokerUs: opts.brokerPid ? us((cpuTicks(opts.brokerPid) - b0) / 100) : null,
+      clientUs: us((c.user + c.system) / 1e6),
+    };
   } finally {
     await conn.close();
   }
+}
+
+/** RabbitMQ alone, as the bench's part: a quorum queue at full speed. */
+export async function rabbitPart(url: string, n: number, bytes: number): Promise<PartResult> {
+  const r = await rabbitRun(url, n, bytes);
+  return { name: 'RabbitMQ publish (confirms, window 100) + consume', perSecond: r.perSecond, detail: `${n} messages of ${bytes} B, quorum queue`, cpuUsPerOp: r.machineUs };
 }
 
 /** The store alone: single inserts (20 concurrent) and batched inserts of 100, of message-sized documents. */
