@@ -34,6 +34,9 @@ describe('benchmark --quick', () => {
     expect(report.cpuFloor.ceilingPerSecond).toBe(Math.round((report.machine.cores * 1e6) / report.cpuFloor.usPerMessage));
     expect(report.stepCpu).toHaveLength(report.steps.length);
     expect(readFileSync(join(ROOT, OUT, 'latest.md'), 'utf8')).toContain('CPU floor per message');
+    // the workers' store calls over the ramp, from their metrics: the room update, the inserts, the cursor writes
+    expect(report.storeCalls.messagesSent).toBeGreaterThanOrEqual(report.steps.reduce((n: number, s: { sent: number }) => n + s.sent, 0));
+    expect(report.storeCalls.ops.map((o: { op: string }) => o.op)).toEqual(expect.arrayContaining(['conversation.reserveSeqs', 'message.insertMany', 'cursor.advance']));
     expect(readFileSync(join(ROOT, OUT, 'latest.svg'), 'utf8')).toContain('<svg');
   }, 180_000);
 });

@@ -5,7 +5,7 @@ import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
 import { EdgeChannel, isRedisUnavailable } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
+import { closeServer, initMetrics, Readiness, startOpsServer, timed } from '@chat/ops';
 import { openStore, CursorStore, GroupStore, isStoreUnavailable, pingStore } from '@chat/store';
 import { ApplyReceiptsUseCase } from './usecases/apply-receipts/apply-receipts.usecase';
 
@@ -22,7 +22,8 @@ runService('receipts', async () => {
   // this worker is the only writer of its partitions' cursors (single active consumer): it may remember them
   const cursors = new CursorStore(models, { writerCacheSize: 100_000 });
   const groups = new GroupStore(models);
-  const apply = new ApplyReceiptsUseCase(cursors, new EdgeChannel(redis, config.CHAT_NAMESPACE), {
+  const advance = timed('cursor.advance', (...a: Parameters<CursorStore['advance']>) => cursors.advance(...a));
+  const apply = new ApplyReceiptsUseCase({ advance }, new EdgeChannel(redis, config.CHAT_NAMESPACE), {
     membersOf: (ids) => groups.membersOf(ids),
     forRoom: (roomId) => cursors.forRoom(roomId),
   });

@@ -11,6 +11,7 @@ import { heapAfterFullGcKB } from './inspector';
 import { LoadGenerator, type StepResult } from './load';
 import { adapterPart, rabbitPart, socketAckPart, storeParts, type PartResult } from './parts';
 import { markdown, writeReport, type Report } from './report';
+import { storeOps } from './store-ops';
 
 /** The sum of the edges' V8 heap in use, in KB, from their /metrics; null when any edge does not answer. */
 async function edgesHeapKB(urls: string[]): Promise<number | null> {
@@ -155,14 +156,18 @@ async function main(): Promise<void> {
         break;
       }
     }
+    let storeCalls: Report['storeCalls'] = null;
     if (stack) {
       // every service's metrics after the ramp, for finding where the time went (chat_store_op_seconds etc.)
       const dir = join(REPO_ROOT, '.data', 'bench-metrics');
       mkdirSync(dir, { recursive: true });
+      const texts: string[] = [];
       for (const [name, url] of stack.opsUrls) {
         const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
         writeFileSync(join(dir, `${name}.prom`), text);
+        texts.push(text);
       }
+      storeCalls = { messagesSent: load.sentSoFar, ops: storeOps(texts) };
     }
     const ok = steps.filter((s) => s.throughput >= s.offeredRate * 0.95 && s.e2eMs.p99 <= args.p99BoundMs && s.lost === 0);
     const best = ok.sort((a, b) => b.throughput - a.throughput)[0];
@@ -191,6 +196,7 @@ async function main(): Promise<void> {
       cpu,
       stepCpu,
       cpuFloor: cpuFloor(parts, cpus().length),
+      storeCalls,
       parts,
       slowestPart,
       pipelineFractionOfSlowestPart: slowestPart ? Math.round((maxThroughput / slowestPart.perSecond) * 100) / 100 : null,

@@ -103,6 +103,11 @@ export class LoadGenerator {
     return this.pairs.length * 2;
   }
 
+  /** Messages sent so far, warm-ups and the offline drain's included. */
+  get sentSoFar(): number {
+    return this.nextId - 1;
+  }
+
   private sendOne(): void {
     const pair = this.pairs[this.nextId % this.pairs.length];
     const id = this.nextId++;

@@ -4,6 +4,7 @@ import * as vega from 'vega';
 import type { CpuFloor } from './budget';
 import type { PartResult } from './parts';
 import type { StepResult } from './load';
+import type { StoreOp } from './store-ops';
 
 export interface Report {
   startedAt: string;
@@ -24,6 +25,8 @@ export interface Report {
   stepCpu?: Array<{ offeredRate: number; machinePct: number; usPerMessage: number | null }>;
   /** The least CPU a message needs, from the parts alone, and the box's ceiling at that cost. */
   cpuFloor?: CpuFloor | null;
+  /** The workers' store calls over the ramp (their own timing, waiting included), against the messages sent. */
+  storeCalls?: { messagesSent: number; ops: StoreOp[] } | null;
   parts: PartResult[];
   slowestPart: PartResult | null;
   pipelineFractionOfSlowestPart: number | null;
@@ -101,6 +104,7 @@ export function markdown(r: Report): string {
     '',
     `- pipeline as a fraction of its slowest part (${r.slowestPart?.name ?? 'n/a'}): ${r.pipelineFractionOfSlowestPart ?? 'n/a'}`,
     ...cpuLines(r),
+    ...storeLines(r),
   ];
   return lines.join('\n') + '\n';
 }
@@ -119,6 +123,14 @@ function cpuLines(r: Report): string[] {
     lines.push(`- machine CPU per message received, by step: ${steps.map((s) => `${s.offeredRate}/s: ${s.usPerMessage} core-µs at ${s.machinePct}%${ratio(s.usPerMessage!)}`).join('; ')}`);
   }
   return lines;
+}
+
+/** The workers' store calls over the ramp: how many per message sent, and how long each took. */
+function storeLines(r: Report): string[] {
+  const s = r.storeCalls;
+  if (!s || s.ops.length === 0 || s.messagesSent === 0) return [];
+  const ops = s.ops.map((o) => `${o.service} ${o.op}: ${o.count} (${(o.count / s.messagesSent).toFixed(2)} per message), ${o.meanMs} ms each`);
+  return [`- store calls over the ramp (${s.messagesSent} messages sent, warm-ups included): ${ops.join('; ')}`];
 }
 
 export async function writeReport(dir: string, r: Report): Promise<string[]> {
