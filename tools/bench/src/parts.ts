@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Server } from 'socket.io';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { freePort } from '@chat/stack';
-import { cpuTicks, withMachineCpu } from './proc-cpu';
+import { measured } from './proc-cpu';
 
 export interface PartResult {
   name: string;
@@ -21,6 +21,20 @@ export interface PartResult {
 }
 
 const usPerOp = (busyCoreSeconds: number, ops: number) => (ops > 0 ? Math.round((busyCoreSeconds * 1e6) / ops) : undefined);
+
+/** `clients` Socket.IO clients connected over WebSocket to a local server, each with auth `{ i }`. */
+function connectClients(port: number, clients: number): Promise<Socket[]> {
+  return Promise.all(
+    Array.from(
+      { length: clients },
+      (_, i) =>
+        new Promise<Socket>((resolve) => {
+          const s = connectClient(`http://127.0.0.1:${port}`, { auth: { i }, transports: ['websocket'], forceNew: true });
+          s.once('connect', () => resolve(s));
+        }),
+    ),
+  );
+}
 
 const payload = (bytes: number) => Buffer.from(JSON.stringify({ type: 'message.send.v1', content: 'x'.repeat(Math.max(0, bytes - 40)) }));
 
@@ -54,8 +68,9 @@ export async function rabbitRun(url: string, n: number, bytes: number, opts: { q
     );
     const body = payload(bytes);
     const rate = opts.ratePerSecond;
-    const [t0, b0, c0] = [performance.now(), opts.brokerPid ? cpuTicks(opts.brokerPid) : 0, process.cpuUsage()];
-    const { busyCoreSeconds } = await withMachineCpu(async () => {
+    let t0 = 0;
+    const m = await measured(async () => {
+      t0 = performance.now();
       await new Promise<void>((resolve, reject) => {
         let sent = 0;
         let confirmed = 0;
@@ -75,16 +90,13 @@ export async function rabbitRun(url: string, n: number, bytes: number, opts: { q
         pump();
       });
       await done;
-    });
-    const s = (performance.now() - t0) / 1000;
-    const c = process.cpuUsage(c0);
-    const us = (coreSeconds: number) => Math.round((coreSeconds * 1e6) / n);
+    }, opts.brokerPid);
     await pub.deleteQueue(q);
     return {
-      perSecond: Math.round(n / s),
-      machineUs: us(busyCoreSeconds),
-      brokerUs: opts.brokerPid ? us((cpuTicks(opts.brokerPid) - b0) / 100) : null,
-      clientUs: us((c.user + c.system) / 1e6),
+      perSecond: Math.round(n / m.seconds),
+      machineUs: usPerOp(m.busyCoreSeconds, n) ?? 0,
+      brokerUs: m.pidCoreSeconds === null ? null : (usPerOp(m.pidCoreSeconds, n) ?? 0),
+      clientUs: usPerOp(m.selfCoreSeconds, n) ?? 0,
     };
   } finally {
     await conn.close();
@@ -104,45 +116,43 @@ export async function storeParts(url: string, n: number, bytes: number): Promise
   const doc = (i: number) => ({ roomId: 'r'.repeat(24), seq: i, senderId: 's'.repeat(24), receiverId: 'v'.repeat(24), content: 'x'.repeat(bytes), createdAt: new Date() });
   try {
     await coll.createIndex({ roomId: 1, seq: 1 }, { unique: true });
-    let t0 = performance.now();
     const single = Math.min(n, 3000);
-    const singleCpu = await withMachineCpu(async () => {
+    const singles = await measured(async () => {
       for (let i = 0; i < single; i += 20) await Promise.all(Array.from({ length: Math.min(20, single - i) }, (_, k) => coll.insertOne(doc(i + k))));
     });
-    const singleRate = Math.round(single / ((performance.now() - t0) / 1000));
-    t0 = performance.now();
-    const batchCpu = await withMachineCpu(async () => {
+    const batches = await measured(async () => {
       for (let i = 0; i < n; i += 100) await coll.insertMany(Array.from({ length: Math.min(100, n - i) }, (_, k) => doc(single + i + k)), { ordered: false });
     });
-    const batchRate = Math.round(n / ((performance.now() - t0) / 1000));
     // what the pipeline does per room and batch: one guarded update of a small document by _id (the
     // conversation's seq and last message), 20 rooms at a time
     const rooms = conn.collection(`bench_rooms_${randomBytes(4).toString('hex')}`);
     const ids = Array.from({ length: 20 }, (_, i) => `room${i}`);
     await rooms.insertMany(ids.map((_id) => ({ _id: _id as unknown as never, lastSeq: 0, lastMessage: null })));
     const updates = Math.min(n, 3000);
-    t0 = performance.now();
-    let updateCpu = 0;
+    let updated;
     try {
-      updateCpu = (
-        await withMachineCpu(async () => {
-          for (let i = 0; i < updates; i += 20) {
-            await Promise.all(
-              ids.slice(0, Math.min(20, updates - i)).map((_id) =>
-                rooms.updateOne({ _id: _id as unknown as never, lastSeq: i / 20 }, { $set: { lastSeq: i / 20 + 1, lastMessage: { content: 'x'.repeat(bytes), at: new Date() } } }),
-              ),
-            );
-          }
-        })
-      ).busyCoreSeconds;
+      updated = await measured(async () => {
+        for (let i = 0; i < updates; i += 20) {
+          await Promise.all(
+            ids.slice(0, Math.min(20, updates - i)).map((_id) =>
+              rooms.updateOne({ _id: _id as unknown as never, lastSeq: i / 20 }, { $set: { lastSeq: i / 20 + 1, lastMessage: { content: 'x'.repeat(bytes), at: new Date() } } }),
+            ),
+          );
+        }
+      });
     } finally {
       await rooms.drop().catch(() => undefined);
     }
-    const updateRate = Math.round(updates / ((performance.now() - t0) / 1000));
+    const part = (name: string, ops: number, m: { seconds: number; busyCoreSeconds: number }, detail: string): PartResult => ({
+      name,
+      perSecond: Math.round(ops / m.seconds),
+      detail,
+      cpuUsPerOp: usPerOp(m.busyCoreSeconds, ops),
+    });
     return [
-      { name: 'store insert, single (20 concurrent)', perSecond: singleRate, detail: `${single} documents`, cpuUsPerOp: usPerOp(singleCpu.busyCoreSeconds, single) },
-      { name: 'store insert, batches of 100', perSecond: batchRate, detail: `${n} documents`, cpuUsPerOp: usPerOp(batchCpu.busyCoreSeconds, n) },
-      { name: 'store update by _id (20 concurrent)', perSecond: updateRate, detail: `${updates} guarded updates of 20 room documents`, cpuUsPerOp: usPerOp(updateCpu, updates) },
+      part('store insert, single (20 concurrent)', single, singles, `${single} documents`),
+      part('store insert, batches of 100', n, batches, `${n} documents`),
+      part('store update by _id (20 concurrent)', updates, updated, `${updates} guarded updates of 20 room documents`),
     ];
   } finally {
     await coll.drop().catch(() => undefined);
@@ -160,31 +170,20 @@ export async function adapterPart(redisUrl: string, n: number, clients: number, 
   const senderSide = new Server({ adapter: createAdapter(redis[2], redis[3], { key }) });
   await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
   receiverSide.on('connection', (s) => void s.join(`u${s.handshake.auth.i}`));
-  const socks: Socket[] = await Promise.all(
-    Array.from(
-      { length: clients },
-      (_, i) =>
-        new Promise<Socket>((resolve) => {
-          const s = connectClient(`http://127.0.0.1:${port}`, { auth: { i }, transports: ['websocket'], forceNew: true });
-          s.once('connect', () => resolve(s));
-        }),
-    ),
-  );
+  const socks = await connectClients(port, clients);
   await new Promise((r) => setTimeout(r, 300));
   try {
     let got = 0;
     const done = new Promise<void>((resolve) => socks.forEach((s) => s.on('m', () => ++got === n && resolve())));
     const body = { message: { content: 'x'.repeat(bytes) } };
-    const t0 = performance.now();
-    const { busyCoreSeconds } = await withMachineCpu(async () => {
+    const m = await measured(async () => {
       for (let i = 0; i < n; i++) {
         senderSide.to(`u${i % clients}`).emit('m', body);
         if (i % 500 === 0) await new Promise((r) => setImmediate(r));
       }
       await Promise.race([done, new Promise((r) => setTimeout(r, 60000))]);
     });
-    const s = (performance.now() - t0) / 1000;
-    return { name: 'Redis adapter → socket delivery', perSecond: Math.round(got / s), detail: `${got}/${n} deliveries to ${clients} sockets`, cpuUsPerOp: usPerOp(busyCoreSeconds, got) };
+    return { name: 'Redis adapter → socket delivery', perSecond: Math.round(got / m.seconds), detail: `${got}/${n} deliveries to ${clients} sockets`, cpuUsPerOp: usPerOp(m.busyCoreSeconds, got) };
   } finally {
     socks.forEach((s) => s.close());
     receiverSide.close();
@@ -202,20 +201,10 @@ export async function socketAckPart(n: number, clients: number, bytes: number): 
   const server = new Server(http);
   await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
   server.on('connection', (s) => s.on('send', (_body: unknown, ack: (r: unknown) => void) => ack({ ok: true, message: { id: 'x'.repeat(24), seq: 1 } })));
-  const socks: Socket[] = await Promise.all(
-    Array.from(
-      { length: clients },
-      () =>
-        new Promise<Socket>((resolve) => {
-          const s = connectClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true });
-          s.once('connect', () => resolve(s));
-        }),
-    ),
-  );
+  const socks = await connectClients(port, clients);
   try {
     const body = { receiverId: 'r'.repeat(24), roomId: 'o'.repeat(24), content: 'x'.repeat(bytes), clientMsgId: 'c1' };
-    const t0 = performance.now();
-    const { busyCoreSeconds } = await withMachineCpu(async () => {
+    const m = await measured(async () => {
       let next = 0;
       // 100 senders in all, each sending its next request when the last was acknowledged
       await Promise.all(
@@ -228,8 +217,7 @@ export async function socketAckPart(n: number, clients: number, bytes: number): 
         }),
       );
     });
-    const s = (performance.now() - t0) / 1000;
-    return { name: 'Socket.IO request + acknowledgement', perSecond: Math.round(n / s), detail: `${n} requests from ${clients} sockets, 100 in flight`, cpuUsPerOp: usPerOp(busyCoreSeconds, n) };
+    return { name: 'Socket.IO request + acknowledgement', perSecond: Math.round(n / m.seconds), detail: `${n} requests from ${clients} sockets, 100 in flight`, cpuUsPerOp: usPerOp(m.busyCoreSeconds, n) };
   } finally {
     socks.forEach((s) => s.close());
     server.close();

@@ -22,7 +22,7 @@ export function cpuTicks(pid: number): number {
 }
 
 /** Busy and total ticks of the whole machine (/proc/stat), all cores summed. */
-export function machineTicks(): { busy: number; total: number } {
+function machineTicks(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
   const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
@@ -93,13 +93,19 @@ export class CpuMeter {
 }
 
 /**
- * Runs `work` and returns its result with the machine's busy CPU meanwhile, in core-seconds (every
- * process on the box: the part measured, its client here, and whatever else runs; the bench measures
- * its parts before it starts the stack, so that is little).
+ * Runs `work` and measures it: its wall time, the machine's busy CPU meanwhile (every process on the box:
+ * the part measured, its client here, and whatever else runs; the bench measures its parts before it
+ * starts the stack, so that is little), this process's own CPU and, given a pid, that process's CPU. All
+ * in seconds (CPU: core-seconds).
  */
-export async function withMachineCpu<T>(work: () => Promise<T>): Promise<{ result: T; busyCoreSeconds: number }> {
-  const a = machineTicks();
-  const result = await work();
-  const b = machineTicks();
-  return { result, busyCoreSeconds: (b.busy - a.busy) / TICKS };
+export async function measured(work: () => Promise<void>, pid?: number): Promise<{ seconds: number; busyCoreSeconds: number; selfCoreSeconds: number; pidCoreSeconds: number | null }> {
+  const [t0, m0, c0, p0] = [performance.now(), machineTicks(), process.cpuUsage(), pid ? cpuTicks(pid) : 0];
+  await work();
+  const [m1, c] = [machineTicks(), process.cpuUsage(c0)];
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    busyCoreSeconds: (m1.busy - m0.busy) / TICKS,
+    selfCoreSeconds: (c.user + c.system) / 1e6,
+    pidCoreSeconds: pid ? (cpuTicks(pid) - p0) / TICKS : null,
+  };
 }
