@@ -26,7 +26,8 @@ interface Waiting {
 export class InsertCoalescer {
   private waiting: Waiting[] = [];
   private waitingDocs = 0;
-  private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
+  /** Cancels the scheduled flush, while one is scheduled. */
+  private cancelFlush: (() => void) | null = null;
   private inFlight = false;
 
   constructor(
@@ -48,17 +49,20 @@ export class InsertCoalescer {
   private schedule(): void {
     if (this.inFlight || this.waiting.length === 0) return;
     if (this.waitingDocs >= (this.opts.maxDocs ?? 1000)) return this.flush();
-    if (this.timer) return;
+    if (this.cancelFlush) return;
     const linger = this.opts.lingerMs ?? 0;
-    this.timer = linger > 0 ? setTimeout(() => this.flush(), linger) : setImmediate(() => this.flush());
+    if (linger > 0) {
+      const t = setTimeout(() => this.flush(), linger);
+      this.cancelFlush = () => clearTimeout(t);
+    } else {
+      const t = setImmediate(() => this.flush());
+      this.cancelFlush = () => clearImmediate(t);
+    }
   }
 
   private flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer as ReturnType<typeof setTimeout>);
-      clearImmediate(this.timer as ReturnType<typeof setImmediate>);
-      this.timer = null;
-    }
+    this.cancelFlush?.();
+    this.cancelFlush = null;
     const callers = this.waiting;
     this.waiting = [];
     this.waitingDocs = 0;
