@@ -1,9 +1,10 @@
 /**
  * The store's single-writer caches against the real store: a worker that remembers what it wrote must
- * never move a cursor backwards or lose a move when the partition changed hands meanwhile.
+ * never move a cursor backwards or lose a move when the partition changed hands meanwhile. And the room
+ * update's record of each sender's last seq, which lets a sync skip a room where only the user wrote.
  */
 import { randomBytes } from 'node:crypto';
-import { CursorStore, openStore, type StoreConnection, type Models } from '@chat/store';
+import { ConversationStore, CursorStore, GroupStore, openStore, type StoreConnection, type Models } from '@chat/store';
 
 const hex = () => randomBytes(12).toString('hex');
 
@@ -64,5 +65,49 @@ describe('cursor writers (real store)', () => {
     const byUser = new Map(stored.map((c) => [c.userId, c]));
     expect(byUser.get(u1)).toEqual({ _id: `${room}:${u1}`, roomId: room, userId: u1, deliveredSeq: 4, deliveredAt: at, readSeq: 0, readAt: null });
     expect(byUser.get(u2)).toEqual({ _id: `${room}:${u2}`, roomId: room, userId: u2, deliveredSeq: 6, deliveredAt: at, readSeq: 6, readAt: at });
+  });
+});
+
+describe('the room update records each sender’s last seq (real store)', () => {
+  let db: StoreConnection;
+  let models: Models;
+
+  beforeAll(async () => {
+    const url = new URL(process.env.TEST_MONGO_URL!);
+    url.pathname = `/t${randomBytes(4).toString('hex')}`;
+    ({ db, models } = await openStore(url.toString(), 'store-writers-test', { warn: () => undefined }, (_w, _h, check) => check().then(() => undefined)));
+  });
+  afterAll(async () => {
+    await db.dropDatabase().catch(() => undefined);
+    await db.close();
+  });
+
+  const last = (senderId: string) => ({ id: hex(), senderId, seq: 0, content: 'x', deleted: false, createdAt: new Date() });
+
+  it('a one-to-one room: each user learns the last seq of a message to them, whoever wrote last', async () => {
+    const rooms = new ConversationStore(models);
+    const [a, b] = [hex(), hex()];
+    const room = String((await rooms.findOrCreatePair(a, b))._id);
+    expect(await rooms.reserveSeqs(room, 3, last(a), 0, [a, b, a])).toBe(1);
+    // the writer's remembered seq, as the persistence worker passes it; then only a writes
+    expect(await rooms.reserveSeqs(room, 2, last(a), 3, [a, a])).toBe(4);
+    const forA = (await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === room)!;
+    const forB = (await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === room)!;
+    expect(forA).toMatchObject({ lastSeq: 5, lastIncomingSeq: 2 });
+    expect(forB).toMatchObject({ lastSeq: 5, lastIncomingSeq: 5 });
+  });
+
+  it('a room from before the record existed, and a group, fall back to the room’s last seq', async () => {
+    const rooms = new ConversationStore(models);
+    const [a, b, c] = [hex(), hex(), hex()];
+    const old = String((await rooms.findOrCreatePair(a, b))._id);
+    await models.Conversation.collection.updateOne({ _id: (await rooms.get(old))!._id }, { $unset: { sendersTracked: '', lastSeqBy: '' } });
+    await rooms.reserveSeqs(old, 1, last(a), 0, [a]);
+    expect((await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === old)).toMatchObject({ lastSeq: 1, lastIncomingSeq: 1 });
+
+    const groupId = hex();
+    await new GroupStore(models).create(groupId, a, { name: 'g', participants: [a, b, c], admins: [a] }, new Date());
+    await rooms.reserveSeqs(groupId, 2, last(a), 0);
+    expect((await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === groupId)).toMatchObject({ lastSeq: 2, lastIncomingSeq: 2 });
   });
 });

@@ -24,7 +24,7 @@ export class ConversationStore {
     const now = new Date();
     try {
       const [doc] = await this.m.Conversation.insertMany(
-        [{ key, kind: 'direct', participants: [a, b].sort(), lastSeq: 0, lastMessage: null, lastActivityAt: now, createdAt: now }],
+        [{ key, kind: 'direct', participants: [a, b].sort(), lastSeq: 0, lastSeqBy: {}, sendersTracked: true, lastMessage: null, lastActivityAt: now, createdAt: now }],
         { lean: true },
       );
       await addMemberships(this.m, String((doc as { _id: unknown })._id), [a, b], 'direct');
@@ -55,10 +55,12 @@ export class ConversationStore {
     return roomsOf(this.m, userId, 'direct', page);
   }
 
-  /** The user's rooms that hold messages, with their scope and last seq. */
-  async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number }>> {
-    const docs = await roomsOf(this.m, userId, 'any', { withMessages: true, select: { lastSeq: 1, participants: 1, kind: 1 } });
-    return docs.filter((d) => d.participants.includes(userId)).map((d) => ({ scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct'), lastSeq: d.lastSeq }));
+  /** The user's rooms that hold messages, with their scope, last seq and last seq of a message to the user. */
+  async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number; lastIncomingSeq: number }>> {
+    const docs = await roomsOf(this.m, userId, 'any', { withMessages: true, select: { lastSeq: 1, lastSeqBy: 1, sendersTracked: 1, participants: 1, kind: 1 } });
+    return docs
+      .filter((d) => d.participants.includes(userId))
+      .map((d) => ({ scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct'), lastSeq: d.lastSeq, lastIncomingSeq: lastIncomingSeq(d, userId) }));
   }
 
   /**
@@ -69,12 +71,12 @@ export class ConversationStore {
    * the room has one writer at a time: required on FerretDB v1, whose updates are read-modify-write
    * without isolation and lose concurrent increments; on MongoDB the $inc is atomic anyway.
    */
-  async reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number): Promise<number | null> {
+  async reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number, senders?: readonly string[]): Promise<number | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;
-    if (knownLastSeq !== undefined && (await this.advanceSeq(roomId, knownLastSeq, count, last))) return knownLastSeq + 1;
+    if (knownLastSeq !== undefined && (await this.advanceSeq(roomId, knownLastSeq, count, last, senders))) return knownLastSeq + 1;
     const cur = await this.m.Conversation.findById(roomId).select({ lastSeq: 1 }).lean<Pick<ConversationDoc, 'lastSeq'>>();
     if (!cur) return null;
-    if (!(await this.advanceSeq(roomId, cur.lastSeq, count, last))) throw new Error(`room ${roomId} changed under its writer; retrying`);
+    if (!(await this.advanceSeq(roomId, cur.lastSeq, count, last, senders))) throw new Error(`room ${roomId} changed under its writer; retrying`);
     return cur.lastSeq + 1;
   }
 
@@ -82,7 +84,7 @@ export class ConversationStore {
    * One write: the guard on the old value (and, whatever the store, the unique (roomId, seq) index on
    * messages) turns a second writer into an error and a retry instead of a duplicate seq.
    */
-  private async advanceSeq(roomId: string, from: number, count: number, last: LastMessage): Promise<boolean> {
+  private async advanceSeq(roomId: string, from: number, count: number, last: LastMessage, senders?: readonly string[]): Promise<boolean> {
     const lastSeq = from + count;
     // through the driver, not the model: this runs once per room per persistence batch, and mongoose's
     // casting of the update (the lastMessage subdocument is built as a document) took 506-670 us of CPU
@@ -91,7 +93,7 @@ export class ConversationStore {
     const lastMessage: LastMessage = { ...last, seq: lastSeq };
     const res = await this.m.Conversation.collection.updateOne(
       { _id: new Types.ObjectId(roomId), lastSeq: from },
-      { $set: { lastSeq, lastActivityAt: lastMessage.createdAt, lastMessage } },
+      { $set: { lastSeq, lastActivityAt: lastMessage.createdAt, lastMessage, ...(senders ? lastSeqBySender(from, senders) : {}) } },
     );
     return res.matchedCount === 1;
   }
@@ -102,4 +104,32 @@ export class ConversationStore {
     if (patch.deleted) set['lastMessage.deleted'] = true;
     await this.m.Conversation.updateOne({ _id: roomId, 'lastMessage.id': messageId }, { $set: set });
   }
+}
+
+const USER_ID = /^[0-9a-f]{24}$/;
+
+/**
+ * The `$set` that records each sender's last seq among the ones reserved from `from + 1` on, in the order
+ * given. A sender id that cannot be a field name safely (never the case for ids from tokens, which are 24
+ * hex) turns the room's map off for good instead: a missing entry would make readers skip the room.
+ */
+export function lastSeqBySender(from: number, senders: readonly string[]): Record<string, number | boolean> {
+  const set: Record<string, number | boolean> = {};
+  for (let i = 0; i < senders.length; i++) {
+    if (!USER_ID.test(senders[i])) return { sendersTracked: false };
+    set[`lastSeqBy.${senders[i]}`] = from + i + 1;
+  }
+  return set;
+}
+
+/**
+ * The seq of the room's last message from anyone but the user: what the user can still have to receive.
+ * From the per-sender map when the room has kept it since it was created, otherwise `lastSeq` (which may
+ * be the user's own message: a caller then reads the room to find out).
+ */
+export function lastIncomingSeq(c: Pick<ConversationDoc, 'lastSeq' | 'lastSeqBy' | 'sendersTracked'>, userId: string): number {
+  if (c.sendersTracked !== true || !c.lastSeqBy) return c.lastSeq;
+  let max = 0;
+  for (const [sender, seq] of Object.entries(c.lastSeqBy)) if (sender !== userId && seq > max) max = seq;
+  return max;
 }

@@ -21,6 +21,14 @@ export interface ConversationDoc {
   admins: string[];
   createdBy: string | null;
   lastSeq: number;
+  /**
+   * One-to-one rooms: each sender's last seq in the room, written with `lastSeq` (same update). Trusted
+   * only where `sendersTracked` is true: set when the room is created, so the map covers every message it
+   * holds (a room from before the map existed, and every group, has it unset: readers use `lastSeq`).
+   * Groups keep none: with up to GROUP_MEMBER_LIMIT senders it would grow the document every update rewrites.
+   */
+  lastSeqBy?: Record<string, number>;
+  sendersTracked?: boolean;
   lastMessage: LastMessage | null;
   lastActivityAt: Date;
   createdAt: Date;
@@ -101,6 +109,8 @@ const conversationSchema = new Schema<ConversationDoc>(
     admins: { type: [String], default: [] },
     createdBy: { type: String, default: null },
     lastSeq: { type: Number, default: 0 },
+    lastSeqBy: { type: Schema.Types.Mixed },
+    sendersTracked: { type: Boolean },
     lastMessage: { type: lastMessage, default: null },
     lastActivityAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },

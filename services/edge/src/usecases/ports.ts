@@ -7,7 +7,8 @@ export interface Conversations {
   get(roomId: string): Promise<ConversationDoc | null>;
   scopeFor(roomId: string, userId: string): Promise<RoomScope | null>;
   listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
-  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number }>>;
+  /** lastIncomingSeq: the room's last message from anyone but the user (ConversationStore.roomsWithMessages). */
+  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number; lastIncomingSeq: number }>>;
 }
 
 export interface Messages {

@@ -1,5 +1,5 @@
 import { Forbidden, type ConversationView } from '@chat/contracts';
-import { toConversationView, type LastMessage } from '@chat/store';
+import { lastIncomingSeq, toConversationView, type LastMessage } from '@chat/store';
 import type { Conversations, Cursors, Messages } from '../ports';
 
 export interface ConversationSummary extends ConversationView {
@@ -25,7 +25,7 @@ export class ListConversationsUseCase {
     const unread = await Promise.all(
       docs.map(async (c) => {
         const read = mine.get(String(c._id))?.readSeq ?? 0;
-        if (c.lastSeq <= read) return 0;
+        if (lastIncomingSeq(c, input.userId) <= read) return 0;
         const scope = await this.conversations.scopeFor(String(c._id), input.userId);
         return scope ? this.messages.countIncomingSince(scope, read) : 0;
       }),

@@ -52,7 +52,8 @@ export class SyncInboxUseCase {
     try {
       const { rooms, mine, stored } = await this.limit(async () => {
         const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
-        const behind = rooms.filter((r) => r.lastSeq > ackedIn(mine, r.scope.roomId));
+        // a room whose newer messages are all the user's own has nothing to hand over: not read
+        const behind = rooms.filter((r) => r.lastIncomingSeq > ackedIn(mine, r.scope.roomId));
         const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, ackedIn(mine, r.scope.roomId), this.limitPerRoom)));
         return { rooms, mine, stored };
       });

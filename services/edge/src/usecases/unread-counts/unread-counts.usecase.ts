@@ -21,7 +21,7 @@ export class UnreadCountsUseCase {
     await Promise.all(
       rooms.map(async (r) => {
         const read = mine.get(r.scope.roomId)?.readSeq ?? 0;
-        if (r.lastSeq <= read) return;
+        if (r.lastIncomingSeq <= read) return;
         const n = await this.messages.countIncomingSince(r.scope, read);
         if (n > 0) byRoom[r.scope.roomId] = n;
       }),

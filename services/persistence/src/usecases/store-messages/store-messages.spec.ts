@@ -21,7 +21,9 @@ class FakeStore implements MessageWriter, SeqAllocator {
     return collided;
   }
   reads = 0;
-  async reserveSeqs(roomId: string, count: number, _last: LastMessage, known?: number) {
+  senders: Array<readonly string[] | undefined> = [];
+  async reserveSeqs(roomId: string, count: number, _last: LastMessage, known?: number, senders?: readonly string[]) {
+    this.senders.push(senders);
     if (known === undefined || known !== this.lastSeq.get(roomId)) this.reads++;
     const cur = this.lastSeq.get(roomId);
     if (cur === undefined) return null;
@@ -45,6 +47,18 @@ describe('StoreMessagesUseCase', () => {
     const { events } = await new StoreMessagesUseCase(store, store).execute([cmd(), cmd(), cmd()]);
     expect(events.map((e) => e!.message.seq)).toEqual([1, 2, 3]);
     expect(events.every((e) => e!.replay === false)).toBe(true);
+  });
+
+  it('names the sender of each reserved seq of a one-to-one room, in order; none for a group', async () => {
+    const store = new FakeStore();
+    const uc = new StoreMessagesUseCase(store, store);
+    const fromB = { ...cmd(), message: { ...cmd().message, senderId: B, receiverId: A } };
+    await uc.execute([cmd(), fromB, cmd()]);
+    expect(store.senders).toEqual([[A, B, A]]);
+    const group = cmd();
+    group.message = { ...group.message, receiverId: ROOM, groupId: ROOM, mentions: [] };
+    await uc.execute([group]);
+    expect(store.senders[1]).toBeUndefined();
   });
 
   it('answers a redelivered command with the stored message and takes no new seq', async () => {

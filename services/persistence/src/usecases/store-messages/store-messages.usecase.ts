@@ -8,8 +8,12 @@ export interface MessageWriter {
   insertIdempotent(messages: NewMessage[]): Promise<Set<string>>;
 }
 export interface SeqAllocator {
-  /** Reserves `count` consecutive seqs in the room; returns the first, or null if the room does not exist. */
-  reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number): Promise<number | null>;
+  /**
+   * Reserves `count` consecutive seqs in the room; returns the first, or null if the room does not exist.
+   * `senders` (one-to-one rooms) names the sender of each reserved seq, in order, for the room's record of
+   * each sender's last seq (see ConversationDoc.lastSeqBy).
+   */
+  reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number, senders?: readonly string[]): Promise<number | null>;
 }
 
 export interface StoreResult {
@@ -45,7 +49,8 @@ export class StoreMessagesUseCase {
       [...byRoom].map(async ([roomId, list]) => {
         const last = list[list.length - 1].message;
         const summary = { id: last.id, senderId: last.senderId, seq: 0, content: last.content, deleted: false, createdAt: new Date(last.createdAt) };
-        const first = await this.seqs.reserveSeqs(roomId, list.length, summary, this.lastSeqs.get(roomId));
+        const senders = last.groupId ? undefined : list.map((c) => c.message.senderId);
+        const first = await this.seqs.reserveSeqs(roomId, list.length, summary, this.lastSeqs.get(roomId), senders);
         if (first === null) return;
         this.remember(roomId, first + list.length - 1);
         list.forEach((c, i) => docs.push(toDoc(c, first + i)));

@@ -1,0 +1,49 @@
+import type { CursorDoc, MessageDoc, RoomScope } from '@chat/store';
+import type { Conversations, Cursors, Inbox, Messages } from '../ports';
+import { SyncInboxUseCase } from './sync-inbox.usecase';
+
+const U = 'a'.repeat(24);
+const PEER = 'b'.repeat(24);
+const QUIET = 'c'.repeat(24);
+const NEWS = 'd'.repeat(24);
+const scope = (roomId: string) => ({ roomId, userId: U, participants: [U, PEER], kind: 'direct' }) as unknown as RoomScope;
+
+function doc(roomId: string, seq: number): MessageDoc {
+  const at = new Date();
+  return { _id: `${roomId.slice(0, 20)}${String(seq).padStart(4, '0')}` as unknown as MessageDoc['_id'], roomId, seq, senderId: PEER, receiverId: U, content: `m${seq}`, clientMsgId: null, createdAt: at, editedAt: null, deletedAt: null };
+}
+
+describe('SyncInboxUseCase', () => {
+  it('reads only the rooms with a message from someone else past the user’s cursor', async () => {
+    const read: string[] = [];
+    const rooms = [
+      // the user wrote the last three messages; the peer's last one (seq 7) is already acknowledged
+      { scope: scope(QUIET), lastSeq: 10, lastIncomingSeq: 7 },
+      // the peer wrote seq 12; the user acknowledged up to 10
+      { scope: scope(NEWS), lastSeq: 12, lastIncomingSeq: 12 },
+    ];
+    const conversations = { roomsWithMessages: async () => rooms } as unknown as Conversations;
+    const messages = {
+      incomingSince: async (s: RoomScope, after: number) => {
+        read.push(s.roomId);
+        return s.roomId === NEWS ? [doc(NEWS, after + 2)] : [];
+      },
+    } as unknown as Messages;
+    const cursors = {
+      forUser: async () =>
+        new Map<string, CursorDoc>([
+          [QUIET, { deliveredSeq: 7, readSeq: 7 } as CursorDoc],
+          [NEWS, { deliveredSeq: 10, readSeq: 10 } as CursorDoc],
+        ]),
+    } as unknown as Cursors;
+    const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
+
+    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+
+    expect(read).toEqual([NEWS]);
+    expect(sync.source).toBe('store');
+    expect(sync.messages.map((m) => [m.roomId, m.seq])).toEqual([[NEWS, 12]]);
+    // the cursors the socket gate uses still cover every room
+    expect(sync.cursors).toEqual({ [QUIET]: 7, [NEWS]: 10 });
+  });
+});
