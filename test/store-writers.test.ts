@@ -8,20 +8,19 @@ import { ConversationStore, CursorStore, GroupStore, openStore, type StoreConnec
 
 const hex = () => randomBytes(12).toString('hex');
 
+let db: StoreConnection;
+let models: Models;
+beforeAll(async () => {
+  const url = new URL(process.env.TEST_MONGO_URL!);
+  url.pathname = `/t${randomBytes(4).toString('hex')}`;
+  ({ db, models } = await openStore(url.toString(), 'store-writers-test', { warn: () => undefined }, (_w, _h, check) => check().then(() => undefined)));
+});
+afterAll(async () => {
+  await db.dropDatabase().catch(() => undefined);
+  await db.close();
+});
+
 describe('cursor writers (real store)', () => {
-  let db: StoreConnection;
-  let models: Models;
-
-  beforeAll(async () => {
-    const url = new URL(process.env.TEST_MONGO_URL!);
-    url.pathname = `/t${randomBytes(4).toString('hex')}`;
-    ({ db, models } = await openStore(url.toString(), 'store-writers-test', { warn: () => undefined }, (_w, _h, check) => check().then(() => undefined)));
-  });
-  afterAll(async () => {
-    await db.dropDatabase().catch(() => undefined);
-    await db.close();
-  });
-
   it('a worker whose remembered cursor went stale (the partition moved and back) reads the truth and never goes back', async () => {
     const room = hex();
     const user = hex();
@@ -69,19 +68,6 @@ describe('cursor writers (real store)', () => {
 });
 
 describe('the room update records each sender’s last seq (real store)', () => {
-  let db: StoreConnection;
-  let models: Models;
-
-  beforeAll(async () => {
-    const url = new URL(process.env.TEST_MONGO_URL!);
-    url.pathname = `/t${randomBytes(4).toString('hex')}`;
-    ({ db, models } = await openStore(url.toString(), 'store-writers-test', { warn: () => undefined }, (_w, _h, check) => check().then(() => undefined)));
-  });
-  afterAll(async () => {
-    await db.dropDatabase().catch(() => undefined);
-    await db.close();
-  });
-
   const last = (senderId: string) => ({ id: hex(), senderId, seq: 0, content: 'x', deleted: false, createdAt: new Date() });
 
   it('a one-to-one room: each user learns the last seq of a message to them, whoever wrote last', async () => {
