@@ -169,6 +169,8 @@ describe('faults under load', () => {
     const loadSeconds = (Date.now() - start) / 1000;
 
     const ackedTotal = senders.reduce((n, s) => n + s.acked.length, 0);
+    // how far delivery lagged the acknowledgements: what had arrived when the load stopped, and how long the rest took
+    const receivedAtLoadEnd = receivers.reduce((n, x) => n + x.events.length, 0);
     const seen = (u: LoadUser) => new Set(u.events.map((m) => m.id));
     const deadline = Date.now() + 180_000;
     const allSeen = (i: number) => {
@@ -176,6 +178,7 @@ describe('faults under load', () => {
       return senders[i].acked.every((m) => got.has(m.id));
     };
     while (Date.now() < deadline && !pairs.every((_, i) => allSeen(i))) await sleep(500);
+    const catchUpSeconds = (Date.now() - start) / 1000 - loadSeconds;
     await sleep(2000);
 
     // the table: per conversation, acknowledged / stored / seen / duplicates / order violations
@@ -254,6 +257,7 @@ describe('faults under load', () => {
     process.stdout.write(
       `\n## Faults under load: ${RATE} msg/s offered for ${SECONDS} s over ${PAIRS} conversations on 2 edges\n\n${log.map((l) => `- ${l}`).join('\n')}\n\n${table}\n\n` +
         `- acknowledged ${ackedTotal} in ${loadSeconds.toFixed(0)} s (${(ackedTotal / loadSeconds).toFixed(0)}/s); sends retried by clients after a refusal or timeout: ${retries}\n` +
+        `- received by the receivers when the load stopped: ${receivedAtLoadEnd} (${((100 * receivedAtLoadEnd) / Math.max(1, ackedTotal)).toFixed(0)}% of the acknowledged); the rest arrived within ${catchUpSeconds.toFixed(0)} s after\n` +
         `- auth outage: ${authRefused} new requests and connects refused, ${authServed} served\n\n`,
     );
 
