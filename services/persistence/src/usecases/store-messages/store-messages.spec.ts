@@ -52,7 +52,8 @@ describe('StoreMessagesUseCase', () => {
   it('names the sender of each reserved seq of a one-to-one room, in order; none for a group', async () => {
     const store = new FakeStore();
     const uc = new StoreMessagesUseCase(store, store);
-    const fromB = { ...cmd(), message: { ...cmd().message, senderId: B, receiverId: A } };
+    const fromB = cmd();
+    fromB.message = { ...fromB.message, senderId: B, receiverId: A };
     await uc.execute([cmd(), fromB, cmd()]);
     expect(store.senders).toEqual([[A, B, A]]);
     const group = cmd();
