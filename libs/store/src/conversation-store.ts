@@ -1,5 +1,5 @@
 import { Types, trusted } from 'mongoose';
-import { pairKey } from '@chat/contracts';
+import { isObjectId, pairKey } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, Models } from './models';
 import { addMemberships, roomsOf } from './membership';
 import { makeScope, type RoomScope } from './scope';
@@ -55,12 +55,12 @@ export class ConversationStore {
     return roomsOf(this.m, userId, 'direct', page);
   }
 
-  /** The user's rooms that hold messages, with their scope, last seq and last seq of a message to the user. */
-  async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number; lastIncomingSeq: number }>> {
+  /** The user's rooms that hold messages, with their scope and the seq of their last message to the user. */
+  async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number }>> {
     const docs = await roomsOf(this.m, userId, 'any', { withMessages: true, select: { lastSeq: 1, lastSeqBy: 1, sendersTracked: 1, participants: 1, kind: 1 } });
     return docs
       .filter((d) => d.participants.includes(userId))
-      .map((d) => ({ scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct'), lastSeq: d.lastSeq, lastIncomingSeq: lastIncomingSeq(d, userId) }));
+      .map((d) => ({ scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct'), lastIncomingSeq: lastIncomingSeq(d, userId) }));
   }
 
   /**
@@ -106,8 +106,6 @@ export class ConversationStore {
   }
 }
 
-const USER_ID = /^[0-9a-f]{24}$/;
-
 /**
  * The `$set` that records each sender's last seq among the ones reserved from `from + 1` on, in the order
  * given. A sender id that cannot be a field name safely (never the case for ids from tokens, which are 24
@@ -116,7 +114,7 @@ const USER_ID = /^[0-9a-f]{24}$/;
 export function lastSeqBySender(from: number, senders: readonly string[]): Record<string, number | boolean> {
   const set: Record<string, number | boolean> = {};
   for (let i = 0; i < senders.length; i++) {
-    if (!USER_ID.test(senders[i])) return { sendersTracked: false };
+    if (!isObjectId(senders[i])) return { sendersTracked: false };
     set[`lastSeqBy.${senders[i]}`] = from + i + 1;
   }
   return set;

@@ -42,7 +42,7 @@ export class CachedConversations implements Conversations {
     return this.inner.listForUser(userId, page);
   }
 
-  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number; lastIncomingSeq: number }>> {
+  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number }>> {
     return this.inner.roomsWithMessages(userId);
   }
 }

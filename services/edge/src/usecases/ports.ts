@@ -8,7 +8,7 @@ export interface Conversations {
   scopeFor(roomId: string, userId: string): Promise<RoomScope | null>;
   listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
   /** lastIncomingSeq: the room's last message from anyone but the user (ConversationStore.roomsWithMessages). */
-  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastSeq: number; lastIncomingSeq: number }>>;
+  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number }>>;
 }
 
 export interface Messages {
