@@ -143,13 +143,29 @@ describe('faults under load', () => {
     const gapMs = (PAIRS / RATE) * 1000;
     let faultsDone = false;
     // FAULT_PROGRESS=1: a line every 10 s while the test runs (where a long run spends its time)
+    // with the queues' depths (as persistence and fanout export them) and the users held for a catch-up on each edge
+    const scrape = async (prefix: string, metric: string) => {
+      let total = 0;
+      for (const [name, url] of t.stack.opsUrls) {
+        if (!name.startsWith(prefix)) continue;
+        const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+        for (const line of text.split('\n')) if (line.startsWith(metric)) total += Number(line.split(' ').pop()) || 0;
+        if (prefix !== 'edge') break; // a worker's depths are the queue's, the same from every copy
+      }
+      return total;
+    };
     const progress = process.env.FAULT_PROGRESS
       ? setInterval(() => {
           const acked = senders.reduce((n, x) => n + x.acked.length, 0);
           const seenNow = receivers.reduce((n, x) => n + x.events.length, 0);
           const connected = [...senders, ...receivers].filter((u) => u.socket?.connected).length;
-          process.stdout.write(`[faults-load] ${((Date.now() - start) / 1000).toFixed(0)}s acked ${acked} received ${seenNow} connected ${connected}/${PAIRS * 2} faultsDone ${faultsDone}\n`);
-        }, 10_000)
+          const at = ((Date.now() - start) / 1000).toFixed(0);
+          void Promise.all([scrape('persistence', 'chat_queue_depth'), scrape('fanout', 'chat_queue_depth'), scrape('edge', 'chat_catchups_pending')]).then(([persist, fanout, held]) =>
+            process.stdout.write(
+              `[faults-load] ${at}s acked ${acked} received ${seenNow} connected ${connected}/${PAIRS * 2} waiting to be stored ${persist} to be fanned out ${fanout} users held ${held} faultsDone ${faultsDone}\n`,
+            ),
+          );
+        }, 5_000)
       : null;
     const faultRun = faults().finally(() => (faultsDone = true));
     await Promise.all(

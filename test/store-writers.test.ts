@@ -4,7 +4,7 @@
  * update's record of each sender's last seq, which lets a sync skip a room where only the user wrote.
  */
 import { randomBytes } from 'node:crypto';
-import { ConversationStore, CursorStore, GroupStore, openStore, type StoreConnection, type Models } from '@chat/store';
+import { ConversationStore, CursorStore, GroupStore, MessageStore, openStore, type NewMessage, type StoreConnection, type Models } from '@chat/store';
 
 const hex = () => randomBytes(12).toString('hex');
 
@@ -98,5 +98,36 @@ describe('the room update records each sender’s last seq (real store)', () => 
     await rooms.reserveSeqs(groupId, 2, last(a), 0);
     expect((await rooms.get(groupId))!.lastSeq).toBe(2);
     expect((await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === groupId)).toMatchObject({ lastIncomingSeq: 2 });
+  });
+});
+
+describe('messages by id (real store)', () => {
+  it('a replayed batch larger than one round of lookups finds every stored message, and only those', async () => {
+    // a persistence batch redelivered after a store outage asks for up to 200 ids at once
+    const store = new MessageStore(models);
+    const room = hex();
+    const [a, b] = [hex(), hex()];
+    const docs: NewMessage[] = Array.from({ length: 130 }, (_, i) => ({
+      id: hex(),
+      roomId: room,
+      seq: i + 1,
+      senderId: a,
+      receiverId: b,
+      content: `m${i}`,
+      clientMsgId: `c${i}`,
+      createdAt: new Date(),
+      editedAt: null,
+      deletedAt: null,
+    }));
+    expect((await store.insertIdempotent(docs)).size).toBe(0);
+    // the replay collides on every id
+    expect((await store.insertIdempotent(docs)).size).toBe(130);
+
+    const asked = [...docs.map((d) => d.id), hex(), 'not-an-id', docs[0].id, docs[129].id];
+    const found = await store.findByIds(asked);
+    expect(found).toHaveLength(130);
+    const seqById = new Map(found.map((d) => [String(d._id), d.seq]));
+    expect(docs.every((d) => seqById.get(d.id) === d.seq)).toBe(true);
+    expect(await store.findByIds([])).toEqual([]);
   });
 });

@@ -88,6 +88,11 @@ export const socketsConnected = new Gauge({
   help: 'Authenticated Socket.IO connections on this edge',
 });
 
+export const catchUpsPending = new Gauge({
+  name: 'chat_catchups_pending',
+  help: 'Users on this edge whose live deliveries are held while their catch-up from the store runs or waits to retry',
+});
+
 export const authLookups = new Counter({
   name: 'chat_auth_lookups_total',
   help: 'Token checks by result: hit (answered from the cache), miss (asked the auth service), refused, unavailable',

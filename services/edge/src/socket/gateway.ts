@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
-import { errors, offlineDrained, socketsConnected } from '@chat/ops';
+import { catchUpsPending, errors, offlineDrained, onScrape, socketsConnected } from '@chat/ops';
 import {
   AppError,
   ClientEvents,
@@ -129,6 +129,7 @@ export class ChatGateway {
     });
     this.nsp.on('connection', (socket) => void this.onConnection(socket));
     this.nsp.on(InternalEvents.deliver, (envelopes: unknown) => this.onDeliver(envelopes));
+    onScrape(async () => catchUpsPending.set(this.catchUps.pending));
     this.heartbeat = setInterval(() => void this.refreshPresence(), Math.floor(this.d.presenceTtlMs / 3));
     this.heartbeat.unref();
   }
