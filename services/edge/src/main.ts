@@ -157,13 +157,20 @@ runService('edge', async () => {
   });
   gateway.start();
   // after the adapter's subscriber reconnects (and re-subscribes), catch everyone up: pub/sub messages
-  // published while it was away are gone, though the messages themselves are in the store
+  // published while it was away are gone, though the messages themselves are in the store. Deliveries are
+  // held from the moment the connection drops (and again when it is back, for sockets whose connect-time
+  // sync finished meanwhile): one handed between the resubscription and the catch-up would hide the lost
+  // ones behind it for good (test/subscriber-loss.test.ts).
   let subscribedOnce = sub.status === 'ready';
+  sub.on('close', () => {
+    if (subscribedOnce) gateway.holdAll();
+  });
   sub.on('ready', () => {
     if (!subscribedOnce) {
       subscribedOnce = true;
       return;
     }
+    gateway.holdAll();
     setTimeout(() => gateway.catchUpAll('Redis adapter subscription restored'), 500).unref();
   });
 

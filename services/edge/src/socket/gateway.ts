@@ -315,6 +315,16 @@ export class ChatGateway {
     for (const userId of users) this.catchUps.request(userId);
   }
 
+  /**
+   * Holds every local socket's live deliveries, without a catch-up yet: the adapter's subscription dropped,
+   * and until it is back what fanout publishes never reaches this edge. A message handed after the
+   * subscription is back but before the catch-up would make the socket's gate drop the lost ones for good
+   * (it hands each room in seq order and never goes back), so everything waits for `catchUpAll`.
+   */
+  holdAll(): void {
+    this.hold(this.sockets.all().map((s) => s.userId));
+  }
+
   /** Holds the live deliveries of every local socket of these users (until their catch-up releases them). */
   private hold(userIds: string[]): string[] {
     const users = [...new Set(userIds)];
