@@ -74,3 +74,70 @@ describe('store connection when the driver stops monitoring the server', () => {
     expect(await models.Cursor.findById('x').lean()).toMatchObject({ deliveredSeq: 1 });
   }, 60_000);
 });
+
+describe('store connection when a server check hangs as the store goes away under load', () => {
+  const target = new URL(process.env.TEST_MONGO_URL!);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 27017));
+  const warnings: string[] = [];
+  let db: StoreConnection;
+  let models: Models;
+
+  beforeAll(async () => {
+    await proxy.start();
+    const url = new URL(target.toString());
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    url.pathname = `/t${randomBytes(4).toString('hex')}`;
+    // the services' own monitor settings (10 s period, 10 s check timeout): silence alone is judged after 30 s
+    ({ db, models } = await openStore(url.toString(), 'store-monitor-test-2', { warn: (_o, msg) => warnings.push(msg) }, (_w, _h, check) => check().then(() => undefined)));
+    await models.Message.collection.insertMany(
+      Array.from({ length: 2000 }, (_, i) => ({ roomId: 'r', seq: i + 1, senderId: 's', receiverId: 'r', content: 'x'.repeat(150), createdAt: new Date() })) as never[],
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await db?.dropDatabase().catch(() => undefined);
+    await db?.close();
+    await proxy.stop();
+  });
+
+  it('serves again within seconds of the store coming back, not after the monitor’s silence limit', async () => {
+    // 30 reads of the whole collection in flight when the relay drops every connection: the driver's
+    // polling check that starts at that moment could hang for good (2 of 3 tries without the watch's probe)
+    let stop = false;
+    const load = Promise.all(
+      Array.from({ length: 30 }, async () => {
+        while (!stop) {
+          await models.Message.collection
+            .find({ roomId: 'r' })
+            .toArray()
+            .catch(() => undefined);
+          await sleep(20);
+        }
+      }),
+    );
+    await sleep(3000);
+    proxy.cut();
+    await sleep(10_000);
+    proxy.restore();
+    const back = Date.now();
+    let served: number | null = null;
+    while (served === null && Date.now() - back < 25_000) {
+      const ok = await models.Cursor.findById('none')
+        .lean()
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (!isStoreUnavailable(err)) throw err;
+            return false;
+          },
+        );
+      if (ok) served = Date.now() - back;
+      else await sleep(200);
+    }
+    stop = true;
+    await load;
+    // within a probe's period of the store's return (the silence limit would be 30 s after the last heartbeat)
+    expect(served).not.toBeNull();
+    expect(served!).toBeLessThan(12_000);
+  }, 90_000);
+});

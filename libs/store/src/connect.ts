@@ -64,7 +64,7 @@ export async function openStore(
   const db = connectStore(url, appName);
   db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
   await wait('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise());
-  watchServerMonitor(db, log);
+  watchServerMonitor(db, log, url);
   const models = createModels(db);
   await ensureIndexes(models);
   return { db, models };
@@ -73,48 +73,94 @@ export async function openStore(
 /** Checks that ended, either way: a monitor stuck inside a check could still report new starts. */
 const HEARTBEAT_EVENTS = ['serverHeartbeatSucceeded', 'serverHeartbeatFailed'] as const;
 
+/** How long a polling check may run before the watch asks the store itself, on a connection of its own. */
+const CHECK_PROBE_AFTER_MS = 5000;
+
 /**
- * Reconnects the driver's client when its server monitor has gone silent. The monitor is what marks the
- * store reachable again after an outage; a healthy one finishes a heartbeat (succeeded or failed) at least
- * every 10 s plus `connectTimeoutMS`. Once, in a fault-suite run, a persistence worker's monitor
- * stopped reporting during the 10 s store partition and never resumed: the store was back, but every
- * operation of that worker waited out server selection and failed with the same "connection 20 ...
- * closed" for minutes, holding every partition. Closing and connecting the client again starts a new
- * monitor; operations in flight fail as transient (the topology closed) and are retried. Stops when the
- * connection is closed.
+ * Reconnects the driver's client when its server monitor is stuck. The monitor is what marks the store
+ * reachable again after an outage, and it can get stuck two ways, both seen in the fault suite:
+ * - silent: no heartbeat ends for longer than a healthy monitor allows (its 10 s period plus one check's
+ *   timeout). Once a persistence worker's monitor stopped reporting during the 10 s store partition and
+ *   never resumed: the store was back, but every operation of that worker waited out server selection
+ *   and failed with the same "connection 20 ... closed" for minutes, holding every partition.
+ * - inside a check: a polling check (FerretDB does not stream) that started as the connection dropped under
+ *   load never ends, and no timeout fires on the destroyed socket (reproduced with 30 reads in flight and
+ *   the store cut off through a relay: the check that started at the cut was still running a minute after
+ *   the store was back). An edge's catch-ups then failed every 5 s for 14 s after the store returned. A
+ *   check that has run for `CHECK_PROBE_AFTER_MS` (or its own timeout, if shorter) is judged by pinging the
+ *   store on a fresh connection: if the store answers while the check still runs, the check is stuck.
+ * Closing and connecting the client again starts a new monitor; operations in flight fail as transient (the
+ * topology closed) and are retried. Stops when the connection is closed.
  */
-export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object, msg: string) => void }): () => void {
+export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object, msg: string) => void }, url?: string): () => void {
   const client = db.getClient();
   // a healthy monitor is never quieter than its period plus one check's timeout (10 s + 10 s here)
   const { heartbeatFrequencyMS = 10_000, connectTimeoutMS = 10_000 } = client.options as { heartbeatFrequencyMS?: number; connectTimeoutMS?: number };
   const limit = Math.round(1.5 * (heartbeatFrequencyMS + connectTimeoutMS));
+  const probeAfter = Math.min(CHECK_PROBE_AFTER_MS, connectTimeoutMS);
   let last = Date.now();
+  /** When the polling check now running started (null: none running, or the monitor streams). */
+  let checkStarted: number | null = null;
   let busy = false;
   const beat = () => {
     last = Date.now();
+    checkStarted = null;
+  };
+  const started = (ev: { awaited?: boolean }) => {
+    // a streaming check (real MongoDB) waits for news by design: only polling checks are timed
+    if (!ev.awaited && checkStarted === null) checkStarted = Date.now();
   };
   for (const e of HEARTBEAT_EVENTS) client.on(e, beat);
+  client.on('serverHeartbeatStarted', started);
+  const reconnect = (why: string, o: object) => {
+    log.warn(o, why);
+    return client
+      .close(true)
+      .then(() => client.connect())
+      .catch((err: Error) => log.warn({ err: err.message }, 'store: reconnecting the client failed; trying again later'))
+      .finally(() => {
+        last = Date.now();
+        checkStarted = null;
+      });
+  };
+  const storeAnswers = async (): Promise<boolean> => {
+    if (!url) return false;
+    const probe = new mongoose.mongo.MongoClient(url, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000, socketTimeoutMS: 2000, maxPoolSize: 1 });
+    try {
+      await probe.db('admin').command({ ping: 1 });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await probe.close(true).catch(() => undefined);
+    }
+  };
   const timer = setInterval(
     () => {
-      const silent = Date.now() - last;
-      if (busy || silent < limit) return;
+      if (busy) return;
+      const now = Date.now();
+      const silent = now - last;
+      if (silent >= limit) {
+        busy = true;
+        void reconnect('store: the driver reported no server heartbeat for too long; reconnecting its client', { silentMs: silent }).finally(() => (busy = false));
+        return;
+      }
+      const check = checkStarted;
+      if (check === null || now - check < probeAfter) return;
       busy = true;
-      log.warn({ silentMs: silent }, 'store: the driver reported no server heartbeat for too long; reconnecting its client');
-      client
-        .close(true)
-        .then(() => client.connect())
-        .catch((err: Error) => log.warn({ err: err.message }, 'store: reconnecting the client failed; trying again later'))
-        .finally(() => {
-          busy = false;
-          last = Date.now();
-        });
+      void storeAnswers()
+        .then((answers) => {
+          if (answers && checkStarted === check) return reconnect('store: the driver’s server check is stuck while the store answers; reconnecting its client', { checkMs: Date.now() - check });
+        })
+        .finally(() => (busy = false));
     },
-    Math.max(100, Math.floor(limit / 6)),
+    Math.max(100, Math.min(1000, Math.floor(limit / 6))),
   );
   timer.unref();
   const stop = () => {
     clearInterval(timer);
     for (const e of HEARTBEAT_EVENTS) client.off(e, beat);
+    client.off('serverHeartbeatStarted', started);
   };
   db.once('close', stop);
   return stop;
