@@ -9,6 +9,8 @@ export interface CatchUpSteps<R> {
   giveUp(userId: string, err: Error): void;
   /** A failed attempt that will be retried (first of every ten). */
   retrying(userId: string, attempt: number, err: Error): void;
+  /** The user's deliveries were released: how long they were held, how many reads failed or were thrown away. */
+  done?(userId: string, took: { ms: number; readMs: number; failed: number; discarded: number }): void;
 }
 
 /** Reads in a row a run throws away for newer requests before it hands one over anyway. */
@@ -62,6 +64,9 @@ export class CatchUps<R> {
 
   private async run(userId: string, run: Run): Promise<void> {
     let discarded = 0;
+    let failed = 0;
+    let readMs = 0;
+    const started = Date.now();
     try {
       for (let attempt = 0; ; attempt++) {
         if (run.after) {
@@ -72,15 +77,19 @@ export class CatchUps<R> {
         if (!this.steps.connected(userId)) return;
         run.again = false;
         try {
+          const readStarted = Date.now();
           const result = await this.steps.read(userId);
+          readMs = Date.now() - readStarted;
           // asked for again during the read: read again before releasing anything (bounded: a device that
           // reconnects every second must not keep the user's other sockets held for good)
           if (run.again && discarded++ < MAX_DISCARDED_READS) continue;
           run.again = false;
           await this.steps.apply(userId, result);
           if (run.again) continue; // asked for again while handing over: its hold needs a read of its own
+          this.steps.done?.(userId, { ms: Date.now() - started, readMs, failed, discarded });
           return;
         } catch (err) {
+          failed++;
           if (!this.steps.connected(userId)) return;
           if (attempt + 1 < this.opts.attempts) {
             if (attempt % 10 === 0) this.steps.retrying(userId, attempt, err as Error);

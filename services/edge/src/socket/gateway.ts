@@ -81,6 +81,9 @@ export class ChatGateway {
       this.d.log.debug({ userId, synced: sync.messages.length, parked: sync.parkedIds.length }, 'user synced from the store');
     },
     connected: (userId) => this.sockets.has(userId),
+    done: (userId, took) => {
+      if (took.ms >= 1000) this.d.log.info({ userId, ...took }, 'deliveries held for a slow catch-up released');
+    },
     retrying: (userId, attempt, err) => this.d.log.warn({ userId, attempt, err: err.message }, 'catch-up failed; holding the user’s deliveries and retrying'),
     // a held socket must not stay held: its client reconnects and gets the full connect-time sync
     giveUp: (userId, err) => {
