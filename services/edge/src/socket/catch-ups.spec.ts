@@ -13,6 +13,7 @@ function harness(opts = { attempts: 5, retryMs: 10 }) {
   const reads: Array<ReturnType<typeof deferred<number>>> = [];
   const applied: number[] = [];
   const gaveUp: string[] = [];
+  const done: Array<{ ms: number; readMs: number; failed: number; discarded: number }> = [];
   let connected = true;
   const steps: CatchUpSteps<number> = {
     read: () => {
@@ -24,9 +25,10 @@ function harness(opts = { attempts: 5, retryMs: 10 }) {
     connected: () => connected,
     giveUp: (u) => void gaveUp.push(u),
     retrying: () => undefined,
+    done: (_u, took) => void done.push(took),
   };
   const c = new CatchUps(steps, opts);
-  return { c, reads, applied, gaveUp, disconnect: () => (connected = false) };
+  return { c, reads, applied, gaveUp, done, disconnect: () => (connected = false) };
 }
 
 describe('CatchUps', () => {
@@ -44,6 +46,10 @@ describe('CatchUps', () => {
     await flush();
     expect(h.applied).toEqual([7]);
     expect(h.c.pending).toBe(0);
+    // reported once, when the deliveries were released: held past the retry, one failed read
+    expect(h.done).toHaveLength(1);
+    expect(h.done[0]).toMatchObject({ failed: 1, discarded: 0 });
+    expect(h.done[0].ms).toBeGreaterThanOrEqual(20);
   });
 
   it('does not hand over a read that began before a newer request: it reads again', async () => {
