@@ -63,22 +63,28 @@ export class ChatGateway {
   /** Catch-ups from the store, one at a time per user (see CatchUps). */
   private readonly catchUps = new CatchUps<SyncResult>({
     read: async (userId) => {
-      const sync = await this.d.syncInbox.execute(userId);
+      const sync = await this.d.syncInbox.execute(userId, this.handedToAll(userId));
       if (sync.source !== 'store') throw new AppError('UNAVAILABLE', 'store unavailable');
       return sync;
     },
     apply: async (userId, sync) => {
+      // a room with more stored than one read returns: hand this page over, keep holding, read the next
+      const more = sync.more.length > 0;
       // what a device says it already has (handshake auth.since: { roomId: seq }) is not sent again, even
       // when its delivered receipt was lost with an edge that died before writing it
       for (const local of this.sockets.of(userId)) {
-        local.delivery.release(sync.messages, mergeSince(sync.cursors, claimedSince(local.socket)));
+        const cursors = mergeSince(sync.cursors, claimedSince(local.socket));
+        if (more) local.delivery.feed(sync.messages, cursors);
+        else local.delivery.release(sync.messages, cursors);
         for (const env of sync.events) local.socket.emit(env.event, env.payload);
       }
       if (sync.parkedIds.length > 0) {
         await this.d.inbox.remove(userId, sync.parkedIds);
         offlineDrained.inc(sync.parkedIds.length);
       }
-      this.d.log.debug({ userId, synced: sync.messages.length, parked: sync.parkedIds.length }, 'user synced from the store');
+      this.d.log.debug({ userId, synced: sync.messages.length, parked: sync.parkedIds.length, more: sync.more.length }, 'user synced from the store');
+      // asked from within the hand-over: the run reads again at once, from what the sockets now have
+      if (more) this.catchUps.request(userId);
     },
     connected: (userId) => this.sockets.has(userId),
     done: (userId, took) => {
@@ -326,6 +332,21 @@ export class ChatGateway {
    */
   holdAll(): void {
     this.hold(this.sockets.all().map((s) => s.userId));
+  }
+
+  /** Per room, the seq every local socket of the user was already handed (rooms some socket lacks are left out). */
+  private handedToAll(userId: string): Record<string, number> {
+    const locals = [...this.sockets.of(userId)];
+    if (locals.length === 0) return {};
+    const floor: Record<string, number> = Object.fromEntries(locals[0].delivery.handedRooms());
+    for (const local of locals.slice(1)) {
+      for (const room of Object.keys(floor)) {
+        const seq = local.delivery.handedIn(room);
+        if (seq === 0) delete floor[room];
+        else if (seq < floor[room]) floor[room] = seq;
+      }
+    }
+    return floor;
   }
 
   /** Holds the live deliveries of every local socket of these users (until their catch-up releases them). */

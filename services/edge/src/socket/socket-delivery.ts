@@ -21,11 +21,29 @@ export class SocketDelivery {
 
   /** Ends the sync: `cursors` are the seqs the user already acknowledged per room. */
   release(synced: MessageView[], cursors: Record<string, number> = {}): void {
-    for (const [room, seq] of Object.entries(cursors)) this.raise(room, seq);
-    for (const m of [...synced].sort(bySeq)) this.hand(m);
+    this.feed(synced, cursors);
     const waiting = (this.buffer ?? []).sort(bySeq);
     this.buffer = null;
     for (const m of waiting) this.hand(m);
+  }
+
+  /**
+   * Hands over one page of a sync that has more to read, and keeps holding: live deliveries wait until
+   * `release`, so none can overtake the pages still to come (the socket would then drop them for good).
+   */
+  feed(synced: MessageView[], cursors: Record<string, number> = {}): void {
+    for (const [room, seq] of Object.entries(cursors)) this.raise(room, seq);
+    for (const m of [...synced].sort(bySeq)) this.hand(m);
+  }
+
+  /** The last seq handed over in the room (0: none). */
+  handedIn(room: string): number {
+    return this.handed.get(room) ?? 0;
+  }
+
+  /** Rooms this socket was handed something in, with the last seq of each. */
+  handedRooms(): IterableIterator<[string, number]> {
+    return this.handed.entries();
   }
 
   /** Starts another catch-up (Redis lost presence): live deliveries wait again until `release`. */

@@ -46,4 +46,34 @@ describe('SyncInboxUseCase', () => {
     // the cursors the socket gate uses still cover every room
     expect(sync.cursors).toEqual({ [QUIET]: 7, [NEWS]: 10 });
   });
+
+  it('reads from what the sockets were handed when it is past the cursor, and names the rooms cut at the limit', async () => {
+    const reads: Array<[string, number]> = [];
+    const rooms = [
+      { scope: scope(QUIET), lastIncomingSeq: 30 },
+      { scope: scope(NEWS), lastIncomingSeq: 500 },
+    ];
+    const conversations = { roomsWithMessages: async () => rooms } as unknown as Conversations;
+    const messages = {
+      incomingSince: async (s: RoomScope, after: number, limit: number) => {
+        reads.push([s.roomId, after]);
+        const last = s.roomId === NEWS ? 500 : 30;
+        return Array.from({ length: Math.min(limit, last - after) }, (_, i) => doc(s.roomId, after + i + 1));
+      },
+    } as unknown as Messages;
+    const cursors = { forUser: async () => new Map<string, CursorDoc>([[NEWS, { deliveredSeq: 100, readSeq: 90 } as CursorDoc]]) } as unknown as Cursors;
+    const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
+
+    // the sockets were handed NEWS up to 300 (ahead of the stored cursor) and QUIET up to 20
+    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 50).execute(U, { [NEWS]: 300, [QUIET]: 20 });
+
+    expect(reads.sort()).toEqual([
+      [QUIET, 20],
+      [NEWS, 300],
+    ].sort());
+    // QUIET's last 10 fit in one read; NEWS had 200 more than the 50 one read returns
+    expect(sync.more).toEqual([NEWS]);
+    expect(sync.messages.filter((m) => m.roomId === NEWS).map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 301 + i));
+    expect(sync.cursors).toEqual({ [QUIET]: 20, [NEWS]: 300 });
+  });
 });

@@ -11,6 +11,11 @@ export interface SyncResult {
   parkedIds: string[];
   /** Per room, the seq the user's devices already acknowledged (lets the socket gate drop replays). */
   cursors: Record<string, number>;
+  /**
+   * Rooms whose read stopped at the per-room limit: more is stored after the last message returned. The
+   * caller hands this page over and reads again from there before it lets live messages through.
+   */
+  more: string[];
   source: 'store' | 'inbox';
 }
 
@@ -43,29 +48,33 @@ export class SyncInboxUseCase {
     private readonly limit: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
   ) {}
 
-  async execute(userId: string): Promise<SyncResult> {
+  /**
+   * `handed`: per room, a seq every socket of the user on this edge was already given (a catch-up of
+   * connected sockets, or the next page of one): the read starts after it when it is past the stored cursor.
+   */
+  async execute(userId: string, handed: Record<string, number> = {}): Promise<SyncResult> {
     // what is parked is listed before anything is read from the store (not alongside: a message stored and
     // parked after the rooms were read would have its parked copy removed without being in this read)
     const peeked = await this.inbox.peek(userId).catch(() => ({ messageIds: [] as string[], events: [] as Array<{ key: string; envelope: DeliveryEnvelope }> }));
     const events = peeked.events.map((e) => e.envelope);
     const parkedIds = [...peeked.messageIds, ...peeked.events.map((e) => e.key)];
     try {
-      const { rooms, mine, stored } = await this.limit(async () => {
+      const { rooms, mine, stored, from, more } = await this.limit(async () => {
         const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
+        const from = (roomId: string) => Math.max(ackedIn(mine, roomId), handed[roomId] ?? 0);
         // a room whose newer messages are all the user's own has nothing to hand over: not read
-        const behind = rooms.filter((r) => r.lastIncomingSeq > ackedIn(mine, r.scope.roomId));
-        const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, ackedIn(mine, r.scope.roomId), this.limitPerRoom)));
-        return { rooms, mine, stored };
+        const behind = rooms.filter((r) => r.lastIncomingSeq > from(r.scope.roomId));
+        const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom)));
+        return { rooms, mine, stored, from, more: behind.filter((_, i) => stored[i].length >= this.limitPerRoom).map((r) => r.scope.roomId) };
       });
-      const acked = (roomId: string) => ackedIn(mine, roomId);
-      const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, acked(r.scope.roomId)]));
+      const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, from(r.scope.roomId)]));
       const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
-      return { messages: messages.sort(bySeq), events, parkedIds, cursors, source: 'store' };
+      return { messages: messages.sort(bySeq), events, parkedIds, cursors, more, source: 'store' };
     } catch (err) {
       this.onStoreError(err as Error);
       const parked = await this.inbox.list(userId).catch(() => [] as MessageView[]);
       const own = parked.filter((m) => m.receiverId === userId && m.seq !== null);
-      return { messages: own.sort(bySeq), events, parkedIds: [], cursors: {}, source: 'inbox' };
+      return { messages: own.sort(bySeq), events, parkedIds: [], cursors: {}, more: [], source: 'inbox' };
     }
   }
 }
