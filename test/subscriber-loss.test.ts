@@ -49,4 +49,38 @@ describe('Redis subscriptions dropped under a stream of messages', () => {
     expect(bob.received.map((m) => m.id)).toEqual(acked.map((m) => m.id));
     expect(bob.socket.connected).toBe(true);
   }, 180_000);
+
+  it('a message deleted while the receiver is held for a catch-up reaches it before its delete, never after', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    const alice = await t.connect(ta, 0);
+    const bob = await t.connect(tb, 1);
+    const seen: string[] = [];
+    bob.socket.on('receive_message', (p: { message: MessageView }) => seen.push(`message ${p.message.id}`));
+    bob.socket.on('message_deleted', (p: { messageId: string }) => seen.push(`deleted ${p.messageId}`));
+    const first = await alice.request('send_message', { receiverId: b, roomId, content: 'hello', clientMsgId: 'd-0' });
+    await bob.waitFor(() => bob.received.length === 1, 'the first message');
+
+    const killer = new Redis(process.env.TEST_REDIS_URL!);
+    const ids: string[] = [];
+    // each round: the subscriptions drop, and once they are back (the edges still hold their sockets until
+    // the catch-up, half a second later) a message is sent and at once deleted
+    for (let round = 0; round < 5; round++) {
+      await killer.client('KILL', 'TYPE', 'pubsub');
+      await new Promise((r) => setTimeout(r, 150));
+      const sent = await alice.request('send_message', { receiverId: b, roomId, content: `secret ${round}`, clientMsgId: `d-${round + 1}` });
+      expect(sent.ok).toBe(true);
+      const del = await alice.request('delete_message', { messageId: sent.message.id });
+      expect(del.ok).toBe(true);
+      ids.push(sent.message.id);
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    killer.disconnect();
+    expect(first.ok).toBe(true);
+    // whatever bob was shown of each deleted message came before its delete
+    for (const id of ids) {
+      const shown = seen.lastIndexOf(`message ${id}`);
+      if (shown === -1) continue; // the catch-up read it already deleted: never shown
+      expect(seen.indexOf(`deleted ${id}`)).toBeGreaterThan(shown);
+    }
+  }, 60_000);
 });

@@ -74,9 +74,9 @@ export class ChatGateway {
       // when its delivered receipt was lost with an edge that died before writing it
       for (const local of this.sockets.of(userId)) {
         const cursors = mergeSince(sync.cursors, claimedSince(local.socket));
-        if (more) local.delivery.feed(sync.messages, cursors);
-        else local.delivery.release(sync.messages, cursors);
-        for (const env of sync.events) local.socket.emit(env.event, env.payload);
+        const parked = sync.events.map((env) => ({ event: env.event, payload: env.payload }));
+        if (more) local.delivery.feed(sync.messages, cursors, parked);
+        else local.delivery.release(sync.messages, cursors, parked);
       }
       if (sync.parkedIds.length > 0) {
         await this.d.inbox.remove(userId, sync.parkedIds);
@@ -151,11 +151,14 @@ export class ChatGateway {
     const identity = socket.data.identity as Identity;
     const userId = identity.userId;
     const ackTimeout = this.d.ackTimeoutMs ?? 60_000;
-    const delivery = new SocketDelivery((m: MessageView) => {
-      socket.timeout(ackTimeout).emit(ServerEvents.receiveMessage, { message: m }, (err: Error | null) => {
-        if (!err) this.d.receipts.delivered(userId, m);
-      });
-    });
+    const delivery = new SocketDelivery(
+      (m: MessageView) => {
+        socket.timeout(ackTimeout).emit(ServerEvents.receiveMessage, { message: m }, (err: Error | null) => {
+          if (!err) this.d.receipts.delivered(userId, m);
+        });
+      },
+      (e) => socket.emit(e.event, e.payload),
+    );
     this.sockets.add({ socket, userId, delivery });
     socketsConnected.inc();
     this.bind(socket, userId);
@@ -285,7 +288,7 @@ export class ChatGateway {
         if (env.correlationId && locals.length > 0) this.d.log.debug({ correlationId: env.correlationId, event: env.event, userId, sockets: locals.length }, 'emitted to socket');
         for (const local of locals) {
           if (env.event === ServerEvents.receiveMessage) local.delivery.offer((env.payload as { message: MessageView }).message);
-          else local.socket.emit(env.event, env.payload);
+          else local.delivery.offerEvent({ event: env.event, payload: env.payload });
         }
       }
     }

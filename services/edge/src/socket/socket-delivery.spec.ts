@@ -82,4 +82,23 @@ describe('mergeSince (handshake auth.since)', () => {
     expect(out).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(d.syncing).toBe(false);
   });
+
+  it('holds edits, deletes and receipts with the messages, and emits them after every message, parked ones first', () => {
+    const out: string[] = [];
+    const d = new SocketDelivery(
+      (x) => out.push(`msg ${x.seq}`),
+      (e) => out.push(`${e.event} ${(e.payload as { messageId: string }).messageId}`),
+    );
+    d.release([m(R1, 1)]);
+    d.offerEvent({ event: 'message_edited', payload: { messageId: 'a' } }); // not held: at once
+    d.hold();
+    d.offer(m(R1, 3)); // live, during a catch-up
+    d.offerEvent({ event: 'message_deleted', payload: { messageId: `${R1}-3` } }); // its delete overtakes the catch-up
+    expect(out).toEqual(['msg 1', 'message_edited a']);
+    d.release([m(R1, 2)], {}, [{ event: 'message_edited', payload: { messageId: `${R1}-2` } }]);
+    // the device has message 3 before it is told it was deleted, and the older parked edit comes first
+    expect(out).toEqual(['msg 1', 'message_edited a', 'msg 2', 'msg 3', `message_edited ${R1}-2`, `message_deleted ${R1}-3`]);
+    d.offerEvent({ event: 'message_read_ack', payload: { messageId: 'z' } });
+    expect(out[out.length - 1]).toBe('message_read_ack z');
+  });
 });

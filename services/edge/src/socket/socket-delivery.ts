@@ -2,36 +2,65 @@ import type { MessageView } from '@chat/contracts';
 
 const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq! - b.seq! : a.roomId < b.roomId ? -1 : 1);
 
+/** Any other event for the socket (an edit, a delete, a receipt): emitted in the order it came. */
+export interface SocketEvent {
+  event: string;
+  payload: unknown;
+}
+
 /**
  * The gate between the pipeline and one socket: hands each room's messages over in seq order and never
- * twice. While the connect-time sync runs, live deliveries wait in a buffer; the sync result goes first,
- * then the buffer, and anything at or below what was already handed over (or acknowledged in an earlier
- * session) is dropped.
+ * twice. While the connect-time sync (or a later catch-up) runs, live deliveries wait in a buffer; the sync
+ * result goes first, then the buffer, and anything at or below what was already handed over (or
+ * acknowledged in an earlier session) is dropped. The other events wait too, and follow every message: an
+ * edit or delete that overtook its message would reach a device that does not have it yet, which would then
+ * show the message as it was (a deleted message with its content).
  */
 export class SocketDelivery {
   private readonly handed = new Map<string, number>();
   private buffer: MessageView[] | null = [];
+  /** Events parked while the user was away (from the sync's pages), then the live ones held meanwhile. */
+  private parked: SocketEvent[] = [];
+  private events: SocketEvent[] = [];
 
-  constructor(private readonly send: (m: MessageView) => void) {}
+  constructor(
+    private readonly send: (m: MessageView) => void,
+    private readonly emit: (e: SocketEvent) => void = () => undefined,
+  ) {}
 
   offer(m: MessageView): void {
     if (this.buffer) this.buffer.push(m);
     else this.hand(m);
   }
 
-  /** Ends the sync: `cursors` are the seqs the user already acknowledged per room. */
-  release(synced: MessageView[], cursors: Record<string, number> = {}): void {
-    this.feed(synced, cursors);
+  /** Any other event: emitted now, or after the messages once the sync is released. */
+  offerEvent(e: SocketEvent): void {
+    if (this.buffer) this.events.push(e);
+    else this.emit(e);
+  }
+
+  /**
+   * Ends the sync: `cursors` are the seqs the user already acknowledged per room; `parked` the events
+   * parked while the user was away. Order: the synced messages, the held live messages, the parked events
+   * (older), the held live events.
+   */
+  release(synced: MessageView[], cursors: Record<string, number> = {}, parked: SocketEvent[] = []): void {
+    this.feed(synced, cursors, parked);
     const waiting = (this.buffer ?? []).sort(bySeq);
     this.buffer = null;
     for (const m of waiting) this.hand(m);
+    const events = [...this.parked, ...this.events];
+    this.parked = [];
+    this.events = [];
+    for (const e of events) this.emit(e);
   }
 
   /**
    * Hands over one page of a sync that has more to read, and keeps holding: live deliveries wait until
    * `release`, so none can overtake the pages still to come (the socket would then drop them for good).
    */
-  feed(synced: MessageView[], cursors: Record<string, number> = {}): void {
+  feed(synced: MessageView[], cursors: Record<string, number> = {}, parked: SocketEvent[] = []): void {
+    this.parked.push(...parked);
     for (const [room, seq] of Object.entries(cursors)) this.raise(room, seq);
     for (const m of [...synced].sort(bySeq)) this.hand(m);
   }
