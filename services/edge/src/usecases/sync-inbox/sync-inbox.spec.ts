@@ -76,4 +76,28 @@ describe('SyncInboxUseCase', () => {
     expect(sync.messages.filter((m) => m.roomId === NEWS).map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 301 + i));
     expect(sync.cursors).toEqual({ [QUIET]: 20, [NEWS]: 300 });
   });
+
+  it('catches connected sockets up from what they were handed, even behind the user’s cursor (another device acknowledged more)', async () => {
+    const reads: Array<[string, number]> = [];
+    const conversations = { roomsWithMessages: async () => [{ scope: scope(NEWS), lastIncomingSeq: 12 }] } as unknown as Conversations;
+    const messages = {
+      incomingSince: async (s: RoomScope, after: number) => {
+        reads.push([s.roomId, after]);
+        return Array.from({ length: 12 - after }, (_, i) => doc(s.roomId, after + i + 1));
+      },
+    } as unknown as Messages;
+    // the user's other device acknowledged up to 11; this edge's socket was handed up to 9
+    const cursors = { forUser: async () => new Map<string, CursorDoc>([[NEWS, { deliveredSeq: 11, readSeq: 0 } as CursorDoc]]) } as unknown as Cursors;
+    const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
+
+    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U, { [NEWS]: 9 });
+
+    expect(reads).toEqual([[NEWS, 9]]);
+    expect(sync.messages.map((m) => m.seq)).toEqual([10, 11, 12]);
+    expect(sync.cursors).toEqual({ [NEWS]: 9 });
+    // a fresh socket (handed nothing) starts from the user's cursor
+    reads.length = 0;
+    await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+    expect(reads).toEqual([[NEWS, 11]]);
+  });
 });

@@ -50,7 +50,9 @@ export class SyncInboxUseCase {
 
   /**
    * `handed`: per room, a seq every socket of the user on this edge was already given (a catch-up of
-   * connected sockets, or the next page of one): the read starts after it when it is past the stored cursor.
+   * connected sockets, or the next page of one). The read starts after it rather than after the stored
+   * cursor, which is the user's and not the device's: another device that acknowledged newer messages
+   * moves it past what these sockets missed (a fresh socket was handed nothing, and starts from the cursor).
    */
   async execute(userId: string, handed: Record<string, number> = {}): Promise<SyncResult> {
     // what is parked is listed before anything is read from the store (not alongside: a message stored and
@@ -61,7 +63,7 @@ export class SyncInboxUseCase {
     try {
       const { rooms, mine, stored, from, more } = await this.limit(async () => {
         const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
-        const from = (roomId: string) => Math.max(ackedIn(mine, roomId), handed[roomId] ?? 0);
+        const from = (roomId: string) => handed[roomId] ?? ackedIn(mine, roomId);
         // a room whose newer messages are all the user's own has nothing to hand over: not read
         const behind = rooms.filter((r) => r.lastIncomingSeq > from(r.scope.roomId));
         const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom)));
