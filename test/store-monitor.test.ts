@@ -12,32 +12,35 @@ import { TcpProxy } from './support/tcp-proxy';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('store connection when the driver stops monitoring the server', () => {
+/** A store connection through a relay the test can cut, with the monitor settings given (the services' when none). */
+function proxiedStore(appName: string, monitor: Record<string, string> = {}) {
   const target = new URL(process.env.TEST_MONGO_URL!);
   const proxy = new TcpProxy(target.hostname, Number(target.port || 27017));
-  const warnings: string[] = [];
-  let db: StoreConnection;
-  let models: Models;
-
+  const s = { proxy, warnings: [] as string[], db: undefined as unknown as StoreConnection, models: undefined as unknown as Models };
   beforeAll(async () => {
     await proxy.start();
     const url = new URL(target.toString());
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
     url.pathname = `/t${randomBytes(4).toString('hex')}`;
-    // a monitor ten times as quick as the services' (10 s period, 10 s check timeout): silence is judged after 2.25 s
-    url.searchParams.set('heartbeatFrequencyMS', '500');
-    url.searchParams.set('connectTimeoutMS', '1000');
-    ({ db, models } = await openStore(url.toString(), 'store-monitor-test', { warn: (_o, msg) => warnings.push(msg) }, (_w, _h, check) => check().then(() => undefined)));
+    for (const [k, v] of Object.entries(monitor)) url.searchParams.set(k, v);
+    ({ db: s.db, models: s.models } = await openStore(url.toString(), appName, { warn: (_o, msg) => s.warnings.push(msg) }, (_w, _h, check) => check().then(() => undefined)));
   });
   afterAll(async () => {
-    await db?.dropDatabase().catch(() => undefined);
-    await db?.close();
+    await s.db?.dropDatabase().catch(() => undefined);
+    await s.db?.close();
     await proxy.stop();
   });
+  return s;
+}
+
+describe('store connection when the driver stops monitoring the server', () => {
+  // a monitor ten times as quick as the services' (10 s period, 10 s check timeout): silence is judged after 2.25 s
+  const s = proxiedStore('store-monitor-test', { heartbeatFrequencyMS: '500', connectTimeoutMS: '1000' });
+  const { proxy, warnings } = s;
 
   const ping = () =>
-    models.Cursor.findById('none')
+    s.models.Cursor.findById('none')
       .lean()
       .then(
         () => 'ok' as const,
@@ -56,7 +59,7 @@ describe('store connection when the driver stops monitoring the server', () => {
   it('serves again after the partition although its monitor stopped during it', async () => {
     proxy.cut();
     expect(await ping()).toBe('unavailable');
-    const client = db.getClient() as unknown as { topology?: { s: { servers: Map<string, { monitor?: { close(): void } }> } } };
+    const client = s.db.getClient() as unknown as { topology?: { s: { servers: Map<string, { monitor?: { close(): void } }> } } };
     for (const server of client.topology?.s.servers.values() ?? []) server.monitor?.close();
     await sleep(2000);
     proxy.restore();
@@ -70,35 +73,20 @@ describe('store connection when the driver stops monitoring the server', () => {
     expect(state).toBe('ok');
     expect(warnings.some((w) => w.includes('no server heartbeat'))).toBe(true);
     // and the models work as before: a write and its read
-    await models.Cursor.collection.updateOne({ _id: 'x' as never }, { $set: { deliveredSeq: 1 } }, { upsert: true });
-    expect(await models.Cursor.findById('x').lean()).toMatchObject({ deliveredSeq: 1 });
+    await s.models.Cursor.collection.updateOne({ _id: 'x' as never }, { $set: { deliveredSeq: 1 } }, { upsert: true });
+    expect(await s.models.Cursor.findById('x').lean()).toMatchObject({ deliveredSeq: 1 });
   }, 60_000);
 });
 
 describe('store connection when a server check hangs as the store goes away under load', () => {
-  const target = new URL(process.env.TEST_MONGO_URL!);
-  const proxy = new TcpProxy(target.hostname, Number(target.port || 27017));
-  const warnings: string[] = [];
-  let db: StoreConnection;
-  let models: Models;
-
+  // the services' own monitor settings (10 s period, 10 s check timeout): silence alone is judged after 30 s
+  const s = proxiedStore('store-monitor-test-2');
+  const { proxy } = s;
   beforeAll(async () => {
-    await proxy.start();
-    const url = new URL(target.toString());
-    url.hostname = '127.0.0.1';
-    url.port = String(proxy.port);
-    url.pathname = `/t${randomBytes(4).toString('hex')}`;
-    // the services' own monitor settings (10 s period, 10 s check timeout): silence alone is judged after 30 s
-    ({ db, models } = await openStore(url.toString(), 'store-monitor-test-2', { warn: (_o, msg) => warnings.push(msg) }, (_w, _h, check) => check().then(() => undefined)));
-    await models.Message.collection.insertMany(
+    await s.models.Message.collection.insertMany(
       Array.from({ length: 2000 }, (_, i) => ({ roomId: 'r', seq: i + 1, senderId: 's', receiverId: 'r', content: 'x'.repeat(150), createdAt: new Date() })) as never[],
     );
   }, 60_000);
-  afterAll(async () => {
-    await db?.dropDatabase().catch(() => undefined);
-    await db?.close();
-    await proxy.stop();
-  });
 
   it('serves again within seconds of the store coming back, not after the monitor’s silence limit', async () => {
     // 30 reads of the whole collection in flight when the relay drops every connection: the driver's
@@ -107,7 +95,7 @@ describe('store connection when a server check hangs as the store goes away unde
     const load = Promise.all(
       Array.from({ length: 30 }, async () => {
         while (!stop) {
-          await models.Message.collection
+          await s.models.Message.collection
             .find({ roomId: 'r' })
             .toArray()
             .catch(() => undefined);
@@ -122,7 +110,7 @@ describe('store connection when a server check hangs as the store goes away unde
     const back = Date.now();
     let served: number | null = null;
     while (served === null && Date.now() - back < 25_000) {
-      const ok = await models.Cursor.findById('none')
+      const ok = await s.models.Cursor.findById('none')
         .lean()
         .then(
           () => true,

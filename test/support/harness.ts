@@ -162,6 +162,19 @@ export class TestClient {
     return this.socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
   }
 
+  /**
+   * Waits (up to `timeoutMs`) for every acknowledged message, then a little longer for strays, and checks
+   * that this client got each exactly once, in the order they were acknowledged, without reconnecting.
+   */
+  async expectReceivedInOrder(acked: MessageView[], timeoutMs = 30000): Promise<void> {
+    await this.waitFor(() => new Set(this.received.map((m) => m.id)).size >= acked.length, `all ${acked.length} acknowledged messages`, timeoutMs).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1000));
+    const got = new Set(this.received.map((m) => m.id));
+    expect(acked.filter((m) => !got.has(m.id)).map((m) => m.content)).toEqual([]);
+    expect(this.received.map((m) => m.content)).toEqual(acked.map((m) => m.content));
+    expect(this.socket.connected).toBe(true);
+  }
+
   async waitFor(pred: () => boolean, what: string, timeoutMs = 30000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!pred()) {
