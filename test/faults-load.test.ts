@@ -144,15 +144,19 @@ describe('faults under load', () => {
     let faultsDone = false;
     // FAULT_PROGRESS=1: a line every 10 s while the test runs (where a long run spends its time)
     // with the queues' depths (as persistence and fanout export them) and the users held for a catch-up on each edge
+    // ('?' when no copy answered: a worker being restarted)
     const scrape = async (prefix: string, metric: string) => {
       let total = 0;
+      let answered = false;
       for (const [name, url] of t.stack.opsUrls) {
         if (!name.startsWith(prefix)) continue;
-        const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+        const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? r.text() : null), () => null);
+        if (text === null) continue;
+        answered = true;
         for (const line of text.split('\n')) if (line.startsWith(metric)) total += Number(line.split(' ').pop()) || 0;
         if (prefix !== 'edge') break; // a worker's depths are the queue's, the same from every copy
       }
-      return total;
+      return answered ? String(total) : '?';
     };
     const progress = process.env.FAULT_PROGRESS
       ? setInterval(() => {
