@@ -84,6 +84,24 @@ describe('the room update records each sender’s last seq (real store)', () => 
     expect(forB).toMatchObject({ lastIncomingSeq: 5 });
   });
 
+  it('an edit or delete takes the room’s next seq and records it as the last change, the last message left alone', async () => {
+    const rooms = new ConversationStore(models);
+    const [a, b] = [hex(), hex()];
+    const room = String((await rooms.findOrCreatePair(a, b))._id);
+    const summary = last(a);
+    await rooms.reserveSeqs(room, 2, summary, 0, [a, a]);
+    expect((await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === room)).toMatchObject({ lastIncomingSeq: 2, lastChangeSeq: 0 });
+    // with the remembered seq, then from a stale one (a read first)
+    expect(await rooms.reserveChangeSeq(room, 2)).toBe(3);
+    expect(await rooms.reserveChangeSeq(room, 1)).toBe(4);
+    expect(await rooms.reserveSeqs(room, 1, summary, 4, [a])).toBe(5);
+    const doc = (await rooms.get(room))!;
+    expect(doc).toMatchObject({ lastSeq: 5, lastChangeSeq: 4 });
+    expect(doc.lastMessage).toMatchObject({ id: summary.id, seq: 5 });
+    expect((await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === room)).toMatchObject({ lastIncomingSeq: 5, lastChangeSeq: 4 });
+    expect(await rooms.reserveChangeSeq(hex())).toBeNull();
+  });
+
   it('a room from before the record existed, and a group, fall back to the room’s last seq', async () => {
     const rooms = new ConversationStore(models);
     const [a, b, c] = [hex(), hex(), hex()];

@@ -55,12 +55,34 @@ export class ConversationStore {
     return roomsOf(this.m, userId, 'direct', page);
   }
 
-  /** The user's rooms that hold messages, with their scope and the seq of their last message to the user. */
-  async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number }>> {
-    const docs = await roomsOf(this.m, userId, 'any', { withMessages: true, select: { lastSeq: 1, lastSeqBy: 1, sendersTracked: 1, participants: 1, kind: 1 } });
+  /**
+   * The user's rooms that hold messages, with their scope, the seq of their last message to the user and
+   * the seq of their last edit or delete (0: none).
+   */
+  async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number; lastChangeSeq: number }>> {
+    const docs = await roomsOf(this.m, userId, 'any', { withMessages: true, select: { lastSeq: 1, lastSeqBy: 1, sendersTracked: 1, lastChangeSeq: 1, participants: 1, kind: 1 } });
     return docs
       .filter((d) => d.participants.includes(userId))
-      .map((d) => ({ scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct'), lastIncomingSeq: lastIncomingSeq(d, userId) }));
+      .map((d) => ({
+        scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct'),
+        lastIncomingSeq: lastIncomingSeq(d, userId),
+        lastChangeSeq: d.lastChangeSeq ?? 0,
+      }));
+  }
+
+  /**
+   * Takes the room's next seq for an edit or delete (no message gets it) and records it as the room's last
+   * change. Same single-writer rules and guard as reserveSeqs; the room's last message is left as it is.
+   */
+  async reserveChangeSeq(roomId: string, knownLastSeq?: number): Promise<number | null> {
+    if (!Types.ObjectId.isValid(roomId)) return null;
+    const advance = async (from: number) =>
+      (await this.m.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId), lastSeq: from }, { $set: { lastSeq: from + 1, lastChangeSeq: from + 1 } })).matchedCount === 1;
+    if (knownLastSeq !== undefined && (await advance(knownLastSeq))) return knownLastSeq + 1;
+    const cur = await this.m.Conversation.findById(roomId).select({ lastSeq: 1 }).lean<Pick<ConversationDoc, 'lastSeq'>>();
+    if (!cur) return null;
+    if (!(await advance(cur.lastSeq))) throw new Error(`room ${roomId} changed under its writer; retrying`);
+    return cur.lastSeq + 1;
   }
 
   /**

@@ -100,14 +100,36 @@ export class MessageStore {
     }).lean<MessageDoc>();
   }
 
-  /** Writes an edit. Only the room's persistence worker writes messages (see ConversationStore.reserveSeqs). */
-  async applyEdit(messageId: string, content: string, at: Date): Promise<void> {
-    await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content, editedAt: at } });
+  /**
+   * Writes an edit, with the room seq the change took (`changedSeq`, when there is one). Only the room's
+   * persistence worker writes messages (see ConversationStore.reserveSeqs).
+   */
+  async applyEdit(messageId: string, content: string, at: Date, changedSeq?: number): Promise<void> {
+    await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content, editedAt: at, ...(changedSeq ? { changedSeq } : {}) } });
   }
 
   /** Soft delete: the record stays as a tombstone (id, seq, deletedAt); its content is erased. */
-  async applyDelete(messageId: string, at: Date): Promise<void> {
-    await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content: '', deletedAt: at } });
+  async applyDelete(messageId: string, at: Date, changedSeq?: number): Promise<void> {
+    await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content: '', deletedAt: at, ...(changedSeq ? { changedSeq } : {}) } });
+  }
+
+  /**
+   * Messages to the user at or below `afterSeq` (the ones a device already has) that were edited or
+   * deleted after it: what a catch-up must tell the device besides the new messages. Only asked for rooms
+   * whose last change is past `afterSeq` (ConversationDoc.lastChangeSeq), so it runs rarely; on MongoDB it
+   * walks the (roomId, seq) index up to `afterSeq`.
+   */
+  async changedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
+    return this.m.Message.find({
+      roomId: scope.roomId,
+      seq: trusted({ $lte: afterSeq }),
+      changedSeq: trusted({ $gt: afterSeq }),
+      senderId: trusted({ $ne: scope.userId }),
+    })
+      .sort({ changedSeq: 1 })
+      .limit(limit)
+      .batchSize(limit)
+      .lean<MessageDoc[]>();
   }
 
   /** How many messages from others in the scope's room come after `afterSeq` and are not deleted. */

@@ -29,6 +29,8 @@ export interface ConversationDoc {
    */
   lastSeqBy?: Record<string, number>;
   sendersTracked?: boolean;
+  /** The seq of the room's last edit or delete (see MessageDoc.changedSeq); unset while there was none. */
+  lastChangeSeq?: number;
   lastMessage: LastMessage | null;
   lastActivityAt: Date;
   createdAt: Date;
@@ -61,6 +63,11 @@ export interface MessageDoc {
   createdAt: Date;
   editedAt: Date | null;
   deletedAt: Date | null;
+  /**
+   * The room's seq its last edit or delete took (from the same counter as the messages' seqs, so it orders
+   * the change among them): a catch-up finds the changes made after what a device has by it.
+   */
+  changedSeq?: number;
   /** Group messages: the group (receiverId holds it too) and the members mentioned. */
   groupId?: string | null;
   mentions?: string[];
@@ -111,6 +118,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     lastSeq: { type: Number, default: 0 },
     lastSeqBy: { type: Schema.Types.Mixed },
     sendersTracked: { type: Boolean },
+    lastChangeSeq: { type: Number },
     lastMessage: { type: lastMessage, default: null },
     lastActivityAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },
@@ -142,6 +150,7 @@ const messageSchema = new Schema<MessageDoc>(
     createdAt: { type: Date, required: true },
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
+    changedSeq: { type: Number },
     groupId: { type: String, default: null },
     mentions: { type: [String], default: undefined },
   },

@@ -21,19 +21,24 @@ runService('persistence', async () => {
   const messages = new MessageStore(models);
   const conversations = new ConversationStore(models);
   const inserts = new InsertCoalescer(timed('message.insertMany', (docs) => messages.insertIdempotent(docs)), isStoreUnavailable, { lingerMs: config.INSERT_LINGER_MS });
+  const storeMessages = new StoreMessagesUseCase(
+    { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
+    {
+      reserveSeqs: timed('conversation.reserveSeqs', (...a: Parameters<ConversationStore['reserveSeqs']>) => conversations.reserveSeqs(...a)),
+      reserveChangeSeq: (roomId, known) => conversations.reserveChangeSeq(roomId, known),
+    },
+  );
   const applyCommands = new ApplyRoomCommandsUseCase(
-    new StoreMessagesUseCase(
-      { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
-      { reserveSeqs: timed('conversation.reserveSeqs', (...a: Parameters<ConversationStore['reserveSeqs']>) => conversations.reserveSeqs(...a)) },
-    ),
+    storeMessages,
     new ChangeMessageUseCase(
       {
         findByIds: (ids) => messages.findByIds(ids),
-        applyEdit: (id, content, at) => messages.applyEdit(id, content, at),
-        applyDelete: (id, at) => messages.applyDelete(id, at),
+        applyEdit: (id, content, at, changedSeq) => messages.applyEdit(id, content, at, changedSeq),
+        applyDelete: (id, at, changedSeq) => messages.applyDelete(id, at, changedSeq),
         updateLastMessage: (room, id, patch) => conversations.updateLastMessage(room, id, patch),
       },
       config.EDIT_WINDOW_MS,
+      (roomId) => storeMessages.stampChange(roomId),
     ),
     new ApplyGroupCommandUseCase(new GroupStore(models), config.GROUP_MEMBER_LIMIT),
   );

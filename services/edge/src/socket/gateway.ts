@@ -75,8 +75,8 @@ export class ChatGateway {
       for (const local of this.sockets.of(userId)) {
         const cursors = mergeSince(sync.cursors, claimedSince(local.socket));
         const parked = sync.events.map((env) => ({ event: env.event, payload: env.payload }));
-        if (more) local.delivery.feed(sync.messages, cursors, parked);
-        else local.delivery.release(sync.messages, cursors, parked);
+        if (more) local.delivery.feed(sync.messages, cursors, parked, sync.changes);
+        else local.delivery.release(sync.messages, cursors, parked, sync.changes);
       }
       if (sync.parkedIds.length > 0) {
         await this.d.inbox.remove(userId, sync.parkedIds);

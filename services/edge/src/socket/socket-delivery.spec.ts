@@ -101,4 +101,16 @@ describe('mergeSince (handshake auth.since)', () => {
     d.offerEvent({ event: 'message_read_ack', payload: { messageId: 'z' } });
     expect(out[out.length - 1]).toBe('message_read_ack z');
   });
+
+  it('emits the changes a sync read last, after the parked and the held live events', () => {
+    const out: string[] = [];
+    const d = new SocketDelivery(
+      (x) => out.push(`msg ${x.seq}`),
+      (e) => out.push(`${e.event}:${(e.payload as { content?: string }).content ?? ''}`),
+    );
+    d.offerEvent({ event: 'message_edited', payload: { content: 'b' } }); // live, held (the connect-time sync runs)
+    d.feed([m(R1, 1)], {}, [{ event: 'message_edited', payload: { content: 'a' } }], [{ event: 'message_edited', payload: { content: 'c' } }]);
+    d.release([m(R1, 2)], {}, [], [{ event: 'message_deleted', payload: {} }]);
+    expect(out).toEqual(['msg 1', 'msg 2', 'message_edited:a', 'message_edited:b', 'message_edited:c', 'message_deleted:']);
+  });
 });

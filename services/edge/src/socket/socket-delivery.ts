@@ -19,9 +19,10 @@ export interface SocketEvent {
 export class SocketDelivery {
   private readonly handed = new Map<string, number>();
   private buffer: MessageView[] | null = [];
-  /** Events parked while the user was away (from the sync's pages), then the live ones held meanwhile. */
+  /** Events parked while the user was away (from the sync's pages), the live ones held meanwhile, and the changes the sync read. */
   private parked: SocketEvent[] = [];
   private events: SocketEvent[] = [];
+  private changes: SocketEvent[] = [];
 
   constructor(
     private readonly send: (m: MessageView) => void,
@@ -41,17 +42,20 @@ export class SocketDelivery {
 
   /**
    * Ends the sync: `cursors` are the seqs the user already acknowledged per room; `parked` the events
-   * parked while the user was away. Order: the synced messages, the held live messages, the parked events
-   * (older), the held live events.
+   * parked while the user was away; `changes` the edits and deletes the sync read from the store (each
+   * message's state at the read). Order: the synced messages, the held live messages, the parked events
+   * (oldest), the held live events, the changes read (so each message ends in its state at the read or a
+   * later one, whichever live events were lost).
    */
-  release(synced: MessageView[], cursors: Record<string, number> = {}, parked: SocketEvent[] = []): void {
-    this.feed(synced, cursors, parked);
+  release(synced: MessageView[], cursors: Record<string, number> = {}, parked: SocketEvent[] = [], changes: SocketEvent[] = []): void {
+    this.feed(synced, cursors, parked, changes);
     const waiting = (this.buffer ?? []).sort(bySeq);
     this.buffer = null;
     for (const m of waiting) this.hand(m);
-    const events = [...this.parked, ...this.events];
+    const events = [...this.parked, ...this.events, ...this.changes];
     this.parked = [];
     this.events = [];
+    this.changes = [];
     for (const e of events) this.emit(e);
   }
 
@@ -59,8 +63,9 @@ export class SocketDelivery {
    * Hands over one page of a sync that has more to read, and keeps holding: live deliveries wait until
    * `release`, so none can overtake the pages still to come (the socket would then drop them for good).
    */
-  feed(synced: MessageView[], cursors: Record<string, number> = {}, parked: SocketEvent[] = []): void {
+  feed(synced: MessageView[], cursors: Record<string, number> = {}, parked: SocketEvent[] = [], changes: SocketEvent[] = []): void {
     this.parked.push(...parked);
+    this.changes.push(...changes);
     for (const [room, seq] of Object.entries(cursors)) this.raise(room, seq);
     for (const m of [...synced].sort(bySeq)) this.hand(m);
   }

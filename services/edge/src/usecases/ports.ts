@@ -7,13 +7,18 @@ export interface Conversations {
   get(roomId: string): Promise<ConversationDoc | null>;
   scopeFor(roomId: string, userId: string): Promise<RoomScope | null>;
   listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
-  /** lastIncomingSeq: the room's last message from anyone but the user (ConversationStore.roomsWithMessages). */
-  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number }>>;
+  /**
+   * lastIncomingSeq: the room's last message from anyone but the user; lastChangeSeq: the seq its last edit
+   * or delete took, 0 if none (ConversationStore.roomsWithMessages).
+   */
+  roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number; lastChangeSeq?: number }>>;
 }
 
 export interface Messages {
   history(scope: RoomScope, q: { before?: number; after?: number; limit: number }): Promise<HistoryPage>;
   incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
+  /** Messages to the user up to `afterSeq` edited or deleted after it (MessageStore.changedSince). */
+  changedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
   countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number>;
   findForParticipant(messageId: string, userId: string): Promise<MessageDoc | null>;
   findByIds(ids: string[]): Promise<MessageDoc[]>;

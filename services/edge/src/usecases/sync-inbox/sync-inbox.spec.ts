@@ -100,4 +100,40 @@ describe('SyncInboxUseCase', () => {
     await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
     expect(reads).toEqual([[NEWS, 11]]);
   });
+
+  it('reads the edits and deletes past where it starts, only in rooms whose last change is past it, oldest first', async () => {
+    const asked: Array<[string, number]> = [];
+    const rooms = [
+      { scope: scope(QUIET), lastIncomingSeq: 5, lastChangeSeq: 4 }, // its last change is already known
+      { scope: scope(NEWS), lastIncomingSeq: 10, lastChangeSeq: 13 },
+    ];
+    const conversations = { roomsWithMessages: async () => rooms } as unknown as Conversations;
+    const messages = {
+      incomingSince: async () => [],
+      changedSince: async (s: RoomScope, after: number) => {
+        asked.push([s.roomId, after]);
+        return [
+          { ...doc(NEWS, 9), content: '', deletedAt: new Date('2026-01-01T00:00:02Z'), changedSeq: 13 },
+          { ...doc(NEWS, 7), content: 'fixed', editedAt: new Date('2026-01-01T00:00:01Z'), changedSeq: 12 },
+        ];
+      },
+    } as unknown as Messages;
+    const cursors = { forUser: async () => new Map<string, CursorDoc>([[QUIET, { deliveredSeq: 5 } as CursorDoc], [NEWS, { deliveredSeq: 10 } as CursorDoc]]) } as unknown as Cursors;
+    // parked: an older copy of the edit the store gives (left out), and a receipt (kept)
+    const parked = [
+      { key: 'k1', envelope: { event: 'message_edited', payload: { messageId: String(doc(NEWS, 7)._id), content: 'typo' } } },
+      { key: 'k2', envelope: { event: 'message_read_ack', payload: { messageId: String(doc(NEWS, 7)._id) } } },
+    ];
+    const inbox = { peek: async () => ({ messageIds: [], events: parked }) } as unknown as Inbox;
+
+    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+
+    expect(asked).toEqual([[NEWS, 10]]);
+    expect(sync.events.map((e) => e.event)).toEqual(['message_read_ack']);
+    expect(sync.parkedIds).toEqual(['k1', 'k2']);
+    expect(sync.changes).toEqual([
+      { event: 'message_edited', payload: { messageId: String(doc(NEWS, 7)._id), roomId: NEWS, content: 'fixed', editedAt: '2026-01-01T00:00:01.000Z' } },
+      { event: 'message_deleted', payload: { messageId: String(doc(NEWS, 9)._id), roomId: NEWS, deletedAt: '2026-01-01T00:00:02.000Z' } },
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
-import type { DeliveryEnvelope, MessageView } from '@chat/contracts';
-import { toMessageView } from '@chat/store';
+import { ServerEvents, type DeliveryEnvelope, type MessageView } from '@chat/contracts';
+import { toMessageView, type MessageDoc } from '@chat/store';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
 
 export interface SyncResult {
@@ -7,6 +7,12 @@ export interface SyncResult {
   messages: MessageView[];
   /** Edits and deletes parked while the user was away, in order; emitted after the messages. */
   events: DeliveryEnvelope[];
+  /**
+   * Edits and deletes, read from the store, of messages the user's sockets already had (at or below the
+   * seq the read started from) made after it, oldest first, as the events the sockets would have got live;
+   * emitted last (they give each message's current state).
+   */
+  changes: Array<{ event: string; payload: unknown }>;
   /** Parked jobs to remove once everything was handed to the socket. */
   parkedIds: string[];
   /** Per room, the seq the user's devices already acknowledged (lets the socket gate drop replays). */
@@ -61,22 +67,41 @@ export class SyncInboxUseCase {
     const events = peeked.events.map((e) => e.envelope);
     const parkedIds = [...peeked.messageIds, ...peeked.events.map((e) => e.key)];
     try {
-      const { rooms, mine, stored, from, more } = await this.limit(async () => {
+      const { rooms, mine, stored, changed, from, more } = await this.limit(async () => {
         const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
         const from = (roomId: string) => handed[roomId] ?? ackedIn(mine, roomId);
         // a room whose newer messages are all the user's own has nothing to hand over: not read
         const behind = rooms.filter((r) => r.lastIncomingSeq > from(r.scope.roomId));
-        const stored = await Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom)));
-        return { rooms, mine, stored, from, more: behind.filter((_, i) => stored[i].length >= this.limitPerRoom).map((r) => r.scope.roomId) };
+        // a room edited or deleted in past where the read starts: what the sockets have may be out of date
+        const changedRooms = rooms.filter((r) => (r.lastChangeSeq ?? 0) > from(r.scope.roomId));
+        const [stored, changed] = await Promise.all([
+          Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom))),
+          Promise.all(changedRooms.map((r) => this.messages.changedSince(r.scope, from(r.scope.roomId), this.limitPerRoom))),
+        ]);
+        return { rooms, mine, stored, changed, from, more: behind.filter((_, i) => stored[i].length >= this.limitPerRoom).map((r) => r.scope.roomId) };
       });
+      const changedDocs = changed.flat().sort((a, b) => (a.changedSeq ?? 0) - (b.changedSeq ?? 0));
+      const changes = changedDocs.map(changeEvent);
+      // a parked copy of a change the store read gives as well is left out: the read is as new or newer
+      const fresh = new Set(changedDocs.map((d) => String(d._id)));
+      const parkedEvents = events.filter((e) => !(CHANGE_EVENTS.has(e.event) && fresh.has(String((e.payload as { messageId?: unknown } | null)?.messageId))));
       const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, from(r.scope.roomId)]));
       const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
-      return { messages: messages.sort(bySeq), events, parkedIds, cursors, more, source: 'store' };
+      return { messages: messages.sort(bySeq), events: parkedEvents, changes, parkedIds, cursors, more, source: 'store' };
     } catch (err) {
       this.onStoreError(err as Error);
       const parked = await this.inbox.list(userId).catch(() => [] as MessageView[]);
       const own = parked.filter((m) => m.receiverId === userId && m.seq !== null);
-      return { messages: own.sort(bySeq), events, parkedIds: [], cursors: {}, more: [], source: 'inbox' };
+      return { messages: own.sort(bySeq), events, changes: [], parkedIds: [], cursors: {}, more: [], source: 'inbox' };
     }
   }
+}
+
+const CHANGE_EVENTS = new Set<string>([ServerEvents.messageEdited, ServerEvents.messageDeleted]);
+
+/** A stored change as the event a socket gets live (fanout's changeEnvelopes): the message's state now. */
+function changeEvent(d: MessageDoc): { event: string; payload: unknown } {
+  const base = { messageId: String(d._id), roomId: d.roomId, ...(d.groupId ? { groupId: d.groupId } : {}) };
+  if (d.deletedAt) return { event: ServerEvents.messageDeleted, payload: { ...base, deletedAt: new Date(d.deletedAt).toISOString() } };
+  return { event: ServerEvents.messageEdited, payload: { ...base, content: d.content, editedAt: d.editedAt ? new Date(d.editedAt).toISOString() : null } };
 }

@@ -26,6 +26,9 @@ class Recorder {
     this.lastSeq.set(roomId, cur + count);
     return cur + 1;
   }
+  async reserveChangeSeq(roomId: string) {
+    return this.reserveSeqs(roomId, 1, {} as LastMessage);
+  }
 }
 
 let n = 0;
@@ -46,14 +49,17 @@ const edit = (roomId: string, messageId: string): EditMessageCommand => ({
 function build() {
   const store = new Recorder();
   const seenAtEdit: Array<{ messageId: string; stored: boolean }> = [];
+  const stamps: number[] = [];
+  const storeMessages = new StoreMessagesUseCase(store, store);
   const change = {
     execute: async (c: EditMessageCommand) => {
       seenAtEdit.push({ messageId: c.messageId, stored: store.docs.has(c.messageId) });
+      stamps.push((await storeMessages.stampChange(c.roomId))!);
       return { type: RoutingKeys.messageChanged, correlationId: c.correlationId, roomId: c.roomId, messageId: c.messageId } as unknown as MessageChangedEvent;
     },
   } as unknown as ChangeMessageUseCase;
-  const uc = new ApplyRoomCommandsUseCase(new StoreMessagesUseCase(store, store), change, {} as ApplyGroupCommandUseCase);
-  return { uc, store, seenAtEdit };
+  const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase);
+  return { uc, store, seenAtEdit, stamps };
 }
 
 describe('ApplyRoomCommandsUseCase', () => {
@@ -68,7 +74,7 @@ describe('ApplyRoomCommandsUseCase', () => {
   });
 
   it('applies an edit after the sends before it in its room, and stores the sends after it later', async () => {
-    const { uc, store, seenAtEdit } = build();
+    const { uc, store, seenAtEdit, stamps } = build();
     const first = send(rooms[0]);
     const later = send(rooms[0]);
     const other = send(rooms[1]);
@@ -76,7 +82,9 @@ describe('ApplyRoomCommandsUseCase', () => {
     expect(seenAtEdit).toEqual([{ messageId: first.message.id, stored: true }]);
     // the leading sends of every room together, then the room's send after its edit
     expect(store.inserts.map((ids) => [...ids].sort())).toEqual([[first.message.id, other.message.id].sort(), [later.message.id]]);
-    expect((events[2] as { message: { seq: number } }).message.seq).toBe(2);
+    // the edit takes the room's seq between the sends around it
+    expect(stamps).toEqual([2]);
+    expect((events[2] as { message: { seq: number } }).message.seq).toBe(3);
     expect(events.every((e) => e !== null)).toBe(true);
   });
 });

@@ -51,9 +51,9 @@ describe('ChangeMessageUseCase', () => {
     const calls: string[] = [];
     const s: ChangeStore = {
       findByIds: async () => [m],
-      applyEdit: async (_id, content) => void calls.push(`edit:${content}`),
-      applyDelete: async () => {
-        calls.push('delete');
+      applyEdit: async (_id, content, _at, changedSeq) => void calls.push(`edit:${content}${changedSeq ? `@${changedSeq}` : ''}`),
+      applyDelete: async (_id, _at, changedSeq) => {
+        calls.push(`delete${changedSeq ? `@${changedSeq}` : ''}`);
         m.deletedAt = new Date();
       },
       updateLastMessage: async () => void calls.push('last'),
@@ -84,5 +84,19 @@ describe('ChangeMessageUseCase', () => {
     expect(first.outcome).toBe('applied');
     expect(again.outcome).toBe('applied');
     expect(calls.filter((c) => c === 'delete')).toHaveLength(1);
+  });
+
+  it('stamps an applied edit or delete with the room seq it takes, once; a refusal takes none', async () => {
+    const m = msg();
+    const { s, calls } = store(m);
+    let next = 7;
+    const stamped: string[] = [];
+    const uc = new ChangeMessageUseCase(s, WINDOW, async (room) => (stamped.push(room), next++));
+    await uc.execute(edit({ actorId: B })); // refused
+    await uc.execute(edit());
+    await uc.execute(del());
+    await uc.execute(del()); // already deleted: nothing written, no seq taken
+    expect(calls).toEqual(['edit:edited@7', 'last', 'delete@8', 'last']);
+    expect(stamped).toEqual([ROOM, ROOM]);
   });
 });

@@ -9,8 +9,8 @@ import type { MessageDoc } from '@chat/store';
 
 export interface ChangeStore {
   findByIds(ids: string[]): Promise<MessageDoc[]>;
-  applyEdit(messageId: string, content: string, at: Date): Promise<void>;
-  applyDelete(messageId: string, at: Date): Promise<void>;
+  applyEdit(messageId: string, content: string, at: Date, changedSeq?: number): Promise<void>;
+  applyDelete(messageId: string, at: Date, changedSeq?: number): Promise<void>;
   updateLastMessage(roomId: string, messageId: string, patch: { content: string | null; deleted?: boolean }): Promise<void>;
 }
 
@@ -38,6 +38,8 @@ export class ChangeMessageUseCase {
   constructor(
     private readonly store: ChangeStore,
     private readonly editWindowMs: number,
+    /** The room seq the change takes (StoreMessagesUseCase.stampChange): catch-ups find missed changes by it. */
+    private readonly stamp: (roomId: string) => Promise<number | null> = async () => null,
   ) {}
 
   async execute(cmd: ChangeCommand): Promise<MessageChangedEvent> {
@@ -48,13 +50,13 @@ export class ChangeMessageUseCase {
     if (refusal || !msg) return { ...base, peerId: null, outcome: 'refused', error: refusal ?? { code: 'NOT_FOUND', message: 'message not found' } };
 
     if (cmd.type === RoutingKeys.messageEdit) {
-      await this.store.applyEdit(cmd.messageId, cmd.content, new Date(cmd.requestedAt));
+      await this.store.applyEdit(cmd.messageId, cmd.content, new Date(cmd.requestedAt), (await this.stamp(cmd.roomId)) ?? undefined);
       await this.store.updateLastMessage(cmd.roomId, cmd.messageId, { content: cmd.content });
       return { ...base, ...audience(msg), outcome: 'applied', content: cmd.content, editedAt: cmd.requestedAt };
     }
     const deletedAt = msg.deletedAt ? new Date(msg.deletedAt).toISOString() : cmd.requestedAt;
     if (!msg.deletedAt) {
-      await this.store.applyDelete(cmd.messageId, new Date(deletedAt));
+      await this.store.applyDelete(cmd.messageId, new Date(deletedAt), (await this.stamp(cmd.roomId)) ?? undefined);
       await this.store.updateLastMessage(cmd.roomId, cmd.messageId, { content: null, deleted: true });
     }
     return { ...base, ...audience(msg), outcome: 'applied', deletedAt };

@@ -30,6 +30,13 @@ class FakeStore implements MessageWriter, SeqAllocator {
     this.lastSeq.set(roomId, cur + count);
     return cur + 1;
   }
+  async reserveChangeSeq(roomId: string, known?: number) {
+    if (known === undefined || known !== this.lastSeq.get(roomId)) this.reads++;
+    const cur = this.lastSeq.get(roomId);
+    if (cur === undefined) return null;
+    this.lastSeq.set(roomId, cur + 1);
+    return cur + 1;
+  }
 }
 
 let n = 0;
@@ -100,5 +107,17 @@ describe('StoreMessagesUseCase', () => {
     store.lastSeq.set(ROOM, 10); // another writer took seqs meanwhile
     const { events } = await uc.execute([cmd()]);
     expect(events[0]!.message.seq).toBe(11);
+  });
+
+  it('stamps an edit or delete with the room seq after the messages before it, and the next messages come after it', async () => {
+    const store = new FakeStore();
+    const uc = new StoreMessagesUseCase(store, store);
+    await uc.execute([cmd(), cmd()]);
+    expect(await uc.stampChange(ROOM)).toBe(3);
+    const { events } = await uc.execute([cmd()]);
+    expect(events[0]!.message.seq).toBe(4);
+    // one read for the room, the first time; the stamp and the later batch used the remembered seq
+    expect(store.reads).toBe(1);
+    expect(await uc.stampChange('f'.repeat(24))).toBeNull();
   });
 });

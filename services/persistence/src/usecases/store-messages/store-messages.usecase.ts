@@ -14,6 +14,8 @@ export interface SeqAllocator {
    * each sender's last seq (see ConversationDoc.lastSeqBy).
    */
   reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number, senders?: readonly string[]): Promise<number | null>;
+  /** Takes the room's next seq for an edit or delete (no message gets it); null if the room does not exist. */
+  reserveChangeSeq(roomId: string, knownLastSeq?: number): Promise<number | null>;
 }
 
 export interface StoreResult {
@@ -81,6 +83,16 @@ export class StoreMessagesUseCase {
       return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay };
     });
     return { events };
+  }
+
+  /**
+   * The room seq an edit or delete takes, from the same counter as the messages (this worker is the room's
+   * writer, so the change is ordered among the sends before and after it).
+   */
+  async stampChange(roomId: string): Promise<number | null> {
+    const seq = await this.seqs.reserveChangeSeq(roomId, this.lastSeqs.get(roomId));
+    if (seq !== null) this.remember(roomId, seq);
+    return seq;
   }
 
   private remember(roomId: string, lastSeq: number): void {
