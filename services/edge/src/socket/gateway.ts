@@ -159,6 +159,10 @@ export class ChatGateway {
       },
       (e) => socket.emit(e.event, e.payload),
     );
+    // what this device says it has (handshake auth.since) is where its catch-ups start in those rooms, even
+    // below the user's stored cursor, which the user's other devices move: a phone that acknowledged
+    // messages must not keep them from the laptop that reconnects (SyncInboxUseCase reads from `handed`)
+    delivery.feed([], mergeSince({}, claimedSince(socket)));
     this.sockets.add({ socket, userId, delivery });
     socketsConnected.inc();
     this.bind(socket, userId);
@@ -365,7 +369,10 @@ function claimedSince(socket: Socket): unknown {
   return (socket.handshake.auth as { since?: unknown } | undefined)?.since;
 }
 
-/** The larger of the stored cursor and the device's own claim, per room; a malformed claim is ignored (it can only cost its sender messages). */
+/**
+ * The larger of the stored cursor and the device's own claim, per room; a malformed claim is ignored (it can
+ * only cost its sender messages). The claim is also where the device's catch-ups start (onConnection).
+ */
 export function mergeSince(cursors: Record<string, number>, since: unknown): Record<string, number> {
   if (!since || typeof since !== 'object' || Array.isArray(since)) return cursors;
   const out = { ...cursors };
