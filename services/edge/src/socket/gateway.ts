@@ -30,7 +30,7 @@ import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipt
 import type { Inbox } from '../usecases/ports';
 import { CatchUps } from './catch-ups';
 import { LocalSockets } from './local-sockets';
-import { SocketDelivery } from './socket-delivery';
+import { handedFloor, SocketDelivery } from './socket-delivery';
 import type { RateLimits } from '../rate-limits';
 
 export interface GatewayDeps {
@@ -341,19 +341,9 @@ export class ChatGateway {
     this.hold(this.sockets.all().map((s) => s.userId));
   }
 
-  /** Per room, the seq every local socket of the user was already handed (rooms some socket lacks are left out). */
+  /** Where a catch-up of the user's sockets on this edge starts, per room (see handedFloor). */
   private handedToAll(userId: string): Record<string, number> {
-    const locals = [...this.sockets.of(userId)];
-    if (locals.length === 0) return {};
-    const floor: Record<string, number> = Object.fromEntries(locals[0].delivery.handedRooms());
-    for (const local of locals.slice(1)) {
-      for (const room of Object.keys(floor)) {
-        const seq = local.delivery.handedIn(room);
-        if (seq === 0) delete floor[room];
-        else if (seq < floor[room]) floor[room] = seq;
-      }
-    }
-    return floor;
+    return handedFloor([...this.sockets.of(userId)].map((l) => l.delivery));
   }
 
   /** Holds the live deliveries of every local socket of these users (until their catch-up releases them). */

@@ -1,5 +1,5 @@
 import type { MessageView } from '@chat/contracts';
-import { SocketDelivery } from './socket-delivery';
+import { handedFloor, SocketDelivery } from './socket-delivery';
 
 const R1 = '1'.repeat(24);
 const R2 = '2'.repeat(24);
@@ -112,5 +112,15 @@ describe('mergeSince (handshake auth.since)', () => {
     d.feed([m(R1, 1)], {}, [{ event: 'message_edited', payload: { content: 'a' } }], [{ event: 'message_edited', payload: { content: 'c' } }]);
     d.release([m(R1, 2)], {}, [], [{ event: 'message_deleted', payload: {} }]);
     expect(out).toEqual(['msg 1', 'msg 2', 'message_edited:a', 'message_edited:b', 'message_edited:c', 'message_deleted:']);
+  });
+
+  it('starts a catch-up of several sockets where the furthest behind is, room by room', () => {
+    const behind = new SocketDelivery(() => undefined);
+    behind.feed([], { [R1]: 50 }); // a laptop that said it has 50
+    const ahead = new SocketDelivery(() => undefined);
+    ahead.feed([], { [R1]: 80, [R2]: 7 });
+    const fresh = new SocketDelivery(() => undefined); // just connected, handed nothing yet
+    expect(handedFloor([behind, ahead, fresh])).toEqual({ [R1]: 50, [R2]: 7 });
+    expect(handedFloor([fresh])).toEqual({});
   });
 });

@@ -100,3 +100,18 @@ export class SocketDelivery {
     this.send(m);
   }
 }
+
+/**
+ * Where a catch-up of one user's sockets starts, per room: the lowest seq any of them was handed there, so
+ * the read brings what the furthest-behind socket lacks (the others drop what they have). A room none of
+ * them was handed anything in is left out: the read starts there from the user's stored cursor. (Leaving a
+ * room out because one socket, just connected, lacks it would start it at the cursor, past what a socket
+ * behind it still lacks, and the gate of that socket would then skip the difference for good.)
+ */
+export function handedFloor(gates: SocketDelivery[]): Record<string, number> {
+  const floor: Record<string, number> = {};
+  for (const gate of gates) {
+    for (const [room, seq] of gate.handedRooms()) if (floor[room] === undefined || seq < floor[room]) floor[room] = seq;
+  }
+  return floor;
+}
