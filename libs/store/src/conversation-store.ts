@@ -75,14 +75,12 @@ export class ConversationStore {
    * change. Same single-writer rules and guard as reserveSeqs; the room's last message is left as it is.
    */
   async reserveChangeSeq(roomId: string, knownLastSeq?: number): Promise<number | null> {
-    if (!Types.ObjectId.isValid(roomId)) return null;
-    const advance = async (from: number) =>
-      (await this.m.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId), lastSeq: from }, { $set: { lastSeq: from + 1, lastChangeSeq: from + 1 } })).matchedCount === 1;
-    if (knownLastSeq !== undefined && (await advance(knownLastSeq))) return knownLastSeq + 1;
-    const cur = await this.m.Conversation.findById(roomId).select({ lastSeq: 1 }).lean<Pick<ConversationDoc, 'lastSeq'>>();
-    if (!cur) return null;
-    if (!(await advance(cur.lastSeq))) throw new Error(`room ${roomId} changed under its writer; retrying`);
-    return cur.lastSeq + 1;
+    return this.reserve(
+      roomId,
+      knownLastSeq,
+      async (from) =>
+        (await this.m.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId), lastSeq: from }, { $set: { lastSeq: from + 1, lastChangeSeq: from + 1 } })).matchedCount === 1,
+    );
   }
 
   /**
@@ -94,11 +92,19 @@ export class ConversationStore {
    * without isolation and lose concurrent increments; on MongoDB the $inc is atomic anyway.
    */
   async reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number, senders?: readonly string[]): Promise<number | null> {
+    return this.reserve(roomId, knownLastSeq, (from) => this.advanceSeq(roomId, from, count, last, senders));
+  }
+
+  /**
+   * What both reservations share: the guarded write from the remembered seq, and on a stale or missing
+   * one a read of the room's seq and the write from it. Returns the first seq taken (null: no such room).
+   */
+  private async reserve(roomId: string, knownLastSeq: number | undefined, advance: (from: number) => Promise<boolean>): Promise<number | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;
-    if (knownLastSeq !== undefined && (await this.advanceSeq(roomId, knownLastSeq, count, last, senders))) return knownLastSeq + 1;
+    if (knownLastSeq !== undefined && (await advance(knownLastSeq))) return knownLastSeq + 1;
     const cur = await this.m.Conversation.findById(roomId).select({ lastSeq: 1 }).lean<Pick<ConversationDoc, 'lastSeq'>>();
     if (!cur) return null;
-    if (!(await this.advanceSeq(roomId, cur.lastSeq, count, last, senders))) throw new Error(`room ${roomId} changed under its writer; retrying`);
+    if (!(await advance(cur.lastSeq))) throw new Error(`room ${roomId} changed under its writer; retrying`);
     return cur.lastSeq + 1;
   }
 

@@ -70,13 +70,12 @@ export class ChatGateway {
     apply: async (userId, sync) => {
       // a room with more stored than one read returns: hand this page over, keep holding, read the next
       const more = sync.more.length > 0;
-      // what a device says it already has (handshake auth.since: { roomId: seq }) is not sent again, even
-      // when its delivered receipt was lost with an edge that died before writing it
+      // what a device says it already has (handshake auth.since) was set in its gate when it connected, so
+      // it is not sent again even when its delivered receipt was lost with an edge that died before writing it
+      const parked = sync.events.map((env) => ({ event: env.event, payload: env.payload }));
       for (const local of this.sockets.of(userId)) {
-        const cursors = mergeSince(sync.cursors, claimedSince(local.socket));
-        const parked = sync.events.map((env) => ({ event: env.event, payload: env.payload }));
-        if (more) local.delivery.feed(sync.messages, cursors, parked, sync.changes);
-        else local.delivery.release(sync.messages, cursors, parked, sync.changes);
+        if (more) local.delivery.feed(sync.messages, sync.cursors, parked, sync.changes);
+        else local.delivery.release(sync.messages, sync.cursors, parked, sync.changes);
       }
       if (sync.parkedIds.length > 0) {
         await this.d.inbox.remove(userId, sync.parkedIds);

@@ -70,11 +70,6 @@ export class SocketDelivery {
     for (const m of [...synced].sort(bySeq)) this.hand(m);
   }
 
-  /** The last seq handed over in the room (0: none). */
-  handedIn(room: string): number {
-    return this.handed.get(room) ?? 0;
-  }
-
   /** Rooms this socket was handed something in, with the last seq of each. */
   handedRooms(): IterableIterator<[string, number]> {
     return this.handed.entries();
