@@ -16,4 +16,9 @@ describe('freePort', () => {
       });
     }
   });
+
+  it('never hands the same port to two calls, even at once', async () => {
+    const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+    expect(new Set(ports).size).toBe(200);
+  });
 });

@@ -14,6 +14,14 @@ function ephemeralLow(): number {
 /** Ports of services these machines run, never handed out (RabbitMQ's management and metrics). */
 const RESERVED = new Set([11211, 15672, 15692]);
 
+/**
+ * Ports this process already handed out: a stack starts its services side by side, and two `freePort`
+ * calls in flight at once could both find the same port free before either service bound it (an edge of
+ * test/faults.test.ts died with EADDRINUSE on 26050 in a clean-clone CI run). A restarted service keeps
+ * its port without asking again.
+ */
+const handedOut = new Set<number>();
+
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
@@ -35,7 +43,9 @@ export async function freePort(): Promise<number> {
   const bottom = 10000;
   for (let i = 0; i < 100 && top > bottom; i++) {
     const port = bottom + Math.floor(Math.random() * (top - bottom));
-    if (!RESERVED.has(port) && (await canListen(port))) return port;
+    if (RESERVED.has(port) || handedOut.has(port)) continue;
+    handedOut.add(port); // before the check, so a call running alongside cannot take it meanwhile
+    if (await canListen(port)) return port;
   }
   return new Promise((resolve, reject) => {
     const srv = createServer();
