@@ -1,5 +1,5 @@
 import type { DeliveryEnvelope, MessagePersistedEvent, MessageView } from '@chat/contracts';
-import { DeliverMessagesUseCase } from './deliver-messages.usecase';
+import { DeliverMessagesUseCase, keyOf } from './deliver-messages.usecase';
 
 const A = 'a'.repeat(24);
 const B = 'b'.repeat(24);
@@ -106,5 +106,34 @@ describe('DeliverMessagesUseCase', () => {
     expect(h.parked.get(D)!.map((m) => m.seq)).toEqual([1]);
     expect(h.delivered.filter((d) => d.event === 'taggedInMessage').map((d) => d.userIds)).toEqual([[C]]);
     expect(h.parkedEvents.get(D)!.map((x) => x.event)).toEqual(['taggedInMessage']);
+  });
+
+  it('parks two changes of a group for an offline member as two notices, and a redelivered one as one', async () => {
+    const GROUP = '9'.repeat(24);
+    const renamed = (correlationId: string, name: string) => ({
+      type: 'group.changed.v1' as const,
+      correlationId,
+      groupId: GROUP,
+      actorId: A,
+      op: 'rename' as const,
+      outcome: 'applied' as const,
+      previousMembers: [A, B],
+      affected: [],
+      group: { id: GROUP, name, createdBy: A, members: [A, B], admins: [A], lastSeq: 0, lastActivityAt: '', createdAt: '' },
+    });
+    const keys: string[] = [];
+    const uc = new DeliverMessagesUseCase(
+      { whoIsOnline: async () => new Set([A]) },
+      { park: async () => undefined, parkEvents: async (_u, items) => void keys.push(...items.map((i) => i.key)) },
+      { deliver: async () => 1 },
+      { membersOf: async () => new Map() },
+    );
+    await uc.execute([renamed('first', 'one'), renamed('second', 'two'), renamed('second', 'two')]);
+    expect(new Set(keys).size).toBe(2);
+    // a message's edits are told apart by when they were made, not by who carried them
+    const edit = (editedAt: string, correlationId: string): DeliveryEnvelope => ({ userId: B, event: 'message_edited', correlationId, payload: { messageId: 'd'.repeat(24), editedAt } });
+    expect(keyOf(edit('t1', 'x'))).toBe(keyOf(edit('t1', 'y')));
+    expect(keyOf(edit('t1', 'x'))).not.toBe(keyOf(edit('t2', 'x')));
+    expect(keyOf(edit('2026-01-01T00:00:00Z', 'x'))).not.toContain(':');
   });
 });

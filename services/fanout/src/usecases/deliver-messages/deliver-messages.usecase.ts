@@ -158,10 +158,18 @@ export class DeliverMessagesUseCase {
 /** Notices worth keeping for someone offline (a message_sent echo or a status reply is not). */
 const PARKED_EVENTS = new Set<string>(['message_edited', 'message_deleted', 'taggedInMessage', 'group_invite', 'removed_from_group', 'group_updated']);
 
-/** The parked job's id: the same notice parked twice is one job (BullMQ ids may not contain ':'). */
-function keyOf(env: DeliveryEnvelope): string {
+/** Group notices: each names one applied command, and two of the same kind (two renames) are two notices. */
+const GROUP_EVENTS = new Set<string>(['group_updated', 'removed_from_group']);
+
+/**
+ * The parked job's id: the same notice parked twice (a redelivered event) is one job, while two changes
+ * are two jobs. A group notice is told apart by its command's correlation id, which a redelivery keeps
+ * (BullMQ ids may not contain ':').
+ */
+export function keyOf(env: DeliveryEnvelope): string {
   const p = env.payload as { messageId?: string; message?: { id: string }; groupId?: string; inviteId?: string; editedAt?: string; deletedAt?: string; op?: string };
-  return [env.event, p.messageId ?? p.message?.id ?? p.inviteId ?? p.groupId, p.editedAt ?? p.deletedAt ?? p.op ?? ''].join('|').replace(/:/g, '');
+  const which = GROUP_EVENTS.has(env.event) ? `${p.op ?? ''}|${env.correlationId ?? ''}` : (p.editedAt ?? p.deletedAt ?? '');
+  return [env.event, p.messageId ?? p.message?.id ?? p.inviteId ?? p.groupId, which].join('|').replace(/:/g, '');
 }
 
 function groupOf(e: FanoutEvent): string | undefined {
