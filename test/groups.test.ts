@@ -89,15 +89,18 @@ describe('groups', () => {
   it('delivers group messages in order with mentions; a removed member gets nothing more and loses history', async () => {
     const [a, b, c] = await users(3);
     const groupId = await createGroup(a, [b.id, c.id]);
-    const [sa, sb, sc] = await Promise.all([t.connect(a.token, 0), t.connect(b.token, 1), t.connect(c.token, 0)]);
+    // c has a socket on each edge: removal must take both out of the group's deliveries
+    const [sa, sb, sc, sc2] = await Promise.all([t.connect(a.token, 0), t.connect(b.token, 1), t.connect(c.token, 0), t.connect(c.token, 1)]);
     const tagged = collect(sc, 'taggedInMessage');
     const removed = collect(sc, 'removed_from_group');
+    const removed2 = collect(sc2, 'removed_from_group');
     for (let i = 0; i < 20; i++) {
       const r = await sa.request('send_group_message', { groupId, content: `g${i}`, clientMsgId: `g-${i}`, mentions: i === 3 ? [c.id] : [] });
       expect(r.ok).toBe(true);
     }
     await sb.waitFor(() => sb.received.length === 20, 'b got 20');
     await sc.waitFor(() => sc.received.length === 20 && tagged.length === 1, 'c got 20 and a tag');
+    await sc2.waitFor(() => sc2.received.length === 20, 'c’s second device got 20');
     expect(sb.received.map((m) => m.content)).toEqual([...Array(20).keys()].map((i) => `g${i}`));
     expect(tagged[0].message).toMatchObject({ content: 'g3', groupId, mentions: [c.id] });
     const mentions = await t.http('GET', `/chat/groups/${groupId}/tagged-messages`, { token: c.token });
@@ -105,11 +108,12 @@ describe('groups', () => {
     expect((await sa.request('send_group_message', { groupId, content: 'x', mentions: [newUserId()] })).ok).toBe(false);
 
     expect((await t.http('DELETE', `/chat/groups/${groupId}/members/${c.id}`, { token: a.token })).status).toBe(202);
-    await sc.waitFor(() => removed.length === 1, 'c told of the removal');
+    await sc.waitFor(() => removed.length === 1 && removed2.length === 1, 'both of c’s devices told of the removal');
     await sa.request('send_group_message', { groupId, content: 'after removal', clientMsgId: 'g-after' });
     await sb.waitFor(() => sb.received.length === 21, 'b got it');
     await new Promise((r) => setTimeout(r, 500));
     expect(sc.received).toHaveLength(20);
+    expect(sc2.received).toHaveLength(20);
     expect((await t.http('GET', `/chat/groups/${groupId}/messages`, { token: c.token })).status).toBe(404);
     expect((await sc.request('send_group_message', { groupId, content: 'still here?' })).ok).toBe(false);
   });
@@ -162,4 +166,128 @@ describe('groups', () => {
     expect(receipts.filter((r) => r.kind === 'read').length).toBeLessThanOrEqual(199);
     for (const s of [...sockets, ...late]) s.close();
   }, 240_000);
+
+  it('sends over REST too, pages history with the seq cursors, and hands offline members every message in order, once', async () => {
+    const [a, b, c, d] = await users(4);
+    const groupId = await createGroup(a, [b.id, c.id, d.id]);
+    const [sa, sb] = await Promise.all([t.connect(a.token, 0), t.connect(b.token, 1)]);
+    const d1 = await t.connect(d.token, 0);
+    // c never connected; d goes away after the first 5
+    const sent: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      if (i === 5) {
+        await d1.waitFor(() => d1.received.length === 5, 'd got the first 5');
+        d1.close();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const body = { content: `r${i}`, clientMsgId: `rest-${i}` };
+      if (i % 2 === 0) {
+        const r = await t.http('POST', `/chat/groups/${groupId}/messages`, { token: a.token, body });
+        expect([r.status, r.body.message?.groupId]).toEqual([202, groupId]);
+      } else expect((await sa.request('send_group_message', { groupId, ...body })).ok).toBe(true);
+      sent.push(`r${i}`);
+    }
+    // a resent clientMsgId over REST stores and delivers nothing new
+    expect((await t.http('POST', `/chat/groups/${groupId}/messages`, { token: a.token, body: { content: 'r0', clientMsgId: 'rest-0' } })).status).toBe(202);
+    await sb.waitFor(() => sb.received.length === 25, 'b got 25');
+    expect(sb.received.map((m) => m.content)).toEqual(sent);
+
+    const [sc, d2] = await Promise.all([t.connect(c.token, 1), t.connect(d.token, 1)]);
+    await sc.waitFor(() => sc.received.length >= 25, 'c got the 25 on connect');
+    await d2.waitFor(() => d2.received.length >= 20, 'd got the 20 it missed on reconnect');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sc.received.map((m) => m.content)).toEqual(sent);
+    expect(d2.received.map((m) => m.content)).toEqual(sent.slice(5));
+
+    // history: newest first in pages of 10 with before=, oldest first with after=
+    const pages: string[][] = [];
+    let before: number | undefined;
+    for (;;) {
+      const h = await t.http('GET', `/chat/groups/${groupId}/messages?limit=10${before ? `&before=${before}` : ''}`, { token: c.token });
+      expect(h.status).toBe(200);
+      pages.push(h.body.messages.map((m: MessageView) => m.content));
+      if (!h.body.hasMore) break;
+      before = h.body.messages[h.body.messages.length - 1].seq;
+    }
+    expect(pages.map((p) => p.length)).toEqual([10, 10, 5]);
+    expect(pages.flat()).toEqual([...sent].reverse());
+    const oldest = await t.http('GET', `/chat/groups/${groupId}/messages?after=0&limit=3`, { token: d.token });
+    expect(oldest.body.messages.map((m: MessageView) => m.content)).toEqual(['r0', 'r1', 'r2']);
+    for (const s of [sa, sb, sc, d2]) s.close();
+  });
+
+  it('tells the sender once per member who reads a whole backlog, with n/m counts; a room-read does the same', async () => {
+    const [a, b, c] = await users(3);
+    const groupId = await createGroup(a, [b.id, c.id]);
+    const sa = await t.connect(a.token, 0);
+    const sb = await t.connect(b.token, 1);
+    const receipts = collect(sa, 'group_receipt');
+    const oneToOneAcks = collect(sa, 'message_read_ack');
+    let last: MessageView | undefined;
+    for (let i = 0; i < 30; i++) last = (await sa.request('send_group_message', { groupId, content: `b${i}`, clientMsgId: `bl-${i}` })).message;
+    await sb.waitFor(() => sb.received.length === 30, 'b got the backlog');
+    const listed = async (u: { id: string; token: string }) =>
+      (await t.http('GET', '/chat/groups', { token: u.token })).body.groups.find((g: { id: string }) => g.id === groupId);
+    await eventually(async () => (await listed(c))?.unreadCount === 30, 'c has 30 unread in the group list');
+    expect((await listed(c)).lastMessage).toMatchObject({ id: last!.id, content: 'b29', senderId: a.id });
+
+    // b reads the newest: one event for the 30 messages, counting b
+    const newest = sb.received[29];
+    expect(await sb.request('message_read', { messageId: newest.id })).toMatchObject({ ok: true });
+    await sa.waitFor(() => receipts.some((r) => r.kind === 'read'), 'a told of b’s read');
+    // c reads the whole room over REST: one more event, now 2/2
+    const rr = await t.http('PATCH', `/chat/message/read/room/${groupId}/user/${c.id}`, { token: c.token });
+    expect(rr.body).toMatchObject({ roomId: groupId, status: 'read', upToSeq: newest.seq });
+    await sa.waitFor(() => receipts.filter((r) => r.kind === 'read').length === 2, 'a told of c’s read');
+    await new Promise((r) => setTimeout(r, 500));
+    const reads = receipts.filter((r) => r.kind === 'read');
+    expect(reads).toHaveLength(2);
+    expect(reads.map((r) => [r.by, r.upToSeq, r.counts])).toEqual([
+      [b.id, newest.seq, { delivered: 1, read: 1, of: 2 }],
+      [c.id, newest.seq, { delivered: 2, read: 2, of: 2 }],
+    ]);
+    expect(oneToOneAcks).toHaveLength(0);
+    expect(await listed(c)).toMatchObject({ unreadCount: 0 });
+    const h = await t.http('GET', `/chat/groups/${groupId}/messages?limit=1`, { token: a.token });
+    expect(h.body.messages[0]).toMatchObject({ id: newest.id, status: 'read', receipts: { delivered: 2, read: 2, of: 2 } });
+    sa.close();
+    sb.close();
+  });
+
+  it('keeps a group within its member limit (default 1,000) at the edge and in the worker, for adds and invites', async () => {
+    const [a, x, y, z, w, v] = await users(6);
+    const filler = (n: number) => Array.from({ length: n }, newUserId);
+    const tooBig = await t.http('POST', '/chat/groups', { token: a.token, body: { name: 'too big', memberIds: filler(1000) } });
+    expect([tooBig.status, tooBig.body.error?.code]).toEqual([409, 'CONFLICT']);
+
+    const groupId = await createGroup(a, filler(997), 'nearly full'); // 998 members with a
+    const overAdd = await t.http('POST', `/chat/groups/${groupId}/members`, { token: a.token, body: { userIds: [x.id, y.id, z.id] } });
+    expect([overAdd.status, overAdd.body.error?.code]).toEqual([409, 'CONFLICT']);
+
+    // two adds of two, each within the limit on its own: the worker applies one and refuses the other
+    const sa = await t.connect(a.token, 0);
+    const errors = collect(sa, 'group_error');
+    const both = await Promise.all([
+      t.http('POST', `/chat/groups/${groupId}/members`, { token: a.token, body: { userIds: [x.id, y.id] } }),
+      t.http('POST', `/chat/groups/${groupId}/members`, { token: a.token, body: { userIds: [z.id, w.id] } }),
+    ]);
+    expect(both.map((r) => r.status)).toEqual([202, 202]);
+    await sa.waitFor(() => errors.length === 1, 'the second add refused by the worker');
+    expect(errors[0]).toMatchObject({ groupId, op: 'add', error: { code: 'CONFLICT' } });
+    await eventually(async () => (await members(groupId, a.token)).members.length === 1000, '1,000 members');
+
+    // an invite accepted once the group is full is refused, and the invitee is told
+    const inv = await t.http('POST', `/chat/groups/${groupId}/invite`, { token: a.token, body: { userId: v.id } });
+    expect(inv.status).toBe(202);
+    const sv = await t.connect(v.token, 1);
+    const vErrors = collect(sv, 'group_error');
+    await eventually(async () => (await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: v.token, body: { accept: true } })).status === 202, 'invite stored');
+    await sv.waitFor(() => vErrors.length === 1, 'the invitee told the group is full');
+    expect(vErrors[0]).toMatchObject({ groupId, op: 'respond', error: { code: 'CONFLICT' } });
+    const after = await members(groupId, a.token);
+    expect(after.members).toHaveLength(1000);
+    expect(after.members).not.toContain(v.id);
+    sa.close();
+    sv.close();
+  }, 120_000);
 });

@@ -33,6 +33,7 @@ import { MarkRoomReadUseCase } from './usecases/mark-room-read/mark-room-read.us
 import { UnreadCountsUseCase } from './usecases/unread-counts/unread-counts.usecase';
 import { GroupCommandUseCase } from './usecases/group-command/group-command.usecase';
 import { GroupQueriesUseCase } from './usecases/group-queries/group-queries.usecase';
+import { RoomSummaries } from './usecases/room-summaries';
 
 runService('edge', async () => {
   const config = loadConfig();
@@ -85,7 +86,8 @@ runService('edge', async () => {
   });
   const markReceipts = new MarkReceiptsUseCase(messages, conversations, publisher);
   const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, config.GROUP_MEMBER_LIMIT);
-  const groupQueries = new GroupQueriesUseCase(groups, conversations, messages);
+  const summaries = new RoomSummaries(conversations, messages, cursors);
+  const groupQueries = new GroupQueriesUseCase(groups, conversations, messages, summaries);
   const syncInbox = new SyncInboxUseCase(conversations, messages, cursors, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
     log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
     pLimit(config.SYNC_CONCURRENCY),
@@ -113,7 +115,7 @@ runService('edge', async () => {
     log,
     openConversation,
     sendMessage,
-    listConversations: new ListConversationsUseCase(conversations, messages, cursors),
+    listConversations: new ListConversationsUseCase(conversations, summaries),
     changeMessage,
     markReceipts,
     markRoomRead: new MarkRoomReadUseCase(conversations, publisher),

@@ -1,6 +1,7 @@
 import { NotFound, type GroupView, type MessageView } from '@chat/contracts';
 import { toGroupView, toMessageView, type ConversationDoc, type MessageDoc, type RoomScope } from '@chat/store';
 import type { Conversations } from '../ports';
+import type { RoomSummaries, RoomSummary } from '../room-summaries';
 
 export interface GroupListing {
   listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
@@ -9,16 +10,22 @@ export interface Mentions {
   mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]>;
 }
 
+export type GroupSummary = GroupView & RoomSummary;
+
 /** Reads about groups, for members only: my groups, a group's members, my mentions in a group. */
 export class GroupQueriesUseCase {
   constructor(
     private readonly groups: GroupListing,
     private readonly conversations: Conversations,
     private readonly mentions: Mentions,
+    private readonly summaries: RoomSummaries,
   ) {}
 
-  async myGroups(userId: string, page: { limit?: number; offset?: number }): Promise<GroupView[]> {
-    return (await this.groups.listForUser(userId, { limit: page.limit ?? 50, offset: page.offset ?? 0 })).map(toGroupView);
+  /** My groups, most recent activity first, each with its last message and my unread count. */
+  async myGroups(userId: string, page: { limit?: number; offset?: number }): Promise<GroupSummary[]> {
+    const docs = await this.groups.listForUser(userId, { limit: page.limit ?? 50, offset: page.offset ?? 0 });
+    const summaries = await this.summaries.of(userId, docs);
+    return docs.map((g, i) => ({ ...toGroupView(g), ...summaries[i] }));
   }
 
   async members(userId: string, groupId: string): Promise<{ groupId: string; members: string[]; admins: string[] }> {

@@ -3,7 +3,10 @@ import { partitionKey } from '@chat/broker';
 import { Forbidden, NotFound, PARTITIONS, partitionOf, RoutingKeys, type ReceiptCommand } from '@chat/contracts';
 import type { CommandBus, Conversations } from '../ports';
 
-/** Marks everything in a room read up to its latest message: one receipt, one write, one event to the peer. */
+/**
+ * Marks everything in a room read up to its latest message: one receipt, one write, one event (to the peer;
+ * in a group, one group_receipt with the counts for that message to the other members).
+ */
 export class MarkRoomReadUseCase {
   constructor(
     private readonly conversations: Conversations,
@@ -15,20 +18,24 @@ export class MarkRoomReadUseCase {
     if (req.pathUserId !== req.userId) throw new Forbidden('userId is not the authenticated user');
     const c = await this.conversations.get(req.roomId);
     if (!c || !c.participants.includes(req.userId)) throw new NotFound('room not found');
-    if (c.lastSeq > 0) {
-      const cmd: ReceiptCommand = {
-        type: RoutingKeys.receipt,
-        correlationId: req.correlationId ?? randomUUID(),
-        kind: 'read',
-        userId: req.userId,
-        roomId: req.roomId,
-        messageIds: c.lastMessage ? [c.lastMessage.id] : [],
-        upToSeq: c.lastSeq,
-        notifyUserId: c.participants.find((p) => p !== req.userId),
-        at: this.now().toISOString(),
-      };
-      await this.bus.publishConfirmed(partitionKey(RoutingKeys.receipt, partitionOf(req.roomId, PARTITIONS)), cmd, { correlationId: cmd.correlationId });
-    }
-    return { roomId: req.roomId, upToSeq: c.lastSeq, status: 'read' };
+    // the last message, not lastSeq: an edit or delete takes a seq of its own, and no message carries it
+    const last = c.lastMessage;
+    if (!last) return { roomId: req.roomId, upToSeq: 0, status: 'read' };
+    const group = c.kind === 'group';
+    const cmd: ReceiptCommand = {
+      type: RoutingKeys.receipt,
+      correlationId: req.correlationId ?? randomUUID(),
+      kind: 'read',
+      userId: req.userId,
+      roomId: req.roomId,
+      messageIds: [last.id],
+      upToSeq: last.seq,
+      // one-to-one: the peer; a group: every other member, with the counts for the last message's sender
+      notifyUserId: group ? last.senderId : c.participants.find((p) => p !== req.userId),
+      ...(group ? { group: true } : {}),
+      at: this.now().toISOString(),
+    };
+    await this.bus.publishConfirmed(partitionKey(RoutingKeys.receipt, partitionOf(req.roomId, PARTITIONS)), cmd, { correlationId: cmd.correlationId });
+    return { roomId: req.roomId, upToSeq: last.seq, status: 'read' };
   }
 }

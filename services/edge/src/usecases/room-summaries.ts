@@ -1,0 +1,40 @@
+import { lastIncomingSeq, type ConversationDoc, type LastMessage } from '@chat/store';
+import type { Conversations, Cursors, Messages } from './ports';
+
+export interface RoomSummary {
+  unreadCount: number;
+  /** A deleted last message is a tombstone: its content is null. */
+  lastMessage: (Omit<LastMessage, 'createdAt' | 'content'> & { content: string | null; createdAt: string }) | null;
+}
+
+/**
+ * What a room list shows of each of the user's rooms, one-to-one or group: the last message and how many
+ * messages to the user are unread. Counting reads the store only for rooms with something new since the
+ * user's read cursor.
+ */
+export class RoomSummaries {
+  constructor(
+    private readonly conversations: Conversations,
+    private readonly messages: Messages,
+    private readonly cursors: Cursors,
+  ) {}
+
+  async of(userId: string, docs: ConversationDoc[]): Promise<RoomSummary[]> {
+    if (docs.length === 0) return [];
+    const mine = await this.cursors.forUser(userId);
+    const unread = await Promise.all(
+      docs.map(async (c) => {
+        const read = mine.get(String(c._id))?.readSeq ?? 0;
+        if (lastIncomingSeq(c, userId) <= read) return 0;
+        const scope = await this.conversations.scopeFor(String(c._id), userId);
+        return scope ? this.messages.countIncomingSince(scope, read) : 0;
+      }),
+    );
+    return docs.map((c, i) => ({
+      unreadCount: unread[i],
+      lastMessage: c.lastMessage
+        ? { ...c.lastMessage, content: c.lastMessage.deleted ? null : c.lastMessage.content, createdAt: new Date(c.lastMessage.createdAt).toISOString() }
+        : null,
+    }));
+  }
+}
