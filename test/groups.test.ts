@@ -133,6 +133,19 @@ describe('groups', () => {
     await sc.waitFor(() => deletedC.length === 1, 'c sees the delete');
     const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: c.token });
     expect(h.body.messages[0]).toMatchObject({ id: m.id, deleted: true });
+
+    // a member removed from the group can no longer change what it wrote there
+    const mine = (await sc.request('send_group_message', { groupId, content: 'c was here', clientMsgId: 'ge-c' })).message as MessageView;
+    await sb.waitFor(() => sb.received.some((x) => x.id === mine.id), 'b got c’s message');
+    expect((await t.http('DELETE', `/chat/groups/${groupId}/members/${c.id}`, { token: a.token })).status).toBe(202);
+    await eventually(async () => !(await members(groupId, a.token)).members.includes(c.id), 'c removed');
+    expect(await sc.request('edit_message', { messageId: mine.id, newContent: 'spam' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect((await t.http('PUT', `/chat/message/${mine.id}`, { token: c.token, body: { content: 'spam' } })).status).toBe(404);
+    expect((await t.http('DELETE', `/chat/message/${mine.id}/${c.id}`, { token: c.token })).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(editedB).toHaveLength(1);
+    const after = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: b.token });
+    expect(after.body.messages[0]).toMatchObject({ id: mine.id, content: 'c was here', editedAt: null, deletedAt: null });
   });
 
   it('delivers one message to a group of 200 (50 offline) exactly once each, and read counts reach m/m', async () => {

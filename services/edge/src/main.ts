@@ -80,7 +80,7 @@ runService('edge', async () => {
   const accepted = new RedisAcceptedLog(cmd, ns);
   const lanes = new SenderLanes();
   const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes);
-  const changeMessage = new ChangeMessageUseCase(messages, accepted, publisher, lanes, {
+  const changeMessage = new ChangeMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     editWindowMs: config.EDIT_WINDOW_MS,
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
   });

@@ -20,6 +20,7 @@ runService('persistence', async () => {
   const { db, models } = await openStore(config.MONGO_URL, `persistence-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
   const messages = new MessageStore(models);
   const conversations = new ConversationStore(models);
+  const groups = new GroupStore(models);
   const inserts = new InsertCoalescer(timed('message.insertMany', (docs) => messages.insertIdempotent(docs)), isStoreUnavailable, { lingerMs: config.INSERT_LINGER_MS });
   const storeMessages = new StoreMessagesUseCase(
     { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
@@ -36,11 +37,12 @@ runService('persistence', async () => {
         applyEdit: (id, content, at, changedSeq) => messages.applyEdit(id, content, at, changedSeq),
         applyDelete: (id, at, changedSeq) => messages.applyDelete(id, at, changedSeq),
         updateLastMessage: (room, id, patch) => conversations.updateLastMessage(room, id, patch),
+        groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
       },
       config.EDIT_WINDOW_MS,
       (roomId) => storeMessages.stampChange(roomId),
     ),
-    new ApplyGroupCommandUseCase(new GroupStore(models), config.GROUP_MEMBER_LIMIT),
+    new ApplyGroupCommandUseCase(groups, config.GROUP_MEMBER_LIMIT),
   );
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `persistence-${config.INSTANCE_ID}`);

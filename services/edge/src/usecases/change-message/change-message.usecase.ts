@@ -12,7 +12,7 @@ import {
   type EditMessageCommand,
 } from '@chat/contracts';
 import type { MessageDoc } from '@chat/store';
-import type { AcceptedLog, CommandBus, Messages } from '../ports';
+import type { AcceptedLog, CommandBus, Conversations, Messages } from '../ports';
 import type { SenderLanes } from '../sender-lanes';
 
 export type ChangeRequest =
@@ -28,13 +28,14 @@ export interface ChangeAccepted {
 /**
  * Accepts an edit or a soft delete of one's own message and sends it through the room's ordered queue,
  * so it applies after the message and after any earlier change. Checks what can be checked now (sender
- * only, not deleted, edit window) and answers at once; the persistence worker judges again when it
+ * only, in a group only a current member, not deleted, edit window) and answers at once; the persistence worker judges again when it
  * applies the change, and the outcome reaches the actor as edit_message_status / delete_message_status.
  * A change to a message still on its way to the store waits for it (a send then an immediate edit).
  */
 export class ChangeMessageUseCase {
   constructor(
     private readonly messages: Messages,
+    private readonly conversations: Pick<Conversations, 'scopeFor'>,
     private readonly accepted: AcceptedLog,
     private readonly bus: CommandBus,
     private readonly lanes: SenderLanes,
@@ -52,7 +53,8 @@ export class ChangeMessageUseCase {
     // in lane order: the send this change refers to, and earlier changes, are published before we look
     await turn();
     const msg = await this.lookup(req.messageId, req.userId);
-    if (!msg) throw new NotFound('message not found');
+    // a group message only while its sender is still a member (read fresh: membership changes)
+    if (!msg || (msg.groupId && !(await this.conversations.scopeFor(msg.roomId, req.userId)))) throw new NotFound('message not found');
     const verb = req.kind === 'edit' ? 'edit' : 'delete';
     if (msg.senderId !== req.userId) throw new Forbidden(`only the sender may ${verb} a message`);
     if (req.kind === 'edit') {

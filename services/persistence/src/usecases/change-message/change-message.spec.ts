@@ -39,6 +39,12 @@ describe('judgeChange', () => {
     expect(judgeChange(msg(), edit({ requestedAt: new Date(T0 + WINDOW + 1).toISOString() }), WINDOW)?.code).toBe('EDIT_WINDOW_CLOSED');
     expect(judgeChange(msg(), edit({ requestedAt: new Date(T0 + WINDOW).toISOString() }), WINDOW)).toBeNull();
   });
+  it('refuses a group message’s sender who is no longer a member, editing or deleting', () => {
+    const inGroup = msg({ groupId: ROOM, receiverId: ROOM });
+    expect(judgeChange(inGroup, edit(), WINDOW, [A, B])).toBeNull();
+    expect(judgeChange(inGroup, edit(), WINDOW, [B])?.code).toBe('NOT_FOUND');
+    expect(judgeChange(inGroup, del(), WINDOW, [B])?.code).toBe('NOT_FOUND');
+  });
   it('refuses editing a deleted message', () => expect(judgeChange(msg({ deletedAt: new Date() }), edit(), WINDOW)?.code).toBe('CONFLICT'));
   it('refuses a message of another room or none', () => {
     expect(judgeChange(msg({ roomId: B }), edit(), WINDOW)?.code).toBe('NOT_FOUND');
@@ -57,6 +63,7 @@ describe('ChangeMessageUseCase', () => {
         m.deletedAt = new Date();
       },
       updateLastMessage: async () => void calls.push('last'),
+      groupMembers: async () => [A, B],
     };
     return { s, calls };
   }

@@ -12,18 +12,28 @@ export interface ChangeStore {
   applyEdit(messageId: string, content: string, at: Date, changedSeq?: number): Promise<void>;
   applyDelete(messageId: string, at: Date, changedSeq?: number): Promise<void>;
   updateLastMessage(roomId: string, messageId: string, patch: { content: string | null; deleted?: boolean }): Promise<void>;
+  /** The group's current members (a group message may be changed only by a sender who is still one). */
+  groupMembers(groupId: string): Promise<string[]>;
 }
 
 type ChangeCommand = EditMessageCommand | DeleteMessageCommand;
 
 /**
  * The rule for changing a stored message, judged where the room's writes are serialised: only its
- * sender, only while it is not deleted, and an edit only within the window counted from when the edge
- * accepted it. Deleting a deleted message succeeds again (a redelivered delete must not report failure).
+ * sender, in a group only while still a member (the group's commands are applied in the same order, so a
+ * removal before the change counts), only while it is not deleted, and an edit only within the window
+ * counted from when the edge accepted it. Deleting a deleted message succeeds again (a redelivered delete
+ * must not report failure).
  */
-export function judgeChange(msg: MessageDoc | undefined, cmd: ChangeCommand, editWindowMs: number): { code: ErrorCode; message: string } | null {
+export function judgeChange(
+  msg: MessageDoc | undefined,
+  cmd: ChangeCommand,
+  editWindowMs: number,
+  groupMembers: readonly string[] = [],
+): { code: ErrorCode; message: string } | null {
   const verb = cmd.type === RoutingKeys.messageEdit ? 'edit' : 'delete';
   if (!msg || msg.roomId !== cmd.roomId) return { code: 'NOT_FOUND', message: 'message not found' };
+  if (msg.groupId && !groupMembers.includes(cmd.actorId)) return { code: 'NOT_FOUND', message: 'message not found' };
   if (msg.senderId !== cmd.actorId) return { code: 'FORBIDDEN', message: `only the sender may ${verb} a message` };
   if (cmd.type === RoutingKeys.messageDelete) return null;
   if (msg.deletedAt) return { code: 'CONFLICT', message: 'a deleted message cannot be edited' };
@@ -44,9 +54,10 @@ export class ChangeMessageUseCase {
 
   async execute(cmd: ChangeCommand): Promise<MessageChangedEvent> {
     const [msg] = await this.store.findByIds([cmd.messageId]);
+    const members = msg?.groupId ? await this.store.groupMembers(msg.groupId) : [];
     const change = cmd.type === RoutingKeys.messageEdit ? 'edited' : 'deleted';
     const base = { type: RoutingKeys.messageChanged, correlationId: cmd.correlationId, change, messageId: cmd.messageId, roomId: cmd.roomId, actorId: cmd.actorId } as const;
-    const refusal = judgeChange(msg, cmd, this.editWindowMs);
+    const refusal = judgeChange(msg, cmd, this.editWindowMs, members);
     if (refusal || !msg) return { ...base, peerId: null, outcome: 'refused', error: refusal ?? { code: 'NOT_FOUND', message: 'message not found' } };
 
     if (cmd.type === RoutingKeys.messageEdit) {
