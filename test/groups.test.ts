@@ -167,6 +167,7 @@ describe('groups', () => {
 
     const mid = sent.message.id as string;
     const receipts = collect(sockets[0], 'group_receipt');
+    const bystander = collect(sockets[1], 'group_receipt'); // a member who wrote nothing hears of no one's reads
     await Promise.all(receivers.map((s) => s.request('message_read', { messageId: mid })));
     await eventually(async () => {
       const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: admin.token });
@@ -177,6 +178,7 @@ describe('groups', () => {
     await sockets[0].waitFor(() => receipts.some((r) => r.counts.read === 199), 'sender sees 199/199');
     // one event per member's change, not per member per message
     expect(receipts.filter((r) => r.kind === 'read').length).toBeLessThanOrEqual(199);
+    expect(bystander).toEqual([]);
     for (const s of [...sockets, ...late]) s.close();
   }, 240_000);
 

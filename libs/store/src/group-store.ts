@@ -1,4 +1,4 @@
-import { Types, trusted } from 'mongoose';
+import { Types } from 'mongoose';
 import { addMemberships, removeMemberships, roomsOf } from './membership';
 import type { ConversationDoc, InviteDoc, Models } from './models';
 
@@ -61,14 +61,16 @@ export class GroupStore {
   }
 
   /** Current members of each group, one query for the lot. */
+  /**
+   * The members of each group, one _id lookup per group (a batch names a few): FerretDB v1 answers `$in`
+   * by scanning the whole collection (see MessageStore.findByIds), an _id equality from its index.
+   */
   async membersOf(groupIds: string[]): Promise<Map<string, string[]>> {
-    const valid = groupIds.filter((g) => Types.ObjectId.isValid(g)).map((g) => new Types.ObjectId(g));
-    if (valid.length === 0) return new Map();
-    const docs = await this.m.Conversation.find({ _id: trusted({ $in: valid }), kind: 'group' })
-      .select({ participants: 1 })
-      .batchSize(valid.length)
-      .lean<Array<Pick<ConversationDoc, '_id' | 'participants'>>>();
-    return new Map(docs.map((d) => [String(d._id), d.participants]));
+    const valid = [...new Set(groupIds)].filter((g) => Types.ObjectId.isValid(g));
+    const docs = await Promise.all(
+      valid.map((g) => this.m.Conversation.findOne({ _id: new Types.ObjectId(g), kind: 'group' }).select({ participants: 1 }).lean<Pick<ConversationDoc, '_id' | 'participants'>>()),
+    );
+    return new Map(docs.filter((d) => d !== null).map((d) => [String(d._id), d.participants]));
   }
 
   async listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {

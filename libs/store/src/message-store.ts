@@ -142,6 +142,22 @@ export class MessageStore {
     });
   }
 
+  /**
+   * Who wrote the messages of a room with seq in (afterSeq, uptoSeq], with each message's id and seq, newest
+   * first, at most `limit` (the newest ones): the senders a group receipt covering that range concerns.
+   * For the receipts worker, which learns from a receipt that a member reached uptoSeq; no content is read.
+   * On MongoDB a walk of the (roomId, seq) index; FerretDB v1 reads the whole room (no range push-down).
+   */
+  async sendersBetween(roomId: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Array<{ id: string; seq: number; senderId: string }>> {
+    const docs = await this.m.Message.find({ roomId, seq: trusted({ $gt: afterSeq, $lte: uptoSeq }) })
+      .select({ _id: 1, seq: 1, senderId: 1 })
+      .sort({ seq: -1 })
+      .limit(limit)
+      .batchSize(limit)
+      .lean<Array<Pick<MessageDoc, '_id' | 'seq' | 'senderId'>>>();
+    return docs.map((d) => ({ id: String(d._id), seq: d.seq, senderId: d.senderId }));
+  }
+
   /** The scope user's mentions in a group, newest first. */
   async mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]> {
     return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null }).sort({ seq: -1 }).limit(limit).batchSize(limit).lean<MessageDoc[]>();

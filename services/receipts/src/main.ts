@@ -6,7 +6,7 @@ import { EdgeChannel, isRedisUnavailable } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { closeServer, initMetrics, Readiness, startOpsServer, timed } from '@chat/ops';
-import { openStore, CursorStore, GroupStore, isStoreUnavailable, pingStore } from '@chat/store';
+import { openStore, CursorStore, GroupStore, isStoreUnavailable, MessageStore, pingStore } from '@chat/store';
 import { ApplyReceiptsUseCase } from './usecases/apply-receipts/apply-receipts.usecase';
 
 runService('receipts', async () => {
@@ -22,10 +22,12 @@ runService('receipts', async () => {
   // this worker is the only writer of its partitions' cursors (single active consumer): it may remember them
   const cursors = new CursorStore(models, { writerCacheSize: 100_000 });
   const groups = new GroupStore(models);
+  const messages = new MessageStore(models);
   const advance = timed('cursor.advance', (...a: Parameters<CursorStore['advance']>) => cursors.advance(...a));
   const apply = new ApplyReceiptsUseCase({ advance }, new EdgeChannel(redis, config.CHAT_NAMESPACE), {
     membersOf: (ids) => groups.membersOf(ids),
     forRoom: (roomId) => cursors.forRoom(roomId),
+    sendersBetween: (roomId, after, upto, limit) => messages.sendersBetween(roomId, after, upto, limit),
   });
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `receipts-${config.INSTANCE_ID}`);

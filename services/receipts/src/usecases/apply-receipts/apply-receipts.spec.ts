@@ -1,5 +1,5 @@
 import type { DeliveryEnvelope, ReceiptCommand } from '@chat/contracts';
-import type { CursorMove } from '@chat/store';
+import type { CursorDoc, CursorMove } from '@chat/store';
 import { ApplyReceiptsUseCase, type CursorPort } from './apply-receipts.usecase';
 
 const A = 'a'.repeat(24);
@@ -35,7 +35,7 @@ const receipt = (kind: 'delivered' | 'read', upToSeq: number, id = upToSeq.toStr
 function setup() {
   const cursors = new FakeCursors();
   const told: DeliveryEnvelope[] = [];
-  const uc = new ApplyReceiptsUseCase(cursors, { deliver: async (e) => (told.push(...e), 1) }, { membersOf: async () => new Map(), forRoom: async () => new Map() });
+  const uc = new ApplyReceiptsUseCase(cursors, { deliver: async (e) => (told.push(...e), 1) }, { membersOf: async () => new Map(), forRoom: async () => new Map(), sendersBetween: async () => [] });
   return { cursors, told, uc };
 }
 
@@ -55,5 +55,37 @@ describe('ApplyReceiptsUseCase', () => {
     expect(cursors.read).toBe(5);
     expect(cursors.delivered).toBe(5);
     expect(told).toHaveLength(1);
+  });
+
+  it('tells the senders of the group messages a member passed, once each, with the counts of their last one', async () => {
+    const [C, D] = ['e'.repeat(24), 'f'.repeat(24)];
+    const id = (seq: number) => seq.toString(16).padStart(24, '0');
+    const written = [
+      { id: id(1), seq: 1, senderId: A },
+      { id: id(2), seq: 2, senderId: C },
+      { id: id(3), seq: 3, senderId: A },
+      { id: id(4), seq: 4, senderId: B }, // the reader's own
+    ];
+    const cursors = new FakeCursors();
+    const told: DeliveryEnvelope[] = [];
+    const asked: number[][] = [];
+    const cursorOf = (userId: string, readSeq: number) => ({ _id: userId, roomId: ROOM, userId, deliveredSeq: readSeq, readSeq, deliveredAt: null, readAt: null }) as CursorDoc;
+    const uc = new ApplyReceiptsUseCase(cursors, { deliver: async (e) => (told.push(...e), 1) }, {
+      membersOf: async () => new Map([[ROOM, [A, B, C, D]]]),
+      forRoom: async () => new Map([[B, cursorOf(B, cursors.read)], [D, cursorOf(D, 1)]]),
+      sendersBetween: async (_room, after, upto) => (asked.push([after, upto]), written.filter((m) => m.seq > after && m.seq <= upto).reverse()),
+    });
+    await uc.execute([{ ...receipt('read', 4, id(4)), group: true, notifyUserId: B }]);
+    expect(asked).toEqual([[0, 4]]);
+    // A and C, not D (wrote nothing there) and not B (the reader): one event each, naming their last message
+    expect(told.map((t) => [t.userId, t.event, (t.payload as { messageId: string }).messageId])).toEqual([
+      [A, 'group_receipt', id(3)],
+      [C, 'group_receipt', id(2)],
+    ]);
+    expect(told[0].payload).toMatchObject({ groupId: ROOM, fromSeq: 0, upToSeq: 4, kind: 'read', by: B, counts: { read: 1, of: 3 } });
+    expect(told[1].payload).toMatchObject({ counts: { read: 1, delivered: 1, of: 3 } });
+    // the same receipt again moves nothing and tells nobody
+    await uc.execute([{ ...receipt('read', 4, id(4)), group: true, notifyUserId: B }]);
+    expect(told).toHaveLength(2);
   });
 });

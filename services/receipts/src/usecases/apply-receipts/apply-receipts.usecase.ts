@@ -7,11 +7,19 @@ export interface CursorPort {
 export interface NotifyPort {
   deliver(envelopes: DeliveryEnvelope[]): Promise<number>;
 }
-/** For group receipts: the members and every member's cursor, to count how far the others got. */
+/** For group receipts: the members, every member's cursor, and who wrote the messages a move covers. */
 export interface GroupCountsPort {
   membersOf(groupIds: string[]): Promise<Map<string, string[]>>;
   forRoom(roomId: string): Promise<Map<string, CursorDoc>>;
+  /** The newest `limit` messages with seq in (afterSeq, uptoSeq], newest first (MessageStore.sendersBetween). */
+  sendersBetween(roomId: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Array<{ id: string; seq: number; senderId: string }>>;
 }
+
+/**
+ * Most messages one batch's moves in a room are checked for senders, newest first. A member catching up
+ * on a longer backlog tells the senders of its newest messages; the others see the counts in history.
+ */
+const MAX_MESSAGES_PASSED = 1000;
 
 interface Group {
   r: ReceiptCommand;
@@ -64,26 +72,48 @@ export class ApplyReceiptsUseCase {
     return applied.flat().map((a) => a.move);
   }
 
-  /** One group_receipt per moved cursor, to every other member, with the counts for the message reached. */
+  /**
+   * A moved cursor in a group concerns the senders of the messages it passed, not every member: each of
+   * them gets one group_receipt naming their last message the move reached, with its counts, and the range
+   * (fromSeq, upToSeq] so a client can count the member in for each of its messages there. Telling every
+   * member would cost members² emits per message in a large group (each member's receipt to all others).
+   * One read of the senders per room covers all of the batch's moves there.
+   */
   private async groupEnvelopes(moved: Array<{ g: Group; move: CursorMove }>): Promise<DeliveryEnvelope[]> {
     if (moved.length === 0) return [];
     const rooms = [...new Set(moved.map(({ move }) => move.roomId))];
     const members = await this.groups.membersOf(rooms);
-    // one snapshot of each room's cursors, taken after this batch's writes
-    const cursorsOf = new Map(await Promise.all(rooms.map(async (r) => [r, await this.groups.forRoom(r)] as const)));
-    return Promise.all(
-      moved.map(async ({ g, move }) => {
-        const group = members.get(move.roomId) ?? [];
-        const cursors = cursorsOf.get(move.roomId)!;
-        const counts = groupCounts({ seq: move.to, senderId: g.r.notifyUserId! }, group, cursors);
-        return {
-          userIds: group.filter((u) => u !== move.userId),
-          event: 'group_receipt' as const,
+    // after this batch's writes: one snapshot of each room's cursors, and the messages its moves passed
+    const [cursorsOf, writtenIn] = await Promise.all([
+      Promise.all(rooms.map(async (r) => [r, await this.groups.forRoom(r)] as const)).then((e) => new Map(e)),
+      Promise.all(
+        rooms.map(async (r) => {
+          const inRoom = moved.filter(({ move }) => move.roomId === r).map(({ move }) => move);
+          const from = Math.min(...inRoom.map((m) => m.from));
+          const to = Math.max(...inRoom.map((m) => m.to));
+          return [r, await this.groups.sendersBetween(r, from, to, MAX_MESSAGES_PASSED)] as const;
+        }),
+      ).then((e) => new Map(e)),
+    ]);
+    const out: DeliveryEnvelope[] = [];
+    for (const { g, move } of moved) {
+      const group = members.get(move.roomId) ?? [];
+      // each sender's last message in (from, to] (newest first: the first seen), senders still in the group, the reader aside
+      const lastBy = new Map<string, { id: string; seq: number }>();
+      for (const m of writtenIn.get(move.roomId) ?? []) {
+        if (m.seq > move.from && m.seq <= move.to && m.senderId !== move.userId && !lastBy.has(m.senderId) && group.includes(m.senderId)) lastBy.set(m.senderId, m);
+      }
+      for (const [senderId, m] of lastBy) {
+        const counts = groupCounts({ seq: m.seq, senderId }, group, cursorsOf.get(move.roomId)!);
+        out.push({
+          userId: senderId,
+          event: 'group_receipt',
           correlationId: g.r.correlationId,
-          payload: { groupId: move.roomId, messageId: g.lastMessageId, upToSeq: move.to, kind: move.kind, by: move.userId, at: move.at.toISOString(), counts },
-        };
-      }),
-    );
+          payload: { groupId: move.roomId, messageId: m.id, fromSeq: move.from, upToSeq: move.to, kind: move.kind, by: move.userId, at: move.at.toISOString(), counts },
+        });
+      }
+    }
+    return out;
   }
 }
 
