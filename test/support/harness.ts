@@ -127,8 +127,9 @@ export class TestStack {
     return { a, b, ta, tb, roomId: r.body.conversation.id };
   }
 
-  async connect(token: string, edge = 0, o: { ackReceives?: boolean } = {}): Promise<TestClient> {
-    const c = new TestClient(`${this.edge(edge)}/chat`, token, o.ackReceives ?? true);
+  /** `since`: what the device already has, per room (the handshake's `since`), as an app sends it on reconnect. */
+  async connect(token: string, edge = 0, o: { ackReceives?: boolean; since?: Record<string, number> } = {}): Promise<TestClient> {
+    const c = new TestClient(`${this.edge(edge)}/chat`, token, o.ackReceives ?? true, o.since);
     this.clients.push(c);
     await c.connected();
     return c;
@@ -141,8 +142,8 @@ export class TestClient {
   readonly received: MessageView[] = [];
   readonly sent: MessageView[] = [];
 
-  constructor(url: string, token: string, ackReceives: boolean) {
-    this.socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  constructor(url: string, token: string, ackReceives: boolean, since?: Record<string, number>) {
+    this.socket = io(url, { auth: { token, ...(since ? { since } : {}) }, transports: ['websocket'], reconnection: false, forceNew: true });
     this.socket.on('receive_message', (p: { message: MessageView }, ack?: () => void) => {
       this.received.push(p.message);
       if (ackReceives) ack?.();

@@ -82,6 +82,11 @@ export class GroupStore {
     return this.m.Invite.findById(inviteId).lean<InviteDoc>();
   }
 
+  /** The user's invites still waiting for an answer, newest first. */
+  async pendingInvites(userId: string, page: { limit: number; offset: number }): Promise<InviteDoc[]> {
+    return this.m.Invite.find({ inviteeId: userId, status: 'pending' }).sort({ createdAt: -1 }).skip(page.offset).limit(page.limit).batchSize(page.limit).lean<InviteDoc[]>();
+  }
+
   /** Records an invite under the id the edge chose; a repeat is harmless. */
   async createInvite(invite: { id: string; groupId: string; inviterId: string; inviteeId: string; at: Date }): Promise<void> {
     try {

@@ -199,6 +199,11 @@ export function buildHttpApp(d: HttpDeps): express.Express {
     res.json({ groups: await d.groupQueries.myGroups(me(req), page) });
   });
 
+  chat.get('/groups/invites', async (req, res) => {
+    const page = parseDto(PageQueryDto, { ...req.query }, 'query');
+    res.json({ invites: await d.groupQueries.pendingInvites(me(req), page) });
+  });
+
   chat.patch('/groups/invite/:inviteId/respond', async (req, res) => {
     const { inviteId } = parseDto(InviteIdParams, { ...req.params }, 'path');
     const { accept } = parseDto(RespondInviteDto, req.body);

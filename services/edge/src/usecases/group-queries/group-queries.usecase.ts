@@ -1,10 +1,20 @@
 import { NotFound, type GroupView, type MessageView } from '@chat/contracts';
-import { toGroupView, toMessageView, type ConversationDoc, type MessageDoc, type RoomScope } from '@chat/store';
+import { toGroupView, toMessageView, type ConversationDoc, type InviteDoc, type MessageDoc, type RoomScope } from '@chat/store';
 import type { Conversations } from '../ports';
 import type { RoomSummaries, RoomSummary } from '../room-summaries';
 
 export interface GroupListing {
   listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
+  pendingInvites(userId: string, page: { limit: number; offset: number }): Promise<InviteDoc[]>;
+}
+
+export interface PendingInvite {
+  inviteId: string;
+  groupId: string;
+  /** The group's name now (null if the group is gone). */
+  name: string | null;
+  inviterId: string;
+  createdAt: string;
 }
 export interface Mentions {
   mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]>;
@@ -26,6 +36,22 @@ export class GroupQueriesUseCase {
     const docs = await this.groups.listForUser(userId, { limit: page.limit ?? 50, offset: page.offset ?? 0 });
     const summaries = await this.summaries.of(userId, docs);
     return docs.map((g, i) => ({ ...toGroupView(g), ...summaries[i] }));
+  }
+
+  /**
+   * Invites waiting for my answer: the group_invite notice may never have reached me (a device that was
+   * offline when Redis lost its data), and the invite id is what answering takes.
+   */
+  async pendingInvites(userId: string, page: { limit?: number; offset?: number }): Promise<PendingInvite[]> {
+    const invites = await this.groups.pendingInvites(userId, { limit: page.limit ?? 50, offset: page.offset ?? 0 });
+    const groups = await Promise.all(invites.map((i) => this.conversations.get(i.groupId)));
+    return invites.map((i, n) => ({
+      inviteId: String(i._id),
+      groupId: i.groupId,
+      name: groups[n]?.name ?? null,
+      inviterId: i.inviterId,
+      createdAt: new Date(i.createdAt).toISOString(),
+    }));
   }
 
   async members(userId: string, groupId: string): Promise<{ groupId: string; members: string[]; admins: string[] }> {
