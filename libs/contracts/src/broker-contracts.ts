@@ -123,7 +123,10 @@ export interface ReceiptCommand {
   upToSeq?: number;
   /** Who is told when the cursor moves: the other participant (the senders of those messages). */
   notifyUserId?: string;
-  /** Group receipts: every other member is told once, with the counts for the message reached. */
+  /**
+   * Group receipts: each member who wrote a message the move passed is told once, with the counts of its
+   * last one there (the receipts worker reads who wrote them; notifyUserId is not used).
+   */
   group?: boolean;
   at: string;
 }

@@ -60,7 +60,6 @@ export class GroupStore {
     await removeMemberships(this.m, groupId, previous.filter((u) => !state.participants.includes(u)));
   }
 
-  /** Current members of each group, one query for the lot. */
   /**
    * The members of each group, one _id lookup per group (a batch names a few): FerretDB v1 answers `$in`
    * by scanning the whole collection (see MessageStore.findByIds), an _id equality from its index.

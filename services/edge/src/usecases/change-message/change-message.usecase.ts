@@ -28,8 +28,9 @@ export interface ChangeAccepted {
 /**
  * Accepts an edit or a soft delete of one's own message and sends it through the room's ordered queue,
  * so it applies after the message and after any earlier change. Checks what can be checked now (sender
- * only, in a group only a current member, not deleted, edit window) and answers at once; the persistence worker judges again when it
- * applies the change, and the outcome reaches the actor as edit_message_status / delete_message_status.
+ * only, in a group only a current member, not deleted, edit window) and answers at once; the persistence
+ * worker judges again when it applies the change, and the outcome reaches the actor as
+ * edit_message_status / delete_message_status.
  * A change to a message still on its way to the store waits for it (a send then an immediate edit).
  */
 export class ChangeMessageUseCase {

@@ -4,8 +4,8 @@ import { Forbidden, NotFound, PARTITIONS, partitionOf, RoutingKeys, type Receipt
 import type { CommandBus, Conversations } from '../ports';
 
 /**
- * Marks everything in a room read up to its latest message: one receipt, one write, one event (to the peer;
- * in a group, one group_receipt with the counts for that message to the other members).
+ * Marks everything in a room read up to its latest message: one receipt, one write, one event to the peer
+ * (in a group, one group_receipt to each member whose messages the read passed).
  */
 export class MarkRoomReadUseCase {
   constructor(
@@ -30,7 +30,7 @@ export class MarkRoomReadUseCase {
       roomId: req.roomId,
       messageIds: [last.id],
       upToSeq: last.seq,
-      // one-to-one: the peer; a group: every other member, with the counts for the last message's sender
+      // one-to-one: the peer; a group's receipts worker finds the senders itself (set for workers before it did)
       notifyUserId: group ? last.senderId : c.participants.find((p) => p !== req.userId),
       ...(group ? { group: true } : {}),
       at: this.now().toISOString(),
