@@ -272,6 +272,14 @@ describe('groups', () => {
     expect(await listed(c)).toMatchObject({ unreadCount: 0 });
     const h = await t.http('GET', `/chat/groups/${groupId}/messages?limit=1`, { token: a.token });
     expect(h.body.messages[0]).toMatchObject({ id: newest.id, status: 'read', receipts: { delivered: 2, read: 2, of: 2 } });
+
+    // the sender's "message info": who has it and who read it; nobody else may ask
+    const info = (u: { token: string }, messageId = newest.id) => t.http('GET', `/chat/groups/${groupId}/messages/${messageId}/receipts`, { token: u.token });
+    expect((await info(a)).body).toEqual({ messageId: newest.id, deliveredTo: [b.id, c.id], readBy: [b.id, c.id], of: 2 });
+    const [outsider] = await users(1);
+    expect((await info(b)).status).toBe(403);
+    expect((await info(outsider)).status).toBe(404);
+    expect((await info(a, newUserId())).status).toBe(404);
     sa.close();
     sb.close();
   });

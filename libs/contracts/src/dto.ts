@@ -138,6 +138,11 @@ export class GroupIdParams {
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) groupId!: string;
 }
 
+export class GroupMessageParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) groupId!: string;
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+}
+
 export class GroupMemberParams {
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) groupId!: string;
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId!: string;

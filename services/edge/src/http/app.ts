@@ -7,6 +7,7 @@ import {
   CreateGroupDto,
   GroupIdParams,
   GroupMemberParams,
+  GroupMessageParams,
   GroupMembersDto,
   GroupMessageDto,
   InviteDto,
@@ -261,6 +262,11 @@ export function buildHttpApp(d: HttpDeps): express.Express {
     const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
     const q = parseDto(HistoryQueryDto, { ...req.query }, 'query');
     res.json(await d.readHistory.execute({ userId: me(req), roomId: groupId, queryUserId: q.userId, before: q.before, after: q.after, limit: q.limit }));
+  });
+
+  chat.get('/groups/:groupId/messages/:messageId/receipts', async (req, res) => {
+    const { groupId, messageId } = parseDto(GroupMessageParams, { ...req.params }, 'path');
+    res.json(await d.groupQueries.messageReceipts(me(req), groupId, messageId));
   });
 
   chat.get('/groups/:groupId/tagged-messages', async (req, res) => {

@@ -3,6 +3,7 @@ import {
   CreateGroupDto,
   GroupIdParams,
   GroupMemberParams,
+  GroupMessageParams,
   GroupMembersDto,
   GroupMessageDto,
   InviteDto,
@@ -62,6 +63,7 @@ export const ROUTES: RouteDoc[] = [
   { method: 'post', path: '/chat/groups/:groupId/invite', summary: 'Invite a user (admins); they get group_invite', params: GroupIdParams, body: InviteDto, status: 202, response: '{ groupId, op, inviteId, status: "accepted" }' },
   { method: 'post', path: '/chat/groups/:groupId/messages', summary: 'Send a group message, optionally mentioning members', params: GroupIdParams, body: GroupMessageDto, status: 202, response: '{ message }' },
   { method: 'get', path: '/chat/groups/:groupId/messages', summary: 'Group history with the same cursors; each message carries receipts { delivered, read, of }', params: GroupIdParams, query: HistoryQueryDto, status: 200, response: '{ messages, hasMore, order }' },
+  { method: 'get', path: '/chat/groups/:groupId/messages/:messageId/receipts', summary: 'For the sender of a group message: which other members have it (delivered) and which read it', params: GroupMessageParams, status: 200, response: '{ messageId, deliveredTo, readBy, of }' },
   { method: 'get', path: '/chat/groups/:groupId/tagged-messages', summary: "The caller's mentions in a group, newest first", params: GroupIdParams, query: PageQueryDto, status: 200, response: '{ messages }' },
   { method: 'get', path: '/chat/message/unread/:userId', summary: "The caller's unread counts, in all and per room", params: UserIdParams, status: 200, response: '{ count, byRoom }' },
 ];

@@ -1,6 +1,6 @@
-import { NotFound, type GroupView, type MessageView } from '@chat/contracts';
+import { Forbidden, NotFound, type GroupView, type MessageView } from '@chat/contracts';
 import { toGroupView, toMessageView, type ConversationDoc, type InviteDoc, type MessageDoc, type RoomScope } from '@chat/store';
-import type { Conversations } from '../ports';
+import type { Conversations, Cursors, Messages } from '../ports';
 import type { RoomSummaries, RoomSummary } from '../room-summaries';
 
 export interface GroupListing {
@@ -22,6 +22,14 @@ export interface Mentions {
 
 export type GroupSummary = GroupView & RoomSummary;
 
+/** Who of the other members has a group message (delivered) and who read it: its sender's "message info". */
+export interface MessageReceipts {
+  messageId: string;
+  deliveredTo: string[];
+  readBy: string[];
+  of: number;
+}
+
 /** Reads about groups, for members only: my groups, a group's members, my mentions in a group. */
 export class GroupQueriesUseCase {
   constructor(
@@ -29,6 +37,8 @@ export class GroupQueriesUseCase {
     private readonly conversations: Conversations,
     private readonly mentions: Mentions,
     private readonly summaries: RoomSummaries,
+    private readonly messages: Pick<Messages, 'findByIds'>,
+    private readonly cursors: Pick<Cursors, 'forRoom'>,
   ) {}
 
   /** My groups, most recent activity first, each with its last message and my unread count. */
@@ -58,6 +68,26 @@ export class GroupQueriesUseCase {
     const g = await this.conversations.get(groupId);
     if (!g || g.kind !== 'group' || !g.participants.includes(userId)) throw new NotFound('group not found');
     return { groupId, members: [...g.participants], admins: [...(g.admins ?? [])] };
+  }
+
+  /**
+   * Per-member receipts of one group message, for its sender (other members get 403, outsiders 404): the
+   * members now in the group whose delivered / read cursor reached its seq (read implies delivered).
+   */
+  async messageReceipts(userId: string, groupId: string, messageId: string): Promise<MessageReceipts> {
+    const scope = await this.conversations.scopeFor(groupId, userId);
+    if (!scope || scope.kind !== 'group') throw new NotFound('group not found');
+    const [msg] = await this.messages.findByIds([messageId]);
+    if (!msg || msg.roomId !== groupId || msg.deletedAt) throw new NotFound('message not found');
+    if (msg.senderId !== userId) throw new Forbidden('only the sender sees who received and read a message');
+    const cursors = await this.cursors.forRoom(groupId);
+    const others = scope.participants.filter((u) => u !== userId);
+    return {
+      messageId,
+      deliveredTo: others.filter((u) => (cursors.get(u)?.deliveredSeq ?? 0) >= msg.seq),
+      readBy: others.filter((u) => (cursors.get(u)?.readSeq ?? 0) >= msg.seq),
+      of: others.length,
+    };
   }
 
   async tagged(userId: string, groupId: string, limit = 50): Promise<MessageView[]> {
