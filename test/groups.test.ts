@@ -320,4 +320,35 @@ describe('groups', () => {
     sa.close();
     sv.close();
   }, 120_000);
+
+  it('shows a member added later the group from when it joined: nothing older pushed, counted unread or served', async () => {
+    const [a, b, d] = await users(3);
+    const groupId = await createGroup(a, [b.id]);
+    const sa = await t.connect(a.token, 0);
+    for (let i = 0; i < 10; i++) expect((await sa.request('send_group_message', { groupId, content: `old${i}`, clientMsgId: `old-${i}`, mentions: [b.id] })).ok).toBe(true);
+    await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/messages`, { token: a.token })).body.messages.length === 10, 'stored');
+    expect((await t.http('POST', `/chat/groups/${groupId}/members`, { token: a.token, body: { userIds: [d.id] } })).status).toBe(202);
+    await eventually(async () => (await members(groupId, a.token)).members.includes(d.id), 'd added');
+
+    const sd = await t.connect(d.token, 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sd.received).toEqual([]);
+    expect((await t.http('GET', `/chat/message/unread/${d.id}`, { token: d.token })).body).toEqual({ count: 0, byRoom: {} });
+    expect((await t.http('GET', `/chat/groups/${groupId}/messages`, { token: d.token })).body.messages).toEqual([]);
+    expect((await t.http('GET', '/chat/groups', { token: d.token })).body.groups[0]).toMatchObject({ id: groupId, unreadCount: 0, lastMessage: null });
+
+    // from now on d is a member like the others: live, unread, history, and on reconnect
+    expect((await sa.request('send_group_message', { groupId, content: 'welcome', clientMsgId: 'new-1', mentions: [d.id] })).ok).toBe(true);
+    await sd.waitFor(() => sd.received.length === 1, 'd got the new one');
+    expect(sd.received[0].content).toBe('welcome');
+    sd.close();
+    await eventually(async () => (await t.http('GET', `/chat/message/unread/${d.id}`, { token: d.token })).body.count === 1, 'one unread');
+    const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: d.token });
+    expect(h.body.messages.map((m: MessageView) => m.content)).toEqual(['welcome']);
+    expect((await t.http('GET', `/chat/groups/${groupId}/tagged-messages`, { token: d.token })).body.messages.map((m: MessageView) => m.content)).toEqual(['welcome']);
+    // b, there from the start, still has all of it
+    expect((await t.http('GET', `/chat/groups/${groupId}/messages?limit=100`, { token: b.token })).body.messages).toHaveLength(11);
+    expect((await t.http('GET', `/chat/message/unread/${b.id}`, { token: b.token })).body.count).toBe(11);
+    sa.close();
+  });
 });

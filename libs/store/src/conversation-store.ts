@@ -1,7 +1,7 @@
 import { Types, trusted } from 'mongoose';
 import { isObjectId, pairKey } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, Models } from './models';
-import { addMemberships, roomsOf } from './membership';
+import { addMemberships, joinedSeqOf, roomsOf, type MemberRoom } from './membership';
 import { makeScope, type RoomScope } from './scope';
 
 const DUPLICATE_KEY = 11000;
@@ -47,11 +47,13 @@ export class ConversationStore {
   async scopeFor(roomId: string, userId: string): Promise<RoomScope | null> {
     const c = await this.get(roomId);
     if (!c || !c.participants.includes(userId)) return null;
-    return makeScope(roomId, userId, c.participants, c.kind ?? 'direct');
+    // one-to-one rooms are seen whole; a group from when the user joined it
+    const fromSeq = c.kind === 'group' ? await joinedSeqOf(this.m, roomId, userId) : 0;
+    return makeScope(roomId, userId, c.participants, c.kind ?? 'direct', fromSeq);
   }
 
   /** The user's one-to-one conversations, most recent first (groups are listed by GroupStore). */
-  async listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {
+  async listForUser(userId: string, page: { limit: number; offset: number }): Promise<MemberRoom[]> {
     return roomsOf(this.m, userId, 'direct', page);
   }
 
@@ -64,7 +66,7 @@ export class ConversationStore {
     return docs
       .filter((d) => d.participants.includes(userId))
       .map((d) => ({
-        scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct'),
+        scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct', d.kind === 'group' ? d.joinedSeq : 0),
         lastIncomingSeq: lastIncomingSeq(d, userId),
         lastChangeSeq: d.lastChangeSeq ?? 0,
       }));

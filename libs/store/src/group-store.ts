@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { addMemberships, removeMemberships, roomsOf } from './membership';
+import { addMemberships, removeMemberships, roomsOf, type MemberRoom } from './membership';
 import type { ConversationDoc, InviteDoc, Models } from './models';
 
 const DUPLICATE_KEY = 11000;
@@ -53,10 +53,14 @@ export class GroupStore {
     }
   }
 
-  /** Writes the new state and brings the membership rows in line (rows after the state: a crash between is repaired by the next save). */
-  async save(groupId: string, state: GroupState, at: Date, previous: string[]): Promise<void> {
+  /**
+   * Writes the new state and brings the membership rows in line (rows after the state: a crash between is
+   * repaired by the next save). A member new to the group sees it from `lastSeq`, the group's seq now (its
+   * writer is the caller, so no message of the group is stored meanwhile).
+   */
+  async save(groupId: string, state: GroupState, at: Date, previous: string[], lastSeq: number): Promise<void> {
     await this.m.Conversation.updateOne({ _id: groupId, kind: 'group' }, { $set: { ...state, lastActivityAt: at } });
-    await addMemberships(this.m, groupId, state.participants, 'group');
+    await addMemberships(this.m, groupId, state.participants, 'group', lastSeq);
     await removeMemberships(this.m, groupId, previous.filter((u) => !state.participants.includes(u)));
   }
 
@@ -72,7 +76,7 @@ export class GroupStore {
     return new Map(docs.filter((d) => d !== null).map((d) => [String(d._id), d.participants]));
   }
 
-  async listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {
+  async listForUser(userId: string, page: { limit: number; offset: number }): Promise<MemberRoom[]> {
     return roomsOf(this.m, userId, 'group', page);
   }
 

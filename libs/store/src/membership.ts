@@ -4,12 +4,15 @@ import { ONE_BATCH, type ConversationDoc, type Models } from './models';
 const DUPLICATE_KEY = 11000;
 const rowId = (roomId: string, userId: string) => `${roomId}:${userId}`;
 
-/** Adds membership rows; rows that exist already are left as they are (inserts only: safe to repeat). */
-export async function addMemberships(m: Models, roomId: string, userIds: string[], kind: 'direct' | 'group'): Promise<void> {
+/**
+ * Adds membership rows; rows that exist already are left as they are (inserts only: safe to repeat), so a
+ * member keeps the `joinedSeq` of when it joined.
+ */
+export async function addMemberships(m: Models, roomId: string, userIds: string[], kind: 'direct' | 'group', joinedSeq = 0): Promise<void> {
   if (userIds.length === 0) return;
   try {
     await m.Membership.insertMany(
-      userIds.map((userId) => ({ _id: rowId(roomId, userId), roomId, userId, kind })),
+      userIds.map((userId) => ({ _id: rowId(roomId, userId), roomId, userId, kind, joinedSeq })),
       { ordered: false, lean: true },
     );
   } catch (err) {
@@ -23,14 +26,26 @@ export async function removeMemberships(m: Models, roomId: string, userIds: stri
   await m.Membership.deleteMany({ _id: trusted({ $in: userIds.map((u) => rowId(roomId, u)) }) });
 }
 
+/** The seq from which the user sees a room (its membership row's joinedSeq; 0 without a row). */
+export async function joinedSeqOf(m: Models, roomId: string, userId: string): Promise<number> {
+  const row = await m.Membership.findById(rowId(roomId, userId)).select({ joinedSeq: 1 }).lean<{ joinedSeq?: number }>();
+  return row?.joinedSeq ?? 0;
+}
+
+/** A room as one member sees it: the conversation and the seq the member joined at. */
+export type MemberRoom = ConversationDoc & { joinedSeq: number };
+
 /** The user's rooms of one kind, most recent activity first (optionally only rooms holding messages). */
 export async function roomsOf(
   m: Models,
   userId: string,
   kind: 'direct' | 'group' | 'any',
   q: { limit?: number; offset?: number; withMessages?: boolean; select?: Record<string, 1> } = {},
-): Promise<ConversationDoc[]> {
-  const rows = await m.Membership.find(kind === 'any' ? { userId } : { userId, kind }).select({ roomId: 1 }).batchSize(ONE_BATCH).lean<Array<{ roomId: string }>>();
+): Promise<MemberRoom[]> {
+  const rows = await m.Membership.find(kind === 'any' ? { userId } : { userId, kind })
+    .select({ roomId: 1, joinedSeq: 1 })
+    .batchSize(ONE_BATCH)
+    .lean<Array<{ roomId: string; joinedSeq?: number }>>();
   if (rows.length === 0) return [];
   const filter: Record<string, unknown> = { _id: trusted({ $in: rows.map((r) => r.roomId) }) };
   if (q.withMessages) filter.lastSeq = trusted({ $gt: 0 });
@@ -38,5 +53,6 @@ export async function roomsOf(
   if (q.select) query = query.select(q.select);
   if (q.offset) query = query.skip(q.offset);
   if (q.limit) query = query.limit(q.limit);
-  return query.lean<ConversationDoc[]>();
+  const joined = new Map(rows.map((r) => [r.roomId, r.joinedSeq ?? 0]));
+  return (await query.lean<ConversationDoc[]>()).map((d) => ({ ...d, joinedSeq: joined.get(String(d._id)) ?? 0 }));
 }

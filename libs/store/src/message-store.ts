@@ -66,7 +66,7 @@ export class MessageStore {
     const filter: Record<string, unknown> = { roomId: scope.roomId };
     const range: Record<string, number> = {};
     if (q.before !== undefined) range.$lt = q.before;
-    if (q.after !== undefined) range.$gt = q.after;
+    if (q.after !== undefined || scope.fromSeq > 0) range.$gt = Math.max(q.after ?? 0, scope.fromSeq);
     if (Object.keys(range).length > 0) filter.seq = trusted(range);
     const ascending = q.after !== undefined;
     const docs = await this.m.Message.find(filter)
@@ -81,7 +81,7 @@ export class MessageStore {
   async incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
     return this.m.Message.find({
       roomId: scope.roomId,
-      seq: trusted({ $gt: afterSeq }),
+      seq: trusted({ $gt: Math.max(afterSeq, scope.fromSeq) }),
       senderId: trusted({ $ne: scope.userId }),
       deletedAt: null,
     })
@@ -122,7 +122,7 @@ export class MessageStore {
   async changedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
     return this.m.Message.find({
       roomId: scope.roomId,
-      seq: trusted({ $lte: afterSeq }),
+      seq: trusted(scope.fromSeq > 0 ? { $gt: scope.fromSeq, $lte: afterSeq } : { $lte: afterSeq }),
       changedSeq: trusted({ $gt: afterSeq }),
       senderId: trusted({ $ne: scope.userId }),
     })
@@ -136,7 +136,7 @@ export class MessageStore {
   async countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number> {
     return this.m.Message.countDocuments({
       roomId: scope.roomId,
-      seq: trusted({ $gt: afterSeq }),
+      seq: trusted({ $gt: Math.max(afterSeq, scope.fromSeq) }),
       senderId: trusted({ $ne: scope.userId }),
       deletedAt: null,
     });
@@ -160,6 +160,7 @@ export class MessageStore {
 
   /** The scope user's mentions in a group, newest first. */
   async mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]> {
-    return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null }).sort({ seq: -1 }).limit(limit).batchSize(limit).lean<MessageDoc[]>();
+    const since = scope.fromSeq > 0 ? { seq: trusted({ $gt: scope.fromSeq }) } : {};
+    return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null, ...since }).sort({ seq: -1 }).limit(limit).batchSize(limit).lean<MessageDoc[]>();
   }
 }

@@ -83,6 +83,8 @@ export interface MembershipDoc {
   roomId: string;
   userId: string;
   kind: 'direct' | 'group';
+  /** The room's seq when the user joined (RoomScope.fromSeq); unset on rows from before it existed: 0. */
+  joinedSeq?: number;
 }
 
 export interface InviteDoc {
@@ -134,6 +136,7 @@ const membershipSchema = new Schema<MembershipDoc>(
     roomId: { type: String, required: true },
     userId: { type: String, required: true },
     kind: { type: String, enum: ['direct', 'group'], required: true },
+    joinedSeq: { type: Number, default: 0 },
   },
   { collection: 'memberships', versionKey: false },
 );

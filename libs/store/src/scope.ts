@@ -9,9 +9,15 @@ export interface RoomScope {
   readonly userId: string;
   readonly participants: readonly string[];
   readonly kind: 'direct' | 'group';
+  /**
+   * The room's seq when the user joined it: the user sees only messages after it (0: all). A member added
+   * to a group later gets its messages from then on: they are not pushed to its devices, counted as
+   * unread or served as history. Every message query applies it.
+   */
+  readonly fromSeq: number;
   readonly [scopeBrand]: true;
 }
 
-export function makeScope(roomId: string, userId: string, participants: readonly string[], kind: 'direct' | 'group' = 'direct'): RoomScope {
-  return Object.freeze({ roomId, userId, participants, kind }) as RoomScope;
+export function makeScope(roomId: string, userId: string, participants: readonly string[], kind: 'direct' | 'group' = 'direct', fromSeq = 0): RoomScope {
+  return Object.freeze({ roomId, userId, participants, kind, fromSeq }) as RoomScope;
 }

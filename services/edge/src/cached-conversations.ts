@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ConversationDoc, RoomScope } from '@chat/store';
+import type { ConversationDoc, MemberRoom, RoomScope } from '@chat/store';
 import { idAgeMs } from '@chat/contracts';
 import { FRESH_WINDOW_MS, readIssued } from './usecases/fresh';
 import type { Conversations } from './usecases/ports';
@@ -38,7 +38,7 @@ export class CachedConversations implements Conversations {
     return scope;
   }
 
-  listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]> {
+  listForUser(userId: string, page: { limit: number; offset: number }): Promise<MemberRoom[]> {
     return this.inner.listForUser(userId, page);
   }
 

@@ -1,4 +1,4 @@
-import type { ConversationDoc, CursorDoc, HistoryPage, MessageDoc, RoomScope } from '@chat/store';
+import type { ConversationDoc, CursorDoc, HistoryPage, MemberRoom, MessageDoc, RoomScope } from '@chat/store';
 import type { DeliveryEnvelope, MessageView } from '@chat/contracts';
 
 /** The edge's view of its stores and queues; main.ts wires the real ones, specs use fakes. */
@@ -6,7 +6,7 @@ export interface Conversations {
   findOrCreatePair(a: string, b: string): Promise<ConversationDoc>;
   get(roomId: string): Promise<ConversationDoc | null>;
   scopeFor(roomId: string, userId: string): Promise<RoomScope | null>;
-  listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
+  listForUser(userId: string, page: { limit: number; offset: number }): Promise<MemberRoom[]>;
   /**
    * lastIncomingSeq: the room's last message from anyone but the user; lastChangeSeq: the seq its last edit
    * or delete took, 0 if none (ConversationStore.roomsWithMessages).

@@ -1,4 +1,4 @@
-import { lastIncomingSeq, type ConversationDoc, type LastMessage } from '@chat/store';
+import { lastIncomingSeq, type LastMessage, type MemberRoom } from '@chat/store';
 import type { Conversations, Cursors, Messages } from './ports';
 
 export interface RoomSummary {
@@ -10,7 +10,7 @@ export interface RoomSummary {
 /**
  * What a room list shows of each of the user's rooms, one-to-one or group: the last message and how many
  * messages to the user are unread. Counting reads the store only for rooms with something new since the
- * user's read cursor.
+ * user's read cursor (or since the user joined: earlier messages are not the user's to read).
  */
 export class RoomSummaries {
   constructor(
@@ -19,12 +19,12 @@ export class RoomSummaries {
     private readonly cursors: Cursors,
   ) {}
 
-  async of(userId: string, docs: ConversationDoc[]): Promise<RoomSummary[]> {
+  async of(userId: string, docs: MemberRoom[]): Promise<RoomSummary[]> {
     if (docs.length === 0) return [];
     const mine = await this.cursors.forUser(userId);
     const unread = await Promise.all(
       docs.map(async (c) => {
-        const read = mine.get(String(c._id))?.readSeq ?? 0;
+        const read = Math.max(mine.get(String(c._id))?.readSeq ?? 0, c.joinedSeq);
         if (lastIncomingSeq(c, userId) <= read) return 0;
         const scope = await this.conversations.scopeFor(String(c._id), userId);
         return scope ? this.messages.countIncomingSince(scope, read) : 0;
@@ -32,7 +32,7 @@ export class RoomSummaries {
     );
     return docs.map((c, i) => ({
       unreadCount: unread[i],
-      lastMessage: c.lastMessage
+      lastMessage: c.lastMessage && c.lastMessage.seq > c.joinedSeq
         ? { ...c.lastMessage, content: c.lastMessage.deleted ? null : c.lastMessage.content, createdAt: new Date(c.lastMessage.createdAt).toISOString() }
         : null,
     }));

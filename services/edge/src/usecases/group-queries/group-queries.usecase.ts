@@ -1,10 +1,10 @@
 import { Forbidden, NotFound, type GroupView, type MessageView } from '@chat/contracts';
-import { toGroupView, toMessageView, type ConversationDoc, type InviteDoc, type MessageDoc, type RoomScope } from '@chat/store';
+import { toGroupView, toMessageView, type InviteDoc, type MemberRoom, type MessageDoc, type RoomScope } from '@chat/store';
 import type { Conversations, Cursors, Messages } from '../ports';
 import type { RoomSummaries, RoomSummary } from '../room-summaries';
 
 export interface GroupListing {
-  listForUser(userId: string, page: { limit: number; offset: number }): Promise<ConversationDoc[]>;
+  listForUser(userId: string, page: { limit: number; offset: number }): Promise<MemberRoom[]>;
   pendingInvites(userId: string, page: { limit: number; offset: number }): Promise<InviteDoc[]>;
 }
 

@@ -20,7 +20,7 @@ export class UnreadCountsUseCase {
     const byRoom: Record<string, number> = {};
     await Promise.all(
       rooms.map(async (r) => {
-        const read = mine.get(r.scope.roomId)?.readSeq ?? 0;
+        const read = Math.max(mine.get(r.scope.roomId)?.readSeq ?? 0, r.scope.fromSeq);
         if (r.lastIncomingSeq <= read) return;
         const n = await this.messages.countIncomingSince(r.scope, read);
         if (n > 0) byRoom[r.scope.roomId] = n;

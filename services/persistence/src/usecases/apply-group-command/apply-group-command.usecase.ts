@@ -5,7 +5,7 @@ import { decideGroupCommand } from './group-rules';
 export interface GroupPort {
   get(groupId: string): Promise<ConversationDoc | null>;
   create(groupId: string, creator: string, state: GroupState, at: Date): Promise<ConversationDoc>;
-  save(groupId: string, state: GroupState, at: Date, previous: string[]): Promise<void>;
+  save(groupId: string, state: GroupState, at: Date, previous: string[], lastSeq: number): Promise<void>;
   getInvite(inviteId: string): Promise<InviteDoc | null>;
   createInvite(invite: { id: string; groupId: string; inviterId: string; inviteeId: string; at: Date }): Promise<void>;
   answerInvite(inviteId: string, status: 'accepted' | 'declined', at: Date): Promise<void>;
@@ -40,7 +40,7 @@ export class ApplyGroupCommandUseCase {
     let after = doc;
     if (cmd.op === 'create' && !doc) after = await this.groups.create(cmd.groupId, cmd.actorId, decision.next!, at);
     else if (doc && decision.next && decision.next !== state) {
-      await this.groups.save(cmd.groupId, decision.next, at, state?.participants ?? []);
+      await this.groups.save(cmd.groupId, decision.next, at, state?.participants ?? [], doc.lastSeq);
       after = { ...doc, ...decision.next, lastActivityAt: at };
     }
     if (decision.invite === 'create' && cmd.op === 'invite') {
