@@ -54,13 +54,15 @@ export class GroupStore {
   }
 
   /**
-   * Writes the new state and brings the membership rows in line (rows after the state: a crash between is
-   * repaired by the next save). A member new to the group sees it from `lastSeq`, the group's seq now (its
-   * writer is the caller, so no message of the group is stored meanwhile).
+   * Writes the new state and brings the membership rows in line. A member new to the group sees it from
+   * `lastSeq`, the group's seq now (its writer is the caller, so no message of the group is stored
+   * meanwhile): its row, which says so, is written before the state that makes it a member, so no read
+   * finds it a member without its join seq. Rows of members who left go after the state. A crash in
+   * between is repaired when the command is redelivered (it is acknowledged only once all is written).
    */
   async save(groupId: string, state: GroupState, at: Date, previous: string[], lastSeq: number): Promise<void> {
-    await this.m.Conversation.updateOne({ _id: groupId, kind: 'group' }, { $set: { ...state, lastActivityAt: at } });
     await addMemberships(this.m, groupId, state.participants, 'group', lastSeq);
+    await this.m.Conversation.updateOne({ _id: groupId, kind: 'group' }, { $set: { ...state, lastActivityAt: at } });
     await removeMemberships(this.m, groupId, previous.filter((u) => !state.participants.includes(u)));
   }
 
@@ -76,8 +78,9 @@ export class GroupStore {
     return new Map(docs.filter((d) => d !== null).map((d) => [String(d._id), d.participants]));
   }
 
+  /** The user's groups; a row written just before the state that makes the user a member is left out. */
   async listForUser(userId: string, page: { limit: number; offset: number }): Promise<MemberRoom[]> {
-    return roomsOf(this.m, userId, 'group', page);
+    return (await roomsOf(this.m, userId, 'group', page)).filter((g) => g.participants.includes(userId));
   }
 
   async getInvite(inviteId: string): Promise<InviteDoc | null> {

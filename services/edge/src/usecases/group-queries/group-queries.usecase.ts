@@ -55,13 +55,18 @@ export class GroupQueriesUseCase {
   async pendingInvites(userId: string, page: { limit?: number; offset?: number }): Promise<PendingInvite[]> {
     const invites = await this.groups.pendingInvites(userId, { limit: page.limit ?? 50, offset: page.offset ?? 0 });
     const groups = await Promise.all(invites.map((i) => this.conversations.get(i.groupId)));
-    return invites.map((i, n) => ({
-      inviteId: String(i._id),
-      groupId: i.groupId,
-      name: groups[n]?.name ?? null,
-      inviterId: i.inviterId,
-      createdAt: new Date(i.createdAt).toISOString(),
-    }));
+    // an accepted invite is stored as such just after the membership (the worker's order, so a crash
+    // between is repaired on redelivery): one whose invitee is already a member is not waiting any more
+    return invites
+      .map((i, n) => ({ i, g: groups[n] }))
+      .filter(({ g }) => !g?.participants.includes(userId))
+      .map(({ i, g }) => ({
+        inviteId: String(i._id),
+        groupId: i.groupId,
+        name: g?.name ?? null,
+        inviterId: i.inviterId,
+        createdAt: new Date(i.createdAt).toISOString(),
+      }));
   }
 
   async members(userId: string, groupId: string): Promise<{ groupId: string; members: string[]; admins: string[] }> {
