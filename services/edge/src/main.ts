@@ -87,7 +87,7 @@ runService('edge', async () => {
   const markReceipts = new MarkReceiptsUseCase(messages, conversations, publisher);
   const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, config.GROUP_MEMBER_LIMIT);
   const summaries = new RoomSummaries(conversations, messages, cursors);
-  const groupQueries = new GroupQueriesUseCase(groups, conversations, messages, summaries, messages, cursors);
+  const groupQueries = new GroupQueriesUseCase(groups, conversations, messages, summaries, cursors);
   const syncInbox = new SyncInboxUseCase(conversations, messages, cursors, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
     log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
     pLimit(config.SYNC_CONCURRENCY),

@@ -16,7 +16,8 @@ export interface PendingInvite {
   inviterId: string;
   createdAt: string;
 }
-export interface Mentions {
+/** The message reads about groups: mentions, and a message by id (for its receipts). */
+export interface GroupMessages extends Pick<Messages, 'findByIds'> {
   mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]>;
 }
 
@@ -35,9 +36,8 @@ export class GroupQueriesUseCase {
   constructor(
     private readonly groups: GroupListing,
     private readonly conversations: Conversations,
-    private readonly mentions: Mentions,
+    private readonly messages: GroupMessages,
     private readonly summaries: RoomSummaries,
-    private readonly messages: Pick<Messages, 'findByIds'>,
     private readonly cursors: Pick<Cursors, 'forRoom'>,
   ) {}
 
@@ -98,6 +98,6 @@ export class GroupQueriesUseCase {
   async tagged(userId: string, groupId: string, limit = 50): Promise<MessageView[]> {
     const scope = await this.conversations.scopeFor(groupId, userId);
     if (!scope || scope.kind !== 'group') throw new NotFound('group not found');
-    return (await this.mentions.mentioning(scope, limit)).map((m) => toMessageView(m));
+    return (await this.messages.mentioning(scope, limit)).map((m) => toMessageView(m));
   }
 }
