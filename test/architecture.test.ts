@@ -12,7 +12,7 @@ function grep(pattern: string, paths: string[]): string[] {
   }
 }
 
-/** The rules in ../shared/conventions.md that a machine can check. */
+/** The layering rules a machine can check. */
 describe('architecture', () => {
   it('has no circular imports in libs or services', async () => {
     const res = await madge([join(ROOT, 'libs'), join(ROOT, 'services')], {

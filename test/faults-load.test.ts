@@ -14,7 +14,7 @@ import { TcpProxy } from './support/tcp-proxy';
  * offer FAULT_RATE messages/s in all (default 2,000, the rate the issue asks for) over FAULT_PAIRS
  * conversations (default 100; 200 sockets). Each sender waits for its acknowledgement before the next send, as an app does, so what
  * is acknowledged is what the edges and RabbitMQ let through while everything else on this 2-core box
- * competes (600-1,400/s on earlier machines with 100 conversations, 1,500-2,000/s on session 9's; see README "Faults under load") for FAULT_SECONDS while, one at a time and then
+ * competes (docs/guarantees.md, "The fault suite"; the rates of past runs are in bench/results/history.md) for FAULT_SECONDS while, one at a time and then
  * together, workers and an edge are SIGKILLed and restarted, RabbitMQ restarts, Redis is flushed and then
  * restarted as a process (no persistence: it comes back empty), the store is unreachable for 10 s, and the auth service is
  * down for 10 s. Then, per conversation: what was acknowledged, stored, and seen by the receiver.

@@ -22,7 +22,7 @@ export class MessageStore {
    * FerretDB v1 pushes an _id equality down to PostgreSQL but answers `$in` by scanning the whole
    * collection: after a store outage every redelivered persistence batch (up to 200 ids) scanned the
    * 170,000 messages of the fault suite, FerretDB took both cores for half a minute and nothing was stored
-   * meanwhile (README, session 9). MongoDB answers either way from the _id index.
+   * meanwhile (docs/ferretdb.md). MongoDB answers either way from the _id index.
    */
   async findByIds(ids: string[]): Promise<MessageDoc[]> {
     const valid = [...new Set(ids)].filter((id) => Types.ObjectId.isValid(id));

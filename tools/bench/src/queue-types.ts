@@ -1,7 +1,7 @@
 /*
  * node tools/bench/dist/queue-types.js [quorum,classic]: RabbitMQ alone, per queue type, at full speed and
  * paced at 300 messages/s: messages per second and the CPU per message of the broker, of this client and
- * of the whole machine. Shows what a hop costs when its batches are small (README, "Session 7").
+ * of the whole machine. Shows what a hop costs when its batches are small (docs/performance.md).
  */
 import { execSync } from 'node:child_process';
 import { rabbitRun } from './parts';
