@@ -53,6 +53,7 @@ async function local(): Promise<Infra> {
         stateDir: join(REPO_ROOT, '.data', 'ferretdb-test-state'),
         logDir: join(REPO_ROOT, '.data', 'test-logs'),
         debugAddr: process.env.TEST_FERRETDB_DEBUG_ADDR,
+        postgresUrlEnv: 'TEST_POSTGRES_URL',
       });
     }
     mongoUrl = `mongodb://127.0.0.1:${port}/chat_test`;

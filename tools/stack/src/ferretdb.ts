@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { ensureFerretDB, FERRETDB_VERSION } from './ferretdb-build';
 import { spawnManaged, type ManagedProcess } from './process';
 import { waitForPort } from './ports';
 
@@ -9,15 +10,52 @@ export const FERRETDB_BIN = join(REPO_ROOT, 'tools', 'ferretdb', 'bin', 'ferretd
 
 export type FerretBackend = { kind: 'postgresql'; url: string } | { kind: 'sqlite'; dir: string };
 
-/** Creates the PostgreSQL database FerretDB will use, if it does not exist yet. */
-export async function ensurePostgresDatabase(url: string): Promise<void> {
+/** The URL with its password replaced by *** (for messages). */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}
+
+/**
+ * Null when PostgreSQL at `url` accepts a connection (to its `postgres` database) within `timeoutMs`,
+ * otherwise why not.
+ */
+export async function postgresRefusal(url: string, timeoutMs = 3000): Promise<string | null> {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return null;
+  } catch (err) {
+    return (err as Error).message || String(err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Creates the PostgreSQL database FerretDB will use, if it does not exist yet. `urlEnv` names the variable
+ * that sets the URL, for the message when PostgreSQL does not answer.
+ */
+export async function ensurePostgresDatabase(url: string, urlEnv?: string): Promise<void> {
   const u = new URL(url);
   const dbName = u.pathname.replace(/^\//, '');
   if (!/^[a-z_][a-z0-9_]*$/.test(dbName)) throw new Error(`unsupported database name ${dbName}`);
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
+  const client = new Client({ connectionString: admin.toString(), connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(
+      `PostgreSQL does not accept a connection at ${redactUrl(admin.toString())} (${(err as Error).message}); FerretDB runs on it here.\n` +
+        `  Start it (Debian/Ubuntu: sudo apt-get install -y postgresql && sudo pg_ctlcluster $(ls /etc/postgresql | tail -1) main start), ` +
+        `let the postgres user connect from 127.0.0.1 (\`trust\` for host 127.0.0.1/32 in pg_hba.conf), ` +
+        `or set ${urlEnv ?? 'the PostgreSQL URL'} to a database URL with credentials.`,
+    );
+  }
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [dbName]);
     if (!rowCount) await client.query(`create database ${dbName}`);
@@ -102,35 +140,55 @@ export function ferretPostgresUrl(url: string): string {
   return u.toString();
 }
 
-/** Starts FerretDB v1.24.2 (built by tools/ferretdb/build.sh) on 127.0.0.1:port, telemetry off. */
+/**
+ * The SQLite URL FerretDB gets for a directory. FerretDB puts each database in WAL mode and leaves the
+ * checkpoints to SQLite's automatic ones, which cannot restart the WAL while any reader holds a snapshot:
+ * under steady load the WAL file only grew (749 MB next to an 84 MB database). `journal_size_limit` truncates
+ * it back to 64 MB whenever a checkpoint does restart it (see SqliteUpkeep for the checkpoints that make sure
+ * one does); `synchronous(normal)`, the setting SQLite recommends with WAL, stops syncing every commit.
+ */
+export function ferretSqliteUrl(dir: string): string {
+  const pragmas = ['busy_timeout(10000)', 'journal_mode(wal)', 'synchronous(normal)', `journal_size_limit(${64 * 1024 * 1024})`];
+  return `file:${dir.replace(/\/?$/, '/')}?${pragmas.map((p) => `_pragma=${encodeURIComponent(p)}`).join('&')}`;
+}
+
+/** Starts FerretDB v1.24.2 on 127.0.0.1:port, telemetry off, building it first if it is not built yet. */
 export async function startFerretDB(o: {
   port: number;
   backend: FerretBackend;
   stateDir: string;
   logDir?: string;
   onLine?: (n: string, l: string) => void;
+  /** Progress of a first-use build (default: printed to stdout). */
+  onProgress?: (line: string) => void;
   /** host:port for FerretDB's debug handler (/debug/pprof/goroutine?debug=2 shows what every request waits on); off by default. */
   debugAddr?: string;
+  /** FerretDB's log level and format (default warn, console); debug in json logs every SQL statement with its arguments. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  logFormat?: 'console' | 'text' | 'json';
+  /** The variable that sets the PostgreSQL URL, named when PostgreSQL does not answer. */
+  postgresUrlEnv?: string;
 }): Promise<ManagedProcess> {
-  if (!existsSync(FERRETDB_BIN)) throw new Error(`FerretDB is not built: run tools/ferretdb/build.sh (needs Go)`);
+  const bin = await ensureFerretDB(o.onProgress);
   mkdirSync(o.stateDir, { recursive: true });
   const args = [
     `--listen-addr=127.0.0.1:${o.port}`,
     `--state-dir=${o.stateDir}`,
     '--telemetry=disable',
     `--debug-addr=${o.debugAddr ?? '-'}`,
-    '--log-level=warn',
+    `--log-level=${o.logLevel ?? 'warn'}`,
+    `--log-format=${o.logFormat ?? 'console'}`,
   ];
   if (o.backend.kind === 'postgresql') {
-    await ensurePostgresDatabase(o.backend.url);
+    await ensurePostgresDatabase(o.backend.url, o.postgresUrlEnv);
     args.push('--handler=postgresql', `--postgresql-url=${ferretPostgresUrl(o.backend.url)}`);
   } else {
     mkdirSync(o.backend.dir, { recursive: true });
-    args.push('--handler=sqlite', `--sqlite-url=file:${o.backend.dir.replace(/\/?$/, '/')}`);
+    args.push('--handler=sqlite', `--sqlite-url=${ferretSqliteUrl(o.backend.dir)}`);
   }
   const p = spawnManaged({
     name: 'ferretdb',
-    command: FERRETDB_BIN,
+    command: bin,
     args,
     env: { ...process.env },
     readyLine: /a^/, // readiness is the port, below
@@ -140,7 +198,7 @@ export async function startFerretDB(o: {
   await Promise.race([
     waitForPort('127.0.0.1', o.port, 30000, 'FerretDB'),
     p.exited.then((code) => {
-      throw new Error(`FerretDB exited with code ${code} while starting`);
+      throw new Error(`FerretDB ${FERRETDB_VERSION} exited with code ${code} while starting (its output is above${o.logDir ? ` and in ${o.logDir}` : ''})`);
     }),
   ]);
   return p;
