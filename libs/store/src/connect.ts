@@ -9,7 +9,11 @@ export type StoreConnection = Connection;
 
 /** Opens a connection to MongoDB (or a wire-compatible store). Multi-document transactions are never used. */
 export function connectStore(url: string, appName: string): StoreConnection {
-  return mongoose.createConnection(url, {
+  return mongoose.createConnection(url, storeOptions(appName));
+}
+
+function storeOptions(appName: string): mongoose.ConnectOptions {
+  return {
     appName,
     serverSelectionTimeoutMS: 5000,
     // also the server monitor's check timeout: a healthy monitor reports within this plus its 10 s period
@@ -17,7 +21,12 @@ export function connectStore(url: string, appName: string): StoreConnection {
     maxPoolSize: 20,
     autoIndex: false,
     autoCreate: false, // collections come with their indexes (ensureIndexes); no createCollection races at start
-  });
+  };
+}
+
+/** The URL with its password replaced by ***, for logs. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
 }
 
 const TRANSIENT_NAMES = new Set([
@@ -63,7 +72,18 @@ export async function openStore(
 ): Promise<{ db: StoreConnection; models: Models }> {
   const db = connectStore(url, appName);
   db.on('error', (err: Error) => log.warn({ err: err.message }, 'store connection error'));
-  await wait('MongoDB', 'Start it (npm start runs FerretDB) or set MONGO_URL.', () => db.asPromise());
+  // the driver gives up on a first connection that failed: each later check opens it again, so a store that
+  // comes up late is still found; the hint names the URL tried, so a wrong MONGO_URL shows at the first failure
+  let failed = false;
+  await wait(`MongoDB at ${redactUrl(url)}`, 'Start it (npm start runs FerretDB) or set MONGO_URL.', async () => {
+    if (failed && db.readyState === mongoose.ConnectionStates.disconnected) await db.openUri(url, storeOptions(appName));
+    try {
+      await db.asPromise();
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  });
   watchServerMonitor(db, log, url);
   const models = createModels(db);
   await ensureIndexes(models);
