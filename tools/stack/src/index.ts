@@ -7,3 +7,4 @@ export { startDevStore, sqliteBytes, postgresDatabaseBytes, DEFAULT_POSTGRES_SER
 export { ensureFerretDB, findGo, FERRETDB_VERSION } from './ferretdb-build';
 export { redactUrl, postgresRefusal, ferretSqliteUrl, LOOKUP_INDEXES_SQL } from './ferretdb';
 export { SqliteUpkeep, idLookupIndexSql } from './sqlite-upkeep';
+export { ensureChromium, findChromium, CHROMIUM_INSTALL } from './chromium';
