@@ -1,7 +1,8 @@
 /**
  * The store's single-writer caches against the real store: a worker that remembers what it wrote must
  * never move a cursor backwards or lose a move when the partition changed hands meanwhile. And the room
- * update's record of each sender's last seq, which lets a sync skip a room where only the user wrote.
+ * summaries the persistence worker writes behind: readers add the open tail, a new owner finds the true
+ * last seq, a stale owner's writes change nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { ConversationStore, CursorStore, GroupStore, MessageStore, openStore, type NewMessage, type StoreConnection, type Models } from '@chat/store';
@@ -67,39 +68,63 @@ describe('cursor writers (real store)', () => {
   });
 });
 
-describe('the room update records each sender’s last seq (real store)', () => {
-  const last = (senderId: string) => ({ id: hex(), senderId, seq: 0, content: 'x', deleted: false, createdAt: new Date() });
-
-  it('a one-to-one room: each user learns the last seq of a message to them, whoever wrote last', async () => {
-    const rooms = new ConversationStore(models);
-    const [a, b] = [hex(), hex()];
-    const room = String((await rooms.findOrCreatePair(a, b))._id);
-    expect(await rooms.reserveSeqs(room, 3, last(a), 0, [a, b, a])).toBe(1);
-    // the writer's remembered seq, as the persistence worker passes it; then only a writes
-    expect(await rooms.reserveSeqs(room, 2, last(a), 3, [a, a])).toBe(4);
-    const forA = (await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === room)!;
-    const forB = (await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === room)!;
-    expect((await rooms.get(room))!.lastSeq).toBe(5);
-    expect(forA).toMatchObject({ lastIncomingSeq: 2 });
-    expect(forB).toMatchObject({ lastIncomingSeq: 5 });
+describe('room summaries written behind, and the open tail readers add (real store)', () => {
+  const msg = (roomId: string, seq: number, senderId: string, receiverId: string, at = new Date()): NewMessage => ({
+    id: hex(),
+    roomId,
+    seq,
+    senderId,
+    receiverId,
+    content: `m${seq}`,
+    clientMsgId: null,
+    createdAt: at,
+    editedAt: null,
+    deletedAt: null,
   });
 
-  it('an edit or delete takes the room’s next seq and records it as the last change, the last message left alone', async () => {
+  it('readers see the messages past the summary while the tail is open: sync, room list, last message, a new owner', async () => {
+    const rooms = new ConversationStore(models);
+    const messages = new MessageStore(models);
+    const [a, b] = [hex(), hex()];
+    const room = String((await rooms.findOrCreatePair(a, b))._id);
+    const quiet = String((await rooms.findOrCreatePair(a, hex()))._id);
+    await messages.insertIdempotent([msg(quiet, 1, a, b, new Date(Date.now() - 60_000))]);
+    await rooms.writeSummary(quiet, { lastSeq: 1, lastMessage: { id: hex(), senderId: a, seq: 1, content: 'old', deleted: false, createdAt: new Date(Date.now() - 60_000) }, senders: new Map([[a, 1]]) });
+
+    // the owner opens the tail, stores three messages, and has written no summary yet
+    expect(await rooms.openTail(room, 'w1')).toBe(true);
+    const stored = [msg(room, 1, a, b), msg(room, 2, b, a), msg(room, 3, a, b)];
+    await messages.insertIdempotent(stored);
+    expect((await rooms.get(room))!.lastSeq).toBe(0);
+
+    expect((await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === room)).toMatchObject({ lastIncomingSeq: 2 });
+    expect((await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === room)).toMatchObject({ lastIncomingSeq: 3 });
+    const list = await rooms.listForUser(a, { limit: 1, offset: 0 });
+    expect(list.map((c) => String(c._id))).toEqual([room]); // its tail made it the most recent
+    expect(list[0]).toMatchObject({ lastSeq: 3, lastMessage: { id: stored[2].id, seq: 3 } });
+    expect((await rooms.get(room, { withTail: true }))!.lastMessage).toMatchObject({ id: stored[2].id });
+    expect(await rooms.loadHead(room)).toMatchObject({ lastSeq: 3, tailOpen: 'w1', lastMessage: { id: stored[2].id } });
+
+    // the summary write closes the tail; the readers then see the same from the summary alone
+    expect(await rooms.writeSummary(room, { lastSeq: 3, lastMessage: { id: stored[2].id, senderId: a, seq: 3, content: 'm3', deleted: false, createdAt: stored[2].createdAt }, senders: new Map([[a, 3], [b, 2]]) }, 'w1')).toBe(true);
+    const doc = (await rooms.get(room))!;
+    expect(doc).toMatchObject({ lastSeq: 3, tailOpen: null, lastSeqBy: { [a]: 3, [b]: 2 } });
+    expect((await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === room)).toMatchObject({ lastIncomingSeq: 2 });
+  });
+
+  it('a summary write never moves lastSeq back, and a tail is closed only by the owner holding it open', async () => {
     const rooms = new ConversationStore(models);
     const [a, b] = [hex(), hex()];
     const room = String((await rooms.findOrCreatePair(a, b))._id);
-    const summary = last(a);
-    await rooms.reserveSeqs(room, 2, summary, 0, [a, a]);
-    expect((await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === room)).toMatchObject({ lastIncomingSeq: 2, lastChangeSeq: 0 });
-    // with the remembered seq, then from a stale one (a read first)
-    expect(await rooms.reserveChangeSeq(room, 2)).toBe(3);
-    expect(await rooms.reserveChangeSeq(room, 1)).toBe(4);
-    expect(await rooms.reserveSeqs(room, 1, summary, 4, [a])).toBe(5);
-    const doc = (await rooms.get(room))!;
-    expect(doc).toMatchObject({ lastSeq: 5, lastChangeSeq: 4 });
-    expect(doc.lastMessage).toMatchObject({ id: summary.id, seq: 5 });
-    expect((await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === room)).toMatchObject({ lastIncomingSeq: 5, lastChangeSeq: 4 });
-    expect(await rooms.reserveChangeSeq(hex())).toBeNull();
+    await rooms.openTail(room, 'w1');
+    expect(await rooms.writeSummary(room, { lastSeq: 5 })).toBe(true);
+    expect(await rooms.writeSummary(room, { lastSeq: 4 })).toBe(false);
+    await rooms.openTail(room, 'w2'); // a new owner took the room over
+    expect(await rooms.writeSummary(room, { lastSeq: 6 }, 'w1')).toBe(false);
+    expect(await rooms.get(room)).toMatchObject({ lastSeq: 5, tailOpen: 'w2' });
+    expect(await rooms.writeSummary(room, { lastSeq: 6, lastChangeSeq: 6 }, 'w2')).toBe(true);
+    expect(await rooms.get(room)).toMatchObject({ lastSeq: 6, lastChangeSeq: 6, tailOpen: null });
+    expect((await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === room)).toMatchObject({ lastChangeSeq: 6 });
   });
 
   it('a room from before the record existed, and a group, fall back to the room’s last seq', async () => {
@@ -107,15 +132,14 @@ describe('the room update records each sender’s last seq (real store)', () => 
     const [a, b, c] = [hex(), hex(), hex()];
     const old = String((await rooms.findOrCreatePair(a, b))._id);
     await models.Conversation.collection.updateOne({ _id: (await rooms.get(old))!._id }, { $unset: { sendersTracked: '', lastSeqBy: '' } });
-    await rooms.reserveSeqs(old, 1, last(a), 0, [a]);
-    expect((await rooms.get(old))!.lastSeq).toBe(1);
+    await rooms.writeSummary(old, { lastSeq: 1, senders: new Map([[a, 1]]) });
     expect((await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === old)).toMatchObject({ lastIncomingSeq: 1 });
 
     const groupId = hex();
     await new GroupStore(models).create(groupId, a, { name: 'g', participants: [a, b, c], admins: [a] }, new Date());
-    await rooms.reserveSeqs(groupId, 2, last(a), 0);
-    expect((await rooms.get(groupId))!.lastSeq).toBe(2);
-    expect((await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === groupId)).toMatchObject({ lastIncomingSeq: 2 });
+    await rooms.openTail(groupId, 'w1');
+    await new MessageStore(models).insertIdempotent([msg(groupId, 1, a, groupId), msg(groupId, 2, a, groupId)]);
+    expect((await rooms.roomsWithMessages(b)).find((r) => r.scope.roomId === groupId)).toMatchObject({ lastIncomingSeq: 2 });
   });
 });
 

@@ -37,6 +37,16 @@ export interface ConsumerOptions<T> {
    * handled, so a crash loses what was in hand. Never set in a real deployment (config refuses it in production).
    */
   ackOnReceipt?: boolean;
+  /**
+   * UNSAFE, for proving that the fault tests can see reordering: a batch that failed on a dependency is
+   * handed back to the broker (requeued) while the deliveries buffered behind it go on. Config refuses it in production.
+   */
+  requeueFailed?: boolean;
+  /**
+   * Called each time the channel is (re)opened, before it consumes: whatever the handler kept about its
+   * partitions may be stale, as they may have been another consumer's meanwhile.
+   */
+  onChannel?: () => void;
 }
 
 interface Pending<T> {
@@ -71,6 +81,7 @@ export class BatchConsumer<T> {
         await assertTopology(ch, topology);
         ch.once('close', () => closedChannels.add(ch));
         await ch.prefetch(opts.prefetch);
+        opts.onChannel?.();
         for (const q of opts.queues) {
           await ch.consume(q, (msg) => msg && this.receive(q, ch, msg), { noAck: false });
         }
@@ -151,6 +162,11 @@ export class BatchConsumer<T> {
         batch.forEach((p, i) => this.settle(p.ch, p.msg, outcomes[i] ?? 'ack', queue));
         return;
       } catch (err) {
+        if (err instanceof TransientError && this.opts.requeueFailed && batch.some((p) => isOpen(p.ch))) {
+          this.log.warn({ queue, size: batch.length, err: err.message }, 'UNSAFE_REQUEUE_FAILED: batch handed back to the broker');
+          batch.forEach((p) => this.settle(p.ch, p.msg, 'requeue', queue));
+          return;
+        }
         if (err instanceof TransientError && !this.stopping && batch.some((p) => isOpen(p.ch))) {
           const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
           this.log.warn({ queue, attempt, delay, err: err.message }, 'batch failed on a dependency; retrying');
@@ -184,13 +200,13 @@ export class BatchConsumer<T> {
     }
   }
 
-  private settle(ch: ConfirmChannel, msg: ConsumeMessage, outcome: Outcome, queue: string): void {
+  private settle(ch: ConfirmChannel, msg: ConsumeMessage, outcome: Outcome | 'requeue', queue: string): void {
     if (this.opts.ackOnReceipt && this.acked.has(msg)) return; // already acked on receipt (unsafe mode)
     if (this.opts.ackOnReceipt) this.acked.add(msg);
     if (!isOpen(ch)) return; // delivery tag died with its channel; the broker redelivers the message
     try {
       if (outcome === 'ack') ch.ack(msg);
-      else ch.nack(msg, false, false);
+      else ch.nack(msg, false, outcome === 'requeue');
       consumed.inc({ queue, outcome });
       if (outcome === 'dead') deadLettered.inc({ queue });
     } catch (err) {

@@ -14,10 +14,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT="abc"/);
     expect(() => loadConfig({ RABBITMQ_URL: 'http://x' })).toThrow(ConfigError);
   });
-  it('refuses the unsafe ack-before-write switch in production, and keeps it off by default', () => {
-    expect(loadConfig({}).UNSAFE_ACK_BEFORE_WRITE).toBe('false');
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), UNSAFE_ACK_BEFORE_WRITE: 'true' })).toThrow(/UNSAFE_ACK_BEFORE_WRITE/);
-    expect(loadConfig({ UNSAFE_ACK_BEFORE_WRITE: 'true' }).UNSAFE_ACK_BEFORE_WRITE).toBe('true');
+  it.each(['UNSAFE_ACK_BEFORE_WRITE', 'UNSAFE_REQUEUE_FAILED', 'UNSAFE_GATE_REPEATS'] as const)('refuses the fault-test switch %s in production, and keeps it off by default', (key) => {
+    expect(loadConfig({})[key]).toBe('false');
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), [key]: 'true' })).toThrow(new RegExp(key));
+    expect(loadConfig({ [key]: 'true' })[key]).toBe('true');
   });
 
   it('refuses the development secret in production', () => {

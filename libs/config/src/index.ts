@@ -34,6 +34,10 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) PUBLISH_TIMEOUT_MS = 5000;
   /** Persistence: how long a merged insert command waits for more batches' inserts (0: only those of the same event-loop turn; see InsertCoalescer). */
   @Transform(toInt) @IsInt() @Min(0) @Max(100) INSERT_LINGER_MS = 0;
+  /** Persistence: a room's summary (last message, last seq) is written at most this long after what it does not show yet. */
+  @Transform(toInt) @IsInt() @Min(50) @Max(600000) SUMMARY_FLUSH_MS = 10000;
+  /** Persistence: a room quiet for this long gets its last summary written and its tail closed (readers stop reading it). */
+  @Transform(toInt) @IsInt() @Min(50) @Max(600000) SUMMARY_IDLE_MS = 5000;
   /** Edges refresh their sockets every third of it; an entry with less than a third left counts as lapsed. */
   @Transform(toInt) @IsInt() @Min(3000) @Max(600000) PRESENCE_TTL_MS = 60000;
   @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) EDIT_WINDOW_MS = 15 * 60 * 1000;
@@ -60,6 +64,17 @@ class EnvVars {
    * fault tests turn it on once to prove that they can see loss. Refused in production.
    */
   @IsIn(['true', 'false']) UNSAFE_ACK_BEFORE_WRITE = 'false';
+  /**
+   * UNSAFE, test-only: a worker whose batch failed on a dependency hands its deliveries back to the broker
+   * (requeued behind the ones it already holds) instead of retrying them in order. The fault tests turn it on
+   * once to prove they can see a room stored out of send order. Refused in production.
+   */
+  @IsIn(['true', 'false']) UNSAFE_REQUEUE_FAILED = 'false';
+  /**
+   * UNSAFE, test-only: an edge's per-socket gate lets a message through again that the socket was already
+   * handed. The fault tests turn it on once to prove they can see a message shown twice. Refused in production.
+   */
+  @IsIn(['true', 'false']) UNSAFE_GATE_REPEATS = 'false';
   /** Browser origins allowed by CORS (comma-separated); empty: no cross-origin browser access. */
   @IsString() CORS_ORIGINS = '';
 }
@@ -85,8 +100,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.NODE_ENV === 'production' && parsed.JWT_SECRET === new EnvVars().JWT_SECRET) {
     throw new ConfigError('invalid configuration:\n  JWT_SECRET: must be set in production');
   }
-  if (parsed.NODE_ENV === 'production' && parsed.UNSAFE_ACK_BEFORE_WRITE === 'true') {
-    throw new ConfigError('invalid configuration:\n  UNSAFE_ACK_BEFORE_WRITE: loses acknowledged messages; not allowed in production');
+  for (const [key, harm] of [
+    ['UNSAFE_ACK_BEFORE_WRITE', 'loses acknowledged messages'],
+    ['UNSAFE_REQUEUE_FAILED', 'stores messages out of send order'],
+    ['UNSAFE_GATE_REPEATS', 'shows messages twice'],
+  ] as const) {
+    if (parsed.NODE_ENV === 'production' && parsed[key] === 'true') throw new ConfigError(`invalid configuration:\n  ${key}: ${harm}; not allowed in production`);
   }
   return Object.freeze({ ...parsed, INSTANCE_ID: parsed.INSTANCE_ID ?? `${hostname()}-${process.pid}` });
 }

@@ -1,8 +1,28 @@
-import { Types, trusted } from 'mongoose';
+import { Types } from 'mongoose';
 import { isObjectId, pairKey } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, Models } from './models';
 import { addMemberships, joinedSeqOf, roomsOf, type MemberRoom } from './membership';
 import { makeScope, type RoomScope } from './scope';
+import { readTail, resolveSummary, withTail } from './room-tail';
+
+/** A room as its persistence worker (its owner) starts from: the true last seq and the summary it writes behind. */
+export interface RoomHeadState {
+  kind: 'direct' | 'group';
+  lastSeq: number;
+  lastMessage: LastMessage | null;
+  lastActivityAt: Date;
+  sendersTracked: boolean;
+  lastChangeSeq: number;
+  tailOpen: string | null;
+}
+
+/** What one summary write sets: the seq reached, the last message, the senders' last seqs since the previous write. */
+export interface SummaryWrite {
+  lastSeq: number;
+  lastMessage?: LastMessage | null;
+  lastChangeSeq?: number;
+  senders?: ReadonlyMap<string, number>;
+}
 
 const DUPLICATE_KEY = 11000;
 
@@ -38,9 +58,11 @@ export class ConversationStore {
     }
   }
 
-  async get(roomId: string): Promise<ConversationDoc | null> {
+  /** The room; `withTail` applies an open tail to its summary (a read more, only while the tail is open). */
+  async get(roomId: string, opts: { withTail?: boolean } = {}): Promise<ConversationDoc | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;
-    return this.m.Conversation.findById(roomId).lean<ConversationDoc>();
+    const doc = await this.m.Conversation.findById(roomId).lean<ConversationDoc>();
+    return doc && opts.withTail ? resolveSummary(this.m, doc) : doc;
   }
 
   /** A scope if the user takes part in the room, otherwise null (callers answer 404 or 403). */
@@ -73,59 +95,52 @@ export class ConversationStore {
   }
 
   /**
-   * Takes the room's next seq for an edit or delete (no message gets it) and records it as the room's last
-   * change. Same single-writer rules and guard as reserveSeqs; the room's last message is left as it is.
+   * What the room's new owner needs: its kind and its summary with the tail applied, so lastSeq is the
+   * room's true last seq whatever a previous owner stored before it died. Null: no such room.
    */
-  async reserveChangeSeq(roomId: string, knownLastSeq?: number): Promise<number | null> {
-    return this.reserve(
-      roomId,
-      knownLastSeq,
-      async (from) =>
-        (await this.m.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId), lastSeq: from }, { $set: { lastSeq: from + 1, lastChangeSeq: from + 1 } })).matchedCount === 1,
-    );
-  }
-
-  /**
-   * Reserves `count` consecutive seqs in the room and records its last message. Returns the first
-   * reserved seq, or null when the room does not exist. A caller that knows the room's last seq (its only
-   * writer remembers it) saves the read; a stale guess costs one read.
-   * Only the persistence worker that owns the room's partition calls this (single active consumer), so
-   * the room has one writer at a time: required on FerretDB v1, whose updates are read-modify-write
-   * without isolation and lose concurrent increments; on MongoDB the $inc is atomic anyway.
-   */
-  async reserveSeqs(roomId: string, count: number, last: LastMessage, knownLastSeq?: number, senders?: readonly string[]): Promise<number | null> {
-    return this.reserve(roomId, knownLastSeq, (from) => this.advanceSeq(roomId, from, count, last, senders));
-  }
-
-  /**
-   * What both reservations share: the guarded write from the remembered seq, and on a stale or missing
-   * one a read of the room's seq and the write from it. Returns the first seq taken (null: no such room).
-   */
-  private async reserve(roomId: string, knownLastSeq: number | undefined, advance: (from: number) => Promise<boolean>): Promise<number | null> {
+  async loadHead(roomId: string): Promise<RoomHeadState | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;
-    if (knownLastSeq !== undefined && (await advance(knownLastSeq))) return knownLastSeq + 1;
-    const cur = await this.m.Conversation.findById(roomId).select({ lastSeq: 1 }).lean<Pick<ConversationDoc, 'lastSeq'>>();
-    if (!cur) return null;
-    if (!(await advance(cur.lastSeq))) throw new Error(`room ${roomId} changed under its writer; retrying`);
-    return cur.lastSeq + 1;
+    const doc = await this.m.Conversation.findById(roomId)
+      .select({ kind: 1, lastSeq: 1, lastMessage: 1, lastActivityAt: 1, lastSeqBy: 1, sendersTracked: 1, lastChangeSeq: 1, tailOpen: 1 })
+      .lean<ConversationDoc>();
+    if (!doc) return null;
+    // a previous owner's tail: read whether or not it is marked open (the mark comes before the inserts)
+    const resolved = withTail(doc, await readTail(this.m, roomId, doc.lastSeq));
+    return {
+      kind: doc.kind ?? 'direct',
+      lastSeq: Math.max(resolved.lastSeq, doc.lastChangeSeq ?? 0),
+      lastMessage: resolved.lastMessage,
+      lastActivityAt: resolved.lastActivityAt,
+      sendersTracked: doc.sendersTracked === true,
+      lastChangeSeq: doc.lastChangeSeq ?? 0,
+      tailOpen: doc.tailOpen ?? null,
+    };
+  }
+
+  /** Marks the room's tail open for `owner`, before it stores messages past the summary. */
+  async openTail(roomId: string, owner: string): Promise<boolean> {
+    return (await this.m.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId) }, { $set: { tailOpen: owner } })).matchedCount === 1;
   }
 
   /**
-   * One write: the guard on the old value (and, whatever the store, the unique (roomId, seq) index on
-   * messages) turns a second writer into an error and a retry instead of a duplicate seq.
+   * Writes the owner's summary. Never moves lastSeq back (a stale owner's write matches nothing). With
+   * `closeAs`, also closes the tail, only if that owner still holds it open: a newer owner's open tail stays.
+   * Returns whether it was written.
    */
-  private async advanceSeq(roomId: string, from: number, count: number, last: LastMessage, senders?: readonly string[]): Promise<boolean> {
-    const lastSeq = from + count;
-    // through the driver, not the model: this runs once per room per persistence batch, and mongoose's
-    // casting of the update (the lastMessage subdocument is built as a document) took 506-670 us of CPU
-    // per update against the driver's 263-357 us (README, "The hot writes skip mongoose"). Every value
-    // here is already of its stored type (LastMessage).
-    const lastMessage: LastMessage = { ...last, seq: lastSeq };
-    const res = await this.m.Conversation.collection.updateOne(
-      { _id: new Types.ObjectId(roomId), lastSeq: from },
-      { $set: { lastSeq, lastActivityAt: lastMessage.createdAt, lastMessage, ...(senders ? lastSeqBySender(from, senders) : {}) } },
-    );
-    return res.matchedCount === 1;
+  async writeSummary(roomId: string, s: SummaryWrite, closeAs?: string): Promise<boolean> {
+    const filter: Record<string, unknown> = { _id: new Types.ObjectId(roomId), lastSeq: { $lte: s.lastSeq } };
+    if (closeAs) filter.tailOpen = closeAs;
+    const set: Record<string, unknown> = { lastSeq: s.lastSeq };
+    if (s.lastMessage) {
+      set.lastMessage = s.lastMessage;
+      set.lastActivityAt = s.lastMessage.createdAt;
+    }
+    if (s.lastChangeSeq !== undefined) set.lastChangeSeq = s.lastChangeSeq;
+    if (s.senders) Object.assign(set, lastSeqBySender(s.senders));
+    if (closeAs) set.tailOpen = null;
+    // through the driver, not the model: every value is already of its stored type, and mongoose's casting
+    // of the lastMessage subdocument cost more CPU than the driver's whole update
+    return (await this.m.Conversation.collection.updateOne(filter, { $set: set })).matchedCount === 1;
   }
 
   /** Keeps the conversation's last-message summary in step with an edit or delete of that message. */
@@ -137,15 +152,15 @@ export class ConversationStore {
 }
 
 /**
- * The `$set` that records each sender's last seq among the ones reserved from `from + 1` on, in the order
- * given. A sender id that cannot be a field name safely (never the case for ids from tokens, which are 24
- * hex) turns the room's map off for good instead: a missing entry would make readers skip the room.
+ * The `$set` that records each sender's last seq. A sender id that cannot be a field name safely (never
+ * the case for ids from tokens, which are 24 hex) turns the room's map off for good instead: a missing entry
+ * would make readers skip the room.
  */
-export function lastSeqBySender(from: number, senders: readonly string[]): Record<string, number | boolean> {
+export function lastSeqBySender(senders: ReadonlyMap<string, number>): Record<string, number | boolean> {
   const set: Record<string, number | boolean> = {};
-  for (let i = 0; i < senders.length; i++) {
-    if (!isObjectId(senders[i])) return { sendersTracked: false };
-    set[`lastSeqBy.${senders[i]}`] = from + i + 1;
+  for (const [sender, seq] of senders) {
+    if (!isObjectId(sender)) return { sendersTracked: false };
+    set[`lastSeqBy.${sender}`] = seq;
   }
   return set;
 }

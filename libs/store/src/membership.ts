@@ -1,5 +1,6 @@
 import { trusted } from 'mongoose';
 import { ONE_BATCH, type ConversationDoc, type Models } from './models';
+import { resolveSummaries } from './room-tail';
 
 const DUPLICATE_KEY = 11000;
 const rowId = (roomId: string, userId: string) => `${roomId}:${userId}`;
@@ -48,11 +49,14 @@ export async function roomsOf(
     .lean<Array<{ roomId: string; joinedSeq?: number }>>();
   if (rows.length === 0) return [];
   const filter: Record<string, unknown> = { _id: trusted({ $in: rows.map((r) => r.roomId) }) };
-  if (q.withMessages) filter.lastSeq = trusted({ $gt: 0 });
-  let query = m.Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).batchSize(ONE_BATCH);
-  if (q.select) query = query.select(q.select);
-  if (q.offset) query = query.skip(q.offset);
-  if (q.limit) query = query.limit(q.limit);
+  // a room whose owner has an open tail may hold messages its summary does not count yet
+  if (q.withMessages) filter.$or = [{ lastSeq: trusted({ $gt: 0 }) }, { tailOpen: trusted({ $exists: true, $ne: null }) }];
+  let query = m.Conversation.find(filter).batchSize(ONE_BATCH);
+  if (q.select) query = query.select({ ...q.select, _id: 1, lastSeq: 1, lastActivityAt: 1, tailOpen: 1, lastMessage: 1, lastSeqBy: 1, sendersTracked: 1 });
+  // ordered and paged here, after the open tails are applied: a tail moves a room's last activity
+  const docs = await resolveSummaries(m, await query.lean<ConversationDoc[]>());
+  docs.sort((a, b) => new Date(b.lastActivityAt).getTime() - new Date(a.lastActivityAt).getTime() || (String(b._id) < String(a._id) ? -1 : 1));
+  const page = docs.slice(q.offset ?? 0, q.limit ? (q.offset ?? 0) + q.limit : undefined);
   const joined = new Map(rows.map((r) => [r.roomId, r.joinedSeq ?? 0]));
-  return (await query.lean<ConversationDoc[]>()).map((d) => ({ ...d, joinedSeq: joined.get(String(d._id)) ?? 0 }));
+  return page.map((d) => ({ ...d, joinedSeq: joined.get(String(d._id)) ?? 0 }));
 }

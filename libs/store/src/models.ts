@@ -31,6 +31,11 @@ export interface ConversationDoc {
   sendersTracked?: boolean;
   /** The seq of the room's last edit or delete (see MessageDoc.changedSeq); unset while there was none. */
   lastChangeSeq?: number;
+  /**
+   * Set (to the owner's token) while the room's persistence worker may have stored messages past lastSeq
+   * that this summary does not show yet; readers then add the room's tail (see room-tail.ts).
+   */
+  tailOpen?: string | null;
   lastMessage: LastMessage | null;
   lastActivityAt: Date;
   createdAt: Date;
@@ -121,6 +126,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     lastSeqBy: { type: Schema.Types.Mixed },
     sendersTracked: { type: Boolean },
     lastChangeSeq: { type: Number },
+    tailOpen: { type: String },
     lastMessage: { type: lastMessage, default: null },
     lastActivityAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },

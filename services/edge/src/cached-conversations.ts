@@ -23,8 +23,8 @@ export class CachedConversations implements Conversations {
     return this.inner.findOrCreatePair(a, b);
   }
 
-  get(roomId: string): Promise<ConversationDoc | null> {
-    return this.inner.get(roomId);
+  get(roomId: string, opts?: { withTail?: boolean }): Promise<ConversationDoc | null> {
+    return this.inner.get(roomId, opts);
   }
 
   async scopeFor(roomId: string, userId: string): Promise<RoomScope | null> {

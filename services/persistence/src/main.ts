@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BatchConsumer, brokerUp, buildTopology, connectBroker, exportQueueDepths, QueueAdmin, Publisher, TransientError, partitionKey, type Outcome } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { AppError, decodeRoomCommand, PARTITIONS, partitionOf, RoutingKeys, type RoomCommand } from '@chat/contracts';
@@ -6,6 +7,7 @@ import { createLogger } from '@chat/logging';
 import { closeServer, initMetrics, Readiness, startOpsServer, timed } from '@chat/ops';
 import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, pingStore } from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
+import { RoomHeads } from './room-heads';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
@@ -22,12 +24,17 @@ runService('persistence', async () => {
   const conversations = new ConversationStore(models);
   const groups = new GroupStore(models);
   const inserts = new InsertCoalescer(timed('message.insertMany', (docs) => messages.insertIdempotent(docs)), isStoreUnavailable, { lingerMs: config.INSERT_LINGER_MS });
+  const heads = new RoomHeads(
+    {
+      loadHead: timed('conversation.loadHead', (roomId: string) => conversations.loadHead(roomId)),
+      openTail: timed('conversation.openTail', (roomId: string, owner: string) => conversations.openTail(roomId, owner)),
+      writeSummary: timed('conversation.writeSummary', (...a: Parameters<ConversationStore['writeSummary']>) => conversations.writeSummary(...a)),
+    },
+    { owner: `${config.INSTANCE_ID}:${randomUUID().slice(0, 8)}`, flushMs: config.SUMMARY_FLUSH_MS, idleMs: config.SUMMARY_IDLE_MS },
+  );
   const storeMessages = new StoreMessagesUseCase(
     { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
-    {
-      reserveSeqs: timed('conversation.reserveSeqs', (...a: Parameters<ConversationStore['reserveSeqs']>) => conversations.reserveSeqs(...a)),
-      reserveChangeSeq: (roomId, known) => conversations.reserveChangeSeq(roomId, known),
-    },
+    heads,
   );
   const applyCommands = new ApplyRoomCommandsUseCase(
     storeMessages,
@@ -36,14 +43,26 @@ runService('persistence', async () => {
         findByIds: (ids) => messages.findByIds(ids),
         applyEdit: (id, content, at, changedSeq) => messages.applyEdit(id, content, at, changedSeq),
         applyDelete: (id, at, changedSeq) => messages.applyDelete(id, at, changedSeq),
-        updateLastMessage: (room, id, patch) => conversations.updateLastMessage(room, id, patch),
+        updateLastMessage: async (room, id, patch) => {
+          heads.patchLastMessage(room, id, patch);
+          await conversations.updateLastMessage(room, id, patch);
+        },
         groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
       },
       config.EDIT_WINDOW_MS,
       (roomId) => storeMessages.stampChange(roomId),
     ),
-    new ApplyGroupCommandUseCase(groups, config.GROUP_MEMBER_LIMIT),
+    new ApplyGroupCommandUseCase(groups, config.GROUP_MEMBER_LIMIT, (groupId) => heads.lastSeqOf(groupId)),
   );
+  // summaries written behind: due ones every quarter interval, every one (tails closed) on stop
+  let flushing: Promise<unknown> = Promise.resolve();
+  const flushTimer = setInterval(() => {
+    flushing = heads.flush().then(
+      (r) => r.failed > 0 && log.warn({ failed: r.failed }, 'room summaries not written; trying again'),
+      (err) => log.warn({ err: (err as Error).message }, 'room summary flush failed'),
+    );
+  }, Math.max(50, Math.floor(Math.min(config.SUMMARY_FLUSH_MS, config.SUMMARY_IDLE_MS) / 4)));
+  flushTimer.unref();
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `persistence-${config.INSTANCE_ID}`);
   const publisher = new Publisher(broker, topology, config.PUBLISH_TIMEOUT_MS);
@@ -56,6 +75,9 @@ runService('persistence', async () => {
       queues: topology.persistQueues,
       prefetch: config.BROKER_PREFETCH,
       ackOnReceipt: config.UNSAFE_ACK_BEFORE_WRITE === 'true',
+      requeueFailed: config.UNSAFE_REQUEUE_FAILED === 'true',
+      // the partitions may have had another owner since: read their rooms again
+      onChannel: () => heads.forgetAll(),
       batchMax: config.BATCH_MAX,
       decode: decodeRoomCommand,
       handle: async (batch): Promise<Outcome[]> => {
@@ -101,6 +123,7 @@ runService('persistence', async () => {
   const queueAdmin = new QueueAdmin(broker, topology);
   exportQueueDepths(queueAdmin, topology, topology.persistQueues);
   const ops = await startOpsServer(config.OPS_PORT, readiness, log);
+  if (config.UNSAFE_REQUEUE_FAILED === 'true') log.warn('UNSAFE_REQUEUE_FAILED: a batch that fails on the store is requeued behind later ones; rooms get out of order (fault-test check only)');
   if (config.UNSAFE_ACK_BEFORE_WRITE === 'true') log.warn('UNSAFE_ACK_BEFORE_WRITE: commands are acked before they are stored; a crash loses them (fault-test check only)');
   log.info({ queues: topology.persistQueues.length, prefetch: config.BROKER_PREFETCH }, 'persistence worker consuming');
 
@@ -109,6 +132,10 @@ runService('persistence', async () => {
     stop: async () => {
       readiness.drain();
       await consumer.close();
+      clearInterval(flushTimer);
+      await flushing;
+      const last = await heads.flush(true).catch((err: Error) => ({ written: 0, failed: -1, err: err.message }));
+      log.info(last, 'room summaries written on stop');
       await queueAdmin.close();
       await publisher.close();
       await broker.close();

@@ -4,7 +4,8 @@ import type { DeliveryEnvelope, MessageView } from '@chat/contracts';
 /** The edge's view of its stores and queues; main.ts wires the real ones, specs use fakes. */
 export interface Conversations {
   findOrCreatePair(a: string, b: string): Promise<ConversationDoc>;
-  get(roomId: string): Promise<ConversationDoc | null>;
+  /** `withTail`: the summary (last message, lastSeq) as of now, open tail applied (ConversationStore.get). */
+  get(roomId: string, opts?: { withTail?: boolean }): Promise<ConversationDoc | null>;
   scopeFor(roomId: string, userId: string): Promise<RoomScope | null>;
   listForUser(userId: string, page: { limit: number; offset: number }): Promise<MemberRoom[]>;
   /**

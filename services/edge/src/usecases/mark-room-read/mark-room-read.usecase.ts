@@ -16,7 +16,7 @@ export class MarkRoomReadUseCase {
 
   async execute(req: { userId: string; roomId: string; pathUserId: string; correlationId?: string }): Promise<{ roomId: string; upToSeq: number; status: 'read' }> {
     if (req.pathUserId !== req.userId) throw new Forbidden('userId is not the authenticated user');
-    const c = await this.conversations.get(req.roomId);
+    const c = await this.conversations.get(req.roomId, { withTail: true });
     if (!c || !c.participants.includes(req.userId)) throw new NotFound('room not found');
     // the last message, not lastSeq: an edit or delete takes a seq of its own, and no message carries it
     const last = c.lastMessage;

@@ -16,6 +16,8 @@ export class ApplyGroupCommandUseCase {
   constructor(
     private readonly groups: GroupPort,
     private readonly memberLimit: number,
+    /** The group's last seq as its writer knows it (RoomHeads.lastSeqOf): a new member's join point. */
+    private readonly lastSeqOf: (groupId: string) => Promise<number | null> = async () => null,
   ) {}
 
   async execute(cmd: GroupCommand): Promise<GroupChangedEvent> {
@@ -40,7 +42,7 @@ export class ApplyGroupCommandUseCase {
     let after = doc;
     if (cmd.op === 'create' && !doc) after = await this.groups.create(cmd.groupId, cmd.actorId, decision.next!, at);
     else if (doc && decision.next && decision.next !== state) {
-      await this.groups.save(cmd.groupId, decision.next, at, state?.participants ?? [], doc.lastSeq);
+      await this.groups.save(cmd.groupId, decision.next, at, state?.participants ?? [], (await this.lastSeqOf(cmd.groupId)) ?? doc.lastSeq);
       after = { ...doc, ...decision.next, lastActivityAt: at };
     }
     if (decision.invite === 'create' && cmd.op === 'invite') {

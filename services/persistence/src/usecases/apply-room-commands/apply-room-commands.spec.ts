@@ -1,5 +1,7 @@
 import { RoutingKeys, type EditMessageCommand, type MessageChangedEvent, type SendMessageCommand } from '@chat/contracts';
-import type { LastMessage, MessageDoc, NewMessage } from '@chat/store';
+import type { NewMessage } from '@chat/store';
+import { RoomHeads } from '../../room-heads';
+import { MemoryRooms } from '../../testing/memory-rooms';
 import type { ApplyGroupCommandUseCase } from '../apply-group-command/apply-group-command.usecase';
 import type { ChangeMessageUseCase } from '../change-message/change-message.usecase';
 import { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
@@ -9,25 +11,15 @@ const USER = 'a'.repeat(24);
 const rooms = ['1', '2', '3'].map((d) => d.repeat(24));
 
 /** Records every insert and what each room's messages look like when an edit is applied. */
-class Recorder {
+class Recorder extends MemoryRooms {
   inserts: string[][] = [];
-  docs = new Map<string, NewMessage>();
-  lastSeq = new Map(rooms.map((r) => [r, 0]));
-  async findByIds(): Promise<MessageDoc[]> {
-    return [];
+  constructor() {
+    super();
+    for (const r of rooms) this.addRoom(r);
   }
-  async insertIdempotent(docs: NewMessage[]) {
+  override async insertIdempotent(docs: NewMessage[]) {
     this.inserts.push(docs.map((d) => d.id));
-    for (const d of docs) this.docs.set(d.id, d);
-    return new Set<string>();
-  }
-  async reserveSeqs(roomId: string, count: number, _l: LastMessage) {
-    const cur = this.lastSeq.get(roomId)!;
-    this.lastSeq.set(roomId, cur + count);
-    return cur + 1;
-  }
-  async reserveChangeSeq(roomId: string) {
-    return this.reserveSeqs(roomId, 1, {} as LastMessage);
+    return super.insertIdempotent(docs);
   }
 }
 
@@ -50,7 +42,7 @@ function build() {
   const store = new Recorder();
   const seenAtEdit: Array<{ messageId: string; stored: boolean }> = [];
   const stamps: number[] = [];
-  const storeMessages = new StoreMessagesUseCase(store, store);
+  const storeMessages = new StoreMessagesUseCase(store, new RoomHeads(store, { owner: 'w', flushMs: 1000, idleMs: 1000 }));
   const change = {
     execute: async (c: EditMessageCommand) => {
       seenAtEdit.push({ messageId: c.messageId, stored: store.docs.has(c.messageId) });

@@ -1,123 +1,160 @@
 import type { SendMessageCommand } from '@chat/contracts';
-import type { LastMessage, MessageDoc, NewMessage } from '@chat/store';
-import { StoreMessagesUseCase, type MessageWriter, type SeqAllocator } from './store-messages.usecase';
+import { RoomHeads } from '../../room-heads';
+import { MemoryRooms } from '../../testing/memory-rooms';
+import { StoreMessagesUseCase } from './store-messages.usecase';
 
 const A = 'a'.repeat(24);
 const B = 'b'.repeat(24);
 const ROOM = 'c'.repeat(24);
 
-class FakeStore implements MessageWriter, SeqAllocator {
-  docs = new Map<string, MessageDoc>();
-  lastSeq = new Map<string, number>([[ROOM, 0]]);
-  async findByIds(ids: string[]) {
-    return ids.flatMap((id) => (this.docs.has(id) ? [this.docs.get(id)!] : []));
-  }
-  async insertIdempotent(docs: NewMessage[]) {
-    const collided = new Set<string>();
-    for (const { id, ...rest } of docs) {
-      if (this.docs.has(id)) collided.add(id);
-      else this.docs.set(id, { _id: id as unknown as MessageDoc['_id'], ...rest });
-    }
-    return collided;
-  }
-  reads = 0;
-  senders: Array<readonly string[] | undefined> = [];
-  async reserveSeqs(roomId: string, count: number, _last: LastMessage, known?: number, senders?: readonly string[]) {
-    this.senders.push(senders);
-    if (known === undefined || known !== this.lastSeq.get(roomId)) this.reads++;
-    const cur = this.lastSeq.get(roomId);
-    if (cur === undefined) return null;
-    this.lastSeq.set(roomId, cur + count);
-    return cur + 1;
-  }
-  async reserveChangeSeq(roomId: string, known?: number) {
-    if (known === undefined || known !== this.lastSeq.get(roomId)) this.reads++;
-    const cur = this.lastSeq.get(roomId);
-    if (cur === undefined) return null;
-    this.lastSeq.set(roomId, cur + 1);
-    return cur + 1;
-  }
-}
-
 let n = 0;
-function cmd(roomId = ROOM, id = (++n).toString(16).padStart(24, '0')): SendMessageCommand {
+function cmd(roomId = ROOM, id = (++n).toString(16).padStart(24, '0'), senderId = A): SendMessageCommand {
   return {
     type: 'message.send.v1',
     correlationId: `c${id}`,
-    message: { id, roomId, senderId: A, receiverId: B, content: `m${id}`, clientMsgId: null, createdAt: new Date().toISOString() },
+    message: { id, roomId, senderId, receiverId: senderId === A ? B : A, content: `m${id}`, clientMsgId: null, createdAt: new Date().toISOString() },
   };
+}
+
+function worker(store: MemoryRooms, owner = 'w1', clock = { t: 0 }) {
+  const heads = new RoomHeads(store, { owner, flushMs: 1000, idleMs: 500, now: () => clock.t });
+  return { heads, uc: new StoreMessagesUseCase(store, heads), clock };
+}
+
+function setup() {
+  const store = new MemoryRooms();
+  store.addRoom(ROOM);
+  return { store, ...worker(store) };
 }
 
 describe('StoreMessagesUseCase', () => {
   it('gives a room consecutive seqs in batch order', async () => {
-    const store = new FakeStore();
-    const { events } = await new StoreMessagesUseCase(store, store).execute([cmd(), cmd(), cmd()]);
+    const { uc } = setup();
+    const { events } = await uc.execute([cmd(), cmd(), cmd()]);
     expect(events.map((e) => e!.message.seq)).toEqual([1, 2, 3]);
     expect(events.every((e) => e!.replay === false)).toBe(true);
   });
 
-  it('names the sender of each reserved seq of a one-to-one room, in order; none for a group', async () => {
-    const store = new FakeStore();
-    const uc = new StoreMessagesUseCase(store, store);
-    const fromB = cmd();
-    fromB.message = { ...fromB.message, senderId: B, receiverId: A };
-    await uc.execute([cmd(), fromB, cmd()]);
-    expect(store.senders).toEqual([[A, B, A]]);
-    const group = cmd();
-    group.message = { ...group.message, receiverId: ROOM, groupId: ROOM, mentions: [] };
-    await uc.execute([group]);
-    expect(store.senders[1]).toBeUndefined();
+  it('makes no store round trip per message: the room is read and its tail opened once, the summary written behind', async () => {
+    const { uc, store } = setup();
+    for (let i = 0; i < 20; i++) await uc.execute([cmd(), cmd()]);
+    expect(store.calls).toEqual({ loadHead: 1, openTail: 1, writeSummary: 0, insert: 20 });
+    expect(store.rooms.get(ROOM)!.tailOpen).toBe('w1');
   });
 
   it('answers a redelivered command with the stored message and takes no new seq', async () => {
-    const store = new FakeStore();
-    const uc = new StoreMessagesUseCase(store, store);
+    const { uc, store } = setup();
     const c = cmd();
     const first = await uc.execute([c]);
     const again = await uc.execute([c, cmd()]);
     expect(again.events[0]!.message.seq).toBe(first.events[0]!.message.seq);
     expect(again.events[0]!.replay).toBe(true);
-    // the repeat's reserved seq stays unused: seqs keep increasing, with a gap
+    // the repeat's seq stays unused: seqs keep increasing, with a gap
     expect(again.events[1]!.message.seq).toBeGreaterThan(first.events[0]!.message.seq!);
     expect(store.docs.size).toBe(2);
   });
 
   it('stores a duplicate inside one batch once', async () => {
-    const store = new FakeStore();
+    const { uc } = setup();
     const c = cmd();
-    const { events } = await new StoreMessagesUseCase(store, store).execute([c, c]);
+    const { events } = await uc.execute([c, c]);
     expect(events[0]!.message.seq).toBe(1);
     expect(events[1]!.replay).toBe(true);
-    expect(store.lastSeq.get(ROOM)).toBe(1);
+    expect((await uc.execute([cmd()])).events[0]!.message.seq).toBe(2);
   });
 
   it('returns null for a command whose room does not exist', async () => {
-    const store = new FakeStore();
-    const { events } = await new StoreMessagesUseCase(store, store).execute([cmd('d'.repeat(24)), cmd()]);
+    const { uc } = setup();
+    const { events } = await uc.execute([cmd('d'.repeat(24)), cmd()]);
     expect(events[0]).toBeNull();
     expect(events[1]!.message.seq).toBe(1);
   });
 
-  it('remembers the last seq of a room and survives another writer having moved it', async () => {
-    const store = new FakeStore();
-    const uc = new StoreMessagesUseCase(store, store);
-    await uc.execute([cmd()]);
-    await uc.execute([cmd()]);
-    expect(store.reads).toBe(1);
-    store.lastSeq.set(ROOM, 10); // another writer took seqs meanwhile
-    const { events } = await uc.execute([cmd()]);
-    expect(events[0]!.message.seq).toBe(11);
+  it('gives a retried batch the same seqs when its insert failed part way, so the room keeps the send order', async () => {
+    const { uc, store } = setup();
+    const batch = [cmd(), cmd(), cmd()];
+    store.failNextInsert = { stored: 1 };
+    await expect(uc.execute(batch)).rejects.toThrow('connection closed');
+    const { events } = await uc.execute(batch);
+    expect(events.map((e) => e!.message.seq)).toEqual([1, 2, 3]);
+    expect(events.map((e) => e!.replay)).toEqual([true, false, false]);
   });
 
-  it('stamps an edit or delete with the room seq after the messages before it, and the next messages come after it', async () => {
-    const store = new FakeStore();
-    const uc = new StoreMessagesUseCase(store, store);
+  it('a new owner finds the true last seq when the old one died between its inserts and its summary write', async () => {
+    const { uc, store } = setup();
+    await uc.execute([cmd(), cmd(), cmd()]);
+    expect(store.rooms.get(ROOM)!.lastSeq).toBe(0); // nothing written behind yet: the tail is open
+    const next = worker(store, 'w2');
+    const { events } = await next.uc.execute([cmd()]);
+    expect(events[0]!.message.seq).toBe(4);
+  });
+
+  it('fences a stale owner with the unique (room, seq): it forgets the room, reads it again, and no seq is used twice', async () => {
+    const store = new MemoryRooms();
+    store.addRoom(ROOM);
+    const a = worker(store, 'wa');
+    const b = worker(store, 'wb');
+    await a.uc.execute([cmd()]); // seq 1
+    await b.uc.execute([cmd()]); // b took over: seq 2
+    await expect(a.uc.execute([cmd()])).rejects.toThrow(/seq collision/);
+    const { events } = await a.uc.execute([cmd()]);
+    expect(events[0]!.message.seq).toBe(3);
+    const seqs = [...store.docs.values()].map((d) => d.seq).sort();
+    expect(seqs).toEqual([1, 2, 3]);
+  });
+
+  it('stamps an edit or delete with the room seq after the messages before it, writing the summary first', async () => {
+    const { uc, store } = setup();
     await uc.execute([cmd(), cmd()]);
     expect(await uc.stampChange(ROOM)).toBe(3);
+    const room = store.rooms.get(ROOM)!;
+    expect([room.lastSeq, room.lastChangeSeq, room.lastMessage?.seq]).toEqual([3, 3, 2]);
     const { events } = await uc.execute([cmd()]);
     expect(events[0]!.message.seq).toBe(4);
-    // one read for the room, the first time; the stamp and the later batch used the remembered seq
-    expect(store.reads).toBe(1);
     expect(await uc.stampChange('f'.repeat(24))).toBeNull();
+  });
+});
+
+describe('RoomHeads summaries', () => {
+  it('writes a room summary once per interval, with each sender’s last seq, and closes the tail when the room is quiet', async () => {
+    const { uc, store, heads, clock } = setup();
+    await uc.execute([cmd(), cmd(ROOM, undefined, B), cmd()]);
+    clock.t = 300;
+    expect(await heads.flush()).toEqual({ written: 0, failed: 0 });
+    clock.t = 600;
+    await uc.execute([cmd()]);
+    clock.t = 1000;
+    expect(await heads.flush()).toEqual({ written: 1, failed: 0 });
+    const room = store.rooms.get(ROOM)!;
+    expect([room.lastSeq, room.lastMessage?.seq, room.lastSeqBy, room.tailOpen]).toEqual([4, 4, { [A]: 4, [B]: 2 }, 'w1']);
+    clock.t = 1200;
+    await heads.flush();
+    expect(room.tailOpen).toBeNull();
+    expect(store.calls.writeSummary).toBe(2);
+    // the next message opens it again before it is stored
+    await uc.execute([cmd()]);
+    expect(room.tailOpen).toBe('w1');
+  });
+
+  it('writes and closes a tail a dead owner left open', async () => {
+    const { uc, store } = setup();
+    await uc.execute([cmd(), cmd()]);
+    const next = worker(store, 'w2');
+    expect(await next.heads.lastSeqOf(ROOM)).toBe(2);
+    next.clock.t = 5000;
+    await next.heads.flush();
+    expect(store.rooms.get(ROOM)).toMatchObject({ lastSeq: 2, tailOpen: null });
+  });
+
+  it('writes every summary and closes every tail on stop, and never closes a tail another owner opened since', async () => {
+    const { uc, store, heads } = setup();
+    await uc.execute([cmd()]);
+    const other = worker(store, 'w2');
+    await other.uc.execute([cmd()]);
+    await heads.flush(true);
+    // w1's view was stale (w2 stored seq 2): nothing written, w2's tail stays open
+    expect(store.rooms.get(ROOM)).toMatchObject({ lastSeq: 0, tailOpen: 'w2' });
+    await other.heads.flush(true);
+    expect(store.rooms.get(ROOM)).toMatchObject({ lastSeq: 2, tailOpen: null });
   });
 });

@@ -1,0 +1,286 @@
+import type { LastMessage, RoomHeadState, SummaryWrite } from '@chat/store';
+
+/** What the heads need from the store (ConversationStore). */
+export interface HeadStore {
+  loadHead(roomId: string): Promise<RoomHeadState | null>;
+  openTail(roomId: string, owner: string): Promise<boolean>;
+  writeSummary(roomId: string, s: SummaryWrite, closeAs?: string): Promise<boolean>;
+}
+
+export interface RoomHeadsOptions {
+  /** This process's token, written as the rooms' `tailOpen` while it holds their tails open. */
+  owner: string;
+  /** A room's summary is written at most this long after the first message it does not show. */
+  flushMs: number;
+  /** A room quiet for this long gets its tail closed with its last summary write. */
+  idleMs: number;
+  /** Rooms kept in memory; quiet, written rooms beyond it are forgotten first. */
+  max?: number;
+  now?: () => number;
+}
+
+/** A room as its owner holds it: the next seq comes from here, and the summary is written behind. */
+export interface Head {
+  readonly roomId: string;
+  readonly kind: 'direct' | 'group';
+  lastSeq: number;
+  /** The last seq the store's summary shows. */
+  writtenSeq: number;
+  lastMessage: LastMessage | null;
+  messageChanged: boolean;
+  /** Direct rooms: each sender's last seq since the last write (ConversationDoc.lastSeqBy). */
+  senders: Map<string, number>;
+  /** True while the store's tailOpen is this owner's, or will be before any insert goes out. */
+  open: boolean;
+  /** A previous owner's token still in the store's tailOpen (it stopped without closing it): closed on our first write. */
+  prevOwner: string | null;
+  /** Batches using the head now: its tail is never closed under one. */
+  inUse: number;
+  dirtySince: number | null;
+  lastStoredAt: number;
+  /** The head's store writes, one after another. */
+  chain: Promise<unknown>;
+}
+
+/** What a batch stored in one room: the messages in seq order, and the last seq it took. */
+export interface Stored {
+  lastSeq: number;
+  messages: Array<{ id: string; senderId: string; seq: number; content: string; createdAt: Date }>;
+}
+
+/**
+ * The rooms this persistence worker owns (one active consumer per partition), each room's last seq kept
+ * in memory: a message takes its seq from here, with no store round trip. The unique (roomId, seq) index
+ * is the fence against a second writer (a stale owner's insert collides, and it forgets the room and reads
+ * it again). The summary (lastSeq, lastMessage, each sender's last seq) is written behind, at most once
+ * per flushMs per room, and when the room goes quiet or the worker stops. Readers stay correct meanwhile:
+ * before a room's first message past its written summary is stored, the room's tail is marked open, and
+ * readers add the messages past the summary (libs/store room-tail.ts). A new owner reads the same tail to
+ * find the room's true last seq, so a crash between an insert and its summary write loses nothing.
+ */
+export class RoomHeads {
+  private heads = new Map<string, Head>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: HeadStore,
+    private readonly opts: RoomHeadsOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.heads.size;
+  }
+
+  /**
+   * The heads of these rooms, loaded on first touch, each with its tail open, ready for inserts; null for a
+   * room that does not exist. Every head returned must be given back with release().
+   */
+  async acquire(roomIds: string[]): Promise<Map<string, Head | null>> {
+    const out = new Map<string, Head | null>();
+    const missing = roomIds.filter((r) => !this.heads.has(r));
+    for (let i = 0; i < missing.length; i += 16) {
+      await Promise.all(
+        missing.slice(i, i + 16).map(async (roomId) => {
+          const state = await this.store.loadHead(roomId);
+          if (state && !this.heads.has(roomId)) this.heads.set(roomId, this.fromState(roomId, state));
+        }),
+      );
+    }
+    for (const roomId of roomIds) {
+      const h = this.heads.get(roomId) ?? null;
+      if (h) {
+        h.inUse++;
+        // most recently used last, for forgetting the quiet ones first
+        this.heads.delete(roomId);
+        this.heads.set(roomId, h);
+      }
+      out.set(roomId, h);
+    }
+    try {
+      await Promise.all([...out.values()].map((h) => h && this.ensureOpen(h)));
+    } catch (err) {
+      this.release(out);
+      throw err;
+    }
+    return out;
+  }
+
+  release(heads: Map<string, Head | null>): void {
+    for (const h of heads.values()) if (h) h.inUse--;
+  }
+
+  /** Records what a batch stored in the room (after the insert succeeded). */
+  commit(h: Head, stored: Stored): void {
+    if (stored.lastSeq <= h.lastSeq) return;
+    h.lastSeq = stored.lastSeq;
+    const last = stored.messages[stored.messages.length - 1];
+    if (last) {
+      h.lastMessage = { id: last.id, senderId: last.senderId, seq: last.seq, content: last.content, deleted: false, createdAt: last.createdAt };
+      h.messageChanged = true;
+      if (h.kind === 'direct') for (const m of stored.messages) h.senders.set(m.senderId, m.seq);
+    }
+    h.dirtySince ??= this.now();
+    h.lastStoredAt = this.now();
+  }
+
+  /**
+   * The room's next seq for an edit or delete, written to the summary (with everything pending) before the
+   * change is applied: a change is rare, and its seq must be known to the store before any message could
+   * take the same one from a later owner. Null: no such room.
+   */
+  async reserveChange(roomId: string): Promise<number | null> {
+    const heads = await this.acquire([roomId]);
+    try {
+      const h = heads.get(roomId);
+      if (!h) return null;
+      const seq = h.lastSeq + 1;
+      await this.serial(h, async () => {
+        const ok = await this.store.writeSummary(roomId, { lastSeq: seq, lastChangeSeq: seq, ...(h.messageChanged ? { lastMessage: h.lastMessage } : {}), senders: h.senders });
+        if (!ok) {
+          this.forget([roomId]);
+          throw new Error(`room ${roomId} was written by another owner; reading it again`);
+        }
+        h.lastSeq = seq;
+        h.writtenSeq = seq;
+        h.messageChanged = false;
+        h.senders = new Map();
+        h.dirtySince = null;
+      });
+      return seq;
+    } finally {
+      this.release(heads);
+    }
+  }
+
+  /** The room's last seq (a group's join point for a new member); null if the room does not exist. */
+  async lastSeqOf(roomId: string): Promise<number | null> {
+    const heads = await this.acquire([roomId]);
+    this.release(heads);
+    return heads.get(roomId)?.lastSeq ?? null;
+  }
+
+  /** Keeps the pending summary in step with an edit or delete of the room's last message. */
+  patchLastMessage(roomId: string, messageId: string, patch: { content: string | null; deleted?: boolean }): void {
+    const h = this.heads.get(roomId);
+    if (!h?.lastMessage || h.lastMessage.id !== messageId) return;
+    h.lastMessage = { ...h.lastMessage, content: patch.content, deleted: patch.deleted ?? h.lastMessage.deleted };
+  }
+
+  /** Forgets rooms (another writer was seen): they are read again on next use. */
+  forget(roomIds: Iterable<string>): void {
+    for (const r of roomIds) this.heads.delete(r);
+  }
+
+  /**
+   * Forgets every room, without writing: after the consumer's channel was lost, its partitions may have
+   * gone to another worker, which may write them. Open tails stay open, so readers lose nothing.
+   */
+  forgetAll(): void {
+    this.heads = new Map();
+  }
+
+  /**
+   * Writes the summaries that are due (or all, with `force`), closing the tails of rooms that went quiet
+   * (all, with `force`: the worker is stopping). Failed writes are tried again on the next call.
+   */
+  async flush(force = false): Promise<{ written: number; failed: number }> {
+    const now = this.now();
+    const due: Promise<unknown>[] = [];
+    let written = 0;
+    let failed = 0;
+    for (const h of [...this.heads.values()]) {
+      const dirty = h.dirtySince !== null && (force || now - h.dirtySince >= this.opts.flushMs);
+      const quiet = (h.open || h.prevOwner !== null) && h.inUse === 0 && (force || now - h.lastStoredAt >= this.opts.idleMs);
+      if (!dirty && !quiet) continue;
+      due.push(
+        this.write(h, quiet).then(
+          (ok) => (ok ? written++ : failed++),
+          () => failed++,
+        ),
+      );
+    }
+    await Promise.all(due);
+    this.trim();
+    return { written, failed };
+  }
+
+  private async write(h: Head, close: boolean): Promise<boolean> {
+    return this.serial(h, async () => {
+      // decided again now that the head is ours: a batch may have started meanwhile
+      const closeAs = close && h.inUse === 0 ? (h.open ? this.opts.owner : h.prevOwner) : null;
+      // from here until the write is done, a batch that starts opens the tail again after it (serial)
+      if (closeAs) h.open = false;
+      const snapshot = { seq: h.lastSeq, senders: h.senders, message: h.messageChanged ? h.lastMessage : undefined };
+      h.senders = new Map();
+      h.messageChanged = false;
+      const dirtySince = h.dirtySince;
+      h.dirtySince = null;
+      try {
+        const ok = await this.store.writeSummary(h.roomId, { lastSeq: snapshot.seq, lastMessage: snapshot.message, senders: snapshot.senders }, closeAs ?? undefined);
+        if (ok) {
+          h.writtenSeq = Math.max(h.writtenSeq, snapshot.seq);
+          if (closeAs) h.prevOwner = null;
+        } else {
+          // the room moved past this owner's view (another writer), or its tail is another owner's now
+          this.heads.delete(h.roomId);
+        }
+        return ok;
+      } catch (err) {
+        // tried again on the next flush, with whatever came meanwhile
+        for (const [s, seq] of snapshot.senders) if (!h.senders.has(s)) h.senders.set(s, seq);
+        if (snapshot.message !== undefined && !h.messageChanged) ((h.lastMessage = snapshot.message), (h.messageChanged = true));
+        h.dirtySince ??= dirtySince ?? this.now();
+        // a close may or may not have landed: open stays false, so the next insert marks the tail open again
+        throw err;
+      }
+    });
+  }
+
+  private async ensureOpen(h: Head): Promise<void> {
+    if (h.open) return;
+    await this.serial(h, async () => {
+      if (h.open) return;
+      if (!(await this.store.openTail(h.roomId, this.opts.owner))) throw new Error(`room ${h.roomId} is gone`);
+      h.open = true;
+      h.prevOwner = null;
+    });
+  }
+
+  private serial<T>(h: Head, fn: () => Promise<T>): Promise<T> {
+    const run = h.chain.then(fn, fn);
+    h.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private fromState(roomId: string, s: RoomHeadState): Head {
+    return {
+      roomId,
+      kind: s.kind,
+      lastSeq: s.lastSeq,
+      writtenSeq: s.lastSeq,
+      lastMessage: s.lastMessage,
+      messageChanged: false,
+      senders: new Map(),
+      // a tail this process opened before it forgot the room is still ours; another owner's is written
+      // (its messages are in lastSeq now) and closed on the first flush
+      open: s.tailOpen === this.opts.owner,
+      prevOwner: s.tailOpen && s.tailOpen !== this.opts.owner ? s.tailOpen : null,
+      inUse: 0,
+      dirtySince: s.tailOpen ? this.now() : null,
+      lastStoredAt: s.tailOpen ? this.now() : 0,
+      chain: Promise.resolve(),
+    };
+  }
+
+  /** Forgets the least recently used rooms beyond `max` that have nothing to write and no open tail. */
+  private trim(): void {
+    const max = this.opts.max ?? 100_000;
+    if (this.heads.size <= max) return;
+    for (const [roomId, h] of this.heads) {
+      if (this.heads.size <= max) break;
+      if (h.dirtySince === null && !h.open && h.inUse === 0) this.heads.delete(roomId);
+    }
+  }
+}
