@@ -156,7 +156,9 @@ runService('edge', async () => {
     limits,
     maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
     presenceTtlMs: config.PRESENCE_TTL_MS,
+    gateRepeats: config.UNSAFE_GATE_REPEATS === 'true',
   });
+  if (config.UNSAFE_GATE_REPEATS === 'true') log.warn('UNSAFE_GATE_REPEATS: sockets are handed messages they already have (fault-test check only)');
   gateway.start();
   // after the adapter's subscriber reconnects (and re-subscribes), catch everyone up: pub/sub messages
   // published while it was away are gone, though the messages themselves are in the store. Deliveries are

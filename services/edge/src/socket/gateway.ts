@@ -49,6 +49,8 @@ export interface GatewayDeps {
   maxSocketsPerUser?: number;
   /** How long a device has to acknowledge a message before the server stops waiting for the ack. */
   ackTimeoutMs?: number;
+  /** UNSAFE, test-only (UNSAFE_GATE_REPEATS): the per-socket gate lets repeated messages through. */
+  gateRepeats?: boolean;
 }
 
 type Ack = (res: unknown) => void;
@@ -157,6 +159,7 @@ export class ChatGateway {
         });
       },
       (e) => socket.emit(e.event, e.payload),
+      this.d.gateRepeats === true,
     );
     // what this device says it has (handshake auth.since) is where its catch-ups start in those rooms, even
     // below the user's stored cursor, which the user's other devices move: a phone that acknowledged

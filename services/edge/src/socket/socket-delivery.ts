@@ -27,6 +27,8 @@ export class SocketDelivery {
   constructor(
     private readonly send: (m: MessageView) => void,
     private readonly emit: (e: SocketEvent) => void = () => undefined,
+    /** UNSAFE, test-only (UNSAFE_GATE_REPEATS): hand a message again that this socket already has. */
+    private readonly letRepeatsThrough = false,
   ) {}
 
   offer(m: MessageView): void {
@@ -90,7 +92,7 @@ export class SocketDelivery {
 
   private hand(m: MessageView): void {
     if (m.seq === null) return;
-    if (m.seq <= (this.handed.get(m.roomId) ?? 0)) return;
+    if (m.seq <= (this.handed.get(m.roomId) ?? 0) && !this.letRepeatsThrough) return;
     this.handed.set(m.roomId, m.seq);
     this.send(m);
   }
