@@ -91,22 +91,36 @@ const lookupIndexes = process.env.CHAT_FERRETDB_LOOKUP_INDEXES !== '0';
  * the database also plans each statement for its values (plan_cache_mode, above), or the generic plan
  * would never pick the index. Only the stand-in store is tuned; real MongoDB serves these from its own
  * indexes. Measured on 50,000 documents: findById 10.5 ms -> 1.3 ms, updateOne by _id about the same.
+ *
+ * FerretDB's non-unique btree indexes are then replaced by empty placeholders of the same name (a partial
+ * index `WHERE false`, so FerretDB can still drop them): FerretDB v1 never reads through them (its filters are
+ * `@>`, its updates and deletes go by `_jsonb -> '_id'` equality, which the unique _id index serves), and on
+ * messages they took more room than the documents' indexes that are used (3 of the 5 MB of index per 10,000
+ * messages) and a write each per insert. Unique ones stay: they enforce uniqueness.
  */
 export const LOOKUP_INDEXES_SQL = `
 create or replace function chat_ferretdb_lookup_index(idx oid) returns void language plpgsql as $fn$
 declare
   tbl regclass;
+  uniq boolean;
+  partial boolean;
   field text;
   name text;
+  own text;
 begin
-  select indrelid::regclass into tbl from pg_index where indexrelid = idx;
-  if tbl is null then return; end if;
+  select indrelid::regclass, indisunique, indpred is not null into tbl, uniq, partial from pg_index where indexrelid = idx;
+  if tbl is null or partial then return; end if;
   if (select a.amname from pg_class c join pg_am a on a.oid = c.relam where c.oid = idx) <> 'btree' then return; end if;
   if not exists (select 1 from pg_attribute where attrelid = tbl and attname = '_jsonb' and not attisdropped) then return; end if;
   field := substring(pg_get_indexdef(idx, 1, true) from '^\\(?_jsonb -> ''([A-Za-z0-9_]+)''::text\\)?$');
   if field is null then return; end if;
   name := left((select relname from pg_class where oid = tbl), 40) || '_' || left(lower(field), 16) || '_lookup';
   execute format('create index if not exists %I on %s using gin ((_jsonb -> %L) jsonb_path_ops)', name, tbl, field);
+  if not uniq then
+    own := (select relname from pg_class where oid = idx);
+    execute format('drop index %s', idx::regclass);
+    execute format('create index %I on %s (_jsonb) where false', own, tbl);
+  end if;
 end
 $fn$;
 
