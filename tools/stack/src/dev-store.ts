@@ -116,3 +116,36 @@ export async function startDevStore(o: DevStoreOptions): Promise<DevStore> {
     },
   };
 }
+
+/** Drops a PostgreSQL database (with any connection to it), for a store that must start empty. */
+export async function dropPostgresDatabase(url: string): Promise<void> {
+  const db = new URL(url).pathname.replace(/^\//, '');
+  if (!/^[a-z_][a-z0-9_]*$/.test(db)) throw new Error(`unsupported database name ${db}`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const c = new Client({ connectionString: admin.toString() });
+  await c.connect();
+  try {
+    await c.query(`drop database if exists ${db} with (force)`);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Bytes of the tables (with their indexes and TOAST) in one of FerretDB's schemas (a MongoDB database)
+ * whose names start with `prefix` (FerretDB names a collection's table after it: messages_<hash>).
+ */
+export async function postgresTablesBytes(url: string, schema: string, prefix: string): Promise<number> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query(
+      `select coalesce(sum(pg_total_relation_size(format('%I.%I', schemaname, tablename))), 0) as n from pg_tables where schemaname = $1 and tablename like $2`,
+      [schema, `${prefix}%`],
+    );
+    return Number(r.rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
