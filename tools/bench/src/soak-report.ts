@@ -26,6 +26,8 @@ export interface SoakCheckpoint {
   diskToRaw: number;
   /** Messages stored per second of filling in the phase that ended here. */
   ingestPerSecond: number;
+  /** The machine's 1-minute load average after the lookups: above the core count, something else competed. */
+  loadAverage: number;
 }
 
 export interface SoakReport {
@@ -62,11 +64,11 @@ export function soakMarkdown(r: SoakReport): string {
     '',
     `Lookups, p50 / p99 in ms (rooms that grow with the store):`,
     '',
-    `| messages | per room | ${names.join(' | ')} | disk | disk / raw | ingest msg/s |`,
-    `| ---: | ---: | ${names.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
+    `| messages | per room | ${names.join(' | ')} | disk | disk / raw | ingest msg/s | load |`,
+    `| ---: | ---: | ${names.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`,
     ...r.checkpoints.map(
       (c) =>
-        `| ${c.messages.toLocaleString('en')} | ${c.messagesPerGrowingRoom} | ${c.lookups.map((l) => `${l.p50Ms} / ${l.p99Ms}`).join(' | ')} | ${mb(c.diskBytes)} | ${c.diskToRaw}x | ${c.ingestPerSecond} |`,
+        `| ${c.messages.toLocaleString('en')} | ${c.messagesPerGrowingRoom} | ${c.lookups.map((l) => `${l.p50Ms} / ${l.p99Ms}`).join(' | ')} | ${mb(c.diskBytes)} | ${c.diskToRaw}x | ${c.ingestPerSecond} | ${c.loadAverage} |`,
     ),
     '',
     `The same lookups on the ${r.args.fixedRooms} rooms that stay at ${r.args.fixedRoomSize} messages while the store grows around them:`,

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import mongoose, { Types } from 'mongoose';
 import {
@@ -347,6 +347,7 @@ async function main(): Promise<void> {
         rawMessageBytes: soak.rawBytes,
         diskToRaw: round(diskBytes / soak.rawBytes),
         ingestPerSecond: Math.round(phase.messages / phase.seconds),
+        loadAverage: round(loadavg()[0]),
       };
       checkpoints.push(cp);
       log(
