@@ -7,5 +7,7 @@ s.on('receive_message', ({ message }, ack) => { ack?.(); console.log(`< ${messag
 s.emit('join_or_create_room', { participantId: peer }, (room) => {
   if (!room.ok) return console.error(room.error);
   console.log(`joined ${room.roomId}`);
-  process.stdin.on('data', (line) => s.emit('send_message', { receiverId: peer, roomId: room.roomId, content: String(line).trim(), clientMsgId: `${Date.now()}` }, (r) => r.ok || console.error(r.error)));
+  // BUSY: the server is behind and took nothing; the same clientMsgId is sent again when it says
+  const send = (m) => s.emit('send_message', m, (r) => r.ok || (r.error.code === 'BUSY' ? setTimeout(send, r.error.retryAfterMs, m) : console.error(r.error)));
+  process.stdin.on('data', (line) => send({ receiverId: peer, roomId: room.roomId, content: String(line).trim(), clientMsgId: `${Date.now()}` }));
 });

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { MessageView } from '@chat/contracts';
 
-const RETRYABLE = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL']);
+const RETRYABLE = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'BUSY', 'INTERNAL']);
 
 /**
  * A client as a real app runs one: when its edge goes away it reconnects to another edge; a send that was
@@ -15,6 +15,8 @@ export class LoadUser {
   readonly acked: MessageView[] = [];
   reconnects = 0;
   retries = 0;
+  /** Sends refused with BUSY (the store was behind) and retried after the delay the edge gave. */
+  busy = 0;
   private closed = false;
   private readonly lastSeq = new Map<string, number>();
 
@@ -76,6 +78,13 @@ export class LoadUser {
           return r.message;
         }
         if (r && !RETRYABLE.has(r.error?.code)) throw new Error(`send refused: ${JSON.stringify(r.error)}`);
+        if (r?.error?.code === 'BUSY') {
+          // the store is behind: wait as long as the edge asks (it spreads the delays itself)
+          this.busy++;
+          this.retries++;
+          await new Promise((res) => setTimeout(res, r.error.retryAfterMs ?? 1000));
+          continue;
+        }
       }
       this.retries++;
       await new Promise((res) => setTimeout(res, 250));

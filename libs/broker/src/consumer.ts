@@ -3,6 +3,7 @@ import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@chat/logging';
 import { consumed, deadLettered, oldestMessageAge } from '@chat/ops';
 import { assertTopology, type BrokerConnection } from './connection';
+import { PUBLISHED_AT_HEADER } from './publisher';
 import type { Topology } from './topology';
 
 export interface Delivery<T> {
@@ -67,6 +68,15 @@ export class BatchConsumer<T> {
   private stopping = false;
   private readonly acked = new WeakSet<ConsumeMessage>();
   private inFlight = 0;
+  /** Per queue, when the oldest delivery in hand (the running batch's first, or else the buffer's) was published. */
+  private readonly oldestInHand = new Map<string, number>();
+  /** Deliveries in batches being handled now. */
+  private handling = 0;
+  /** Capacity accounting: deliveries completed and time spent holding any, per 500 ms slot. */
+  private window: Array<{ done: number; busyMs: number }> = [];
+  private slot = { done: 0, busyMs: 0 };
+  private slotStart = Date.now();
+  private busySince: number | null = null;
 
   constructor(
     conn: BrokerConnection,
@@ -93,6 +103,46 @@ export class BatchConsumer<T> {
     return this.channel.waitForConnect();
   }
 
+  /**
+   * How long the oldest delivery this consumer holds has waited since it was published (0 when it holds
+   * none): the stage's lag, as far as this copy can tell (what is still in the broker is younger).
+   */
+  lagMs(now = Date.now()): number {
+    let oldest = Infinity;
+    for (const t of this.oldestInHand.values()) oldest = Math.min(oldest, t);
+    return oldest === Infinity ? 0 : Math.max(0, now - oldest);
+  }
+
+  /** Deliveries held now: buffered, or in a batch being handled. */
+  inHand(): number {
+    let n = this.handling;
+    for (const buf of this.buffers.values()) n += buf.length;
+    return n;
+  }
+
+  /**
+   * What this copy handles per second while it has work (completed deliveries over the time it held any),
+   * over the last few seconds: with the backlog, how long a new command will wait. Null before it has any.
+   */
+  capacityPerSecond(now = Date.now()): number | null {
+    this.account(now);
+    const done = this.window.reduce((n, w) => n + w.done, 0);
+    const busy = this.window.reduce((n, w) => n + w.busyMs, 0);
+    return busy < 50 ? null : (done * 1000) / busy;
+  }
+
+  /** Rolls the busy-time accounting up to now (call it around every change of what is in hand), in 500 ms slots, keeping the last 4 s. */
+  private account(now: number): void {
+    if (this.busySince !== null) this.slot.busyMs += now - this.busySince;
+    this.busySince = this.inHand() > 0 ? now : null;
+    if (now - this.slotStart >= 500) {
+      this.window.push(this.slot);
+      if (this.window.length > 8) this.window.shift();
+      this.slot = { done: 0, busyMs: 0 };
+      this.slotStart = now;
+    }
+  }
+
   private receive(queue: string, ch: ConfirmChannel, msg: ConsumeMessage): void {
     if (this.stopping) return; // unacked; the broker redelivers it to another consumer when we close
     let payload: T;
@@ -104,9 +154,12 @@ export class BatchConsumer<T> {
       return;
     }
     if (this.opts.ackOnReceipt) this.settle(ch, msg, 'ack', queue);
+    this.account(Date.now());
     const buf = this.buffers.get(queue) ?? [];
     buf.push({ ch, msg, delivery: { payload, headers: msg.properties.headers ?? {}, redelivered: msg.fields.redelivered } });
     this.buffers.set(queue, buf);
+    this.account(Date.now());
+    if (!this.oldestInHand.has(queue)) this.oldestInHand.set(queue, publishedAtMs(msg));
     if (!this.busy.has(queue)) {
       this.busy.add(queue);
       setImmediate(() => void this.drain(queue));
@@ -120,10 +173,17 @@ export class BatchConsumer<T> {
       if (buf.length === 0) break;
       const batch = buf.splice(0, this.opts.batchMax);
       this.inFlight++;
+      this.handling += batch.length;
       try {
         await this.runBatch(queue, batch);
       } finally {
         this.inFlight--;
+        this.account(Date.now());
+        this.handling -= batch.length;
+        this.slot.done += batch.length;
+        this.account(Date.now());
+        if (buf.length > 0) this.oldestInHand.set(queue, publishedAtMs(buf[0].msg));
+        else this.oldestInHand.delete(queue);
       }
     }
     this.busy.delete(queue);
@@ -153,8 +213,8 @@ export class BatchConsumer<T> {
 
   private async runBatch(queue: string, batch: Pending<T>[]): Promise<void> {
     if (this.orphaned(batch)) return; // its channel closed meanwhile: see dropOrphans
-    const publishedAt = Number(batch[0].msg.properties.timestamp); // the batch's first is the queue's oldest in hand
-    if (publishedAt > 0) oldestMessageAge.set({ queue }, Math.max(0, Date.now() / 1000 - publishedAt));
+    // the batch's first is the queue's oldest in hand
+    oldestMessageAge.set({ queue }, Math.max(0, (Date.now() - publishedAtMs(batch[0].msg)) / 1000));
     let failures = 0;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -221,6 +281,14 @@ export class BatchConsumer<T> {
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.channel.close();
   }
+}
+
+/** When a delivery was published: the publisher's millisecond header, else the AMQP timestamp (seconds). */
+function publishedAtMs(msg: ConsumeMessage): number {
+  const ms = Number((msg.properties.headers as Record<string, unknown> | undefined)?.[PUBLISHED_AT_HEADER]);
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const s = Number(msg.properties.timestamp);
+  return s > 0 ? s * 1000 : Date.now();
 }
 
 /** Channels that closed: their delivery tags are void, and acking one would kill the new channel. */

@@ -6,6 +6,9 @@ import { assertTopology } from './connection';
 import type { BrokerConnection } from './connection';
 import type { Topology } from './topology';
 
+/** When the message was published, in ms (the AMQP timestamp counts seconds): consumers measure their lag by it. */
+export const PUBLISHED_AT_HEADER = 'x-published-at';
+
 /**
  * Publishes persistent JSON messages and resolves only once the broker confirmed them.
  * Many publishes may be in flight at once; each caller awaits its own confirm.
@@ -34,7 +37,7 @@ export class Publisher {
       await this.channel.publish(this.topology.exchange, routingKey, Buffer.from(JSON.stringify(payload)), {
         persistent: true,
         contentType: 'application/json',
-        headers,
+        headers: { ...headers, [PUBLISHED_AT_HEADER]: Date.now() },
         timestamp: Math.floor(Date.now() / 1000),
         timeout: this.timeoutMs,
         mandatory: false,

@@ -49,6 +49,12 @@ class EnvVars {
   /** Edge: under load the interval above stretches up to this, aiming at RECEIPTS_PER_SECOND commands a second per edge. */
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) RECEIPT_COALESCE_MAX_MS = 5000;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) RECEIPTS_PER_SECOND = 100;
+  /** Edge: sends are refused with BUSY (retry later) while the persistence workers' lag is above this. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) ADMISSION_MAX_LAG_MS = 2000;
+  /** Edge: ... or while more than this many commands wait in the persistence queues (workers down or stalled). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000) ADMISSION_MAX_QUEUED = 20000;
+  /** Edge: how often the two signals above are read. */
+  @Transform(toInt) @IsInt() @Min(50) @Max(60000) ADMISSION_POLL_MS = 250;
 
   /** Rate limits (per window of RATE_WINDOW_S seconds): writes per user, REST calls per user, connects per IP. */
   @Transform(toInt) @IsInt() @Min(1) @Max(3600) RATE_WINDOW_S = 10;

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'EDIT_WINDOW_CLOSED'
   | 'RATE_LIMITED'
+  | 'BUSY'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
@@ -52,6 +53,12 @@ export class RateLimited extends AppError {
     super('RATE_LIMITED', 'too many requests, slow down', { retryAfterMs });
   }
 }
+/** The system cannot take this now (the store is behind): retry after retryAfterMs. Nothing was accepted. */
+export class Busy extends AppError {
+  constructor(readonly retryAfterMs: number) {
+    super('BUSY', 'the service is behind on storing messages; retry later');
+  }
+}
 export class Unavailable extends AppError {
   constructor(message = 'a dependency is unavailable, retry later') {
     super('UNAVAILABLE', message);
@@ -68,16 +75,18 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   EDIT_WINDOW_CLOSED: 409,
   RATE_LIMITED: 429,
+  BUSY: 503,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: unknown };
+  error: { code: ErrorCode; message: string; details?: unknown; retryAfterMs?: number };
 }
 
 /** The one wire shape for every refusal; unknown errors never leak their message. */
 export function toErrorBody(err: unknown): ErrorBody {
+  if (err instanceof Busy) return { error: { code: err.code, message: err.message, retryAfterMs: err.retryAfterMs } };
   if (err instanceof AppError) {
     return { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
   }

@@ -47,6 +47,28 @@ export const oldestMessageAge = new Gauge({
   labelNames: ['queue'] as const,
 });
 
+export const stageLag = new Gauge({
+  name: 'chat_stage_lag_seconds',
+  help: 'How long the oldest command this worker holds and has not finished has waited since it was published (persistence: the age of the oldest unstored message); 0 when it holds none',
+  labelNames: ['stage'] as const,
+});
+
+export const admissionLag = new Gauge({
+  name: 'chat_admission_lag_seconds',
+  help: "The store's lag as this edge last read it (the largest fresh report of the persistence workers); sends are refused with BUSY above ADMISSION_MAX_LAG_MS",
+});
+
+export const admissionQueued = new Gauge({
+  name: 'chat_admission_queued',
+  help: 'Commands waiting in the persistence queues as this edge last read them; sends are refused with BUSY above ADMISSION_MAX_QUEUED',
+});
+
+export const sendsRefused = new Counter({
+  name: 'chat_sends_refused_total',
+  help: 'Sends this edge refused with BUSY because the store was behind, by the signal that refused them (lag, queued)',
+  labelNames: ['reason'] as const,
+});
+
 export const deadLetters = new Gauge({
   name: 'chat_dead_letters',
   help: 'Messages waiting in the dead-letter queue, read when scraped',

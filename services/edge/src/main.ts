@@ -7,13 +7,14 @@ import { createAuthClient, TokenVerifier } from '@chat/auth';
 import { brokerUp, buildTopology, connectBroker, Publisher, QueueAdmin } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
-import { adapterKey, OfflineInbox, Presence } from '@chat/delivery';
+import { adapterKey, OfflineInbox, Presence, StageLag } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { initMetrics, opsHandler, Readiness } from '@chat/ops';
 import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore, pingStore } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { RateLimits } from './rate-limits';
+import { Admission } from './admission';
 import { CachedConversations } from './cached-conversations';
 import { mountAdmin } from './http/admin';
 import { buildHttpApp } from './http/app';
@@ -79,7 +80,17 @@ runService('edge', async () => {
   const openConversation = new OpenConversationUseCase(conversations);
   const accepted = new RedisAcceptedLog(cmd, ns);
   const lanes = new SenderLanes();
-  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes);
+  const topology = buildTopology(ns);
+  const stageLagReader = new StageLag(redis, ns);
+  const admission = new Admission(
+    {
+      store: () => stageLagReader.read('persistence'),
+      queued: async () => (await queueAdmin.stats(topology.persistQueues)).reduce((n, q) => n + q.messages, 0),
+    },
+    { maxLagMs: config.ADMISSION_MAX_LAG_MS, maxQueued: config.ADMISSION_MAX_QUEUED, pollMs: config.ADMISSION_POLL_MS },
+    log,
+  );
+  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission);
   const changeMessage = new ChangeMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     editWindowMs: config.EDIT_WINDOW_MS,
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
@@ -106,7 +117,8 @@ runService('edge', async () => {
     { name: 'auth', check: () => verifier.ping() },
   ]);
   const ops = opsHandler(readiness);
-  const queueAdmin = new QueueAdmin(broker, buildTopology(ns));
+  const queueAdmin = new QueueAdmin(broker, topology);
+  admission.start();
   const corsOrigins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   const app = buildHttpApp({
     limits,
@@ -185,6 +197,7 @@ runService('edge', async () => {
     log,
     stop: async () => {
       readiness.drain();
+      admission.stop();
       gateway.stop();
       // clients reconnect to another edge; their sync there picks up anything in flight here
       io.of(CHAT_NAMESPACE_PATH).disconnectSockets(true);

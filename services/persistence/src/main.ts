@@ -4,7 +4,9 @@ import { loadConfig } from '@chat/config';
 import { AppError, decodeRoomCommand, PARTITIONS, partitionOf, RoutingKeys, type RoomCommand } from '@chat/contracts';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { closeServer, initMetrics, Readiness, startOpsServer, timed } from '@chat/ops';
+import { StageLag } from '@chat/delivery';
+import { closeServer, initMetrics, Readiness, stageLag, startOpsServer, timed } from '@chat/ops';
+import { Redis } from 'ioredis';
 import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, pingStore } from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
 import { RoomHeads } from './room-heads';
@@ -116,6 +118,16 @@ runService('persistence', async () => {
     log,
   );
   await consumer.waitForConnect();
+  // the lag the edges admit sends by (best effort: without Redis they fall back to the queue depth)
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: `persistence-${config.INSTANCE_ID}` });
+  redis.on('error', () => undefined);
+  const lag = new StageLag(redis, config.CHAT_NAMESPACE);
+  const lagTimer = setInterval(() => {
+    const ms = consumer.lagMs();
+    stageLag.set({ stage: 'persistence' }, ms / 1000);
+    lag.report('persistence', config.INSTANCE_ID, { lagMs: ms, inHand: consumer.inHand(), perSecond: consumer.capacityPerSecond() }).catch(() => undefined);
+  }, 250);
+  lagTimer.unref();
   const readiness = new Readiness([
     { name: 'mongodb', check: () => pingStore(db) },
     { name: 'rabbitmq', check: () => brokerUp(broker) },
@@ -131,6 +143,8 @@ runService('persistence', async () => {
     log,
     stop: async () => {
       readiness.drain();
+      clearInterval(lagTimer);
+      await lag.forget('persistence', config.INSTANCE_ID).catch(() => undefined);
       await consumer.close();
       clearInterval(flushTimer);
       await flushing;
@@ -140,6 +154,7 @@ runService('persistence', async () => {
       await publisher.close();
       await broker.close();
       await db.close();
+      redis.disconnect();
       await closeServer(ops);
     },
   };

@@ -10,6 +10,8 @@ export interface StepResult {
   throughput: number;
   lost: number;
   duplicates: number;
+  /** Sends refused with BUSY (the store was behind) and tried again after the delay the edge gave. */
+  busy: number;
   ackMs: Percentiles;
   e2eMs: Percentiles;
 }
@@ -60,7 +62,7 @@ export class LoadGenerator {
   private recording = false;
   /** Ids sent inside the measurement window: their arrival counts whenever it happens. */
   private window: { from: number; to: number } = { from: 0, to: 0 };
-  private counts = { sent: 0, acked: 0, received: 0, duplicates: 0 };
+  private counts = { sent: 0, acked: 0, received: 0, duplicates: 0, busy: 0 };
 
   constructor(
     private readonly urls: string[],
@@ -117,22 +119,30 @@ export class LoadGenerator {
     this.sentAt.set(id, t0);
     const recording = this.recording;
     if (recording) this.counts.sent++;
-    from
-      .timeout(30000)
-      .emitWithAck('send_message', { receiverId: to.id, roomId: pair.roomId, content: body(id, this.messageBytes), clientMsgId: `b${id}` })
-      .then((r: { ok: boolean }) => {
-        if (!recording || !r.ok) return;
-        this.counts.acked++;
-        this.ack.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
-      })
-      .catch(() => undefined);
+    const attempt = () =>
+      from
+        .timeout(30000)
+        .emitWithAck('send_message', { receiverId: to.id, roomId: pair.roomId, content: body(id, this.messageBytes), clientMsgId: `b${id}` })
+        .then((r: { ok: boolean; error?: { code: string; retryAfterMs?: number } }) => {
+          if (!r.ok && r.error?.code === 'BUSY') {
+            // as an app does: the store is behind, so try again when the edge says (latency counts from the first try)
+            if (recording) this.counts.busy++;
+            setTimeout(attempt, r.error.retryAfterMs ?? 1000);
+            return;
+          }
+          if (!recording || !r.ok) return;
+          this.counts.acked++;
+          this.ack.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+        })
+        .catch(() => undefined);
+    attempt();
   }
 
   /** Sends at `rate`/s for warm-up then measurement; returns what the measurement window saw. */
   async step(rate: number, warmupS: number, durationS: number, onTick?: (fraction: number) => void): Promise<StepResult> {
     this.ack.reset();
     this.e2e.reset();
-    this.counts = { sent: 0, acked: 0, received: 0, duplicates: 0 };
+    this.counts = { sent: 0, acked: 0, received: 0, duplicates: 0, busy: 0 };
     const firstId = this.nextId;
     const tickMs = 5;
     const total = (warmupS + durationS) * 1000;
@@ -186,6 +196,7 @@ export class LoadGenerator {
       throughput: Math.round(Math.min(receivedInWindow, this.counts.sent) / durationS),
       lost,
       duplicates: this.counts.duplicates,
+      busy: this.counts.busy,
       ackMs: percentiles(this.ack),
       e2eMs: percentiles(this.e2e),
     };

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, HTTP_STATUS, RateLimited, toErrorBody } from '@chat/contracts';
+import { AppError, Busy, HTTP_STATUS, RateLimited, toErrorBody } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
 import { errors } from '@chat/ops';
 
@@ -26,7 +26,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (!(err instanceof AppError)) log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unhandled error');
     const body = toErrorBody(err);
     count(body.error.code);
-    if (err instanceof RateLimited) res.setHeader('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
+    if (err instanceof RateLimited || err instanceof Busy) res.setHeader('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
     res.status(HTTP_STATUS[body.error.code]).json(body);
   };
 }

@@ -76,9 +76,10 @@ const ERROR_SCHEMA = {
       type: 'object',
       required: ['code', 'message'],
       properties: {
-        code: { type: 'string', enum: ['VALIDATION_FAILED', 'INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'EDIT_WINDOW_CLOSED', 'RATE_LIMITED', 'UNAVAILABLE'] },
+        code: { type: 'string', enum: ['VALIDATION_FAILED', 'INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'EDIT_WINDOW_CLOSED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE'] },
         message: { type: 'string' },
         details: {},
+        retryAfterMs: { type: 'integer', description: 'BUSY: when to try again' },
       },
     },
   },

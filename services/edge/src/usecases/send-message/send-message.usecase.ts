@@ -38,6 +38,8 @@ export class SendMessageUseCase {
     private readonly accepted: AcceptedLog,
     private readonly lanes: SenderLanes,
     private readonly now: () => Date = () => new Date(),
+    /** Refuses new messages with BUSY while the store is behind (Admission); a resend of an accepted one still gets its answer. */
+    private readonly admission: { check(): void } = { check: () => undefined },
   ) {}
 
   execute(input: SendMessageInput): Promise<MessageView> {
@@ -63,6 +65,7 @@ export class SendMessageUseCase {
       const first = await this.accepted.get(id);
       if (first) return first;
     }
+    this.admission.check();
     const message: MessageView = {
       id,
       roomId: dto.roomId,
