@@ -83,7 +83,7 @@ export async function startDevStore(o: DevStoreOptions): Promise<DevStore> {
       o.say(`  For a store that stays fast: start PostgreSQL (sudo apt-get install -y postgresql) or set ${o.postgresUrlEnv}; or set MONGO_URL to a MongoDB.`, 'warn');
     }
   } else {
-    o.say(`FERRETDB_BACKEND=sqlite: ${SQLITE_WARNING}`, 'warn');
+    o.say(`FerretDB on SQLite, as asked: ${SQLITE_WARNING}`, 'warn');
   }
   // FerretDB's warnings are about its clients' connections (a deadline on a closed one, endSessions it lacks): noise here
   const common = { port: o.port, stateDir: o.stateDir, onLine: o.onLine, logDir: o.logDir, logLevel: 'error' as const, onProgress: (l: string) => o.say(l), postgresUrlEnv: o.postgresUrlEnv };
