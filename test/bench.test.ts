@@ -36,7 +36,10 @@ describe('benchmark --quick', () => {
     expect(readFileSync(join(ROOT, OUT, 'latest.md'), 'utf8')).toContain('CPU floor per message');
     // the workers' store calls over the ramp, from their metrics: the room update, the inserts, the cursor writes
     expect(report.storeCalls.messagesSent).toBeGreaterThanOrEqual(report.steps.reduce((n: number, s: { sent: number }) => n + s.sent, 0));
-    expect(report.storeCalls.ops.map((o: { op: string }) => o.op)).toEqual(expect.arrayContaining(['conversation.reserveSeqs', 'message.insertMany', 'cursor.advance']));
+    expect(report.storeCalls.ops.map((o: { op: string }) => o.op)).toEqual(expect.arrayContaining(['conversation.loadHead', 'message.insertMany', 'cursor.advance']));
+    // and per step: what a message costs the store at that rate
+    expect(report.stepStoreCalls).toHaveLength(report.steps.length);
+    expect(report.stepStoreCalls[0].ops.map((o: { op: string }) => o.op)).toContain('message.insertMany');
     expect(readFileSync(join(ROOT, OUT, 'latest.svg'), 'utf8')).toContain('<svg');
   }, 180_000);
 });

@@ -27,7 +27,7 @@ export function partitionKey(base: string, partition: number): string {
 /**
  * The whole broker layout as data. Every stage is partitioned by room and each partition queue has a
  * single active consumer: a room's messages keep their order through each stage, and each room has one
- * writer per stage at a time (the store needs that; see ConversationStore.reserveSeqs).
+ * writer per stage at a time (the store needs that; see the persistence worker's RoomHeads).
  * Every service asserts it, idempotently, on each (re)connect.
  */
 export function buildTopology(ns: string): Topology {

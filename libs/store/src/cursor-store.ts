@@ -58,7 +58,7 @@ export class CursorStore {
   /**
    * Moves a cursor forward only (read also moves delivered: read implies delivered). Read, compare, write:
    * correct because one receipts worker owns a room's partition at a time (FerretDB v1 has no atomic
-   * read-modify-write; see ConversationStore.reserveSeqs). Returns what moved, for notifying the sender once.
+   * read-modify-write; see the persistence worker's RoomHeads). Returns what moved, for notifying the sender once.
    */
   async advance(roomId: string, userId: string, kind: CursorKind, seq: number, at: Date): Promise<CursorMove> {
     const id = cursorId(roomId, userId);

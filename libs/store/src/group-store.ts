@@ -12,7 +12,7 @@ export interface GroupState {
 
 /**
  * Groups are conversations of kind 'group'. Their state is written only by the persistence worker that
- * owns the group's partition (see ConversationStore.reserveSeqs), so each write can replace the fields it
+ * owns the group's partition (see the persistence worker's RoomHeads), so each write can replace the fields it
  * owns without a race; invites likewise.
  */
 export class GroupStore {

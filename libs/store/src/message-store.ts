@@ -102,7 +102,7 @@ export class MessageStore {
 
   /**
    * Writes an edit, with the room seq the change took (`changedSeq`, when there is one). Only the room's
-   * persistence worker writes messages (see ConversationStore.reserveSeqs).
+   * persistence worker writes messages (see the persistence worker's RoomHeads).
    */
   async applyEdit(messageId: string, content: string, at: Date, changedSeq?: number): Promise<void> {
     await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content, editedAt: at, ...(changedSeq ? { changedSeq } : {}) } });

@@ -47,14 +47,26 @@ runService('persistence', async () => {
         applyDelete: (id, at, changedSeq) => messages.applyDelete(id, at, changedSeq),
         updateLastMessage: async (room, id, patch) => {
           heads.patchLastMessage(room, id, patch);
-          await conversations.updateLastMessage(room, id, patch);
+          await heads.exclusive(room, () => conversations.updateLastMessage(room, id, patch));
         },
         groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
       },
       config.EDIT_WINDOW_MS,
       (roomId) => storeMessages.stampChange(roomId),
     ),
-    new ApplyGroupCommandUseCase(groups, config.GROUP_MEMBER_LIMIT, (groupId) => heads.lastSeqOf(groupId)),
+    new ApplyGroupCommandUseCase(
+      {
+        get: (id) => groups.get(id),
+        create: (...a) => groups.create(...a),
+        // never at the same time as the group's summary write (see RoomHeads.exclusive)
+        save: (id, ...a) => heads.exclusive(id, () => groups.save(id, ...a)),
+        getInvite: (id) => groups.getInvite(id),
+        createInvite: (i) => groups.createInvite(i),
+        answerInvite: (...a) => groups.answerInvite(...a),
+      },
+      config.GROUP_MEMBER_LIMIT,
+      (groupId) => heads.lastSeqOf(groupId),
+    ),
   );
   // summaries written behind: due ones every quarter interval, every one (tails closed) on stop
   let flushing: Promise<unknown> = Promise.resolve();

@@ -32,6 +32,8 @@ export interface Head {
   senders: Map<string, number>;
   /** True while the store's tailOpen is this owner's, or will be before any insert goes out. */
   open: boolean;
+  /** The token the tail was opened with (this process's at the time). */
+  openedAs: string;
   /** A previous owner's token still in the store's tailOpen (it stopped without closing it): closed on our first write. */
   prevOwner: string | null;
   /** Batches using the head now: its tail is never closed under one. */
@@ -61,12 +63,20 @@ export interface Stored {
 export class RoomHeads {
   private heads = new Map<string, Head>();
   private readonly now: () => number;
+  /**
+   * The token this process writes as the rooms' tailOpen: its owner name and how many times it forgot every
+   * room. A write of a forgotten head still in flight (a close guarded by the old token) cannot then close a
+   * tail that the head read again afterwards opened: that one carries the new token.
+   */
+  private token: string;
+  private epoch = 0;
 
   constructor(
     private readonly store: HeadStore,
     private readonly opts: RoomHeadsOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.token = opts.owner;
   }
 
   get size(): number {
@@ -166,6 +176,19 @@ export class RoomHeads {
     const h = this.heads.get(roomId);
     if (!h?.lastMessage || h.lastMessage.id !== messageId) return;
     h.lastMessage = { ...h.lastMessage, content: patch.content, deleted: patch.deleted ?? h.lastMessage.deleted };
+    // written again: a summary write in flight may carry the old content over the store's own patch
+    h.messageChanged = true;
+    h.dirtySince ??= this.now();
+  }
+
+  /**
+   * Runs another write of the room's document after the head's own writes and before the next: on
+   * FerretDB v1 an update rewrites the whole document without isolation, so a summary write at the same
+   * time as a group change could undo it.
+   */
+  exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
+    const h = this.heads.get(roomId);
+    return h ? this.serial(h, fn) : fn();
   }
 
   /** Forgets rooms (another writer was seen): they are read again on next use. */
@@ -179,6 +202,7 @@ export class RoomHeads {
    */
   forgetAll(): void {
     this.heads = new Map();
+    this.token = `${this.opts.owner}#${++this.epoch}`;
   }
 
   /**
@@ -209,7 +233,7 @@ export class RoomHeads {
   private async write(h: Head, close: boolean): Promise<boolean> {
     return this.serial(h, async () => {
       // decided again now that the head is ours: a batch may have started meanwhile
-      const closeAs = close && h.inUse === 0 ? (h.open ? this.opts.owner : h.prevOwner) : null;
+      const closeAs = close && h.inUse === 0 ? (h.open ? h.openedAs : h.prevOwner) : null;
       // from here until the write is done, a batch that starts opens the tail again after it (serial)
       if (closeAs) h.open = false;
       const snapshot = { seq: h.lastSeq, senders: h.senders, message: h.messageChanged ? h.lastMessage : undefined };
@@ -242,8 +266,10 @@ export class RoomHeads {
     if (h.open) return;
     await this.serial(h, async () => {
       if (h.open) return;
-      if (!(await this.store.openTail(h.roomId, this.opts.owner))) throw new Error(`room ${h.roomId} is gone`);
+      const token = this.token;
+      if (!(await this.store.openTail(h.roomId, token))) throw new Error(`room ${h.roomId} is gone`);
       h.open = true;
+      h.openedAs = token;
       h.prevOwner = null;
     });
   }
@@ -265,8 +291,9 @@ export class RoomHeads {
       senders: new Map(),
       // a tail this process opened before it forgot the room is still ours; another owner's is written
       // (its messages are in lastSeq now) and closed on the first flush
-      open: s.tailOpen === this.opts.owner,
-      prevOwner: s.tailOpen && s.tailOpen !== this.opts.owner ? s.tailOpen : null,
+      open: s.tailOpen === this.token,
+      openedAs: this.token,
+      prevOwner: s.tailOpen && s.tailOpen !== this.token ? s.tailOpen : null,
       inUse: 0,
       dirtySince: s.tailOpen ? this.now() : null,
       lastStoredAt: s.tailOpen ? this.now() : 0,

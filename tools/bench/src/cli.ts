@@ -11,7 +11,7 @@ import { heapAfterFullGcKB } from './inspector';
 import { LoadGenerator, type StepResult } from './load';
 import { adapterPart, rabbitPart, socketAckPart, storeParts, type PartResult } from './parts';
 import { markdown, writeReport, type Report } from './report';
-import { storeOps } from './store-ops';
+import { storeOps, storeOpsBetween, type StoreOp } from './store-ops';
 
 /** The sum of the edges' V8 heap in use, in KB, from their /metrics; null when any edge does not answer. */
 async function edgesHeapKB(urls: string[]): Promise<number | null> {
@@ -140,17 +140,23 @@ async function main(): Promise<void> {
     const bar = new SingleBar({ format: '[bench] {step} |{bar}| {percentage}% ', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
     const steps: StepResult[] = [];
     const stepCpu: Report['stepCpu'] = [];
+    const stepStoreCalls: NonNullable<Report['stepStoreCalls']> = [];
+    const readStoreOps = async (): Promise<StoreOp[]> =>
+      stack ? storeOps(await Promise.all([...stack.opsUrls].map(([, url]) => fetch(`${url}/metrics`).then((r) => r.text(), () => '')))) : [];
     let cpu: Record<string, number> = {};
     for (const rate of args.rates) {
       bar.start(100, 0, { step: `${rate} msg/s` });
       const meter = new CpuMeter(() => (stack ? [...stack.processes].map(([n, p]) => [n, p.child.pid!] as [string, number]) : []));
+      const opsBefore = await readStoreOps();
+      const sentBefore = load.sentSoFar;
       meter.begin();
       const r = await load.step(rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
       cpu = meter.end();
+      stepStoreCalls.push({ offeredRate: rate, messagesSent: load.sentSoFar - sentBefore, ops: storeOpsBetween(opsBefore, await readStoreOps()) });
       bar.stop();
       steps.push(r);
       stepCpu.push({ offeredRate: rate, machinePct: cpu.machine ?? 0, usPerMessage: usPerMessage(cpu.machine ?? 0, r.throughput) });
-      log(`${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}; CPU (% of one core) ${Object.entries(cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      log(`${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}, busy ${r.busy}; CPU (% of one core) ${Object.entries(cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       if (r.e2eMs.p99 > args.p99BoundMs || r.throughput < rate * 0.8) {
         log('p99 passed its bound or throughput stopped rising: stopping the ramp');
         break;
@@ -197,6 +203,7 @@ async function main(): Promise<void> {
       stepCpu,
       cpuFloor: cpuFloor(parts, cpus().length),
       storeCalls,
+      stepStoreCalls,
       parts,
       slowestPart,
       pipelineFractionOfSlowestPart: slowestPart ? Math.round((maxThroughput / slowestPart.perSecond) * 100) / 100 : null,

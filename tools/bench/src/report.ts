@@ -27,6 +27,8 @@ export interface Report {
   cpuFloor?: CpuFloor | null;
   /** The workers' store calls over the ramp (their own timing, waiting included), against the messages sent. */
   storeCalls?: { messagesSent: number; ops: StoreOp[] } | null;
+  /** The same per step (warm-up included), per message sent in it: what a message costs the store at that rate. */
+  stepStoreCalls?: Array<{ offeredRate: number; messagesSent: number; ops: StoreOp[] }>;
   parts: PartResult[];
   slowestPart: PartResult | null;
   pipelineFractionOfSlowestPart: number | null;
@@ -130,7 +132,13 @@ function storeLines(r: Report): string[] {
   const s = r.storeCalls;
   if (!s || s.ops.length === 0 || s.messagesSent === 0) return [];
   const ops = s.ops.map((o) => `${o.service} ${o.op}: ${o.count} (${(o.count / s.messagesSent).toFixed(2)} per message), ${o.meanMs} ms each`);
-  return [`- store calls over the ramp (${s.messagesSent} messages sent, warm-ups included): ${ops.join('; ')}`];
+  const lines = [`- store calls over the ramp (${s.messagesSent} messages sent, warm-ups included): ${ops.join('; ')}`];
+  for (const step of r.stepStoreCalls ?? []) {
+    if (step.messagesSent === 0) continue;
+    const per = step.ops.map((o) => `${o.service} ${o.op} ${(o.count / step.messagesSent).toFixed(3)}`);
+    lines.push(`- store calls per message at ${step.offeredRate}/s (${step.messagesSent} sent, warm-up included): ${per.join(', ')}`);
+  }
+  return lines;
 }
 
 export async function writeReport(dir: string, r: Report): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { storeOps } from './store-ops';
+import { storeOps, storeOpsBetween } from './store-ops';
 
 describe('storeOps', () => {
   it('sums each operation over the copies of a service and gives its mean time', () => {
@@ -13,6 +13,20 @@ describe('storeOps', () => {
     expect(storeOps([a, b, 'unrelated 1'])).toEqual([
       { service: 'persistence', op: 'conversation.reserveSeqs', count: 20, meanMs: 40 },
       { service: 'persistence', op: 'message.insertMany', count: 4, meanMs: 5 },
+    ]);
+  });
+});
+
+describe('storeOpsBetween', () => {
+  it('is what was called between two readings, with the mean of those calls alone', () => {
+    const before = [{ service: 'persistence', op: 'message.insertMany', count: 10, meanMs: 2 }];
+    const after = [
+      { service: 'persistence', op: 'message.insertMany', count: 30, meanMs: 3 },
+      { service: 'receipts', op: 'cursor.advance', count: 5, meanMs: 1 },
+    ];
+    expect(storeOpsBetween(before, after)).toEqual([
+      { service: 'persistence', op: 'message.insertMany', count: 20, meanMs: 3.5 },
+      { service: 'receipts', op: 'cursor.advance', count: 5, meanMs: 1 },
     ]);
   });
 });

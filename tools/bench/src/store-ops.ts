@@ -28,3 +28,17 @@ export function storeOps(metricsTexts: string[]): StoreOp[] {
     .map((a) => ({ service: a.service, op: a.op, count: a.count, meanMs: Math.round((a.sum / a.count) * 10000) / 10 }))
     .sort((a, b) => b.count - a.count);
 }
+
+/** What was called between two readings of the same services' metrics (`after` minus `before`). */
+export function storeOpsBetween(before: StoreOp[], after: StoreOp[]): StoreOp[] {
+  const was = new Map(before.map((o) => [`${o.service}|${o.op}`, o]));
+  return after
+    .map((o) => {
+      const b = was.get(`${o.service}|${o.op}`);
+      const count = o.count - (b?.count ?? 0);
+      const meanMs = count > 0 ? Math.round(((o.meanMs * o.count - (b ? b.meanMs * b.count : 0)) / count) * 10) / 10 : 0;
+      return { service: o.service, op: o.op, count, meanMs };
+    })
+    .filter((o) => o.count > 0)
+    .sort((a, b) => b.count - a.count);
+}

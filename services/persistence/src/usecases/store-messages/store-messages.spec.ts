@@ -136,6 +136,50 @@ describe('RoomHeads summaries', () => {
     expect(room.tailOpen).toBe('w1');
   });
 
+  it('runs another write of the room (a group change) after an in-flight summary write, never during it', async () => {
+    const { uc, store, heads, clock } = setup();
+    await uc.execute([cmd()]);
+    const order: string[] = [];
+    let release = () => undefined as void;
+    const write = store.writeSummary.bind(store);
+    store.writeSummary = async (...a) => {
+      order.push('summary start');
+      await new Promise<void>((r) => (release = r));
+      order.push('summary end');
+      return write(...a);
+    };
+    clock.t = 5000;
+    const flushing = heads.flush();
+    const save = heads.exclusive(ROOM, async () => void order.push('group save'));
+    await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all([flushing, save]);
+    expect(order).toEqual(['summary start', 'summary end', 'group save']);
+  });
+
+  it('a close still in flight when the worker forgets its rooms cannot close the tail it opens again', async () => {
+    const { uc, store, heads, clock } = setup();
+    await uc.execute([cmd()]);
+    const write = store.writeSummary.bind(store);
+    let release = () => undefined as void;
+    store.writeSummary = async (...a) => {
+      await new Promise<void>((r) => (release = r));
+      return write(...a);
+    };
+    clock.t = 5000;
+    const closing = heads.flush(); // the quiet room's last write, held on the way to the store
+    await new Promise((r) => setImmediate(r));
+    heads.forgetAll(); // the consumer's channel reopened
+    store.writeSummary = write;
+    const { events } = await uc.execute([cmd()]); // read again, tail opened again, stored
+    expect(events[0]!.message.seq).toBe(2);
+    release();
+    await closing;
+    // the old close carried the old token: the tail over seq 2 stays open for readers
+    expect(store.rooms.get(ROOM)).toMatchObject({ tailOpen: 'w1#1' });
+    expect(store.tail(ROOM, store.rooms.get(ROOM)!.lastSeq).map((d) => d.seq)).toContain(2);
+  });
+
   it('writes and closes a tail a dead owner left open', async () => {
     const { uc, store } = setup();
     await uc.execute([cmd(), cmd()]);
