@@ -53,15 +53,17 @@ function reportStragglers(stack: Stack): () => void {
   const ready = new Set<string>();
   const watched = new Set<string>();
   const started = Date.now();
+  let ticks = 0;
   const timer = setInterval(() => {
     for (const [name, p] of stack.processes) {
       if (watched.has(name)) continue;
       watched.add(name);
       void p.ready.then(() => ready.add(name), () => undefined);
     }
+    if (++ticks % 10 !== 0) return;
     const waiting = [...stack.processes.keys()].filter((n) => !ready.has(n));
     if (waiting.length) pretty('stack', `still waiting (${Math.round((Date.now() - started) / 1000)} s) for ${waiting.join(', ')} to be ready; their last lines above say what they wait for`);
-  }, 10_000);
+  }, 1000);
   return () => clearInterval(timer);
 }
 
