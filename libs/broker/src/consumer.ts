@@ -44,8 +44,8 @@ export interface ConsumerOptions<T> {
    */
   requeueFailed?: boolean;
   /**
-   * Called each time the channel is (re)opened, before it consumes: whatever the handler kept about its
-   * partitions may be stale, as they may have been another consumer's meanwhile.
+   * Called each time the channel closes and again when it is reopened, before it consumes: whatever the
+   * handler kept about its partitions may be stale, as they may be another consumer's meanwhile.
    */
   onChannel?: () => void;
 }
@@ -89,7 +89,10 @@ export class BatchConsumer<T> {
       confirm: true,
       setup: async (ch: ConfirmChannel) => {
         await assertTopology(ch, topology);
-        ch.once('close', () => closedChannels.add(ch));
+        ch.once('close', () => {
+          closedChannels.add(ch);
+          opts.onChannel?.();
+        });
         await ch.prefetch(opts.prefetch);
         opts.onChannel?.();
         for (const q of opts.queues) {

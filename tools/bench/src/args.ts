@@ -17,7 +17,7 @@ export interface BenchArgs {
   out: string;
 }
 
-const FULL_RATES = [50, 100, 200, 300, 400, 600, 800, 1200, 1600, 3200, 5000, 8000];
+const FULL_RATES = [50, 100, 200, 400, 600, 800, 1000, 1200, 1600, 2000, 2500, 3200, 5000, 8000];
 const QUICK_RATES = [100, 300, 1000];
 
 export function parseArgs(argv: string[]): BenchArgs {
