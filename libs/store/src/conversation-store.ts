@@ -104,8 +104,8 @@ export class ConversationStore {
       .select({ kind: 1, lastSeq: 1, lastMessage: 1, lastActivityAt: 1, lastSeqBy: 1, sendersTracked: 1, lastChangeSeq: 1, tailOpen: 1 })
       .lean<ConversationDoc>();
     if (!doc) return null;
-    // a previous owner's tail: read whether or not it is marked open (the mark comes before the inserts)
-    const resolved = withTail(doc, await readTail(this.m, roomId, doc.lastSeq));
+    // a previous owner's tail, when it left one open (it marks the tail open before storing past lastSeq)
+    const resolved = doc.tailOpen ? withTail(doc, await readTail(this.m, roomId, doc.lastSeq)) : doc;
     return {
       kind: doc.kind ?? 'direct',
       lastSeq: Math.max(resolved.lastSeq, doc.lastChangeSeq ?? 0),

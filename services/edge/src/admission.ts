@@ -42,6 +42,7 @@ export class Admission {
   /** The share of sends refused now, 0 to 1. */
   private share = 0;
   private readonly random: () => number;
+  private queuedReadAt = 0;
 
   constructor(
     private readonly signals: LoadSignals,
@@ -68,7 +69,11 @@ export class Admission {
   }
 
   async poll(): Promise<void> {
-    const [store, queued] = await Promise.all([this.signals.store().catch(() => null), this.signals.queued().catch(() => null)]);
+    // the depth costs the broker a round trip per queue: read it at most once a second (the lag reports, from
+    // Redis, every poll)
+    const readQueued = Date.now() - this.queuedReadAt >= Math.max(1000, this.opts.pollMs);
+    if (readQueued) this.queuedReadAt = Date.now();
+    const [store, queued] = await Promise.all([this.signals.store().catch(() => null), readQueued ? this.signals.queued().catch(() => null) : Promise.resolve(null)]);
     // a signal that could not be read keeps its last value rather than opening the door on an outage
     if (queued !== null) this.queuedNow = queued;
     if (store !== null) {

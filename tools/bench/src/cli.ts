@@ -127,6 +127,8 @@ async function main(): Promise<void> {
     log(`connected in ${((performance.now() - connectStart) / 1000).toFixed(1)} s; letting the connect-time syncs settle for ${args.settleS} s`);
     // each connect runs a sync against the store; the first step should meet the steady state, not that storm
     await sleep(args.settleS * 1000);
+    log(`one message in each of the ${load.socketCount / 2} conversations first (each room's first touch), paced at 100/s`);
+    log(`primed in ${await load.prime(100)} s`);
     const added = load.socketCount - firstHalf;
     const idleSocketKB = edgePids.length && added > 0 ? Math.round(((rss() - rssBefore) / added) * 10) / 10 : null;
     // the V8 heap in use (the edges' own /metrics): closer to what a socket costs than RSS, which keeps what

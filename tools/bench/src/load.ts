@@ -138,6 +138,29 @@ export class LoadGenerator {
     attempt();
   }
 
+  /**
+   * One message in every conversation, paced at `rate`/s, and waits until they arrived: the workers meet
+   * each room for the first time here (the persistence worker reads a room once, on first touch), so the
+   * steps measure the steady state. Returns how long the round took, in seconds.
+   */
+  async prime(rate: number): Promise<number> {
+    const t0 = performance.now();
+    const firstId = this.nextId;
+    for (let i = 0; i < this.pairs.length; i++) {
+      this.sendOne();
+      await new Promise((r) => setTimeout(r, 1000 / rate));
+    }
+    const lastId = this.nextId;
+    const deadline = Date.now() + 120_000;
+    const arrived = () => {
+      for (let id = firstId; id < lastId; id++) if (!this.seen.has(id)) return false;
+      return true;
+    };
+    while (!arrived() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (let id = firstId; id < lastId; id++) this.sentAt.delete(id);
+    return Math.round((performance.now() - t0) / 100) / 10;
+  }
+
   /** Sends at `rate`/s for warm-up then measurement; returns what the measurement window saw. */
   async step(rate: number, warmupS: number, durationS: number, onTick?: (fraction: number) => void): Promise<StepResult> {
     this.ack.reset();
