@@ -15,13 +15,21 @@ export type TailMessage = Pick<MessageDoc, '_id' | 'seq' | 'senderId' | 'content
 /** The summary fields a tail can move on. */
 export type RoomSummary = Pick<ConversationDoc, 'lastSeq' | 'lastMessage' | 'lastActivityAt' | 'lastSeqBy' | 'sendersTracked'>;
 
-/** The room's messages past `afterSeq`, oldest first (on MongoDB a walk of the (roomId, seq) index). */
+/**
+ * The room's messages past `afterSeq`, oldest first (on MongoDB a walk of the (roomId, seq) index), without
+ * their content but the last one's (the summary's last message): a tail can hold a burst of thousands.
+ */
 export async function readTail(m: Models, roomId: string, afterSeq: number): Promise<TailMessage[]> {
-  return m.Message.find({ roomId, seq: trusted({ $gt: afterSeq }) })
-    .select({ _id: 1, seq: 1, senderId: 1, content: 1, createdAt: 1, deletedAt: 1 })
+  const tail = await m.Message.find({ roomId, seq: trusted({ $gt: afterSeq }) })
+    .select({ _id: 1, seq: 1, senderId: 1, createdAt: 1, deletedAt: 1 })
     .sort({ seq: 1 })
     .batchSize(10_000)
     .lean<TailMessage[]>();
+  if (tail.length === 0) return tail;
+  const last = tail[tail.length - 1];
+  const withContent = await m.Message.findById(last._id).select({ content: 1 }).lean<Pick<TailMessage, 'content'>>();
+  tail[tail.length - 1] = { ...last, content: withContent?.content ?? '' };
+  return tail;
 }
 
 export function lastMessageOf(m: TailMessage): LastMessage {

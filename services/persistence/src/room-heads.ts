@@ -1,5 +1,8 @@
 import type { LastMessage, RoomHeadState, SummaryWrite } from '@chat/store';
 
+/** Summary writes in flight at once per flush. */
+const FLUSH_CONCURRENCY = 4;
+
 /** What the heads need from the store (ConversationStore). */
 export interface HeadStore {
   loadHead(roomId: string): Promise<RoomHeadState | null>;
@@ -70,6 +73,7 @@ export class RoomHeads {
    */
   private token: string;
   private epoch = 0;
+  private flushing = false;
 
   constructor(
     private readonly store: HeadStore,
@@ -210,22 +214,38 @@ export class RoomHeads {
    * (all, with `force`: the worker is stopping). Failed writes are tried again on the next call.
    */
   async flush(force = false): Promise<{ written: number; failed: number }> {
+    // one round at a time (a round of many rooms can outlast the timer's interval)
+    if (this.flushing && !force) return { written: 0, failed: 0 };
+    this.flushing = true;
+    try {
+      return await this.flushRound(force);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async flushRound(force: boolean): Promise<{ written: number; failed: number }> {
     const now = this.now();
-    const due: Promise<unknown>[] = [];
+    const due: Array<{ h: Head; close: boolean }> = [];
     let written = 0;
     let failed = 0;
     for (const h of [...this.heads.values()]) {
       const dirty = h.dirtySince !== null && (force || now - h.dirtySince >= this.opts.flushMs);
       const quiet = (h.open || h.prevOwner !== null) && h.inUse === 0 && (force || now - h.lastStoredAt >= this.opts.idleMs);
-      if (!dirty && !quiet) continue;
-      due.push(
-        this.write(h, quiet).then(
-          (ok) => (ok ? written++ : failed++),
-          () => failed++,
+      if (dirty || quiet) due.push({ h, close: quiet });
+    }
+    // a few at a time: hundreds of rooms come due together, and all at once they would queue the inserts
+    // behind them in the driver's pool
+    for (let i = 0; i < due.length; i += FLUSH_CONCURRENCY) {
+      await Promise.all(
+        due.slice(i, i + FLUSH_CONCURRENCY).map(({ h, close }) =>
+          this.write(h, close).then(
+            (ok) => (ok ? written++ : failed++),
+            () => failed++,
+          ),
         ),
       );
     }
-    await Promise.all(due);
     this.trim();
     return { written, failed };
   }
