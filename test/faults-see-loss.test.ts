@@ -6,7 +6,7 @@
  * the real setting, where the unacked commands return to the queue.
  */
 import type { MessageView } from '@chat/contracts';
-import { TestStack } from './support/harness';
+import { stackBehindStoreRelay, type TestStack } from './support/harness';
 import { tally, type Tally } from './support/tally';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -46,25 +46,14 @@ describe('the fault checks can see loss', () => {
     { setting: 'UNSAFE_ACK_BEFORE_WRITE (acks before the store write)', label: 'unsafe', env: { UNSAFE_ACK_BEFORE_WRITE: 'true' } as Record<string, string>, loses: true },
     { setting: 'the real setting (ack after the write)', label: 'safe', env: {} as Record<string, string>, loses: false },
   ])('with $setting', ({ label, env, loses }) => {
-    const mongoUrl = new URL(process.env.TEST_MONGO_URL ?? 'mongodb://127.0.0.1:27019/chat_test');
-    const store = new TcpProxy(mongoUrl.hostname, Number(mongoUrl.port || 27017));
-    let t: TestStack;
-    beforeAll(async () => {
-      await store.start();
-      t = await new TestStack({ workers: 1, mongoPort: store.port, env }).start();
-    }, 120_000);
-    afterAll(async () => {
-      store.restore();
-      await t?.stop();
-      await store.stop();
-    }, 60_000);
+    const relay = stackBehindStoreRelay({ workers: 1, env });
 
     it(loses ? 'a SIGKILLed persistence worker loses the acknowledged messages it held, and the count shows it' : 'the same kill loses nothing', async () => {
-      const r = await killWhileHolding(t, store);
+      const r = await killWhileHolding(relay.stack(), relay.store());
       process.stdout.write(`\n[faults-see-loss] ${label}: acknowledged ${r.acked}, stored ${r.stored}, acknowledged but lost ${r.lost}\n`);
       expect(r.acked).toBe(N + 1);
       if (loses) expect(r.lost).toBeGreaterThan(N / 2);
-      else expect([r.lost, r.stored]).toEqual([0, N + 1]);
+      else expect([r.lost, r.stored, r.order]).toEqual([0, N + 1, 0]);
     });
   });
 });

@@ -14,7 +14,7 @@
 import * as amqp from 'amqplib';
 import { partitionKey } from '@chat/broker';
 import { PARTITIONS, partitionOf, RoutingKeys, type MessageView } from '@chat/contracts';
-import { TestStack } from './support/harness';
+import { stackBehindStoreRelay, TestStack } from './support/harness';
 import { tally, type Tally } from './support/tally';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -87,22 +87,13 @@ describe('the fault checks can see reordering and duplicates', () => {
     { setting: 'UNSAFE_REQUEUE_FAILED (a failed batch goes back behind later ones)', label: 'unsafe', env: { UNSAFE_REQUEUE_FAILED: 'true' } as Record<string, string>, unsafe: true },
     { setting: 'the real setting (a failed batch is retried in place)', label: 'safe', env: {} as Record<string, string>, unsafe: false },
   ])('order, with $setting', ({ label, env, unsafe }) => {
-    const mongoUrl = new URL(process.env.TEST_MONGO_URL ?? 'mongodb://127.0.0.1:27019/chat_test');
-    const store = new TcpProxy(mongoUrl.hostname, Number(mongoUrl.port || 27017));
-    let t: TestStack;
-    beforeAll(async () => {
-      await store.start();
-      t = await new TestStack({ workers: 1, mongoPort: store.port, env }).start();
-    }, 120_000);
-    afterAll(async () => {
-      store.restore();
-      await t?.stop();
-      await store.stop();
-    }, 60_000);
+    // every send taken (no BUSY refusal while the store is cut): the more that meet the flapping, the more
+    // a reordering can show
+    const relay = stackBehindStoreRelay({ workers: 1, env: { ...env, ADMISSION_MAX_LAG_MS: '3600000', ADMISSION_MAX_QUEUED: '100000000' } });
 
     it(unsafe ? 'stores a room out of send order while the store flaps, and the count shows it' : 'keeps the send order through the same flapping', async () => {
       // out of order, some messages never reach the receiver (its gate drops a seq below one it was handed)
-      const r = await sendFlapping(t, store, unsafe ? 15_000 : 120_000);
+      const r = await sendFlapping(relay.stack(), relay.store(), unsafe ? 15_000 : 120_000);
       process.stdout.write(`\n[faults-see-order] ${label}: ${JSON.stringify(r)}\n`);
       // the fault met the traffic: sends went out while the store was cut
       expect(r.sendsDuringCuts).toBeGreaterThan(0);

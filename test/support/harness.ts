@@ -6,6 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import { createAuthClient, type AuthServiceClient } from '@chat/auth';
 import type { MessageView } from '@chat/contracts';
 import { removeNamespace, REPO_ROOT, Stack, type StackOptions } from '@chat/stack';
+import { TcpProxy } from './tcp-proxy';
 
 export const TEST_JWT_SECRET = 'integration-test-secret-0123456789';
 
@@ -196,4 +197,24 @@ export async function eventually(pred: () => Promise<boolean> | boolean, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A stack whose store is reached through a relay the test can cut, for the current describe block: set up
+ * in beforeAll, torn down in afterAll. The returned getters are valid inside the tests.
+ */
+export function stackBehindStoreRelay(opts: { workers?: number; env?: Record<string, string> }): { stack: () => TestStack; store: () => TcpProxy } {
+  const mongoUrl = new URL(process.env.TEST_MONGO_URL ?? 'mongodb://127.0.0.1:27019/chat_test');
+  const store = new TcpProxy(mongoUrl.hostname, Number(mongoUrl.port || 27017));
+  let t: TestStack | undefined;
+  beforeAll(async () => {
+    await store.start();
+    t = await new TestStack({ workers: opts.workers ?? 1, mongoPort: store.port, env: opts.env ?? {} }).start();
+  }, 120_000);
+  afterAll(async () => {
+    store.restore();
+    await t?.stop();
+    await store.stop();
+  }, 60_000);
+  return { stack: () => t!, store: () => store };
 }

@@ -29,7 +29,24 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
 }
 
+/** A store call its caller stopped waiting for (the driver can leave one hanging after a cut connection). */
+export class StoreTimeoutError extends Error {
+  override name = 'StoreTimeoutError';
+}
+
+/** The call's answer, or a StoreTimeoutError once `ms` have passed (the call itself goes on). */
+export function withStoreDeadline<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreTimeoutError(`${what}: the store did not answer within ${ms} ms`)), ms);
+    call.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (err: unknown) => (clearTimeout(timer), reject(err)),
+    );
+  });
+}
+
 const TRANSIENT_NAMES = new Set([
+  'StoreTimeoutError',
   'MongoNetworkError',
   'MongoNetworkTimeoutError',
   'MongoServerSelectionError',

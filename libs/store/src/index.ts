@@ -1,4 +1,4 @@
-export { connectStore, openStore, isStoreUnavailable, pingStore, type StoreConnection } from './connect';
+export { connectStore, openStore, isStoreUnavailable, pingStore, StoreTimeoutError, withStoreDeadline, type StoreConnection } from './connect';
 export { createModels, ensureIndexes, ONE_BATCH, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc, type InviteDoc } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type RoomHeadState, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, type TailMessage } from './room-tail';

@@ -7,7 +7,7 @@ import { createLogger } from '@chat/logging';
 import { StageLag } from '@chat/delivery';
 import { closeServer, initMetrics, Readiness, stageLag, startOpsServer, timed } from '@chat/ops';
 import { Redis } from 'ioredis';
-import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, pingStore } from '@chat/store';
+import { openStore, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, pingStore, withStoreDeadline } from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
 import { RoomHeads } from './room-heads';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
@@ -25,7 +25,13 @@ runService('persistence', async () => {
   const messages = new MessageStore(models);
   const conversations = new ConversationStore(models);
   const groups = new GroupStore(models);
-  const inserts = new InsertCoalescer(timed('message.insertMany', (docs) => messages.insertIdempotent(docs)), isStoreUnavailable, { lingerMs: config.INSERT_LINGER_MS });
+  // a deadline on the hot path's store calls: one the driver left hanging after a cut connection would hold
+  // its partition (and, for the merged insert, every partition) for good; the batch is retried instead
+  const inserts = new InsertCoalescer(
+    timed('message.insertMany', (docs) => withStoreDeadline(messages.insertIdempotent(docs), 30_000, 'insert')),
+    isStoreUnavailable,
+    { lingerMs: config.INSERT_LINGER_MS },
+  );
   const heads = new RoomHeads(
     {
       loadHead: timed('conversation.loadHead', (roomId: string) => conversations.loadHead(roomId)),
@@ -35,7 +41,7 @@ runService('persistence', async () => {
     { owner: `${config.INSTANCE_ID}:${randomUUID().slice(0, 8)}`, flushMs: config.SUMMARY_FLUSH_MS, idleMs: config.SUMMARY_IDLE_MS },
   );
   const storeMessages = new StoreMessagesUseCase(
-    { findByIds: timed('message.findByIds', (ids) => messages.findByIds(ids)), insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
+    { findByIds: timed('message.findByIds', (ids) => withStoreDeadline(messages.findByIds(ids), 30_000, 'findByIds')), insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
     heads,
   );
   const applyCommands = new ApplyRoomCommandsUseCase(

@@ -1,4 +1,4 @@
-import type { LastMessage, RoomHeadState, SummaryWrite } from '@chat/store';
+import { StoreTimeoutError, withStoreDeadline, type LastMessage, type RoomHeadState, type SummaryWrite } from '@chat/store';
 
 /** Summary writes in flight at once per flush. */
 const FLUSH_CONCURRENCY = 4;
@@ -19,6 +19,11 @@ export interface RoomHeadsOptions {
   idleMs: number;
   /** Rooms kept in memory; quiet, written rooms beyond it are forgotten first. */
   max?: number;
+  /**
+   * How long a room's store write may take before the worker stops waiting (default 10 s): one left hanging
+   * would otherwise hold every later write, and every batch, of that room.
+   */
+  writeTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -97,7 +102,7 @@ export class RoomHeads {
     for (let i = 0; i < missing.length; i += 16) {
       await Promise.all(
         missing.slice(i, i + 16).map(async (roomId) => {
-          const state = await this.store.loadHead(roomId);
+          const state = await this.timed(roomId, this.store.loadHead(roomId));
           if (state && !this.heads.has(roomId)) this.heads.set(roomId, this.fromState(roomId, state));
         }),
       );
@@ -151,7 +156,7 @@ export class RoomHeads {
       if (!h) return null;
       const seq = h.lastSeq + 1;
       await this.serial(h, async () => {
-        const ok = await this.store.writeSummary(roomId, { lastSeq: seq, lastChangeSeq: seq, ...(h.messageChanged ? { lastMessage: h.lastMessage } : {}), senders: h.senders });
+        const ok = await this.timed(roomId, this.store.writeSummary(roomId, { lastSeq: seq, lastChangeSeq: seq, ...(h.messageChanged ? { lastMessage: h.lastMessage } : {}), senders: h.senders }));
         if (!ok) {
           this.forget([roomId]);
           throw new Error(`room ${roomId} was written by another owner; reading it again`);
@@ -262,7 +267,7 @@ export class RoomHeads {
       const dirtySince = h.dirtySince;
       h.dirtySince = null;
       try {
-        const ok = await this.store.writeSummary(h.roomId, { lastSeq: snapshot.seq, lastMessage: snapshot.message, senders: snapshot.senders }, closeAs ?? undefined);
+        const ok = await this.timed(h.roomId, this.store.writeSummary(h.roomId, { lastSeq: snapshot.seq, lastMessage: snapshot.message, senders: snapshot.senders }, closeAs ?? undefined));
         if (ok) {
           h.writtenSeq = Math.max(h.writtenSeq, snapshot.seq);
           if (closeAs) h.prevOwner = null;
@@ -287,11 +292,27 @@ export class RoomHeads {
     await this.serial(h, async () => {
       if (h.open) return;
       const token = this.token;
-      if (!(await this.store.openTail(h.roomId, token))) throw new Error(`room ${h.roomId} is gone`);
+      if (!(await this.timed(h.roomId, this.store.openTail(h.roomId, token)))) throw new Error(`room ${h.roomId} is gone`);
       h.open = true;
       h.openedAs = token;
       h.prevOwner = null;
     });
+  }
+
+  /**
+   * A store call with a deadline. When it passes, the room is forgotten and the token changes: the call
+   * may still land later (a close among them), and a token that has moved on cannot match it.
+   */
+  private async timed<T>(roomId: string, call: Promise<T>): Promise<T> {
+    try {
+      return await withStoreDeadline(call, this.opts.writeTimeoutMs ?? 10_000, `room ${roomId}`);
+    } catch (err) {
+      if (err instanceof StoreTimeoutError) {
+        this.heads.delete(roomId);
+        this.token = `${this.opts.owner}#${++this.epoch}`;
+      }
+      throw err;
+    }
   }
 
   private serial<T>(h: Head, fn: () => Promise<T>): Promise<T> {

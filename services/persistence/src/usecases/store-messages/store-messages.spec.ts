@@ -1,4 +1,5 @@
 import type { SendMessageCommand } from '@chat/contracts';
+import { StoreTimeoutError } from '@chat/store';
 import { RoomHeads } from '../../room-heads';
 import { MemoryRooms } from '../../testing/memory-rooms';
 import { StoreMessagesUseCase } from './store-messages.usecase';
@@ -178,6 +179,21 @@ describe('RoomHeads summaries', () => {
     // the old close carried the old token: the tail over seq 2 stays open for readers
     expect(store.rooms.get(ROOM)).toMatchObject({ tailOpen: 'w1#1' });
     expect(store.tail(ROOM, store.rooms.get(ROOM)!.lastSeq).map((d) => d.seq)).toContain(2);
+  });
+
+  it('stops waiting for a store call that never answers, so the room is not held for good', async () => {
+    const store = new MemoryRooms();
+    store.addRoom(ROOM);
+    const heads = new RoomHeads(store, { owner: 'w1', flushMs: 1000, idleMs: 500, writeTimeoutMs: 50 });
+    const uc = new StoreMessagesUseCase(store, heads);
+    const open = store.openTail.bind(store);
+    store.openTail = () => new Promise<boolean>(() => undefined); // a call the driver left hanging
+    await expect(uc.execute([cmd()])).rejects.toThrow(StoreTimeoutError);
+    store.openTail = open;
+    const { events } = await uc.execute([cmd()]);
+    expect(events[0]!.message.seq).toBe(1);
+    // opened again under a new token: a late answer to the lost call cannot be mistaken for this one
+    expect(store.rooms.get(ROOM)!.tailOpen).toBe('w1#1');
   });
 
   it('writes and closes a tail a dead owner left open', async () => {
