@@ -173,6 +173,7 @@ export class BatchConsumer<T> {
     const buf = this.buffers.get(queue) ?? [];
     while (buf.length > 0 && !this.stopping) {
       this.dropOrphans(buf);
+      this.noteOldest(queue, buf);
       if (buf.length === 0) break;
       const batch = buf.splice(0, this.opts.batchMax);
       this.inFlight++;
@@ -185,11 +186,17 @@ export class BatchConsumer<T> {
         this.handling -= batch.length;
         this.slot.done += batch.length;
         this.account(Date.now());
-        if (buf.length > 0) this.oldestInHand.set(queue, publishedAtMs(buf[0].msg));
-        else this.oldestInHand.delete(queue);
+        this.noteOldest(queue, buf);
       }
     }
+    this.noteOldest(queue, buf);
     this.busy.delete(queue);
+  }
+
+  /** The queue's oldest delivery in hand is the buffer's first (none when it is empty: no lag left behind). */
+  private noteOldest(queue: string, buf: Pending<T>[]): void {
+    if (buf.length > 0) this.oldestInHand.set(queue, publishedAtMs(buf[0].msg));
+    else this.oldestInHand.delete(queue);
   }
 
   /**

@@ -14,6 +14,12 @@ export interface RoomHeadState {
   sendersTracked: boolean;
   lastChangeSeq: number;
   tailOpen: string | null;
+  /**
+   * What the tail adds that the written summary lacks: each sender's last seq in it, and whether it holds
+   * any message (then `lastMessage` is its last). The new owner writes these with its first summary.
+   */
+  tailSenders: Record<string, number>;
+  tailMessages: number;
 }
 
 /** What one summary write sets: the seq reached, the last message, the senders' last seqs since the previous write. */
@@ -105,7 +111,10 @@ export class ConversationStore {
       .lean<ConversationDoc>();
     if (!doc) return null;
     // a previous owner's tail, when it left one open (it marks the tail open before storing past lastSeq)
-    const resolved = doc.tailOpen ? withTail(doc, await readTail(this.m, roomId, doc.lastSeq)) : doc;
+    const tail = doc.tailOpen ? await readTail(this.m, roomId, doc.lastSeq) : [];
+    const resolved = withTail(doc, tail);
+    const tailSenders: Record<string, number> = {};
+    for (const t of tail) tailSenders[t.senderId] = Math.max(tailSenders[t.senderId] ?? 0, t.seq);
     return {
       kind: doc.kind ?? 'direct',
       lastSeq: Math.max(resolved.lastSeq, doc.lastChangeSeq ?? 0),
@@ -114,6 +123,8 @@ export class ConversationStore {
       sendersTracked: doc.sendersTracked === true,
       lastChangeSeq: doc.lastChangeSeq ?? 0,
       tailOpen: doc.tailOpen ?? null,
+      tailSenders,
+      tailMessages: tail.length,
     };
   }
 

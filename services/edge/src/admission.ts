@@ -76,7 +76,10 @@ export class Admission {
     const [store, queued] = await Promise.all([this.signals.store().catch(() => null), readQueued ? this.signals.queued().catch(() => null) : Promise.resolve(null)]);
     // a signal that could not be read keeps its last value rather than opening the door on an outage
     if (queued !== null) this.queuedNow = queued;
-    if (store !== null) {
+    // no fresh report (Redis down, or no worker alive): the queue depth alone decides, rather than a lag
+    // last read before the reports stopped
+    if (store === null) this.lagMs = 0;
+    else {
       const predicted = store.perSecond ? ((this.queuedNow + store.inHand) * 1000) / store.perSecond : 0;
       this.lagMs = Math.max(store.lagMs, predicted);
     }

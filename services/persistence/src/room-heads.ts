@@ -46,10 +46,13 @@ export interface Head {
   prevOwner: string | null;
   /** Batches using the head now: its tail is never closed under one. */
   inUse: number;
+  /**
+   * The highest seq a failed batch may have stored without committing it: until lastSeq reaches it, the
+   * tail is not closed (readers find those messages only through it).
+   */
+  unsureUpTo: number;
   dirtySince: number | null;
   lastStoredAt: number;
-  /** The head's store writes, one after another. */
-  chain: Promise<unknown>;
 }
 
 /** What a batch stored in one room: the messages in seq order, and the last seq it took. */
@@ -70,6 +73,8 @@ export interface Stored {
  */
 export class RoomHeads {
   private heads = new Map<string, Head>();
+  /** Each room's store writes in flight, in order (see serial). */
+  private readonly chains = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
   /**
    * The token this process writes as the rooms' tailOpen: its owner name and how many times it forgot every
@@ -130,6 +135,10 @@ export class RoomHeads {
     for (const h of heads.values()) if (h) h.inUse--;
   }
 
+  unsure(h: Head, upToSeq: number): void {
+    h.unsureUpTo = Math.max(h.unsureUpTo, upToSeq);
+  }
+
   /** Records what a batch stored in the room (after the insert succeeded). */
   commit(h: Head, stored: Stored): void {
     if (stored.lastSeq <= h.lastSeq) return;
@@ -156,9 +165,9 @@ export class RoomHeads {
       if (!h) return null;
       const seq = h.lastSeq + 1;
       await this.serial(h, async () => {
-        const ok = await this.timed(roomId, this.store.writeSummary(roomId, { lastSeq: seq, lastChangeSeq: seq, ...(h.messageChanged ? { lastMessage: h.lastMessage } : {}), senders: h.senders }));
+        const ok = await this.timed(roomId, this.store.writeSummary(roomId, { lastSeq: seq, lastChangeSeq: seq, ...(h.messageChanged ? { lastMessage: h.lastMessage } : {}), senders: h.senders }), h);
         if (!ok) {
-          this.forget([roomId]);
+          this.drop(h);
           throw new Error(`room ${roomId} was written by another owner; reading it again`);
         }
         h.lastSeq = seq;
@@ -196,8 +205,7 @@ export class RoomHeads {
    * time as a group change could undo it.
    */
   exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
-    const h = this.heads.get(roomId);
-    return h ? this.serial(h, fn) : fn();
+    return this.serial(roomId, fn);
   }
 
   /** Forgets rooms (another writer was seen): they are read again on next use. */
@@ -236,7 +244,7 @@ export class RoomHeads {
     let failed = 0;
     for (const h of [...this.heads.values()]) {
       const dirty = h.dirtySince !== null && (force || now - h.dirtySince >= this.opts.flushMs);
-      const quiet = (h.open || h.prevOwner !== null) && h.inUse === 0 && (force || now - h.lastStoredAt >= this.opts.idleMs);
+      const quiet = (h.open || h.prevOwner !== null) && h.inUse === 0 && h.unsureUpTo <= h.lastSeq && (force || now - h.lastStoredAt >= this.opts.idleMs);
       if (dirty || quiet) due.push({ h, close: quiet });
     }
     // a few at a time: hundreds of rooms come due together, and all at once they would queue the inserts
@@ -258,7 +266,7 @@ export class RoomHeads {
   private async write(h: Head, close: boolean): Promise<boolean> {
     return this.serial(h, async () => {
       // decided again now that the head is ours: a batch may have started meanwhile
-      const closeAs = close && h.inUse === 0 ? (h.open ? h.openedAs : h.prevOwner) : null;
+      const closeAs = close && h.inUse === 0 && h.unsureUpTo <= h.lastSeq ? (h.open ? h.openedAs : h.prevOwner) : null;
       // from here until the write is done, a batch that starts opens the tail again after it (serial)
       if (closeAs) h.open = false;
       const snapshot = { seq: h.lastSeq, senders: h.senders, message: h.messageChanged ? h.lastMessage : undefined };
@@ -267,13 +275,13 @@ export class RoomHeads {
       const dirtySince = h.dirtySince;
       h.dirtySince = null;
       try {
-        const ok = await this.timed(h.roomId, this.store.writeSummary(h.roomId, { lastSeq: snapshot.seq, lastMessage: snapshot.message, senders: snapshot.senders }, closeAs ?? undefined));
+        const ok = await this.timed(h.roomId, this.store.writeSummary(h.roomId, { lastSeq: snapshot.seq, lastMessage: snapshot.message, senders: snapshot.senders }, closeAs ?? undefined), h);
         if (ok) {
           h.writtenSeq = Math.max(h.writtenSeq, snapshot.seq);
           if (closeAs) h.prevOwner = null;
         } else {
           // the room moved past this owner's view (another writer), or its tail is another owner's now
-          this.heads.delete(h.roomId);
+          this.drop(h);
         }
         return ok;
       } catch (err) {
@@ -292,7 +300,7 @@ export class RoomHeads {
     await this.serial(h, async () => {
       if (h.open) return;
       const token = this.token;
-      if (!(await this.timed(h.roomId, this.store.openTail(h.roomId, token)))) throw new Error(`room ${h.roomId} is gone`);
+      if (!(await this.timed(h.roomId, this.store.openTail(h.roomId, token), h))) throw new Error(`room ${h.roomId} is gone`);
       h.open = true;
       h.openedAs = token;
       h.prevOwner = null;
@@ -303,21 +311,39 @@ export class RoomHeads {
    * A store call with a deadline. When it passes, the room is forgotten and the token changes: the call
    * may still land later (a close among them), and a token that has moved on cannot match it.
    */
-  private async timed<T>(roomId: string, call: Promise<T>): Promise<T> {
+  private async timed<T>(roomId: string, call: Promise<T>, h?: Head): Promise<T> {
     try {
       return await withStoreDeadline(call, this.opts.writeTimeoutMs ?? 10_000, `room ${roomId}`);
     } catch (err) {
       if (err instanceof StoreTimeoutError) {
-        this.heads.delete(roomId);
+        if (h) this.drop(h);
         this.token = `${this.opts.owner}#${++this.epoch}`;
       }
       throw err;
     }
   }
 
-  private serial<T>(h: Head, fn: () => Promise<T>): Promise<T> {
-    const run = h.chain.then(fn, fn);
-    h.chain = run.catch(() => undefined);
+  /** Forgets this head, not a newer one of the same room read since. */
+  private drop(h: Head): void {
+    if (this.heads.get(h.roomId) === h) this.heads.delete(h.roomId);
+  }
+
+  /**
+   * Runs the room's store writes one after another, across heads: a head forgotten while its write is in
+   * flight and the head read again afterwards share the room's chain (FerretDB v1 rewrites a whole document
+   * per update, so two writes of one room at once could undo each other).
+   */
+  private serial<T>(h: Head | string, fn: () => Promise<T>): Promise<T> {
+    const roomId = typeof h === 'string' ? h : h.roomId;
+    const run = (this.chains.get(roomId) ?? Promise.resolve()).then(fn, fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(roomId, settled);
+    void settled.then(() => {
+      if (this.chains.get(roomId) === settled) this.chains.delete(roomId);
+    });
     return run;
   }
 
@@ -328,17 +354,18 @@ export class RoomHeads {
       lastSeq: s.lastSeq,
       writtenSeq: s.lastSeq,
       lastMessage: s.lastMessage,
-      messageChanged: false,
-      senders: new Map(),
+      // what the tail holds past the written summary goes out with this owner's first summary write
+      messageChanged: s.tailMessages > 0,
+      senders: s.kind === 'direct' ? new Map(Object.entries(s.tailSenders)) : new Map(),
       // a tail this process opened before it forgot the room is still ours; another owner's is written
       // (its messages are in lastSeq now) and closed on the first flush
       open: s.tailOpen === this.token,
       openedAs: this.token,
       prevOwner: s.tailOpen && s.tailOpen !== this.token ? s.tailOpen : null,
       inUse: 0,
+      unsureUpTo: 0,
       dirtySince: s.tailOpen ? this.now() : null,
       lastStoredAt: s.tailOpen ? this.now() : 0,
-      chain: Promise.resolve(),
     };
   }
 

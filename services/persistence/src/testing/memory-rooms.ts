@@ -52,8 +52,21 @@ export class MemoryRooms implements MessageWriter, HeadStore {
     this.calls.loadHead++;
     const r = this.rooms.get(roomId);
     if (!r) return null;
-    const resolved = withTail({ lastSeq: r.lastSeq, lastMessage: r.lastMessage, lastActivityAt: new Date(0), lastSeqBy: r.lastSeqBy, sendersTracked: true }, this.tail(roomId, r.lastSeq));
-    return { kind: r.kind, lastSeq: Math.max(resolved.lastSeq, r.lastChangeSeq), lastMessage: resolved.lastMessage, lastActivityAt: resolved.lastActivityAt, sendersTracked: true, lastChangeSeq: r.lastChangeSeq, tailOpen: r.tailOpen };
+    const tail = r.tailOpen ? this.tail(roomId, r.lastSeq) : [];
+    const resolved = withTail({ lastSeq: r.lastSeq, lastMessage: r.lastMessage, lastActivityAt: new Date(0), lastSeqBy: r.lastSeqBy, sendersTracked: true }, tail);
+    const tailSenders: Record<string, number> = {};
+    for (const t of tail) tailSenders[t.senderId] = Math.max(tailSenders[t.senderId] ?? 0, t.seq);
+    return {
+      kind: r.kind,
+      lastSeq: Math.max(resolved.lastSeq, r.lastChangeSeq),
+      lastMessage: resolved.lastMessage,
+      lastActivityAt: resolved.lastActivityAt,
+      sendersTracked: true,
+      lastChangeSeq: r.lastChangeSeq,
+      tailOpen: r.tailOpen,
+      tailSenders,
+      tailMessages: tail.length,
+    };
   }
 
   async openTail(roomId: string, owner: string): Promise<boolean> {

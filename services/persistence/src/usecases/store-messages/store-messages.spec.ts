@@ -172,13 +172,28 @@ describe('RoomHeads summaries', () => {
     await new Promise((r) => setImmediate(r));
     heads.forgetAll(); // the consumer's channel reopened
     store.writeSummary = write;
-    const { events } = await uc.execute([cmd()]); // read again, tail opened again, stored
-    expect(events[0]!.message.seq).toBe(2);
+    const sending = uc.execute([cmd()]); // read again; its tail is opened after the close, in the room's order
+    await new Promise((r) => setImmediate(r));
     release();
     await closing;
+    const { events } = await sending;
+    expect(events[0]!.message.seq).toBe(2);
     // the old close carried the old token: the tail over seq 2 stays open for readers
     expect(store.rooms.get(ROOM)).toMatchObject({ tailOpen: 'w1#1' });
     expect(store.tail(ROOM, store.rooms.get(ROOM)!.lastSeq).map((d) => d.seq)).toContain(2);
+  });
+
+  it('keeps the tail open while a failed batch may have stored messages it never committed', async () => {
+    const { uc, store, heads, clock } = setup();
+    store.failNextInsert = { stored: 2 };
+    await expect(uc.execute([cmd(), cmd(), cmd()])).rejects.toThrow('connection closed');
+    clock.t = 60_000; // quiet long past the interval: a committed room would be written and closed
+    await heads.flush();
+    expect(store.rooms.get(ROOM)!.tailOpen).toBe('w1'); // seqs 1 and 2 are stored; only the tail shows them
+    // the batch is dead-lettered, never retried: the next message collides, the room is read again
+    await expect(uc.execute([cmd()])).rejects.toThrow(/seq collision/);
+    const { events } = await uc.execute([cmd()]);
+    expect(events[0]!.message.seq).toBe(3);
   });
 
   it('stops waiting for a store call that never answers, so the room is not held for good', async () => {
@@ -203,7 +218,9 @@ describe('RoomHeads summaries', () => {
     expect(await next.heads.lastSeqOf(ROOM)).toBe(2);
     next.clock.t = 5000;
     await next.heads.flush();
-    expect(store.rooms.get(ROOM)).toMatchObject({ lastSeq: 2, tailOpen: null });
+    // with what the dead owner had not written: the last message and each sender's last seq (sync and
+    // unread counts trust lastSeqBy once the tail is closed)
+    expect(store.rooms.get(ROOM)).toMatchObject({ lastSeq: 2, tailOpen: null, lastMessage: { seq: 2 }, lastSeqBy: { [A]: 2 } });
   });
 
   it('writes every summary and closes every tail on stop, and never closes a tail another owner opened since', async () => {

@@ -14,6 +14,8 @@ export interface SeqSource {
   release(heads: Map<string, Head | null>): void;
   commit(h: Head, stored: Stored): void;
   forget(roomIds: Iterable<string>): void;
+  /** A batch that may have stored up to `upToSeq` in the room failed before it committed. */
+  unsure(h: Head, upToSeq: number): void;
   reserveChange(roomId: string): Promise<number | null>;
 }
 
@@ -53,7 +55,21 @@ export class StoreMessagesUseCase {
         list.forEach((c, i) => docs.push(toDoc(c, h.lastSeq + 1 + i)));
       }
 
-      const collided = await this.messages.insertIdempotent(docs);
+      // until this batch commits, what the insert stored is unknown (it may have landed in part, or land
+      // after a deadline): the rooms' tails must stay open for readers. A retry gives the same seqs.
+      const unsure = () => {
+        for (const [roomId, list] of byRoom) {
+          const h = heads.get(roomId);
+          if (h) this.seqs.unsure(h, h.lastSeq + list.length);
+        }
+      };
+      let collided: Set<string>;
+      try {
+        collided = await this.messages.insertIdempotent(docs);
+      } catch (err) {
+        unsure();
+        throw err;
+      }
       const stored = new Map<string, MessageDoc>();
       const storedNow = new Set<string>();
       for (const { id, ...rest } of docs) {
@@ -62,12 +78,16 @@ export class StoreMessagesUseCase {
         storedNow.add(id);
       }
       if (collided.size > 0) {
-        const found = await this.messages.findByIds([...collided]);
+        const found = await this.messages.findByIds([...collided]).catch((err: unknown) => {
+          unsure();
+          throw err;
+        });
         for (const d of found) stored.set(String(d._id), d);
         if (found.length < collided.size) {
           // a duplicate that is not an id we know collided on (room, seq): another writer took the seq
           const rooms = new Set(docs.filter((d) => collided.has(d.id) && !stored.has(d.id)).map((d) => d.roomId));
-          this.seqs.forget(rooms);
+          // every room of the batch: the others' messages were stored but are not committed
+          this.seqs.forget(byRoom.keys());
           throw new Error(`seq collision in ${[...rooms].join(', ')}: another worker wrote the room; reading it again`);
         }
       }
