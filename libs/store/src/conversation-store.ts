@@ -3,24 +3,7 @@ import { isObjectId, pairKey } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, Models } from './models';
 import { addMemberships, joinedSeqOf, roomsOf, type MemberRoom } from './membership';
 import { makeScope, type RoomScope } from './scope';
-import { readTail, resolveSummary, withTail } from './room-tail';
-
-/** A room as its persistence worker (its owner) starts from: the true last seq and the summary it writes behind. */
-export interface RoomHeadState {
-  kind: 'direct' | 'group';
-  lastSeq: number;
-  lastMessage: LastMessage | null;
-  lastActivityAt: Date;
-  sendersTracked: boolean;
-  lastChangeSeq: number;
-  tailOpen: string | null;
-  /**
-   * What the tail adds that the written summary lacks: each sender's last seq in it, and whether it holds
-   * any message (then `lastMessage` is its last). The new owner writes these with its first summary.
-   */
-  tailSenders: Record<string, number>;
-  tailMessages: number;
-}
+import { headState, readTail, resolveSummary, type RoomHeadState } from './room-tail';
 
 /** What one summary write sets: the seq reached, the last message, the senders' last seqs since the previous write. */
 export interface SummaryWrite {
@@ -107,25 +90,11 @@ export class ConversationStore {
   async loadHead(roomId: string): Promise<RoomHeadState | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;
     const doc = await this.m.Conversation.findById(roomId)
-      .select({ kind: 1, lastSeq: 1, lastMessage: 1, lastActivityAt: 1, lastSeqBy: 1, sendersTracked: 1, lastChangeSeq: 1, tailOpen: 1 })
+      .select({ kind: 1, lastSeq: 1, lastMessage: 1, lastChangeSeq: 1, tailOpen: 1 })
       .lean<ConversationDoc>();
     if (!doc) return null;
     // a previous owner's tail, when it left one open (it marks the tail open before storing past lastSeq)
-    const tail = doc.tailOpen ? await readTail(this.m, roomId, doc.lastSeq) : [];
-    const resolved = withTail(doc, tail);
-    const tailSenders: Record<string, number> = {};
-    for (const t of tail) tailSenders[t.senderId] = Math.max(tailSenders[t.senderId] ?? 0, t.seq);
-    return {
-      kind: doc.kind ?? 'direct',
-      lastSeq: Math.max(resolved.lastSeq, doc.lastChangeSeq ?? 0),
-      lastMessage: resolved.lastMessage,
-      lastActivityAt: resolved.lastActivityAt,
-      sendersTracked: doc.sendersTracked === true,
-      lastChangeSeq: doc.lastChangeSeq ?? 0,
-      tailOpen: doc.tailOpen ?? null,
-      tailSenders,
-      tailMessages: tail.length,
-    };
+    return headState(doc, doc.tailOpen ? await readTail(this.m, roomId, doc.lastSeq) : []);
   }
 
   /** Marks the room's tail open for `owner`, before it stores messages past the summary. */

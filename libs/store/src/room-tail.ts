@@ -79,3 +79,33 @@ export async function resolveSummaries<T extends RoomSummary & Pick<Conversation
   }
   return out;
 }
+
+/** A room as its persistence worker (its owner) starts from: the true last seq and what the tail adds. */
+export interface RoomHeadState {
+  kind: 'direct' | 'group';
+  lastSeq: number;
+  lastMessage: LastMessage | null;
+  tailOpen: string | null;
+  /**
+   * What the tail adds that the written summary lacks: each sender's last seq in it, and how many messages
+   * it holds (when any, `lastMessage` is its last). The new owner writes these with its first summary.
+   */
+  tailSenders: Record<string, number>;
+  tailMessages: number;
+}
+
+/** The owner's starting point from the room's document and its tail (the messages past lastSeq). Pure. */
+export function headState(doc: Pick<ConversationDoc, 'kind' | 'lastSeq' | 'lastMessage' | 'lastChangeSeq' | 'tailOpen'>, tail: readonly TailMessage[]): RoomHeadState {
+  const tailSenders: Record<string, number> = {};
+  for (const t of tail) tailSenders[t.senderId] = Math.max(tailSenders[t.senderId] ?? 0, t.seq);
+  const last = tail[tail.length - 1];
+  return {
+    kind: doc.kind ?? 'direct',
+    // an edit or delete's seq is written to the summary before it is applied, so it is never in a tail
+    lastSeq: Math.max(doc.lastSeq, last?.seq ?? 0, doc.lastChangeSeq ?? 0),
+    lastMessage: last ? lastMessageOf(last) : doc.lastMessage,
+    tailOpen: doc.tailOpen ?? null,
+    tailSenders,
+    tailMessages: tail.length,
+  };
+}

@@ -32,8 +32,6 @@ export interface Head {
   readonly roomId: string;
   readonly kind: 'direct' | 'group';
   lastSeq: number;
-  /** The last seq the store's summary shows. */
-  writtenSeq: number;
   lastMessage: LastMessage | null;
   messageChanged: boolean;
   /** Direct rooms: each sender's last seq since the last write (ConversationDoc.lastSeqBy). */
@@ -91,10 +89,6 @@ export class RoomHeads {
   ) {
     this.now = opts.now ?? Date.now;
     this.token = opts.owner;
-  }
-
-  get size(): number {
-    return this.heads.size;
   }
 
   /**
@@ -171,7 +165,6 @@ export class RoomHeads {
           throw new Error(`room ${roomId} was written by another owner; reading it again`);
         }
         h.lastSeq = seq;
-        h.writtenSeq = seq;
         h.messageChanged = false;
         h.senders = new Map();
         h.dirtySince = null;
@@ -277,7 +270,6 @@ export class RoomHeads {
       try {
         const ok = await this.timed(h.roomId, this.store.writeSummary(h.roomId, { lastSeq: snapshot.seq, lastMessage: snapshot.message, senders: snapshot.senders }, closeAs ?? undefined), h);
         if (ok) {
-          h.writtenSeq = Math.max(h.writtenSeq, snapshot.seq);
           if (closeAs) h.prevOwner = null;
         } else {
           // the room moved past this owner's view (another writer), or its tail is another owner's now
@@ -352,7 +344,6 @@ export class RoomHeads {
       roomId,
       kind: s.kind,
       lastSeq: s.lastSeq,
-      writtenSeq: s.lastSeq,
       lastMessage: s.lastMessage,
       // what the tail holds past the written summary goes out with this owner's first summary write
       messageChanged: s.tailMessages > 0,

@@ -1,4 +1,4 @@
-import { withTail, type LastMessage, type MessageDoc, type NewMessage, type RoomHeadState, type SummaryWrite } from '@chat/store';
+import { headState, type LastMessage, type MessageDoc, type NewMessage, type RoomHeadState, type SummaryWrite } from '@chat/store';
 import type { HeadStore } from '../room-heads';
 import type { MessageWriter } from '../usecases/store-messages/store-messages.usecase';
 
@@ -52,21 +52,7 @@ export class MemoryRooms implements MessageWriter, HeadStore {
     this.calls.loadHead++;
     const r = this.rooms.get(roomId);
     if (!r) return null;
-    const tail = r.tailOpen ? this.tail(roomId, r.lastSeq) : [];
-    const resolved = withTail({ lastSeq: r.lastSeq, lastMessage: r.lastMessage, lastActivityAt: new Date(0), lastSeqBy: r.lastSeqBy, sendersTracked: true }, tail);
-    const tailSenders: Record<string, number> = {};
-    for (const t of tail) tailSenders[t.senderId] = Math.max(tailSenders[t.senderId] ?? 0, t.seq);
-    return {
-      kind: r.kind,
-      lastSeq: Math.max(resolved.lastSeq, r.lastChangeSeq),
-      lastMessage: resolved.lastMessage,
-      lastActivityAt: resolved.lastActivityAt,
-      sendersTracked: true,
-      lastChangeSeq: r.lastChangeSeq,
-      tailOpen: r.tailOpen,
-      tailSenders,
-      tailMessages: tail.length,
-    };
+    return headState(r, r.tailOpen ? this.tail(roomId, r.lastSeq) : []);
   }
 
   async openTail(roomId: string, owner: string): Promise<boolean> {
