@@ -10,22 +10,36 @@ if score and tonumber(score) >= tonumber(ARGV[2]) then
 end
 return 0`;
 
+/** Between the edge's id and the socket's id in a presence entry (neither contains it). */
+const SEP = '|';
+
+/** An entry's edge, or ANY_EDGE for an entry that names none (written by an edge that predates the naming). */
+export const ANY_EDGE = '*';
+
 /**
- * Who is online: per user, a sorted set of live socket ids scored by when they expire. Edges refresh
- * their sockets on a heartbeat, so a crashed edge's sockets expire instead of lingering as ghosts.
+ * Who is online and where: per user, a sorted set of live sockets (`<edge id>|<socket id>`) scored by when
+ * they expire. Edges refresh their sockets on a heartbeat, so a crashed edge's sockets expire instead of
+ * lingering as ghosts. The edge id lets fanout send each delivery only to the edges holding the user.
  */
 export class Presence {
   constructor(
     private readonly redis: Redis,
     private readonly ns: string,
     private readonly ttlMs: number,
+    /** The edge writing entries (edges only; workers read). */
+    private readonly edgeId: string | null = null,
   ) {
+    if (edgeId !== null && (edgeId === '' || edgeId.includes(SEP))) throw new Error(`an edge id must be non-empty and must not contain '${SEP}'`);
     // one round trip per socket, atomic: extend the entry only if it exists and has not (nearly) expired
     if (!('chatPresenceTouch' in redis)) redis.defineCommand('chatPresenceTouch', { numberOfKeys: 1, lua: TOUCH_LUA });
   }
 
   private key(userId: string): string {
     return `${this.ns}:presence:${userId}`;
+  }
+
+  private member(socketId: string): string {
+    return this.edgeId === null ? socketId : `${this.edgeId}${SEP}${socketId}`;
   }
 
   async online(userId: string, socketId: string): Promise<void> {
@@ -41,7 +55,7 @@ export class Presence {
     const expires = Date.now() + this.ttlMs;
     const p = this.redis.pipeline();
     for (const e of entries) {
-      p.zadd(this.key(e.userId), expires, e.socketId);
+      p.zadd(this.key(e.userId), expires, this.member(e.socketId));
       p.pexpire(this.key(e.userId), this.ttlMs);
     }
     const res = (await p.exec()) ?? [];
@@ -62,7 +76,7 @@ export class Presence {
     if (entries.length === 0) return [];
     const now = Date.now();
     const p = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { chatPresenceTouch: (...args: Array<string | number>) => unknown };
-    for (const e of entries) p.chatPresenceTouch(this.key(e.userId), e.socketId, now + Math.floor(this.ttlMs / 3), now + this.ttlMs, this.ttlMs);
+    for (const e of entries) p.chatPresenceTouch(this.key(e.userId), this.member(e.socketId), now + Math.floor(this.ttlMs / 3), now + this.ttlMs, this.ttlMs);
     const res = (await p.exec()) ?? [];
     res.forEach(([err]) => {
       if (err) throw err;
@@ -71,7 +85,7 @@ export class Presence {
   }
 
   async offline(userId: string, socketId: string): Promise<void> {
-    await this.redis.zrem(this.key(userId), socketId);
+    await this.redis.zrem(this.key(userId), this.member(socketId));
   }
 
   /** How many unexpired sockets the user has. */
@@ -79,20 +93,21 @@ export class Presence {
     return this.redis.zcount(this.key(userId), Date.now(), '+inf');
   }
 
-  /** The subset of users with at least one unexpired socket. */
-  async whoIsOnline(userIds: string[]): Promise<Set<string>> {
+  /** Per online user, the edges holding its unexpired sockets (ANY_EDGE for an entry naming none). */
+  async whereOnline(userIds: string[]): Promise<Map<string, Set<string>>> {
     const unique = [...new Set(userIds)];
-    if (unique.length === 0) return new Set();
-    const now = Date.now();
+    const where = new Map<string, Set<string>>();
+    if (unique.length === 0) return where;
     const p = this.redis.pipeline();
-    for (const u of unique) p.zcount(this.key(u), now, '+inf');
+    for (const u of unique) p.zrangebyscore(this.key(u), Date.now(), '+inf');
     const res = (await p.exec()) ?? [];
-    const online = new Set<string>();
-    res.forEach(([err, n], i) => {
+    res.forEach(([err, members], i) => {
       if (err) throw err;
-      if (Number(n) > 0) online.add(unique[i]);
+      const list = members as string[];
+      if (list.length === 0) return;
+      where.set(unique[i], new Set(list.map((m) => (m.includes(SEP) ? m.slice(0, m.indexOf(SEP)) : ANY_EDGE))));
     });
-    return online;
+    return where;
   }
 }
 

@@ -161,3 +161,9 @@ export async function runScrapeHooks(timeoutMs = 1500): Promise<void> {
   ]);
   clearTimeout(timer);
 }
+
+export const edgeDeliveries = new Counter({
+  name: 'chat_edge_deliveries_received_total',
+  help: 'Delivery envelopes this edge received, by how (own: its own channel; all: sent to every edge) and whether it held a recipient',
+  labelNames: ['via', 'held'] as const,
+});

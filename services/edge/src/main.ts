@@ -2,12 +2,13 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pLimit from 'p-limit';
 import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { Server } from 'socket.io';
 import { createAuthClient, TokenVerifier } from '@chat/auth';
 import { brokerUp, buildTopology, connectBroker, Publisher, QueueAdmin } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
-import { adapterKey, OfflineInbox, Presence, StageLag } from '@chat/delivery';
+import { adapterKey, edgeChannel, OfflineInbox, Presence, StageLag } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { initMetrics, opsHandler, Readiness } from '@chat/ops';
@@ -71,7 +72,10 @@ runService('edge', async () => {
   const cursors = new CursorStore(models);
   const groups = new GroupStore(models);
   const inbox = new OfflineInbox(redis, ns);
-  const presence = new Presence(cmd, ns, config.PRESENCE_TTL_MS);
+  // this process's own delivery channel: a restarted edge gets a new one, so nothing meant for the
+  // sockets of its previous life reaches it
+  const edgeId = `${config.INSTANCE_ID.replace(/[^A-Za-z0-9._-]/g, '_')}.${randomBytes(4).toString('hex')}`;
+  const presence = new Presence(cmd, ns, config.PRESENCE_TTL_MS, edgeId);
   const receipts = new ReceiptBatcher(publisher, log, {
     coalesceMs: config.RECEIPT_COALESCE_MS,
     coalesceMaxMs: config.RECEIPT_COALESCE_MAX_MS,
@@ -172,6 +176,23 @@ runService('edge', async () => {
   });
   if (config.UNSAFE_GATE_REPEATS === 'true') log.warn('UNSAFE_GATE_REPEATS: sockets are handed messages they already have (fault-test check only)');
   gateway.start();
+  // this edge's share of every delivery batch (fanout reads from presence which edge holds a user). On the
+  // adapter's subscriber: ioredis subscribes it again after a reconnect, and the hold and catch-up below
+  // cover what was published meanwhile.
+  sub.on('smessage', (channel: string, text: string) => {
+    if (channel !== myChannel) return;
+    let envelopes: unknown;
+    try {
+      envelopes = JSON.parse(text);
+    } catch {
+      log.warn({ channel }, 'unreadable delivery batch dropped');
+      return;
+    }
+    gateway.deliverLocal(envelopes, 'own');
+  });
+  const myChannel = edgeChannel(ns, edgeId);
+  await sub.ssubscribe(myChannel);
+  log.info({ edgeId }, 'receiving deliveries for this edge');
   // after the adapter's subscriber reconnects (and re-subscribes), catch everyone up: pub/sub messages
   // published while it was away are gone, though the messages themselves are in the store. Deliveries are
   // held from the moment the connection drops (and again when it is back, for sockets whose connect-time
@@ -195,11 +216,17 @@ runService('edge', async () => {
 
   return {
     log,
+    // the drain window, then the rest of the stop
+    stopTimeoutMs: config.DRAIN_WINDOW_MS + 20_000,
     stop: async () => {
       readiness.drain();
       admission.stop();
       gateway.stop();
-      // clients reconnect to another edge; their sync there picks up anything in flight here
+      // clients reconnect to another edge, spread over the window; their sync there picks up anything in
+      // flight here
+      const sockets = gateway.sockets.all().length;
+      if (sockets > 0) log.info({ sockets, windowMs: config.DRAIN_WINDOW_MS }, 'draining: sending the sockets to other edges');
+      await gateway.drain(config.DRAIN_WINDOW_MS);
       io.of(CHAT_NAMESPACE_PATH).disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await receipts.flush();

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { BatchConsumer, brokerUp, buildTopology, connectBroker, exportQueueDepths, QueueAdmin, TransientError } from '@chat/broker';
 import { loadConfig } from '@chat/config';
-import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
-import { EdgeChannel, isRedisUnavailable } from '@chat/delivery';
+import { decodeReceiptCommand, recipientsOf, type DeliveryEnvelope, type ReceiptCommand } from '@chat/contracts';
+import { EdgeChannel, isRedisUnavailable, Presence, shareByEdge } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { closeServer, initMetrics, Readiness, startOpsServer, timed } from '@chat/ops';
@@ -24,7 +24,12 @@ runService('receipts', async () => {
   const groups = new GroupStore(models);
   const messages = new MessageStore(models);
   const advance = timed('cursor.advance', (...a: Parameters<CursorStore['advance']>) => cursors.advance(...a));
-  const apply = new ApplyReceiptsUseCase({ advance }, new EdgeChannel(redis, config.CHAT_NAMESPACE), {
+  // receipts go to the edges holding their users' sockets; a user with none gets nothing live (the
+  // cursors in the store are what a reconnect reads)
+  const presence = new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS);
+  const edges = new EdgeChannel(redis, config.CHAT_NAMESPACE);
+  const notify = { deliver: async (envs: DeliveryEnvelope[]) => edges.deliver(shareByEdge(envs, await presence.whereOnline(envs.flatMap(recipientsOf)))) };
+  const apply = new ApplyReceiptsUseCase({ advance }, notify, {
     membersOf: (ids) => groups.membersOf(ids),
     forRoom: (roomId) => cursors.forRoom(roomId),
     sendersBetween: (roomId, after, upto, limit) => messages.sendersBetween(roomId, after, upto, limit),

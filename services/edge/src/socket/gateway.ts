@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
-import { catchUpsPending, errors, offlineDrained, onScrape, socketsConnected } from '@chat/ops';
+import { catchUpsPending, edgeDeliveries, errors, offlineDrained, onScrape, socketsConnected } from '@chat/ops';
 import {
   AppError,
   ClientEvents,
@@ -62,6 +62,8 @@ const WRITES = new Set<string>([ClientEvents.sendMessage, ClientEvents.sendGroup
 export class ChatGateway {
   readonly sockets = new LocalSockets();
   private heartbeat: NodeJS.Timeout | null = null;
+  /** Set when the edge stops: no new socket is taken. */
+  private draining = false;
   /** Catch-ups from the store, one at a time per user (see CatchUps). */
   private readonly catchUps = new CatchUps<SyncResult>({
     read: async (userId) => {
@@ -105,6 +107,12 @@ export class ChatGateway {
   ) {}
 
   start(): void {
+    this.nsp.use((_socket, next) => {
+      if (!this.draining) return next();
+      const e = new Error('UNAVAILABLE') as Error & { data?: unknown };
+      e.data = toErrorBody(new AppError('UNAVAILABLE', 'this edge is stopping: connect to another')).error;
+      next(e);
+    });
     this.nsp.use((socket, next) => {
       if (!this.d.limits) return next();
       this.d.limits
@@ -138,7 +146,7 @@ export class ChatGateway {
         });
     });
     this.nsp.on('connection', (socket) => void this.onConnection(socket));
-    this.nsp.on(InternalEvents.deliver, (envelopes: unknown) => this.onDeliver(envelopes));
+    this.nsp.on(InternalEvents.deliver, (envelopes: unknown) => this.deliverLocal(envelopes, 'all'));
     onScrape(async () => catchUpsPending.set(this.catchUps.pending));
     this.heartbeat = setInterval(() => void this.refreshPresence(), Math.floor(this.d.presenceTtlMs / 3));
     this.heartbeat.unref();
@@ -146,6 +154,37 @@ export class ChatGateway {
 
   stop(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+
+  /**
+   * Sends this edge's sockets elsewhere without a reconnect storm: no new socket is taken, and each one is
+   * told when to reconnect (`server_draining`), at moments spread evenly over `windowMs` in random order,
+   * then closed a little after its moment if it has not gone by itself. Resolves when none is left.
+   * Deliveries go on meanwhile; what a socket misses reaches it through the sync on its new edge.
+   */
+  async drain(windowMs: number, graceMs = 1000): Promise<void> {
+    this.draining = true;
+    const all = this.sockets.all().map((l) => l.socket);
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [all[i], all[j]] = [all[j], all[i]];
+    }
+    const slot = all.length > 0 ? windowMs / all.length : 0;
+    await Promise.all(
+      all.map(
+        (socket, i) =>
+          new Promise<void>((resolve) => {
+            if (!socket.connected) return resolve();
+            const after = Math.floor((i + Math.random()) * slot);
+            socket.emit(ServerEvents.serverDraining, { reconnectAfterMs: after });
+            const close = setTimeout(() => socket.disconnect(true), after + graceMs);
+            socket.once('disconnect', () => {
+              clearTimeout(close);
+              resolve();
+            });
+          }),
+      ),
+    );
   }
 
   private async onConnection(socket: Socket): Promise<void> {
@@ -285,11 +324,14 @@ export class ChatGateway {
     }
   }
 
-  private onDeliver(envelopes: unknown): void {
+  /** Hands a delivery batch (this edge's share, or one sent to every edge) to the sockets it names that are here. */
+  deliverLocal(envelopes: unknown, via: 'own' | 'all'): void {
     if (!Array.isArray(envelopes)) return;
     for (const env of envelopes as DeliveryEnvelope[]) {
       if (!env || typeof env !== 'object') continue;
-      for (const userId of recipientsOf(env)) {
+      const recipients = recipientsOf(env);
+      edgeDeliveries.inc({ via, held: recipients.some((u) => this.sockets.has(u)) ? 'yes' : 'no' });
+      for (const userId of recipients) {
         const locals = [...this.sockets.of(userId)];
         if (env.correlationId && locals.length > 0) this.d.log.debug({ correlationId: env.correlationId, event: env.event, userId, sockets: locals.length }, 'emitted to socket');
         for (const local of locals) {

@@ -1,4 +1,4 @@
-import type { DeliveryEnvelope, MessagePersistedEvent, MessageView } from '@chat/contracts';
+import { recipientsOf, type DeliveryEnvelope, type MessagePersistedEvent, type MessageView } from '@chat/contracts';
 import { DeliverMessagesUseCase, keyOf } from './deliver-messages.usecase';
 
 const A = 'a'.repeat(24);
@@ -19,25 +19,33 @@ function ev(seq: number, senderId = A, receiverId = B): MessagePersistedEvent {
   return { type: 'message.persisted.v1', correlationId: String(seq), message, replay: false };
 }
 
-function harness(onlineUsers: string[], edgesListening = 1, groupMembers: string[] = []) {
+/**
+ * `onlineUsers` on edge 'e1' (or on the edges `placed` names); `edgesListening`: the listeners each edge's
+ * publish reaches (0: the edge is gone), `dead` edges always 0.
+ */
+function harness(onlineUsers: string[], edgesListening = 1, groupMembers: string[] = [], placed: Record<string, string[]> = {}, dead: string[] = []) {
   const parked = new Map<string, MessageView[]>();
   const parkedEvents = new Map<string, DeliveryEnvelope[]>();
   const delivered: DeliveryEnvelope[] = [];
+  const perEdge = new Map<string, DeliveryEnvelope[]>();
   const uc = new DeliverMessagesUseCase(
-    { whoIsOnline: async (ids) => new Set(ids.filter((i) => onlineUsers.includes(i))) },
+    { whereOnline: async (ids) => new Map(ids.filter((i) => onlineUsers.includes(i)).map((i) => [i, new Set(placed[i] ?? ['e1'])])) },
     {
       park: async (u, ms) => void parked.set(u, [...(parked.get(u) ?? []), ...ms]),
       parkEvents: async (u, items) => void parkedEvents.set(u, [...(parkedEvents.get(u) ?? []), ...items.map((i) => i.envelope)]),
     },
     {
-      deliver: async (envs) => {
-        delivered.push(...envs);
-        return edgesListening;
+      deliver: async (shares) => {
+        for (const [edge, envs] of shares) {
+          delivered.push(...envs);
+          perEdge.set(edge, [...(perEdge.get(edge) ?? []), ...envs]);
+        }
+        return new Map([...shares.keys()].map((edge) => [edge, dead.includes(edge) ? 0 : edgesListening]));
       },
     },
     { membersOf: async (ids) => new Map(ids.map((g) => [g, groupMembers])) },
   );
-  return { uc, parked, parkedEvents, delivered };
+  return { uc, parked, parkedEvents, delivered, perEdge };
 }
 
 describe('DeliverMessagesUseCase', () => {
@@ -104,7 +112,7 @@ describe('DeliverMessagesUseCase', () => {
     expect(receive).toHaveLength(1);
     expect(receive[0].userIds).toEqual([B, C]);
     expect(h.parked.get(D)!.map((m) => m.seq)).toEqual([1]);
-    expect(h.delivered.filter((d) => d.event === 'taggedInMessage').map((d) => d.userIds)).toEqual([[C]]);
+    expect(h.delivered.filter((d) => d.event === 'taggedInMessage').map(recipientsOf)).toEqual([[C]]);
     expect(h.parkedEvents.get(D)!.map((x) => x.event)).toEqual(['taggedInMessage']);
   });
 
@@ -123,9 +131,9 @@ describe('DeliverMessagesUseCase', () => {
     });
     const keys: string[] = [];
     const uc = new DeliverMessagesUseCase(
-      { whoIsOnline: async () => new Set([A]) },
+      { whereOnline: async () => new Map([[A, new Set(['e1'])]]) },
       { park: async () => undefined, parkEvents: async (_u, items) => void keys.push(...items.map((i) => i.key)) },
-      { deliver: async () => 1 },
+      { deliver: async (shares) => new Map([...shares.keys()].map((edge) => [edge, 1])) },
       { membersOf: async () => new Map() },
     );
     await uc.execute([renamed('first', 'one'), renamed('second', 'two'), renamed('second', 'two')]);
@@ -135,5 +143,29 @@ describe('DeliverMessagesUseCase', () => {
     expect(keyOf(edit('t1', 'x'))).toBe(keyOf(edit('t1', 'y')));
     expect(keyOf(edit('t1', 'x'))).not.toBe(keyOf(edit('t2', 'x')));
     expect(keyOf(edit('2026-01-01T00:00:00Z', 'x'))).not.toContain(':');
+  });
+
+  it('sends each edge only the users it holds: a group message split by edge, a user on two edges once on each', async () => {
+    const [C, D] = ['e'.repeat(24), 'f'.repeat(24)];
+    const GROUP = '9'.repeat(24);
+    const h = harness([A, B, C, D], 1, [A, B, C, D], { [A]: ['e1'], [B]: ['e1', 'e2'], [C]: ['e2'], [D]: ['e3'] });
+    const e = ev(1);
+    e.message = { ...e.message, roomId: GROUP, receiverId: GROUP, groupId: GROUP };
+    await h.uc.execute([e, ev(2)]);
+    const seen = (edge: string) => (h.perEdge.get(edge) ?? []).map((d) => `${d.event}:${recipientsOf(d).join(',')}:${(d.payload as { message: MessageView }).message.seq}`);
+    expect(seen('e1')).toEqual([`receive_message:${B}:1`, `receive_message:${B}:2`, `message_sent:${A}:1`, `message_sent:${A}:2`]);
+    expect(seen('e2')).toEqual([`receive_message:${B},${C}:1`, `receive_message:${B}:2`]);
+    expect(seen('e3')).toEqual([`receive_message:${D}:1`]);
+  });
+
+  it('parks for a user whose every edge is gone, not for one another edge of whom heard', async () => {
+    const C = 'e'.repeat(24);
+    const GROUP = '9'.repeat(24);
+    const h = harness([A, B, C], 1, [A, B, C], { [B]: ['gone'], [C]: ['gone', 'e2'] }, ['gone']);
+    const e = ev(1);
+    e.message = { ...e.message, roomId: GROUP, receiverId: GROUP, groupId: GROUP };
+    const r = await h.uc.execute([e]);
+    expect(r).toEqual({ live: 1, parked: 1 });
+    expect([...h.parked.keys()]).toEqual([B]);
   });
 });

@@ -1,3 +1,4 @@
+import { shareByEdge } from '@chat/delivery';
 import {
   recipientsOf,
   RoutingKeys,
@@ -10,15 +11,16 @@ import {
 } from '@chat/contracts';
 
 export interface PresencePort {
-  whoIsOnline(userIds: string[]): Promise<Set<string>>;
+  /** Per online user, the edges holding its sockets ('*': an entry naming no edge, reached by all). */
+  whereOnline(userIds: string[]): Promise<Map<string, Set<string>>>;
 }
 export interface InboxPort {
   park(userId: string, messages: MessageView[]): Promise<void>;
   parkEvents(userId: string, items: Array<{ key: string; envelope: DeliveryEnvelope }>): Promise<void>;
 }
 export interface EdgePort {
-  /** Resolves with how many edges heard the batch. */
-  deliver(envelopes: DeliveryEnvelope[]): Promise<number>;
+  /** Publishes each edge its share; resolves with how many listeners heard each (0: that edge is gone). */
+  deliver(shares: Map<string, DeliveryEnvelope[]>): Promise<Map<string, number>>;
 }
 export interface GroupMembersPort {
   /** Current members of each group (read when the batch is handled, so earlier membership changes count). */
@@ -70,8 +72,9 @@ export function groupEnvelopes(e: GroupChangedEvent): DeliveryEnvelope[] {
 /**
  * Routes what the persistence worker produced to the people concerned: live through the edges when they
  * have a socket, otherwise parked in their offline inbox. A group message goes out once, naming its online
- * recipients (each edge hands it to its own sockets); members mentioned also get taggedInMessage. One
- * publish per batch reaches every edge.
+ * recipients (each edge hands it to its own sockets); members mentioned also get taggedInMessage. Each
+ * edge gets only the envelopes of the users whose sockets it holds (a user on two edges: one copy each),
+ * one publish per edge per batch.
  */
 export class DeliverMessagesUseCase {
   constructor(
@@ -95,7 +98,8 @@ export class DeliverMessagesUseCase {
       else planned.push(...stamp(groupEnvelopes(e)));
     }
     const everyone = [...new Set([...planned.flatMap(recipientsOf), ...messagesFor.flatMap((m) => m.userIds)])];
-    const online = await this.presence.whoIsOnline(everyone);
+    const where = await this.presence.whereOnline(everyone);
+    const online = { has: (u: string) => where.has(u) };
 
     const envelopes: DeliveryEnvelope[] = [];
     const parked = new Map<string, MessageView[]>();
@@ -122,15 +126,19 @@ export class DeliverMessagesUseCase {
     const receives = (list: DeliveryEnvelope[]) => list.filter((e) => e.event === 'receive_message').reduce((n, e) => n + recipientsOf(e).length, 0);
     let live = receives(envelopes);
     if (envelopes.length > 0) {
-      const heard = await this.edges.deliver(envelopes);
-      if (heard === 0) {
-        // presence said online but no edge is listening (all edges restarting): keep the messages
-        for (const e of envelopes) {
-          if (e.event !== 'receive_message') continue;
-          const m = (e.payload as { message: MessageView }).message;
-          for (const u of recipientsOf(e)) park(u, m);
+      const shares = shareByEdge(envelopes, where);
+      const heard = await this.edges.deliver(shares);
+      // presence said online but no edge holding the user is listening (it died, or is restarting): keep
+      // the user's messages (the reconnect's sync finds them in the store either way)
+      const unheard = (u: string) => [...(where.get(u) ?? [])].every((edge) => (heard.get(edge) ?? 0) === 0);
+      for (const e of envelopes) {
+        if (e.event !== 'receive_message') continue;
+        const m = (e.payload as { message: MessageView }).message;
+        for (const u of recipientsOf(e)) {
+          if (!unheard(u)) continue;
+          park(u, m);
+          live--;
         }
-        live = 0;
       }
     }
     await Promise.all([

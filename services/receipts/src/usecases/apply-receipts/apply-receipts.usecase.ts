@@ -5,7 +5,7 @@ export interface CursorPort {
   advance(roomId: string, userId: string, kind: 'delivered' | 'read', seq: number, at: Date): Promise<CursorMove>;
 }
 export interface NotifyPort {
-  deliver(envelopes: DeliveryEnvelope[]): Promise<number>;
+  deliver(envelopes: DeliveryEnvelope[]): Promise<unknown>;
 }
 /** For group receipts: the members, every member's cursor, and who wrote the messages a move covers. */
 export interface GroupCountsPort {
