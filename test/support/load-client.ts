@@ -14,6 +14,8 @@ export class LoadUser {
   readonly events: MessageView[] = [];
   readonly acked: MessageView[] = [];
   reconnects = 0;
+  /** When this client, told its edge was draining, left it (ms since the epoch). */
+  readonly drainedAt: number[] = [];
   retries = 0;
   /** Sends refused with BUSY (the store was behind) and retried after the delay the edge gave. */
   busy = 0;
@@ -44,6 +46,18 @@ export class LoadUser {
           this.socket = s;
           resolve();
         });
+        // the edge is stopping: leave at the moment it gives, for another edge, with what this client has
+        s.on('server_draining', (p: { reconnectAfterMs: number }) => {
+          setTimeout(() => {
+            if (this.closed || this.socket !== s) return;
+            this.drainedAt.push(Date.now());
+            this.reconnects++;
+            this.socket = null;
+            s.close();
+            this.edge = (this.edge + 1) % this.urls.length;
+            void this.connect();
+          }, p.reconnectAfterMs);
+        });
         s.once('connect_error', () => {
           s.close();
           this.edge = (this.edge + 1) % this.urls.length;
@@ -67,6 +81,7 @@ export class LoadUser {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
       if (Date.now() > deadline) throw new Error(`send ${payload.clientMsgId} never acknowledged`);
+      if (this.closed) throw new Error(`send ${payload.clientMsgId}: client closed`);
       const s = this.socket;
       if (s?.connected) {
         const r = await s

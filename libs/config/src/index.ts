@@ -53,6 +53,8 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) ADMISSION_MAX_LAG_MS = 2000;
   /** Edge: ... or while more than this many commands wait in the persistence queues (workers down or stalled). */
   @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000) ADMISSION_MAX_QUEUED = 20000;
+  /** Edge: on SIGTERM its sockets are told to reconnect elsewhere at moments spread uniformly over this window (0: at once). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(600000) DRAIN_WINDOW_MS = 10000;
   /** Edge: how often the two signals above are read. */
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) ADMISSION_POLL_MS = 250;
 

@@ -33,6 +33,7 @@ export const ServerEvents = {
   groupError: 'group_error',
   groupReceipt: 'group_receipt',
   error: 'error_event',
+  serverDraining: 'server_draining',
 } as const;
 
 export type ServerEventName = (typeof ServerEvents)[keyof typeof ServerEvents];
@@ -58,6 +59,8 @@ export interface ServerToClientEvents {
   message_sent: (p: { message: MessageView }) => void;
   receive_message: (p: { message: MessageView }, ack?: () => void) => void;
   error_event: (p: ErrorBody) => void;
+  /** This edge is stopping: reconnect (to another edge, with `since`) after `reconnectAfterMs`; it closes the socket soon after. */
+  server_draining: (p: { reconnectAfterMs: number }) => void;
 }
 
 /**

@@ -7,10 +7,10 @@ export type Stop = () => Promise<void>;
  * (the returned stop function finishes or hands back in-flight work) and exit 0; a failed start exits 1
  * with a message naming the cause; a stray rejection is logged, not swallowed.
  */
-export function runService(name: string, start: () => Promise<{ log: Logger; stop: Stop }>): void {
+export function runService(name: string, start: () => Promise<{ log: Logger; stop: Stop; stopTimeoutMs?: number }>): void {
   let stopping = false;
   start()
-    .then(({ log, stop }) => {
+    .then(({ log, stop, stopTimeoutMs = 20_000 }) => {
       process.on('unhandledRejection', (err) => log.error({ err: (err as Error)?.message ?? String(err) }, 'unhandled rejection'));
       const shutdown = (signal: string) => {
         if (stopping) return;
@@ -19,7 +19,7 @@ export function runService(name: string, start: () => Promise<{ log: Logger; sto
         const force = setTimeout(() => {
           log.error('graceful stop timed out; exiting');
           process.exit(1);
-        }, 20_000);
+        }, stopTimeoutMs);
         force.unref();
         stop()
           .then(() => {

@@ -50,6 +50,9 @@ export class Stack {
       REDIS_URL: o.redisUrl,
       RABBITMQ_URL: o.rabbitUrl,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      // a local stack's edges stop within a few seconds (Ctrl-C, a test's SIGTERM): the production
+      // default spreads reconnects over 10 s
+      DRAIN_WINDOW_MS: process.env.DRAIN_WINDOW_MS ?? '2000',
       ...o.env,
     };
   }
