@@ -13,6 +13,9 @@ export interface BenchArgs {
   durationS: number;
   p99BoundMs: number;
   offlineK: number;
+  /** Edges the local stack runs, and how many of them the users connect to (the rest only idle). */
+  edges: number;
+  busyEdges: number;
   messageBytes: number;
   out: string;
 }
@@ -49,6 +52,8 @@ export function parseArgs(argv: string[]): BenchArgs {
     durationS: num('duration', quick ? 3 : 10),
     p99BoundMs: num('p99-bound', 250),
     offlineK: num('offline', quick ? 500 : 3000),
+    edges: num('edges', 2),
+    busyEdges: Math.min(num('busy-edges', num('edges', 2)), num('edges', 2)),
     messageBytes: num('size', 150),
     out: get('out') ?? 'bench/results',
   };

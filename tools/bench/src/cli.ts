@@ -90,7 +90,7 @@ async function main(): Promise<void> {
         mongoUrl,
         redisUrl,
         rabbitUrl,
-        edges: 2,
+        edges: args.edges,
         workers: 1,
         env: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', RATE_WRITES_PER_USER: '10000000', RATE_CONNECTS_PER_IP: '10000000' },
         logDir: join(REPO_ROOT, '.data', 'bench-logs'),
@@ -101,9 +101,10 @@ async function main(): Promise<void> {
           if (m && name.startsWith('edge')) inspectors.set(name, m[1]);
         },
       });
-      log('starting auth, 2 edges and one of each worker');
+      log(`starting auth, ${args.edges} edges and one of each worker`);
       await stack.start();
-      urls = stack.edgeUrls;
+      // users connect to the first busyEdges edges only; the others show what traffic costs an edge holding no one
+      urls = stack.edgeUrls.slice(0, args.busyEdges);
       auth = stack.authAddress;
     } else {
       await measureParts();
@@ -146,7 +147,17 @@ async function main(): Promise<void> {
     const readStoreOps = async (): Promise<StoreOp[]> =>
       stack ? storeOps(await Promise.all([...stack.opsUrls].map(([, url]) => fetch(`${url}/metrics`).then((r) => r.text(), () => '')))) : [];
     let cpu: Record<string, number> = {};
+    // each edge on its own, to show what an edge holding none of the users spends on the traffic
+    const edgeProcs = () => (stack ? [...stack.processes].filter(([n]) => n.startsWith('edge-')).map(([n, p]) => [n, p.child.pid!] as [string, number]) : []);
+    const busyEdge = (name: string) => Number(name.slice('edge-'.length)) <= args.busyEdges;
+    const idleMeter = new CpuMeter(edgeProcs, true);
+    idleMeter.begin();
+    await sleep(5000);
+    const edgeIdlePct = Object.fromEntries(Object.entries(idleMeter.end()).filter(([k]) => k.startsWith('edge-')));
+    const edgeCpu: NonNullable<Report['edgeCpu']> = [];
     for (const rate of args.rates) {
+      const edgeMeter = new CpuMeter(edgeProcs, true);
+      edgeMeter.begin();
       bar.start(100, 0, { step: `${rate} msg/s` });
       const meter = new CpuMeter(() => (stack ? [...stack.processes].map(([n, p]) => [n, p.child.pid!] as [string, number]) : []));
       const opsBefore = await readStoreOps();
@@ -154,10 +165,17 @@ async function main(): Promise<void> {
       meter.begin();
       const r = await load.step(rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
       cpu = meter.end();
+      const perEdge = edgeMeter.end();
       stepStoreCalls.push({ offeredRate: rate, messagesSent: load.sentSoFar - sentBefore, ops: storeOpsBetween(opsBefore, await readStoreOps()) });
       bar.stop();
       steps.push(r);
       stepCpu.push({ offeredRate: rate, machinePct: cpu.machine ?? 0, usPerMessage: usPerMessage(cpu.machine ?? 0, r.throughput) });
+      edgeCpu.push({
+        offeredRate: rate,
+        edges: Object.entries(perEdge)
+          .filter(([k]) => k.startsWith('edge-'))
+          .map(([name, pct]) => ({ name, busy: busyEdge(name), pct, usPerMessage: usPerMessage(pct, r.throughput) })),
+      });
       log(`${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}, busy ${r.busy}; CPU (% of one core) ${Object.entries(cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       if (r.e2eMs.p99 > args.p99BoundMs || r.throughput < rate * 0.8) {
         log('p99 passed its bound or throughput stopped rising: stopping the ramp');
@@ -203,6 +221,8 @@ async function main(): Promise<void> {
       idleSocketRetainedKB,
       cpu,
       stepCpu,
+      edgeCpu: stack ? edgeCpu : undefined,
+      edgeIdlePct: stack ? edgeIdlePct : undefined,
       cpuFloor: cpuFloor(parts, cpus().length),
       storeCalls,
       stepStoreCalls,

@@ -61,7 +61,11 @@ function infraProcesses(): Map<number, { name: string; ticks: number }> {
 export class CpuMeter {
   private start: Sample | null = null;
 
-  constructor(private readonly services: () => Array<[name: string, pid: number]>) {}
+  /** `byProcess`: one figure per process (edge-1, edge-2, ...) rather than per service. */
+  constructor(
+    private readonly services: () => Array<[name: string, pid: number]>,
+    private readonly byProcess = false,
+  ) {}
 
   begin(): void {
     this.start = this.sample();
@@ -87,7 +91,7 @@ export class CpuMeter {
 
   private sample(): Sample {
     const services = new Map<number, { name: string; ticks: number }>();
-    for (const [name, pid] of this.services()) services.set(pid, { name: name.replace(/-\d+$/, ''), ticks: cpuTicks(pid) });
+    for (const [name, pid] of this.services()) services.set(pid, { name: this.byProcess ? name : name.replace(/-\d+$/, ''), ticks: cpuTicks(pid) });
     return { at: performance.now(), services, infra: infraProcesses(), self: process.cpuUsage(), machine: machineTicks() };
   }
 }

@@ -23,6 +23,10 @@ export interface Report {
   cpu: Record<string, number>;
   /** The whole machine's CPU in each step (% of one core) and per message received (core-microseconds). */
   stepCpu?: Array<{ offeredRate: number; machinePct: number; usPerMessage: number | null }>;
+  /** Each edge's CPU per message received in each step (core-µs), and whether users were connected to it. */
+  edgeCpu?: Array<{ offeredRate: number; edges: Array<{ name: string; busy: boolean; pct: number; usPerMessage: number | null }> }>;
+  /** Each edge's CPU (% of a core) with no traffic, measured before the ramp. */
+  edgeIdlePct?: Record<string, number>;
   /** The least CPU a message needs, from the parts alone, and the box's ceiling at that cost. */
   cpuFloor?: CpuFloor | null;
   /** The workers' store calls over the ramp (their own timing, waiting included), against the messages sent. */
@@ -118,6 +122,14 @@ function cpuLines(r: Report): string[] {
   if (f) {
     const terms = f.terms.map((t) => `${t.times} × ${t.cpuUsPerOp} (${t.part})`).join(' + ');
     lines.push(`- CPU floor per message from the parts alone: ${terms} = ${f.usPerMessage} core-µs; with all ${r.machine.cores} cores on nothing else this box could carry at most ${f.ceilingPerSecond} msg/s`);
+  }
+  if (r.edgeCpu && r.edgeCpu.length > 0) {
+    const idle = r.edgeIdlePct ?? {};
+    lines.push(
+      `- each edge's CPU per message received (core-µs; idle background in brackets, % of a core), by step: ${r.edgeCpu
+        .map((s) => `${s.offeredRate}/s: ${s.edges.map((e) => `${e.name}${e.busy ? '' : ' (no users)'} ${e.usPerMessage ?? 'n/a'} [${idle[e.name] ?? '?'}%]`).join(', ')}`)
+        .join('; ')}`,
+    );
   }
   const steps = (r.stepCpu ?? []).filter((s) => s.usPerMessage !== null);
   if (steps.length > 0) {
