@@ -85,7 +85,7 @@ export class CpuMeter {
     add('load generator', ((self.user + self.system) / 1e6) * TICKS);
     const cores = (b.machine.total - a.machine.total) / TICKS / secs;
     out.machine = cores > 0 ? ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cores * 100 : 0;
-    for (const k of Object.keys(out)) out[k] = Math.round(out[k]);
+    for (const k of Object.keys(out)) out[k] = this.byProcess ? Math.round(out[k] * 10) / 10 : Math.round(out[k]);
     return out;
   }
 
