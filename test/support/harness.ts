@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { io, type Socket } from 'socket.io-client';
@@ -80,6 +81,16 @@ export class TestStack {
       .split('\n')
       .filter((l) => l.includes(needle) && l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** How many live sockets the stack's presence holds for a user (fanout counts the user online while any). */
+  async presence(userId: string): Promise<number> {
+    const r = new Redis(process.env.TEST_REDIS_URL!);
+    try {
+      return await r.zcount(`${this.namespace}:presence:${userId}`, Date.now(), '+inf');
+    } finally {
+      r.disconnect();
+    }
   }
 
   /** A metric summed over every sample of it from the processes whose name starts with `prefix`. */
