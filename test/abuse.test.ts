@@ -1,4 +1,4 @@
-import { newUserId, TestStack } from './support/harness';
+import { eventually, newUserId, TestStack } from './support/harness';
 
 /** Limits per user (writes, REST calls) and per IP (connects), shared by the edges; security headers. */
 describe('rate limits and headers', () => {
@@ -35,7 +35,7 @@ describe('rate limits and headers', () => {
     await t.connect(token, 0);
     await t.connect(token, 1);
     await t.connect(token, 0);
-    await new Promise((r) => setTimeout(r, 300)); // presence is written just after the connect
+    await eventually(async () => (await t.presence(u)) === 3, 'three sockets in presence'); // written just after the connect
     await expect(t.connect(token, 1)).rejects.toMatchObject({ data: { code: 'RATE_LIMITED' } });
   });
 

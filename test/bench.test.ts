@@ -10,7 +10,7 @@ describe('benchmark --quick', () => {
   it('runs against its own stack and writes JSON, Markdown and a chart', async () => {
     rmSync(join(ROOT, OUT), { recursive: true, force: true });
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['tools/bench/dist/cli.js', '--quick', '--rates', '50,100', '--sockets', '40', '--offline', '200', '--out', OUT], { cwd: ROOT, timeout: 170_000, maxBuffer: 10 * 1024 * 1024 }, (err, stdout, stderr) =>
+      execFile(process.execPath, ['tools/bench/dist/cli.js', '--quick', '--rates', '50,100', '--sockets', '40', '--offline', '200', '--out', OUT], { cwd: ROOT, timeout: 900_000, maxBuffer: 10 * 1024 * 1024 }, (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
       ),
     );
@@ -41,5 +41,5 @@ describe('benchmark --quick', () => {
     expect(report.stepStoreCalls).toHaveLength(report.steps.length);
     expect(report.stepStoreCalls[0].ops.map((o: { op: string }) => o.op)).toContain('message.insertMany');
     expect(readFileSync(join(ROOT, OUT, 'latest.svg'), 'utf8')).toContain('<svg');
-  }, 180_000);
+  }, 960_000); // a deadline for a hang only: how fast the bench runs is its report, not a pass/fail
 });

@@ -5,8 +5,9 @@
  * (acknowledged to the sender, then stored) must report those messages lost, and report none lost with
  * the real setting, where the unacked commands return to the queue.
  */
-import type { MessageView } from '@chat/contracts';
-import { stackBehindStoreRelay, type TestStack } from './support/harness';
+import amqp from 'amqplib';
+import { partitionOf, PARTITIONS, type MessageView } from '@chat/contracts';
+import { eventually, stackBehindStoreRelay, type TestStack } from './support/harness';
 import { tally, type Tally } from './support/tally';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -24,7 +25,15 @@ async function killWhileHolding(t: TestStack, store: TcpProxy): Promise<Tally> {
 
   store.cut();
   const acks = [first, ...(await Promise.all(Array.from({ length: N }, (_, i) => send(i + 1))))];
-  await sleep(3000); // the worker has them all in hand, failing to write
+  // the worker has them all in hand, failing to write: none left ready in the room's queue
+  const queue = `${t.namespace}.persistence.message.store.p${partitionOf(roomId, PARTITIONS)}`;
+  const conn = await amqp.connect(process.env.TEST_RABBITMQ_URL!);
+  try {
+    const ch = await conn.createChannel();
+    await eventually(async () => (await ch.checkQueue(queue)).messageCount === 0, 'the worker holding every command', 60_000);
+  } finally {
+    await conn.close();
+  }
   await t.stack.kill('persistence-1', 'SIGKILL');
   store.restore();
   await t.stack.restart('persistence-1');

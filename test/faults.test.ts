@@ -26,6 +26,10 @@ describe('worker crashes', () => {
     // nothing moves at that stage while its workers are dead; start them again
     await Promise.all(victims.map((v) => t.stack.restart(v)));
     await bob.waitFor(() => bob.received.length >= n, `all ${n} delivered`, 60_000);
+    // the kill met the traffic: messages waited for the dead stage and the restarted workers took them
+    let met = 0;
+    for (const v of victims) met += await t.metricSum(v, 'chat_broker_consumed_total');
+    expect(met).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1000));
     return { acks, bob, roomId, ta };
   }
@@ -58,14 +62,19 @@ describe('worker crashes', () => {
     const alice = await t.connect(ta, 0);
     const bob = await t.connect(tb, 1);
     const sends: Array<Promise<{ ok: boolean }>> = [];
-    const exits: Array<Promise<number | null>> = [];
+    const exits: Array<Promise<{ code: number | null; met: boolean }>> = [];
+    // each stop is signalled with messages sent and not yet delivered: it meets traffic
+    const stop = (name: string) => {
+      const met = sends.length - bob.received.length > 0;
+      return t.stack.kill(name, 'SIGTERM').then((code) => ({ code, met }));
+    };
     for (let i = 0; i < 150; i++) {
       sends.push(alice.request('send_message', { receiverId: b, roomId, content: `s${i}`, clientMsgId: `s-${i}` }));
-      if (i === 30) exits.push(t.stack.kill('persistence-1', 'SIGTERM'));
-      if (i === 60) exits.push(t.stack.kill('fanout-1', 'SIGTERM'));
-      if (i === 90) exits.push(t.stack.kill('receipts-1', 'SIGTERM'));
+      if (i === 30) exits.push(stop('persistence-1'));
+      if (i === 60) exits.push(stop('fanout-1'));
+      if (i === 90) exits.push(stop('receipts-1'));
     }
-    expect(await Promise.all(exits)).toEqual([0, 0, 0]);
+    expect(await Promise.all(exits)).toEqual([0, 0, 0].map((code) => ({ code, met: true })));
     expect((await Promise.all(sends)).every((r) => r.ok)).toBe(true);
     await Promise.all(['persistence-1', 'fanout-1', 'receipts-1'].map((n) => t.stack.restart(n)));
     expect(await Promise.all(['persistence-2', 'fanout-2', 'receipts-2'].map((n) => t.stack.kill(n, 'SIGTERM')))).toEqual([0, 0, 0]);
@@ -89,14 +98,19 @@ describe('worker crashes', () => {
       }
     })();
     const exits: Record<string, number | null> = {};
+    // sends acknowledged from each stop to the end of its restart: traffic went on through each of them
+    const met: Record<string, number> = {};
     for (const name of ['auth', 'edge-1', 'edge-2', 'persistence-1', 'persistence-2', 'fanout-1', 'fanout-2', 'receipts-1', 'receipts-2']) {
+      const before = alice.acked.length;
       exits[name] = await t.stack.kill(name, 'SIGTERM');
       await t.stack.restart(name);
-      await new Promise((r) => setTimeout(r, 500));
+      await eventually(() => alice.acked.length > before, `a send acknowledged across the restart of ${name}`, 60_000).catch(() => undefined);
+      met[name] = alice.acked.length - before;
     }
     stop = true;
     await sending;
     expect(Object.values(exits).every((code) => code === 0) ? 'all 0' : exits).toBe('all 0');
+    expect(Object.entries(met).filter(([, n]) => n === 0)).toEqual([]);
     const sent = alice.acked.map((m) => m.id);
     expect(sent.length).toBeGreaterThan(50);
     await eventually(() => sent.every((id) => bob.events.some((m) => m.id === id)), 'every acknowledged message delivered', 60_000);

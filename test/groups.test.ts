@@ -86,7 +86,7 @@ describe('groups', () => {
 
     const inv2 = await t.http('POST', `/chat/groups/${groupId}/invite`, { token: a.token, body: { userId: f.id } });
     expect((await t.http('PATCH', `/chat/groups/invite/${inv2.body.inviteId}/respond`, { token: f.token, body: { accept: false } })).status).toBe(202);
-    await new Promise((r) => setTimeout(r, 500));
+    await eventually(async () => (await t.http('GET', '/chat/groups/invites', { token: f.token })).body.invites.length === 0, 'the decline applied');
     expect((await members(groupId, a.token)).members).not.toContain(f.id);
     expect((await t.http('PATCH', `/chat/groups/invite/${inv2.body.inviteId}/respond`, { token: f.token, body: { accept: true } })).status).toBe(409);
   });
@@ -198,7 +198,7 @@ describe('groups', () => {
       if (i === 5) {
         await d1.waitFor(() => d1.received.length === 5, 'd got the first 5');
         d1.close();
-        await new Promise((r) => setTimeout(r, 300));
+        await eventually(async () => (await t.presence(d.id)) === 0, 'd offline');
       }
       const body = { content: `r${i}`, clientMsgId: `rest-${i}` };
       if (i % 2 === 0) {

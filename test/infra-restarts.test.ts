@@ -5,11 +5,12 @@ import type { MessageView } from '@chat/contracts';
 import { deleteKeys } from '@chat/stack';
 import { TestStack, type TestClient } from './support/harness';
 
-/** A client that retries a refused send with the same clientMsgId, as a real app does. */
-async function sendWithRetry(c: TestClient, payload: Record<string, unknown>): Promise<MessageView> {
+/** A client that retries a refused send with the same clientMsgId, as a real app does; `refused` counts the refusals. */
+async function sendWithRetry(c: TestClient, payload: Record<string, unknown>, refused: { n: number }): Promise<MessageView> {
   for (let attempt = 0; attempt < 60; attempt++) {
     const r = await c.request('send_message', payload, 15_000).catch(() => ({ ok: false }));
     if (r.ok) return r.message;
+    refused.n++;
     await new Promise((res) => setTimeout(res, 500));
   }
   throw new Error('send never accepted');
@@ -28,22 +29,30 @@ describe('RabbitMQ restart', () => {
     const alice = await t.connect(ta, 0);
     const bob = await t.connect(tb, 1);
     const acked: MessageView[] = [];
+    const refused = { n: 0 };
+    const waitedBefore = await t.metricSum('edge', 'chat_broker_publish_waited_total');
     let restarted: Promise<void> | null = null;
-    for (let i = 0; i < 120; i++) {
+    let down = false;
+    for (let i = 0; i < 120 || down; i++) {
       if (i === 40) {
-        // runs beside the sends: some are refused while the broker is down and retried by the client
+        // runs beside the sends: while the broker is down a send waits for the reconnect or is refused and retried
+        down = true;
         restarted = (async () => {
           await rabbitmqctl('stop_app');
           await rabbitmqctl('start_app');
-        })();
+        })().finally(() => (down = false));
       }
-      acked.push(await sendWithRetry(alice, { receiverId: b, roomId, content: `q${i}`, clientMsgId: `q-${i}` }));
+      acked.push(await sendWithRetry(alice, { receiverId: b, roomId, content: `q${i}`, clientMsgId: `q-${i}` }, refused));
     }
     await restarted;
-    await bob.waitFor(() => bob.received.length >= 120, 'all 120 delivered', 150_000);
+    // the restart met the traffic: sends were refused, or publishes waited on the reconnect
+    const waited = (await t.metricSum('edge', 'chat_broker_publish_waited_total')) - waitedBefore;
+    expect(refused.n + waited).toBeGreaterThan(0);
+    const n = acked.length;
+    await bob.waitFor(() => bob.received.length >= n, `all ${n} delivered`, 150_000);
     await new Promise((r) => setTimeout(r, 1000));
     expect(bob.received.map((m) => m.content)).toEqual(acked.map((m) => m.content));
-    expect(new Set(bob.received.map((m) => m.id)).size).toBe(120);
+    expect(new Set(bob.received.map((m) => m.id)).size).toBe(n);
   }, 300_000);
 });
 

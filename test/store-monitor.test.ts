@@ -51,10 +51,18 @@ describe('store connection when the driver stops monitoring the server', () => {
       );
 
   it('leaves a healthy connection alone', async () => {
-    await sleep(7000);
+    // heartbeats covering more than twice the silence limit (2.25 s) pass without a warning
+    let beats = 0;
+    const client = s.db.getClient();
+    const beat = () => beats++;
+    client.on('serverHeartbeatSucceeded', beat);
+    const deadline = Date.now() + 60_000;
+    while (beats < 10 && Date.now() < deadline) await sleep(100);
+    client.off('serverHeartbeatSucceeded', beat);
+    expect(beats).toBeGreaterThanOrEqual(10);
     expect(await ping()).toBe('ok');
     expect(warnings.filter((w) => w.includes('heartbeat'))).toEqual([]);
-  }, 20_000);
+  }, 90_000);
 
   it('serves again after the partition although its monitor stopped during it', async () => {
     proxy.cut();
@@ -109,7 +117,7 @@ describe('store connection when a server check hangs as the store goes away unde
     proxy.restore();
     const back = Date.now();
     let served: number | null = null;
-    while (served === null && Date.now() - back < 25_000) {
+    while (served === null && Date.now() - back < 60_000) {
       const ok = await s.models.Cursor.findById('none')
         .lean()
         .then(
@@ -124,8 +132,9 @@ describe('store connection when a server check hangs as the store goes away unde
     }
     stop = true;
     await load;
-    // within a probe's period of the store's return (the silence limit would be 30 s after the last heartbeat)
+    // brought back by the driver itself or by the probe of a stuck check, never by waiting out the
+    // monitor's silence limit (30 s after the last heartbeat)
     expect(served).not.toBeNull();
-    expect(served!).toBeLessThan(12_000);
-  }, 90_000);
+    expect(s.warnings.filter((w) => w.includes('no server heartbeat'))).toEqual([]);
+  }, 120_000);
 });

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { io, type Socket } from 'socket.io-client';
@@ -65,6 +67,41 @@ export class TestStack {
 
   edge(i = 0): string {
     return this.stack.edgeUrls[i];
+  }
+
+  /** The JSON log lines one process of this stack wrote that mention `needle`. */
+  logLines(process: string, needle: string): Array<Record<string, unknown>> {
+    let text = '';
+    try {
+      text = readFileSync(join(REPO_ROOT, '.data', 'test-logs', this.namespace, `${process}.log`), 'utf8');
+    } catch {
+      return [];
+    }
+    return text
+      .split('\n')
+      .filter((l) => l.includes(needle) && l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** How many live sockets the stack's presence holds for a user (fanout counts the user online while any). */
+  async presence(userId: string): Promise<number> {
+    const r = new Redis(process.env.TEST_REDIS_URL!);
+    try {
+      return await r.zcount(`${this.namespace}:presence:${userId}`, Date.now(), '+inf');
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  /** A metric summed over every sample of it from the processes whose name starts with `prefix`. */
+  async metricSum(prefix: string, metric: string): Promise<number> {
+    let total = 0;
+    for (const [name, url] of this.stack.opsUrls) {
+      if (!name.startsWith(prefix)) continue;
+      const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
+      for (const line of text.split('\n')) if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+    }
+    return total;
   }
 
   /** An access token from the auth service over gRPC, as a client would get it. */

@@ -1,5 +1,5 @@
-// madge ships no types; the architecture test uses only madge(paths, options).circular()
+// madge ships no types; the architecture test uses only madge(paths, options) with obj() and circular()
 declare module 'madge' {
-  function madge(paths: string | string[], options?: Record<string, unknown>): Promise<{ circular(): string[][] }>;
+  function madge(paths: string | string[], options?: Record<string, unknown>): Promise<{ obj(): Record<string, string[]>; circular(): string[][] }>;
   export default madge;
 }

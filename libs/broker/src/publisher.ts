@@ -1,7 +1,7 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import { Unavailable } from '@chat/contracts';
-import { published } from '@chat/ops';
+import { published, publishWaited } from '@chat/ops';
 import { assertTopology } from './connection';
 import type { BrokerConnection } from './connection';
 import type { Topology } from './topology';
@@ -17,7 +17,7 @@ export class Publisher {
   private readonly channel: ChannelWrapper;
 
   constructor(
-    conn: BrokerConnection,
+    private readonly conn: BrokerConnection,
     private readonly topology: Topology,
     private readonly timeoutMs: number,
   ) {
@@ -33,6 +33,8 @@ export class Publisher {
   }
 
   async publishConfirmed(routingKey: string, payload: object, headers: Record<string, string> = {}): Promise<void> {
+    // made while the broker is away: the channel holds it until the reconnect (or the timeout refuses it)
+    if (!this.conn.isConnected()) publishWaited.inc({ stage: stageOf(routingKey) });
     try {
       await this.channel.publish(this.topology.exchange, routingKey, Buffer.from(JSON.stringify(payload)), {
         persistent: true,

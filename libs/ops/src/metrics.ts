@@ -23,6 +23,12 @@ export const published = new Counter({
   labelNames: ['stage', 'outcome'] as const,
 });
 
+export const publishWaited = new Counter({
+  name: 'chat_broker_publish_waited_total',
+  help: 'Publishes begun while the connection to RabbitMQ was down: each waited for the reconnect or timed out, by stage',
+  labelNames: ['stage'] as const,
+});
+
 export const consumed = new Counter({
   name: 'chat_broker_consumed_total',
   help: 'Broker deliveries settled by this worker, by queue and outcome (ack, dead)',

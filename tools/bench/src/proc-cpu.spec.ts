@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { CpuMeter } from './proc-cpu';
 
 describe('CpuMeter', () => {
@@ -6,7 +7,7 @@ describe('CpuMeter', () => {
     const busy = spawn(process.execPath, ['-e', 'const end = Date.now() + 3000; while (Date.now() < end) {}']);
     const idle = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 3000)']);
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      await Promise.all([once(busy, 'spawn'), once(idle, 'spawn')]);
       const meter = new CpuMeter(() => [
         ['spinner-1', busy.pid!],
         ['sleeper-1', idle.pid!],
@@ -14,10 +15,11 @@ describe('CpuMeter', () => {
       meter.begin();
       await new Promise((r) => setTimeout(r, 1000));
       const cpu = meter.end();
-      expect(cpu.spinner).toBeGreaterThan(25); // up to a core, less what the scheduler gave others on a busy box
-      expect(cpu.sleeper).toBeLessThan(10);
-      expect(cpu.machine).toBeGreaterThanOrEqual(cpu.spinner - 5);
-      expect(cpu['load generator']).toBeLessThan(50);
+      // relations only: how much CPU the spinner gets depends on what else the machine runs
+      expect(cpu.spinner).toBeGreaterThan(0);
+      expect(cpu.spinner).toBeGreaterThan(cpu.sleeper);
+      expect(cpu.spinner).toBeGreaterThan(cpu['load generator']); // this process mostly waits meanwhile
+      expect(cpu.machine).toBeGreaterThanOrEqual(cpu.spinner * 0.9); // the machine total includes it (up to rounding)
     } finally {
       busy.kill();
       idle.kill();

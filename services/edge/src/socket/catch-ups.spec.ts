@@ -8,6 +8,14 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 const flush = () => new Promise((r) => setImmediate(r));
+/** Waits for a condition the catch-ups' timers bring about (a deadline only for a hang). */
+async function until(pred: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 function harness(opts = { attempts: 5, retryMs: 10 }) {
   const reads: Array<ReturnType<typeof deferred<number>>> = [];
@@ -40,7 +48,7 @@ describe('CatchUps', () => {
     await flush();
     h.c.request('u');
     h.c.request('u');
-    await new Promise((r) => setTimeout(r, 120)); // past the retry
+    await until(() => h.reads.length >= 2, 'the retry');
     expect(h.reads).toHaveLength(2);
     h.reads[1].resolve(7);
     await flush();
@@ -109,11 +117,10 @@ describe('CatchUps', () => {
     const h = harness({ attempts: 3, retryMs: 1 });
     h.c.request('u');
     for (let i = 0; i < 3; i++) {
-      await flush();
-      await new Promise((r) => setTimeout(r, 5));
-      h.reads[i]?.reject(new Error('down'));
+      await until(() => h.reads.length > i, `read ${i + 1}`);
+      h.reads[i].reject(new Error('down'));
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => h.gaveUp.length > 0, 'giving up');
     expect(h.reads).toHaveLength(3);
     expect(h.gaveUp).toEqual(['u']);
 
@@ -122,7 +129,7 @@ describe('CatchUps', () => {
     await flush();
     g.disconnect();
     g.reads[0].reject(new Error('down'));
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => g.c.pending === 0, 'the run ending');
     expect(g.reads).toHaveLength(1);
     expect(g.gaveUp).toEqual([]);
     expect(g.c.pending).toBe(0);

@@ -1,4 +1,4 @@
-import type { MessageView } from '@chat/contracts';
+import { Unavailable, type MessageView } from '@chat/contracts';
 import type { RoomScope } from '@chat/store';
 import type { AcceptedLog, CommandBus, Conversations } from '../ports';
 import { SenderLanes } from '../sender-lanes';
@@ -12,6 +12,7 @@ const ROOM = 'd'.repeat(24);
 function setup(scopeDelay: (i: number) => number = () => 0) {
   let calls = 0;
   const published: Array<{ key: string; content: string }> = [];
+  let failNext = false;
   const conversations = {
     scopeFor: async (roomId: string, userId: string) => {
       const i = calls++;
@@ -21,6 +22,10 @@ function setup(scopeDelay: (i: number) => number = () => 0) {
   } as unknown as Conversations;
   const bus: CommandBus = {
     publishConfirmed: async (key, payload) => {
+      if (failNext) {
+        failNext = false;
+        throw new Unavailable('message broker did not confirm');
+      }
       published.push({ key, content: (payload as { message: MessageView }).message.content });
     },
   };
@@ -32,7 +37,7 @@ function setup(scopeDelay: (i: number) => number = () => 0) {
       return log.get(m.id)!;
     },
   };
-  return { uc: new SendMessageUseCase(conversations, bus, accepted, new SenderLanes()), published };
+  return { uc: new SendMessageUseCase(conversations, bus, accepted, new SenderLanes()), published, failNextPublish: () => (failNext = true) };
 }
 
 const dto = (content: string, clientMsgId?: string) => ({ receiverId: B, roomId: ROOM, content, clientMsgId });
@@ -60,9 +65,11 @@ describe('SendMessageUseCase', () => {
     await expect(uc.execute({ userId: A, dto: dto('   ') })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
-  it('keeps going after a failed send in the same lane', async () => {
-    const { uc, published } = setup();
-    await expect(uc.execute({ userId: A, dto: dto(' ') })).rejects.toBeDefined();
+  it('keeps going after a failed send in the same lane: refused before its turn, or not confirmed by the broker', async () => {
+    const { uc, published, failNextPublish } = setup();
+    await expect(uc.execute({ userId: A, dto: dto(' ') })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    failNextPublish();
+    await expect(uc.execute({ userId: A, dto: dto('lost') })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await uc.execute({ userId: A, dto: dto('after') });
     expect(published.map((p) => p.content)).toEqual(['after']);
   });
