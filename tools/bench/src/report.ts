@@ -14,7 +14,7 @@ export interface Report {
   messageBytes: number;
   steps: StepResult[];
   sustained: { rate: number; p99Ms: number } | null;
-  offlineDrain: { messages: number; seconds: number; rate: number; connectedMs?: number; firstMs?: number | null } | null;
+  offlineDrain: { messages: number; seconds: number; rate: number; connectedMs?: number; firstMs?: number | null; afterFirstRate?: number | null } | null;
   idleSocketKB: number | null;
   /** Growth of the edges' V8 heap in use per socket (from their /metrics). */
   idleSocketHeapKB?: number | null;
@@ -100,7 +100,7 @@ export function markdown(r: Report): string {
     ...r.steps.map((s) => `| ${s.offeredRate} | ${s.throughput} | ${s.lost} | ${s.duplicates} | ${s.ackMs.p50} | ${s.ackMs.p99} | ${s.e2eMs.p50} | ${s.e2eMs.p95} | ${s.e2eMs.p99} | ${s.e2eMs.max} |`),
     '',
     `- sustained: ${r.sustained ? `${r.sustained.rate} msg/s end to end (p99 ${r.sustained.p99Ms} ms)` : 'n/a'}`,
-    `- offline drain: ${r.offlineDrain ? `${r.offlineDrain.messages} messages in ${r.offlineDrain.seconds} s = ${r.offlineDrain.rate} msg/s (connected after ${r.offlineDrain.connectedMs} ms, first message at ${r.offlineDrain.firstMs} ms)` : 'n/a'}`,
+    `- offline drain: ${r.offlineDrain ? `${r.offlineDrain.messages} messages in ${r.offlineDrain.seconds} s = ${r.offlineDrain.rate} msg/s (connected after ${r.offlineDrain.connectedMs} ms, first message at ${r.offlineDrain.firstMs} ms, ${r.offlineDrain.afterFirstRate ?? 'n/a'} msg/s from there)` : 'n/a'}`,
     `- edge memory per idle socket: ${r.idleSocketRetainedKB ?? 'n/a'} KB retained (V8 heap after a full collection; target ≤ 30 KB); ${r.idleSocketKB ?? 'n/a'} KB of RSS and ${r.idleSocketHeapKB ?? 'n/a'} KB of V8 heap in use, garbage included`,
     `- CPU during the last step (% of one core): ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}`,
     '',
