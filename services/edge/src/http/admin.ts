@@ -10,6 +10,7 @@ import type { Identity, TokenVerifier } from '@chat/auth';
 import type { QueueAdmin } from '@chat/broker';
 import { AppError, Forbidden, Invalid, Unauthenticated } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
+import type { RateLimits } from '../rate-limits';
 
 export interface AdminDeps {
   verifier: TokenVerifier;
@@ -17,6 +18,8 @@ export interface AdminDeps {
   redis: Redis;
   namespace: string;
   log: Logger;
+  /** Sign-in attempts per client address. */
+  limits?: RateLimits;
   /** Most offline queues bull-board lists at once (there is one per user with parked messages). */
   maxBoardQueues?: number;
 }
@@ -45,6 +48,7 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
 
   router.get('/login', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'admin', 'login.html')));
   router.post('/login', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+    await d.limits?.take('login', req.ip ?? '');
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     let identity: Identity;
     try {

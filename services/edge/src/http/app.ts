@@ -61,6 +61,8 @@ export interface HttpDeps {
   groupQueries: GroupQueriesUseCase;
   limits?: RateLimits;
   corsOrigins?: string[];
+  /** TRUST_PROXY: the hops whose X-Forwarded-For (and -Proto) are believed; req.ip is the client behind them. */
+  trustProxy?: string[];
   /** Extra routes mounted before the 404 (health, metrics). */
   extra?: (app: express.Express) => void;
 }
@@ -89,6 +91,7 @@ function authenticate(verifier: TokenVerifier, log: Logger): RequestHandler {
 export function buildHttpApp(d: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', d.trustProxy && d.trustProxy.length > 0 ? d.trustProxy : false);
   app.set('query parser', 'simple');
   // the API serves JSON only; Swagger UI needs inline scripts and styles on /docs
   app.use(helmet({ contentSecurityPolicy: false }));
@@ -101,6 +104,14 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
 
   const chat = express.Router();
+  // per client address before the token is checked, so a flood of bogus tokens stops here, not at auth
+  if (d.limits) {
+    const limits = d.limits;
+    chat.use(async (req, _res, next) => {
+      await limits.take('restIp', req.ip ?? '');
+      next();
+    });
+  }
   chat.use(authenticate(d.verifier, d.log));
   if (d.limits) {
     const limits = d.limits;
