@@ -183,6 +183,13 @@ describe('OWASP API Security Top 10 (2023)', () => {
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
     expect(r.headers.get('strict-transport-security')).toMatch(/max-age=/);
     expect(JSON.stringify(r.body)).not.toMatch(/at \w+ \(|node_modules|\.ts:\d+/);
+    // a Content-Security-Policy everywhere: nothing for JSON, Swagger's needs on /docs only, per-page hashes on /admin
+    expect(r.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const docs = await fetch(`${t.edge(0)}/docs/`);
+    expect(docs.headers.get('content-security-policy')).toMatch(/script-src 'self' 'unsafe-inline'/);
+    const login = await fetch(`${t.edge(0)}/admin/login`);
+    expect(login.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-[\w+/=]+'/);
+    expect(login.headers.get('content-security-policy')).not.toMatch(/unsafe-inline/);
     // fetch refuses to send TRACE, so ask with node:http
     const traceStatus = await new Promise<number>((resolve, reject) => {
       const req = request(`${t.edge(0)}/chat/conversations/${newUserId()}`, { method: 'TRACE' }, (res) => {

@@ -11,6 +11,7 @@ import type { QueueAdmin } from '@chat/broker';
 import { AppError, Forbidden, Invalid, Unauthenticated } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
 import type { RateLimits } from '../rate-limits';
+import { BOARD_CSP, sendPage, withCsp } from './csp';
 
 export interface AdminDeps {
   verifier: TokenVerifier;
@@ -46,7 +47,7 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
     return identity;
   };
 
-  router.get('/login', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'admin', 'login.html')));
+  router.get('/login', sendPage(join(PUBLIC_DIR, 'admin', 'login.html')));
   router.post('/login', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     await d.limits?.take('login', req.ip ?? '');
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
@@ -88,7 +89,7 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
   };
   router.use(requireAdmin);
 
-  router.get('/', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'admin', 'index.html')));
+  router.get('/', sendPage(join(PUBLIC_DIR, 'admin', 'index.html')));
   router.get('/api/queues', async (_req, res) => {
     res.json({ queues: await d.queues.stats() });
   });
@@ -123,7 +124,7 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
     }
     next();
   };
-  router.use('/queues', refreshBoard, board.getRouter());
+  router.use('/queues', withCsp(BOARD_CSP), refreshBoard, board.getRouter());
 
   app.use('/admin', router);
 }

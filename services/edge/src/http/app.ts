@@ -41,6 +41,7 @@ import type { MarkRoomReadUseCase } from '../usecases/mark-room-read/mark-room-r
 import type { UnreadCountsUseCase } from '../usecases/unread-counts/unread-counts.usecase';
 import type { GroupCommandUseCase } from '../usecases/group-command/group-command.usecase';
 import type { GroupQueriesUseCase } from '../usecases/group-queries/group-queries.usecase';
+import { API_CSP, DOCS_CSP, withCsp } from './csp';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
 import type { RateLimits } from '../rate-limits';
@@ -93,15 +94,16 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', d.trustProxy && d.trustProxy.length > 0 ? d.trustProxy : false);
   app.set('query parser', 'simple');
-  // the API serves JSON only; Swagger UI needs inline scripts and styles on /docs
+  // CSP per area: none at all for JSON, Swagger UI's needs on /docs only, per-page hashes on /admin and /demo
   app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(withCsp(API_CSP));
   app.use(cors({ origin: d.corsOrigins && d.corsOrigins.length > 0 ? d.corsOrigins : false }));
   // any JSON value parses; the DTO check then explains what shape was expected
   app.use(express.json({ limit: MAX_BODY, strict: false }));
   d.extra?.(app);
   const openapi = buildOpenApi();
   app.get('/docs/openapi.json', (_req, res) => void res.json(openapi));
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
+  app.use('/docs', withCsp(DOCS_CSP), swaggerUi.serve, swaggerUi.setup(openapi));
 
   const chat = express.Router();
   // per client address before the token is checked, so a flood of bogus tokens stops here, not at auth
