@@ -230,7 +230,7 @@ describe('limits per client behind a proxy, and what the public port serves', ()
   const t = new TestStack({
     workers: 1,
     edges: 1,
-    env: { TRUST_PROXY: '127.0.0.1', RATE_WINDOW_S: '600', RATE_CONNECTS_PER_IP: '2', RATE_REST_PER_IP: '5', RATE_LOGINS_PER_IP: '3' },
+    env: { TRUST_PROXY: '127.0.0.1', RATE_WINDOW_S: '600', RATE_CONNECTS_PER_IP: '2', RATE_REST_PER_IP: '5', RATE_LOGINS_PER_IP: '3', MAX_SOCKETS_PER_USER: '3', OFFLINE_INBOX_MAX: '10' },
   });
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
@@ -239,11 +239,15 @@ describe('limits per client behind a proxy, and what the public port serves', ()
   const TRUSTED = '127.0.0.1';
   const UNTRUSTED = '127.0.0.2';
 
-  function call(method: string, path: string, o: { from: string; xff?: string; token?: string; form?: string; headers?: Record<string, string>; base?: string }) {
+  function call(method: string, path: string, o: { from: string; xff?: string; token?: string; form?: string; json?: unknown; headers?: Record<string, string>; base?: string }) {
     const headers: Record<string, string> = { ...o.headers };
+    if (o.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      o = { ...o, form: JSON.stringify(o.json) };
+    }
     if (o.xff) headers['x-forwarded-for'] = o.xff;
     if (o.token) headers.authorization = `Bearer ${o.token}`;
-    if (o.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    if (o.form !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
     return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
       const req = request(`${o.base ?? t.edge(0)}${path}`, { method, headers, localAddress: o.from }, (res) => {
         let body = '';
@@ -287,6 +291,13 @@ describe('limits per client behind a proxy, and what the public port serves', ()
     expect(await connect(tokens[6], UNTRUSTED, '198.51.100.5')).toBe('RATE_LIMITED');
   });
 
+  it('MAX_SOCKETS_PER_USER holds when one user connects many sockets at once', async () => {
+    const token = await t.token(newUserId());
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(token, TRUSTED, `198.51.100.${200 + i}`)));
+    expect(results.filter((r) => r === 'connected')).toHaveLength(3);
+    expect(results.filter((r) => r !== 'connected')).toEqual(Array(7).fill('RATE_LIMITED'));
+  });
+
   it('REST limits per client address before checking the token, so a burst of bogus tokens costs the auth service a handful of calls', async () => {
     const u = newUserId();
     const bogus = (i: number) => jwt.sign({ typ: 'access', role: 'admin' }, `wrong-key-${i}-0123456789abcdefghijklmnop`, { subject: u, issuer: 'chat-auth', audience: 'chat', expiresIn: 600 });
@@ -319,6 +330,25 @@ describe('limits per client behind a proxy, and what the public port serves', ()
     const spoofed = await call('POST', '/admin/login', { from: UNTRUSTED, form, headers: { 'x-forwarded-proto': 'https' } });
     expect(String(spoofed.headers['set-cookie'])).toMatch(/chat_admin=/);
     expect(String(spoofed.headers['set-cookie'])).not.toMatch(/;\s*Secure/i);
+  });
+
+  it('the offline inbox is capped per user and read in pages; what the cap dropped still arrives from the store', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    for (let i = 0; i < 15; i++) {
+      const r = await call('POST', '/chat/messages', { from: TRUSTED, xff: `198.51.100.${150 + i}`, token: ta, json: { receiverId: b, roomId, content: `m${i}`, clientMsgId: `c${i}` } });
+      expect(r.status).toBe(202);
+    }
+    const page = async (q: string, i: number) => JSON.parse((await call('GET', `/chat/offline/${b}${q}`, { from: TRUSTED, xff: `198.51.101.${i}`, token: tb })).body);
+    const newest = Array.from({ length: 10 }, (_, i) => `m${i + 5}`);
+    let n = 0;
+    await eventually(async () => JSON.stringify((await page('', n++ % 200)).messages.map((m: { content: string }) => m.content)) === JSON.stringify(newest), 'the newest ten parked');
+    const first = await page('?limit=4', 200);
+    expect([first.messages.map((m: { content: string }) => m.content), first.hasMore]).toEqual([newest.slice(0, 4), true]);
+    const last = await page('?limit=4&offset=8', 201);
+    expect([last.messages.map((m: { content: string }) => m.content), last.hasMore]).toEqual([newest.slice(8), false]);
+    const bob = await t.connect(tb);
+    await bob.waitFor(() => bob.received.length >= 15, 'all fifteen from the store');
+    expect(bob.received.map((m) => m.content)).toEqual(Array.from({ length: 15 }, (_, i) => `m${i}`));
   });
 
   it('/metrics, /readyz and /healthz are not on the public port; the ops port serves them', async () => {

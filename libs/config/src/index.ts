@@ -89,6 +89,8 @@ class EnvVars {
    * or the names loopback, linklocal, uniquelocal); empty: the peer address is the client's.
    */
   @Matches(/^[\w.:/, -]*$/) TRUST_PROXY = '';
+  /** Fanout: most items parked per offline user; older parked messages are dropped (the store still has them). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(1_000_000) OFFLINE_INBOX_MAX = 10_000;
   /** Live sockets one user may hold across all edges (a soft cap, checked at connect). */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) MAX_SOCKETS_PER_USER = 20;
   /** Serve the demo web chat at /demo, which hands out tokens for fixed test users: never where real users are. */

@@ -11,6 +11,18 @@ end
 return 0`;
 
 /**
+ * KEYS[1] presence key; ARGV: socket id, now, the new score, the TTL (ms), the most live sockets. Counts the
+ * unexpired entries and adds this one only under the cap, in one step: concurrent connects cannot all pass.
+ */
+const CLAIM_LUA = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and redis.call('ZCOUNT', KEYS[1], ARGV[2], '+inf') >= tonumber(ARGV[5]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+/**
  * Who is online: per user, a sorted set of live socket ids scored by when they expire. Edges refresh
  * their sockets on a heartbeat, so a crashed edge's sockets expire instead of lingering as ghosts.
  */
@@ -22,6 +34,14 @@ export class Presence {
   ) {
     // one round trip per socket, atomic: extend the entry only if it exists and has not (nearly) expired
     if (!('chatPresenceTouch' in redis)) redis.defineCommand('chatPresenceTouch', { numberOfKeys: 1, lua: TOUCH_LUA });
+    if (!('chatPresenceClaim' in redis)) redis.defineCommand('chatPresenceClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
+  }
+
+  /** Marks a socket online if its user has fewer than `max` live sockets; false (nothing written) otherwise. */
+  async claim(userId: string, socketId: string, max: number): Promise<boolean> {
+    const now = Date.now();
+    const r = await (this.redis as Redis & { chatPresenceClaim: (...args: Array<string | number>) => Promise<number> }).chatPresenceClaim(this.key(userId), socketId, now, now + this.ttlMs, this.ttlMs, max);
+    return Number(r) === 1;
   }
 
   private key(userId: string): string {

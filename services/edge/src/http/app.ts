@@ -155,7 +155,8 @@ export function buildHttpApp(d: HttpDeps): express.Express {
 
   chat.get('/offline/:userId', async (req, res) => {
     const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
-    res.json({ messages: await d.listOffline.execute({ userId: me(req), pathUserId: userId }) });
+    const page = parseDto(PageQueryDto, { ...req.query }, 'query');
+    res.json(await d.listOffline.execute({ userId: me(req), pathUserId: userId, ...page }));
   });
 
   chat.put('/message/:messageId', async (req, res) => {

@@ -127,7 +127,8 @@ export class ChatGateway {
         .verify(token)
         .then(async (identity) => {
           const max = this.d.maxSocketsPerUser;
-          if (max !== undefined && (await this.d.presence.count(identity.userId)) >= max) {
+          // count and add in one step, or simultaneous connects would all see room under the cap
+          if (max !== undefined && !(await this.d.presence.claim(identity.userId, socket.id, max))) {
             throw new AppError('RATE_LIMITED', `at most ${max} connections per user`);
           }
           socket.data.identity = identity;
