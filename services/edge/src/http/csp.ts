@@ -10,8 +10,8 @@ export const API_CSP = ["default-src 'none'", ...BASE, "form-action 'none'"].joi
 /** Swagger UI needs inline script and style; only /docs gets them. */
 export const DOCS_CSP = ["default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", ...BASE, "form-action 'self'"].join('; ');
 
-/** bull-board: its scripts are files; React sets inline styles. */
-export const BOARD_CSP = ["default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", ...BASE, "form-action 'self'"].join('; ');
+/** bull-board: its scripts are files; React sets inline styles; its page sets <base href> to resolve them. */
+export const BOARD_CSP = ["default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'"].join('; ');
 
 const hashes = (html: string, tag: 'script' | 'style') =>
   [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => `'sha256-${createHash('sha256').update(m[1]).digest('base64')}'`);
