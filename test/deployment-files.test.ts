@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildTopology } from '@chat/broker';
 import { PARTITIONS } from '@chat/contracts';
 import { parse } from 'yaml';
-import { configVariableNames } from '@chat/config';
+import { ConfigError, configVariableNames, loadConfig } from '@chat/config';
 
 const ROOT = join(__dirname, '..');
 
@@ -35,6 +35,42 @@ describe('docker-compose.yml', () => {
       for (const key of Object.keys(env)) expect([name, key, known.has(key)]).toEqual([name, key, true]);
       for (const key of ['MONGO_URL', 'RABBITMQ_URL', 'REDIS_URL', 'AUTH_GRPC_URL']) expect([name, key in env]).toEqual([name, true]);
     }
+  });
+});
+
+describe('docker-compose.yml secrets', () => {
+  const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+  const compose = parse(text, { merge: true }) as { services: Record<string, { command?: string[]; environment?: Record<string, string> }> };
+  const app = Object.entries(compose.services).filter(([, s]) => (s.command ?? []).join(' ').includes('dist/main.js'));
+
+  it('has no fallback secret: each comes from the .env file the user creates, and compose stops without it', () => {
+    // ${VAR:-default} or ${VAR-default} would start production with a value printed here
+    expect(text).not.toMatch(/\$\{\w+:?-/);
+    for (const key of ['JWT_SECRET', 'AUTH_MINT_KEY']) expect(compose.services.auth.environment?.[key]).toMatch(new RegExp(`^\\$\\{${key}:\\?`));
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
+  });
+
+  it('gives the signing secret to the auth service only, and runs production without the demo or the guest account', () => {
+    for (const [name, svc] of app) {
+      const env = svc.environment ?? {};
+      expect([name, env.NODE_ENV]).toEqual([name, 'production']);
+      if (name !== 'auth') expect([name, 'JWT_SECRET' in env, 'AUTH_MINT_KEY' in env]).toEqual([name, false, false]);
+      expect([name, env.DEMO_ENABLED ?? 'false']).toEqual([name, 'false']);
+      expect([name, new URL(env.RABBITMQ_URL.replace(/\$\{[^}]*\}/g, 'x')).username]).toEqual([name, 'chat']);
+    }
+  });
+
+  it('the example values in .env.example are refused in production, so copying it unchanged does not start', () => {
+    const example = Object.fromEntries(
+      readFileSync(join(ROOT, '.env.example'), 'utf8')
+        .split('\n')
+        .filter((l) => /^\w+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(Object.keys(example)).toEqual(expect.arrayContaining(['JWT_SECRET', 'AUTH_MINT_KEY']));
+    const env = { ...compose.services.auth.environment, ...example, RABBITMQ_URL: 'amqp://chat:x@rabbitmq:5672' };
+    expect(() => loadConfig(env, { mints: true })).toThrow(ConfigError);
+    for (const key of ['JWT_SECRET', 'AUTH_MINT_KEY']) expect(() => loadConfig(env, { mints: true })).toThrow(new RegExp(`${key}: is a published example value`));
   });
 });
 
@@ -81,6 +117,10 @@ describe('docker-compose.yml against the Compose specification', () => {
 
 describe('deploy/Dockerfile', () => {
   const text = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8');
+  it('runs on Node 22 LTS (Node 20 is past its end of life)', () => {
+    const froms = text.split('\n').filter((l) => /^FROM /.test(l));
+    for (const f of froms) expect(f).toMatch(/^FROM node:22[.-]/);
+  });
   it('is multi-stage and runs as a non-root user', () => {
     const stages = text.split('\n').filter((l) => /^FROM /.test(l));
     expect(stages.length).toBeGreaterThanOrEqual(2);
@@ -118,7 +158,8 @@ describe('deploy/k8s manifests', () => {
     for (const { name, c, pod } of containers) {
       expect([name, existsSync(join(ROOT, 'services', serviceOf(c)!, 'src', 'main.ts'))]).toEqual([name, true]);
       const port = (p: string | number) => (typeof p === 'number' ? p : c.ports.find((x: { name: string }) => x.name === p).containerPort);
-      const opsPort = serviceOf(c) === 'edge' ? 3000 : 9464;
+      // the edge too: its public port serves the API only
+      const opsPort = 9464;
       expect([name, c.livenessProbe.httpGet.path, port(c.livenessProbe.httpGet.port)]).toEqual([name, '/healthz', opsPort]);
       expect([name, c.readinessProbe.httpGet.path, port(c.readinessProbe.httpGet.port)]).toEqual([name, '/readyz', opsPort]);
       expect([name, pod.spec.securityContext.runAsNonRoot, c.securityContext.readOnlyRootFilesystem]).toEqual([name, true, true]);
@@ -134,8 +175,47 @@ describe('deploy/k8s manifests', () => {
     ];
     expect(set.filter(([, k]) => !known.has(k))).toEqual([]);
     const config = of('ConfigMap')[0].doc.data;
-    for (const key of ['MONGO_URL', 'RABBITMQ_URL', 'REDIS_URL', 'AUTH_GRPC_URL', 'OPS_PORT']) expect(config[key]).toBeDefined();
+    for (const key of ['MONGO_URL', 'REDIS_URL', 'AUTH_GRPC_URL', 'OPS_PORT']) expect(config[key]).toBeDefined();
     expect(config.OPS_PORT).toBe('9464');
+  });
+
+  it('keeps credentials in Secrets: no ConfigMap value or plain env value carries a password or key', () => {
+    const plain = [
+      ...of('ConfigMap').flatMap((d) => Object.entries(d.doc.data as Record<string, string>).map(([k, v]) => [d.name, k, v])),
+      ...containers.flatMap(({ name, c }) => (c.env ?? []).filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [name, e.name, e.value])),
+    ];
+    expect(plain.filter(([, k, v]) => /SECRET|_KEY$|PASSWORD/.test(k) || /\/\/[^/@\s]+:[^/@\s]+@/.test(v))).toEqual([]);
+    const fromSecret = (c: { env?: Array<{ name: string; valueFrom?: { secretKeyRef?: unknown } }> }, key: string) => Boolean(c.env?.find((e) => e.name === key)?.valueFrom?.secretKeyRef);
+    for (const { name, c } of containers) {
+      const svc = serviceOf(c);
+      // every service but auth talks to RabbitMQ; only auth signs tokens
+      expect([name, 'RABBITMQ_URL', fromSecret(c, 'RABBITMQ_URL')]).toEqual([name, 'RABBITMQ_URL', svc !== 'auth']);
+      expect([name, 'JWT_SECRET', fromSecret(c, 'JWT_SECRET')]).toEqual([name, 'JWT_SECRET', svc === 'auth']);
+      expect([name, 'AUTH_MINT_KEY', fromSecret(c, 'AUTH_MINT_KEY')]).toEqual([name, 'AUTH_MINT_KEY', svc === 'auth']);
+    }
+  });
+
+  it('lets only the edges and labelled token issuers reach the auth gRPC port (NetworkPolicy)', () => {
+    const auth = deployments.find((d) => serviceOf(d.doc.spec.template.spec.containers[0]) === 'auth')!;
+    const authLabels = auth.doc.spec.template.metadata.labels as Record<string, string>;
+    const policies = of('NetworkPolicy').filter((p) => Object.entries(p.doc.spec.podSelector.matchLabels ?? {}).every(([k, v]) => authLabels[k] === v));
+    expect(policies).toHaveLength(1);
+    const spec = policies[0].doc.spec;
+    expect(spec.policyTypes).toContain('Ingress');
+    const grpcPort = auth.doc.spec.template.spec.containers[0].ports.find((p: { name: string }) => p.name === 'grpc');
+    const opensGrpc = (r: { ports?: Array<{ port: string | number }> }) => !r.ports || r.ports.some((p) => p.port === 'grpc' || p.port === grpcPort.containerPort);
+    const grpcRules = (spec.ingress as Array<{ from?: Array<{ podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown }>; ports?: Array<{ port: string | number }> }>).filter(opensGrpc);
+    expect(grpcRules.length).toBeGreaterThan(0);
+    for (const r of grpcRules) {
+      // a rule with no `from` (or a namespace/IP peer) would let any pod in
+      expect(r.from?.length).toBeGreaterThan(0);
+      for (const peer of r.from!) expect([peer.namespaceSelector, peer.ipBlock, Object.keys(peer.podSelector?.matchLabels ?? {}).length > 0]).toEqual([undefined, undefined, true]);
+    }
+    const edge = deployments.find((d) => serviceOf(d.doc.spec.template.spec.containers[0]) === 'edge')!;
+    const edgeLabels = edge.doc.spec.template.metadata.labels as Record<string, string>;
+    const admits = (labels: Record<string, string>) => grpcRules.some((r) => r.from!.some((p) => Object.entries(p.podSelector!.matchLabels).every(([k, v]) => labels[k] === v)));
+    expect(admits(edgeLabels)).toBe(true);
+    for (const other of deployments.filter((d) => d !== edge && d !== auth)) expect([other.name, admits(other.doc.spec.template.metadata.labels)]).toEqual([other.name, false]);
   });
 
   it('scales the edge with an HPA and each worker pool with KEDA on exactly its own RabbitMQ queues', () => {
@@ -163,5 +243,26 @@ describe('deploy/k8s manifests', () => {
     const selects = (sel: Record<string, string>) => deployments.filter((d) => Object.entries(sel).every(([k, v]) => labelsOf(d)[k] === v)).map((d) => d.name);
     expect(of('PodDisruptionBudget').flatMap((p) => selects(p.doc.spec.selector.matchLabels)).sort()).toEqual(deployments.map((d) => d.name).sort());
     for (const s of of('Service')) expect([s.name, selects(s.doc.spec.selector)]).toEqual([s.name, [s.name]]);
+  });
+
+  it("gives a stopping edge time for its preStop, the drain window and the rest of its stop", () => {
+    const edge = deployments.find((d) => d.name === 'chat-edge')!;
+    const spec = edge.doc.spec.template.spec;
+    const config = docs.find((d) => d.kind === 'ConfigMap')!.doc.data as Record<string, string>;
+    const windowS = Number(config.DRAIN_WINDOW_MS ?? 10_000) / 1000;
+    const preStopS = spec.containers[0].lifecycle?.preStop?.sleep?.seconds ?? 0;
+    // the edge's own stop deadline is the window plus 20 s (services/edge: stopTimeoutMs)
+    expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(preStopS + windowS + 20);
+  });
+});
+
+describe('docker-compose.yml stop', () => {
+  it('lets each edge finish its drain before compose kills it', () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { stop_grace_period?: string; environment?: Record<string, string> }> };
+    for (const name of ['edge-1', 'edge-2']) {
+      const svc = compose.services[name];
+      const windowS = Number(svc.environment?.DRAIN_WINDOW_MS ?? 10_000) / 1000;
+      expect(Number(/^(\d+)s$/.exec(svc.stop_grace_period ?? '10s')![1])).toBeGreaterThanOrEqual(windowS + 20);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { request } from 'node:http';
+import { io, type Socket } from 'socket.io-client';
 import { ROUTES } from '../services/edge/src/http/openapi';
 import { eventually, newUserId, TEST_JWT_SECRET, TestStack } from './support/harness';
 
@@ -182,6 +183,13 @@ describe('OWASP API Security Top 10 (2023)', () => {
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
     expect(r.headers.get('strict-transport-security')).toMatch(/max-age=/);
     expect(JSON.stringify(r.body)).not.toMatch(/at \w+ \(|node_modules|\.ts:\d+/);
+    // a Content-Security-Policy everywhere: nothing for JSON, Swagger's needs on /docs only, per-page hashes on /admin
+    expect(r.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const docs = await fetch(`${t.edge(0)}/docs/`);
+    expect(docs.headers.get('content-security-policy')).toMatch(/script-src 'self' 'unsafe-inline'/);
+    const login = await fetch(`${t.edge(0)}/admin/login`);
+    expect(login.headers.get('content-security-policy')).toMatch(/script-src 'self' 'sha256-[\w+/=]+'/);
+    expect(login.headers.get('content-security-policy')).not.toMatch(/unsafe-inline/);
     // fetch refuses to send TRACE, so ask with node:http
     const traceStatus = await new Promise<number>((resolve, reject) => {
       const req = request(`${t.edge(0)}/chat/conversations/${newUserId()}`, { method: 'TRACE' }, (res) => {
@@ -214,5 +222,139 @@ describe('OWASP API Security Top 10 (2023)', () => {
     const odd = jwt.sign({ typ: 'access', email: '', role: 'user', deviceId: '' }, TEST_JWT_SECRET, { subject: 'not-an-object-id', issuer: 'chat-auth', audience: 'chat', expiresIn: 600 });
     const r = await t.http('GET', '/chat/groups', { token: odd });
     expect(r.status).toBe(401);
+  });
+});
+
+/** What one client can cost, counted per client: behind a trusted proxy hop that is the address it forwards. */
+describe('limits per client behind a proxy, and what the public port serves', () => {
+  const t = new TestStack({
+    workers: 1,
+    edges: 1,
+    env: { TRUST_PROXY: '127.0.0.1', RATE_WINDOW_S: '600', RATE_CONNECTS_PER_IP: '2', RATE_REST_PER_IP: '5', RATE_LOGINS_PER_IP: '3', MAX_SOCKETS_PER_USER: '3', OFFLINE_INBOX_MAX: '10' },
+  });
+  beforeAll(() => t.start(), 120_000);
+  afterAll(() => t.stop(), 60_000);
+
+  // 127.0.0.1 is the trusted proxy hop; 127.0.0.2 (also loopback) is a peer that is not trusted
+  const TRUSTED = '127.0.0.1';
+  const UNTRUSTED = '127.0.0.2';
+
+  function call(method: string, path: string, o: { from: string; xff?: string; token?: string; form?: string; json?: unknown; headers?: Record<string, string>; base?: string }) {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      o = { ...o, form: JSON.stringify(o.json) };
+    }
+    if (o.xff) headers['x-forwarded-for'] = o.xff;
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    if (o.form !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+      const req = request(`${o.base ?? t.edge(0)}${path}`, { method, headers, localAddress: o.from }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end(o.form);
+    });
+  }
+
+  function connect(token: string, from: string, xff: string): Promise<string> {
+    return new Promise((resolve) => {
+      const s = io(`${t.edge(0)}/chat`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, localAddress: from, extraHeaders: { 'x-forwarded-for': xff } } as Parameters<typeof io>[1]);
+      s.once('connect', () => resolve('connected'));
+      s.once('connect_error', (err: Error & { data?: { code: string } }) => {
+        s.close();
+        resolve(err.data?.code ?? err.message);
+      });
+      sockets.push(s);
+    });
+  }
+  const sockets: Socket[] = [];
+  afterAll(() => sockets.forEach((s) => s.close()));
+
+  const authRefusals = async () => {
+    const text = await (await fetch(`${t.stack.opsUrls.get('auth')}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('chat_auth_lookups_total{') && l.includes('result="invalid"'));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  };
+
+  it('two clients behind one trusted proxy hop get separate connect buckets; an untrusted peer’s X-Forwarded-For is ignored', async () => {
+    const tokens = await Promise.all(Array.from({ length: 7 }, () => t.token(newUserId())));
+    expect(await connect(tokens[0], TRUSTED, '198.51.100.1')).toBe('connected');
+    expect(await connect(tokens[1], TRUSTED, '198.51.100.1')).toBe('connected');
+    expect(await connect(tokens[2], TRUSTED, '198.51.100.1')).toBe('RATE_LIMITED');
+    expect(await connect(tokens[3], TRUSTED, '198.51.100.2')).toBe('connected');
+    // the untrusted peer names a new address each time: all count against the peer itself
+    expect(await connect(tokens[4], UNTRUSTED, '198.51.100.3')).toBe('connected');
+    expect(await connect(tokens[5], UNTRUSTED, '198.51.100.4')).toBe('connected');
+    expect(await connect(tokens[6], UNTRUSTED, '198.51.100.5')).toBe('RATE_LIMITED');
+  });
+
+  it('MAX_SOCKETS_PER_USER holds when one user connects many sockets at once', async () => {
+    const token = await t.token(newUserId());
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(token, TRUSTED, `198.51.100.${200 + i}`)));
+    expect(results.filter((r) => r === 'connected')).toHaveLength(3);
+    expect(results.filter((r) => r !== 'connected')).toEqual(Array(7).fill('RATE_LIMITED'));
+  });
+
+  it('REST limits per client address before checking the token, so a burst of bogus tokens costs the auth service a handful of calls', async () => {
+    const u = newUserId();
+    const bogus = (i: number) => jwt.sign({ typ: 'access', role: 'admin' }, `wrong-key-${i}-0123456789abcdefghijklmnop`, { subject: u, issuer: 'chat-auth', audience: 'chat', expiresIn: 600 });
+    const before = await authRefusals();
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await call('GET', '/chat/groups', { from: TRUSTED, xff: '198.51.100.10', token: bogus(i) })).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual(Array(25).fill(429));
+    // one bogus token from many addresses: refused once by auth, then from the edge's memory
+    for (let i = 0; i < 30; i++) expect((await call('GET', '/chat/groups', { from: TRUSTED, xff: `198.51.100.${100 + i}`, token: bogus(99) })).status).toBe(401);
+    expect((await authRefusals()) - before).toBeLessThanOrEqual(6);
+
+    // a good token behind another client address is not held back by the flood above
+    const good = await t.token(newUserId());
+    expect((await call('GET', '/chat/groups', { from: TRUSTED, xff: '198.51.100.11', token: good })).status).toBe(200);
+    // an untrusted peer cannot escape its bucket by naming new addresses
+    const viaUntrusted: number[] = [];
+    for (let i = 0; i < 6; i++) viaUntrusted.push((await call('GET', '/chat/groups', { from: UNTRUSTED, xff: `198.51.100.${50 + i}`, token: good })).status);
+    expect(viaUntrusted).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
+  it('/admin/login is rate limited per client address, and its cookie is Secure when the trusted proxy says https', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await call('POST', '/admin/login', { from: TRUSTED, xff: '198.51.100.40', form: 'token=guess' })).status);
+    expect(codes).toEqual([303, 303, 303, 429]);
+    const admin = await t.token(newUserId(), 'admin');
+    const form = `token=${encodeURIComponent(admin)}`;
+    const viaProxy = await call('POST', '/admin/login', { from: TRUSTED, xff: '198.51.100.41', form, headers: { 'x-forwarded-proto': 'https' } });
+    expect(String(viaProxy.headers['set-cookie'])).toMatch(/;\s*Secure/i);
+    const spoofed = await call('POST', '/admin/login', { from: UNTRUSTED, form, headers: { 'x-forwarded-proto': 'https' } });
+    expect(String(spoofed.headers['set-cookie'])).toMatch(/chat_admin=/);
+    expect(String(spoofed.headers['set-cookie'])).not.toMatch(/;\s*Secure/i);
+  });
+
+  it('the offline inbox is capped per user and read in pages; what the cap dropped still arrives from the store', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    for (let i = 0; i < 15; i++) {
+      const r = await call('POST', '/chat/messages', { from: TRUSTED, xff: `198.51.100.${150 + i}`, token: ta, json: { receiverId: b, roomId, content: `m${i}`, clientMsgId: `c${i}` } });
+      expect(r.status).toBe(202);
+    }
+    const page = async (q: string, i: number) => JSON.parse((await call('GET', `/chat/offline/${b}${q}`, { from: TRUSTED, xff: `198.51.101.${i}`, token: tb })).body);
+    const newest = Array.from({ length: 10 }, (_, i) => `m${i + 5}`);
+    let n = 0;
+    await eventually(async () => JSON.stringify((await page('', n++ % 200)).messages.map((m: { content: string }) => m.content)) === JSON.stringify(newest), 'the newest ten parked');
+    const first = await page('?limit=4', 200);
+    expect([first.messages.map((m: { content: string }) => m.content), first.hasMore]).toEqual([newest.slice(0, 4), true]);
+    const last = await page('?limit=4&offset=8', 201);
+    expect([last.messages.map((m: { content: string }) => m.content), last.hasMore]).toEqual([newest.slice(8), false]);
+    const bob = await t.connect(tb);
+    await bob.waitFor(() => bob.received.length >= 15, 'all fifteen from the store');
+    expect(bob.received.map((m) => m.content)).toEqual(Array.from({ length: 15 }, (_, i) => `m${i}`));
+  });
+
+  it('/metrics, /readyz and /healthz are not on the public port; the ops port serves them', async () => {
+    for (const path of ['/metrics', '/readyz', '/healthz']) {
+      expect({ path, status: (await call('GET', path, { from: TRUSTED })).status }).toEqual({ path, status: 404 });
+      expect({ path, status: (await call('GET', path, { from: TRUSTED, base: t.stack.opsUrls.get('edge-1') })).status }).toEqual({ path, status: 200 });
+    }
   });
 });

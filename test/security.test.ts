@@ -1,4 +1,7 @@
+import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
+import { createAuthClient, type AuthServiceClient } from '@chat/auth';
 import { eventually, newUserId, TestStack } from './support/harness';
 
 function connectError(url: string, auth: Record<string, unknown>): Promise<{ message: string; data?: { code: string } }> {
@@ -88,5 +91,59 @@ describe('authentication and authorisation', () => {
     const own = await t.http('POST', '/chat/messages', { token: tb, body: { senderId: b, receiverId: a, roomId, content: 'as bob', clientMsgId: 's2' } });
     expect(own.status).toBe(202);
     expect(own.body.message.senderId).toBe(b);
+  });
+});
+
+/** GenerateToken signs any identity, so in production only a caller holding the credential may use it. */
+describe('token minting', () => {
+  const mintKey = randomBytes(32).toString('base64url');
+  const adminKey = randomBytes(32).toString('base64url');
+  const lines: string[] = [];
+  // the auth service alone (no edges or workers): production mode refuses RabbitMQ's guest account
+  const prod = new TestStack({
+    edges: 0,
+    workers: 0,
+    env: { NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64'), AUTH_MINT_KEY: mintKey, AUTH_ADMIN_MINT_KEY: adminKey },
+    onLine: (name, line) => void lines.push(line),
+  });
+  let client: AuthServiceClient;
+  beforeAll(async () => {
+    await prod.start();
+    client = createAuthClient(prod.stack.authAddress);
+  }, 120_000);
+  afterAll(async () => {
+    client?.close();
+    await prod.stop();
+  }, 60_000);
+
+  const mint = (role: string, key?: string) =>
+    new Promise<{ ok: boolean; code?: number }>((resolve) => {
+      const md = new grpc.Metadata();
+      if (key !== undefined) md.set('x-chat-mint-key', key);
+      client.GenerateToken({ userId: newUserId(), email: '', role }, md, { deadline: Date.now() + 5000 }, (err, res) =>
+        resolve(err ? { ok: false, code: err.code } : { ok: Boolean(res?.access_token) }),
+      );
+    });
+
+  it('in production, refuses a caller without the credential, and mints admin only for the admin credential', async () => {
+    expect(await mint('admin')).toEqual({ ok: false, code: grpc.status.UNAUTHENTICATED });
+    expect(await mint('user')).toEqual({ ok: false, code: grpc.status.UNAUTHENTICATED });
+    expect(await mint('admin', `${mintKey}x`)).toEqual({ ok: false, code: grpc.status.UNAUTHENTICATED });
+    expect(await mint('admin', mintKey)).toEqual({ ok: false, code: grpc.status.PERMISSION_DENIED });
+    expect(await mint('user', mintKey)).toEqual({ ok: true });
+    expect(await mint('admin', adminKey)).toEqual({ ok: true });
+    expect(lines.some((l) => l.includes('GenerateToken requires'))).toBe(true);
+  });
+
+  it('in development, stays open for npm run token and says so when it starts', async () => {
+    const devLines: string[] = [];
+    const dev = new TestStack({ edges: 0, workers: 0, onLine: (_n, l) => void devLines.push(l) });
+    await dev.start();
+    try {
+      expect(await dev.token(newUserId(), 'admin')).toMatch(/^ey/);
+      expect(devLines.some((l) => l.includes('GenerateToken is open (development)'))).toBe(true);
+    } finally {
+      await dev.stop();
+    }
   });
 });

@@ -1,4 +1,7 @@
-import { ConfigError, loadConfig } from './index';
+import { ConfigError, KNOWN_SECRETS, loadConfig } from './index';
+
+const SECRET = 'a-production-secret-of-at-least-32-bytes';
+const prod = { NODE_ENV: 'production', JWT_SECRET: SECRET, RABBITMQ_URL: 'amqp://chat:s3cret@rabbit:5672' };
 
 describe('loadConfig', () => {
   it('applies defaults and freezes the result', () => {
@@ -16,11 +19,38 @@ describe('loadConfig', () => {
   });
   it.each(['UNSAFE_ACK_BEFORE_WRITE', 'UNSAFE_REQUEUE_FAILED', 'UNSAFE_GATE_REPEATS'] as const)('refuses the fault-test switch %s in production, and keeps it off by default', (key) => {
     expect(loadConfig({})[key]).toBe('false');
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), [key]: 'true' })).toThrow(new RegExp(key));
+    expect(() => loadConfig({ ...prod, [key]: 'true' })).toThrow(new RegExp(key));
     expect(loadConfig({ [key]: 'true' })[key]).toBe('true');
   });
 
-  it('refuses the development secret in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+  it('starts in production with a strong secret and a named RabbitMQ account', () => {
+    expect(loadConfig(prod).NODE_ENV).toBe('production');
+    expect(loadConfig({ ...prod, AUTH_MINT_KEY: 'm'.repeat(32) }, { mints: true }).AUTH_MINT_KEY).toBe('m'.repeat(32));
+  });
+
+  it('refuses a missing, published or short JWT secret in production (RFC 8725: at least 32 bytes)', () => {
+    expect(() => loadConfig({ ...prod, JWT_SECRET: undefined })).toThrow(/JWT_SECRET: must be set/);
+    for (const known of KNOWN_SECRETS) expect(() => loadConfig({ ...prod, JWT_SECRET: known })).toThrow(/JWT_SECRET: (is a published example value|must be set)/);
+    expect(() => loadConfig({ ...prod, JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET: must be at least 32 bytes/);
+    // the old compose fallback, in particular
+    expect(() => loadConfig({ ...prod, JWT_SECRET: 'change-me-compose-secret-0123456789' })).toThrow(/JWT_SECRET/);
+    // development keeps working with the built-in secret
+    expect(loadConfig({}).JWT_SECRET.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('refuses the guest RabbitMQ account and the demo token vendor in production', () => {
+    for (const url of ['amqp://guest:guest@rabbit:5672', 'amqp://rabbit:5672']) expect(() => loadConfig({ ...prod, RABBITMQ_URL: url })).toThrow(/RABBITMQ_URL/);
+    // the auth service never connects to RabbitMQ
+    expect(loadConfig({ ...prod, RABBITMQ_URL: 'amqp://guest:guest@rabbit:5672' }, { mints: false }).NODE_ENV).toBe('production');
+    expect(() => loadConfig({ ...prod, DEMO_ENABLED: 'true' })).toThrow(/DEMO_ENABLED/);
+    expect(loadConfig({ DEMO_ENABLED: 'true' }).DEMO_ENABLED).toBe('true');
+  });
+
+  it('the auth service in production needs a strong mint credential, and a distinct one for admin tokens', () => {
+    expect(() => loadConfig(prod, { mints: true })).toThrow(/AUTH_MINT_KEY: must be set/);
+    expect(() => loadConfig({ ...prod, AUTH_MINT_KEY: 'short' }, { mints: true })).toThrow(/AUTH_MINT_KEY: must be at least 32 bytes/);
+    const mint = 'm'.repeat(32);
+    expect(() => loadConfig({ ...prod, AUTH_MINT_KEY: mint, AUTH_ADMIN_MINT_KEY: mint }, { mints: true })).toThrow(/AUTH_ADMIN_MINT_KEY: must differ/);
+    expect(loadConfig({}, { mints: true }).AUTH_MINT_KEY).toBeUndefined();
   });
 });

@@ -3,6 +3,18 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { hostname } from 'node:os';
 
+/** The development secret; refused in production, like every other published value below. */
+const DEV_JWT_SECRET = 'dev-only-secret-change-me-in-production';
+/** Secrets printed in this repository (old compose default, .env.example): known to everyone, so refused in production. */
+export const KNOWN_SECRETS: readonly string[] = [
+  DEV_JWT_SECRET,
+  'change-me-compose-secret-0123456789',
+  'replace-with-openssl-rand-base64-48-output',
+  'replace-with-another-openssl-rand-base64-48-output',
+];
+/** RFC 8725 section 3.5: an HMAC key at least as long as the hash output (HS256: 32 bytes). */
+export const MIN_SECRET_BYTES = 32;
+
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
 /** Every environment variable the project reads. Names are contracts: docker-compose and deploy/ use them. */
@@ -14,13 +26,20 @@ class EnvVars {
   @IsOptional() @IsString() INSTANCE_ID?: string;
 
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
-  /** Workers and the auth service serve /healthz, /readyz and /metrics on this port (the edge serves them on PORT). */
+  /** Every process serves /healthz, /readyz and /metrics on this port, never on the public PORT. */
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) OPS_PORT = 9464;
   @Matches(/^[^\s:]+:\d+$/) AUTH_GRPC_URL = '127.0.0.1:50051';
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) AUTH_TIMEOUT_MS = 2000;
   @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) AUTH_CACHE_MAX = 100_000;
 
-  @IsString() @MinLength(16) JWT_SECRET = 'dev-only-secret-change-me-in-production';
+  @IsString() @MinLength(16) JWT_SECRET = DEV_JWT_SECRET;
+  /**
+   * Auth: the credential a caller of GenerateToken sends (gRPC metadata `x-chat-mint-key`). Required in
+   * production; in development GenerateToken is open to anyone who reaches the auth service.
+   */
+  @IsOptional() @IsString() AUTH_MINT_KEY?: string;
+  /** Auth: a second credential that may also mint role "admin"; unset, no caller gets an admin token in production. */
+  @IsOptional() @IsString() AUTH_ADMIN_MINT_KEY?: string;
   @IsString() JWT_ISSUER = 'chat-auth';
   @IsString() JWT_AUDIENCE = 'chat';
   @Transform(toInt) @IsInt() @Min(1) @Max(30 * 86400) JWT_TTL_SECONDS = 3600;
@@ -63,6 +82,17 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_WRITES_PER_USER = 1000;
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_REST_PER_USER = 2000;
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_CONNECTS_PER_IP = 2000;
+  /** REST calls per client address, counted before the token is checked (bogus tokens cost no auth call past it). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_REST_PER_IP = 5000;
+  /** Sign-in attempts at /admin/login per client address. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) RATE_LOGINS_PER_IP = 20;
+  /**
+   * Edge: the proxies in front of it whose X-Forwarded-For is believed (comma-separated addresses or CIDRs,
+   * or the names loopback, linklocal, uniquelocal); empty: the peer address is the client's.
+   */
+  @Matches(/^[\w.:/, -]*$/) TRUST_PROXY = '';
+  /** Fanout: most items parked per offline user; older parked messages are dropped (the store still has them). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(1_000_000) OFFLINE_INBOX_MAX = 10_000;
   /** Live sockets one user may hold across all edges (a soft cap, checked at connect). */
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) MAX_SOCKETS_PER_USER = 20;
   /** Serve the demo web chat at /demo, which hands out tokens for fixed test users: never where real users are. */
@@ -87,15 +117,26 @@ class EnvVars {
   @IsString() CORS_ORIGINS = '';
 }
 
+/** Variables with no default (not own keys of a fresh EnvVars). */
+const OPTIONAL = ['INSTANCE_ID', 'AUTH_MINT_KEY', 'AUTH_ADMIN_MINT_KEY'];
+
 export type Config = Readonly<Omit<EnvVars, 'INSTANCE_ID'> & { INSTANCE_ID: string }>;
+
+/** What the process uses, so production checks ask only for the credentials it needs. */
+export interface ConfigUse {
+  /** Connects to RabbitMQ (every service but auth): refuse the `guest` account in production. */
+  broker?: boolean;
+  /** Is the auth service: needs a real mint credential in production. */
+  mints?: boolean;
+}
 
 export class ConfigError extends Error {}
 
 /** Reads the environment once, validates it, and returns a frozen typed object; throws naming each bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, use: ConfigUse = { broker: true }): Config {
   const known = Object.keys(new EnvVars());
   const input: Record<string, string> = {};
-  for (const key of [...known, 'INSTANCE_ID']) {
+  for (const key of [...known, ...OPTIONAL]) {
     const v = env[key];
     if (v !== undefined && v !== '') input[key] = v;
   }
@@ -105,20 +146,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(input[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  if (parsed.NODE_ENV === 'production' && parsed.JWT_SECRET === new EnvVars().JWT_SECRET) {
-    throw new ConfigError('invalid configuration:\n  JWT_SECRET: must be set in production');
+  if (parsed.NODE_ENV === 'production') {
+    const refusals = productionRefusals(parsed, use);
+    if (refusals.length > 0) throw new ConfigError(`invalid configuration for production:\n${refusals.map((r) => `  ${r}`).join('\n')}`);
   }
+  return Object.freeze({ ...parsed, INSTANCE_ID: parsed.INSTANCE_ID ?? `${hostname()}-${process.pid}` });
+}
+
+function weakSecret(value: string | undefined): string | undefined {
+  if (!value) return 'must be set';
+  if (KNOWN_SECRETS.includes(value)) return 'is a published example value';
+  if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) return `must be at least ${MIN_SECRET_BYTES} bytes`;
+  return undefined;
+}
+
+/** Settings that are fine on a laptop and dangerous where real users are; each line names the variable. */
+function productionRefusals(c: EnvVars, use: ConfigUse): string[] {
+  const out: string[] = [];
+  // the development default counts as unset: nobody chose it
+  const jwt = weakSecret(c.JWT_SECRET === DEV_JWT_SECRET ? undefined : c.JWT_SECRET);
+  if (jwt) out.push(`JWT_SECRET: ${jwt}`);
+  if (use.mints) {
+    const mint = weakSecret(c.AUTH_MINT_KEY);
+    if (mint) out.push(`AUTH_MINT_KEY: ${mint}`);
+    if (c.AUTH_ADMIN_MINT_KEY !== undefined) {
+      const admin = weakSecret(c.AUTH_ADMIN_MINT_KEY);
+      if (admin) out.push(`AUTH_ADMIN_MINT_KEY: ${admin}`);
+      else if (c.AUTH_ADMIN_MINT_KEY === c.AUTH_MINT_KEY) out.push('AUTH_ADMIN_MINT_KEY: must differ from AUTH_MINT_KEY');
+    }
+  }
+  if (use.broker) {
+    // amqplib logs in as guest when the URL names no user
+    let user = '';
+    try {
+      user = decodeURIComponent(new URL(c.RABBITMQ_URL).username);
+    } catch {
+      user = '';
+    }
+    if (user === '' || user === 'guest') out.push('RABBITMQ_URL: the guest account (or no user) is not allowed in production');
+  }
+  if (c.DEMO_ENABLED === 'true') out.push('DEMO_ENABLED: the demo hands out tokens for its test users; not allowed in production');
   for (const [key, harm] of [
     ['UNSAFE_ACK_BEFORE_WRITE', 'loses acknowledged messages'],
     ['UNSAFE_REQUEUE_FAILED', 'stores messages out of send order'],
     ['UNSAFE_GATE_REPEATS', 'shows messages twice'],
   ] as const) {
-    if (parsed.NODE_ENV === 'production' && parsed[key] === 'true') throw new ConfigError(`invalid configuration:\n  ${key}: ${harm}; not allowed in production`);
+    if (c[key] === 'true') out.push(`${key}: ${harm}; not allowed in production`);
   }
-  return Object.freeze({ ...parsed, INSTANCE_ID: parsed.INSTANCE_ID ?? `${hostname()}-${process.pid}` });
+  return out;
 }
 
 /** The names of every variable loadConfig reads (used by the deployment-file checks). */
 export function configVariableNames(): string[] {
-  return [...Object.keys(new EnvVars()), 'INSTANCE_ID'];
+  return [...Object.keys(new EnvVars()), ...OPTIONAL];
 }

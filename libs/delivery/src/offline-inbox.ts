@@ -16,6 +16,12 @@ export class OfflineInbox {
     private readonly redis: Redis,
     private readonly ns: string,
     private readonly maxCachedQueues = 10_000,
+    /**
+     * Most parked items per user: past it the oldest parked messages are dropped. Redis runs noeviction,
+     * so an unbounded inbox of a user who never returns grows until Redis refuses writes; what is dropped
+     * is still in the store, and the connect-time sync reads it from there.
+     */
+    private readonly maxPerUser = Number.POSITIVE_INFINITY,
   ) {}
 
   private queue(userId: string): Queue {
@@ -38,9 +44,24 @@ export class OfflineInbox {
 
   async park(userId: string, messages: MessageView[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.queue(userId).addBulk(
-      messages.map((m) => ({ name: 'message', data: m, opts: { jobId: m.id, removeOnComplete: true, removeOnFail: true } })),
-    );
+    const q = this.queue(userId);
+    await q.addBulk(messages.map((m) => ({ name: 'message', data: m, opts: { jobId: m.id, removeOnComplete: true, removeOnFail: true } })));
+    if (Number.isFinite(this.maxPerUser)) await this.trim(q);
+  }
+
+  /** Drops the oldest parked messages past the cap (notices stay: the store has no copy of some of them). */
+  private async trim(q: Queue): Promise<void> {
+    const count = await q.getWaitingCount();
+    if (count <= this.maxPerUser) return;
+    const oldest = await q.getRanges(['wait', 'paused'], 0, count - this.maxPerUser - 1, true);
+    await Promise.all(oldest.filter((id) => MESSAGE_JOB_ID.test(id)).map((id) => q.remove(id)));
+  }
+
+  /** One page of the user's parked messages, oldest first; `offset` counts parked items (notices included). */
+  async page(userId: string, limit: number, offset = 0): Promise<{ messages: MessageView[]; hasMore: boolean }> {
+    const jobs = await this.queue(userId).getJobs(['waiting'], offset, offset + limit, true);
+    const items = jobs.filter((j) => j && j.data);
+    return { messages: items.slice(0, limit).filter((j) => j.name === 'message').map((j) => j.data as MessageView), hasMore: items.length > limit };
   }
 
   /**

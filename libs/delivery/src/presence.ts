@@ -17,6 +17,18 @@ const SEP = '|';
 export const ANY_EDGE = '*';
 
 /**
+ * KEYS[1] presence key; ARGV: socket id, now, the new score, the TTL (ms), the most live sockets. Counts the
+ * unexpired entries and adds this one only under the cap, in one step: concurrent connects cannot all pass.
+ */
+const CLAIM_LUA = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and redis.call('ZCOUNT', KEYS[1], ARGV[2], '+inf') >= tonumber(ARGV[5]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+/**
  * Who is online and where: per user, a sorted set of live sockets (`<edge id>|<socket id>`) scored by when
  * they expire. Edges refresh their sockets on a heartbeat, so a crashed edge's sockets expire instead of
  * lingering as ghosts. The edge id lets fanout send each delivery only to the edges holding the user.
@@ -32,6 +44,14 @@ export class Presence {
     if (edgeId !== null && (edgeId === '' || edgeId.includes(SEP))) throw new Error(`an edge id must be non-empty and must not contain '${SEP}'`);
     // one round trip per socket, atomic: extend the entry only if it exists and has not (nearly) expired
     if (!('chatPresenceTouch' in redis)) redis.defineCommand('chatPresenceTouch', { numberOfKeys: 1, lua: TOUCH_LUA });
+    if (!('chatPresenceClaim' in redis)) redis.defineCommand('chatPresenceClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
+  }
+
+  /** Marks a socket online if its user has fewer than `max` live sockets; false (nothing written) otherwise. */
+  async claim(userId: string, socketId: string, max: number): Promise<boolean> {
+    const now = Date.now();
+    const r = await (this.redis as Redis & { chatPresenceClaim: (...args: Array<string | number>) => Promise<number> }).chatPresenceClaim(this.key(userId), this.member(socketId), now, now + this.ttlMs, this.ttlMs, max);
+    return Number(r) === 1;
   }
 
   private key(userId: string): string {

@@ -10,7 +10,8 @@ export interface DependencyCheck {
 
 export interface ReadinessReport {
   status: 'ready' | 'unready';
-  checks: Record<string, 'ok' | string>;
+  /** Per dependency: ok or unavailable; the reason goes to the dependency_up metric and logs, never to the caller. */
+  checks: Record<string, 'ok' | 'unavailable' | 'draining'>;
 }
 
 /**
@@ -44,15 +45,15 @@ export class Readiness {
           ]);
           dependencyUp.set({ dependency: name }, 1);
           return [name, 'ok'] as const;
-        } catch (err) {
+        } catch {
           dependencyUp.set({ dependency: name }, 0);
-          return [name, (err as Error)?.message || 'unreachable'] as const;
+          return [name, 'unavailable'] as const;
         } finally {
           clearTimeout(timer);
         }
       }),
     );
-    const checks: Record<string, string> = Object.fromEntries(results);
+    const checks: ReadinessReport['checks'] = Object.fromEntries(results);
     if (this.draining) checks.shutdown = 'draining';
     const ok = !this.draining && results.every(([, r]) => r === 'ok');
     return { status: ok ? 'ready' : 'unready', checks };
@@ -72,7 +73,7 @@ export function opsHandler(readiness: Readiness): (req: IncomingMessage, res: Se
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' || !['/healthz', '/readyz', '/metrics'].includes(path)) return false;
-    const fail = (err: unknown) => send(res, 500, JSON.stringify({ error: { code: 'INTERNAL', message: (err as Error).message } }), 'application/json');
+    const fail = () => send(res, 500, JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }), 'application/json');
     if (path === '/healthz') send(res, 200, JSON.stringify({ status: 'ok', uptimeS: Math.round(process.uptime()) }), 'application/json');
     else if (path === '/readyz')
       readiness

@@ -26,4 +26,7 @@ describe('TokenIssuer', () => {
   it('refuses a user id that is not a 24-hex id', () => {
     expect(() => issuer.issue({ userId: 'bob' })).toThrow(InvalidRequest);
   });
+  it('mints only the roles the edge knows', () => {
+    expect(() => issuer.issue({ userId: user, role: 'superuser' })).toThrow(InvalidRequest);
+  });
 });

@@ -20,7 +20,9 @@ export class TokenIssuer {
 
   issue(p: TokenPayload): TokenResponse {
     if (!isObjectId(p.userId)) throw new InvalidRequest('userId must be a 24-character hex id');
-    const claims = { email: p.email ?? '', role: p.role || 'user', deviceId: p.deviceId ?? '' };
+    const role = p.role || 'user';
+    if (role !== 'user' && role !== 'admin') throw new InvalidRequest('role must be "user" or "admin"');
+    const claims = { email: p.email ?? '', role, deviceId: p.deviceId ?? '' };
     const common = { algorithm: 'HS256' as const, issuer: this.o.issuer, audience: this.o.audience, subject: p.userId };
     return {
       access_token: jwt.sign({ ...claims, typ: 'access' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds }),

@@ -11,7 +11,7 @@ import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
 import { adapterKey, edgeChannel, OfflineInbox, Presence, StageLag } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { initMetrics, opsHandler, Readiness } from '@chat/ops';
+import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
 import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore, pingStore } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { RateLimits } from './rate-limits';
@@ -19,6 +19,7 @@ import { Admission } from './admission';
 import { CachedConversations } from './cached-conversations';
 import { mountAdmin } from './http/admin';
 import { buildHttpApp } from './http/app';
+import { clientAddressOf, trustedHops } from './http/client-address';
 import { mountDemo } from './http/demo';
 import { ReceiptBatcher } from './receipt-batcher';
 import { ChatGateway } from './socket/gateway';
@@ -113,20 +114,23 @@ runService('edge', async () => {
     writesPerUser: config.RATE_WRITES_PER_USER,
     restPerUser: config.RATE_REST_PER_USER,
     connectsPerIp: config.RATE_CONNECTS_PER_IP,
+    restPerIp: config.RATE_REST_PER_IP,
+    loginsPerIp: config.RATE_LOGINS_PER_IP,
   });
+  const trustProxy = trustedHops(config.TRUST_PROXY);
   const readiness = new Readiness([
     { name: 'redis', check: () => redis.ping() },
     { name: 'mongodb', check: () => pingStore(db) },
     { name: 'rabbitmq', check: () => brokerUp(broker) },
     { name: 'auth', check: () => verifier.ping() },
   ]);
-  const ops = opsHandler(readiness);
   const queueAdmin = new QueueAdmin(broker, topology);
   admission.start();
   const corsOrigins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   const app = buildHttpApp({
     limits,
     corsOrigins,
+    trustProxy,
     verifier,
     log,
     openConversation,
@@ -141,10 +145,7 @@ runService('edge', async () => {
     readHistory: new ReadHistoryUseCase(conversations, messages, cursors),
     listOffline: new ListOfflineUseCase(inbox),
     extra: (a) => {
-      a.use((req, res, next) => {
-        if (!ops(req, res)) next();
-      });
-      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log });
+      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits });
       if (config.DEMO_ENABLED === 'true') {
         mountDemo(a, authClient, config.AUTH_TIMEOUT_MS);
         log.warn('demo enabled at /demo: it hands out tokens for its test users');
@@ -171,6 +172,7 @@ runService('edge', async () => {
     log,
     limits,
     maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
+    clientAddress: clientAddressOf(trustProxy),
     presenceTtlMs: config.PRESENCE_TTL_MS,
     gateRepeats: config.UNSAFE_GATE_REPEATS === 'true',
   });
@@ -211,6 +213,8 @@ runService('edge', async () => {
     setTimeout(() => gateway.catchUpAll('Redis adapter subscription restored'), 500).unref();
   });
 
+  // health and metrics on their own port, kept off the public one (probes and Prometheus reach it in-cluster)
+  const ops = await startOpsServer(config.OPS_PORT, readiness, log);
   await new Promise<void>((resolve) => http.listen(config.PORT, resolve));
   log.info({ port: config.PORT }, 'edge listening');
 
@@ -220,6 +224,7 @@ runService('edge', async () => {
     stopTimeoutMs: config.DRAIN_WINDOW_MS + 20_000,
     stop: async () => {
       readiness.drain();
+      void closeServer(ops);
       admission.stop();
       gateway.stop();
       // clients reconnect to another edge, spread over the window; their sync there picks up anything in

@@ -19,7 +19,7 @@ runService('fanout', async () => {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
   const { db, models } = await openStore(config.MONGO_URL, `fanout-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
-  const inbox = new OfflineInbox(redis, config.CHAT_NAMESPACE);
+  const inbox = new OfflineInbox(redis, config.CHAT_NAMESPACE, undefined, config.OFFLINE_INBOX_MAX);
   const deliver = new DeliverMessagesUseCase(
     new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS),
     inbox,

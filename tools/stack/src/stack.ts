@@ -36,7 +36,7 @@ const READY: Record<ServiceName, RegExp> = {
 export class Stack {
   readonly processes = new Map<string, ManagedProcess>();
   readonly edgeUrls: string[] = [];
-  /** Where each process serves /healthz, /readyz and /metrics (edges on their own port). */
+  /** Where each process serves /healthz, /readyz and /metrics (its OPS_PORT, never the public one). */
   readonly opsUrls = new Map<string, string>();
   authAddress = '';
   private readonly env: NodeJS.ProcessEnv;
@@ -68,8 +68,7 @@ export class Stack {
     for (let i = 1; i <= edges; i++) {
       const port = this.o.edgePorts?.[i - 1] ?? (await freePort());
       this.edgeUrls.push(`http://127.0.0.1:${port}`);
-      this.opsUrls.set(`edge-${i}`, `http://127.0.0.1:${port}`);
-      starts.push(this.spawn('edge', `edge-${i}`, { PORT: String(port) }));
+      starts.push(this.opsPort(`edge-${i}`).then((ops) => this.spawn('edge', `edge-${i}`, { PORT: String(port), ...ops })));
     }
     for (const svc of ['persistence', 'fanout', 'receipts'] as const) {
       for (let i = 1; i <= workers; i++) starts.push(this.opsPort(`${svc}-${i}`).then((env) => this.spawn(svc, `${svc}-${i}`, env)));

@@ -10,6 +10,8 @@ import type { Identity, TokenVerifier } from '@chat/auth';
 import type { QueueAdmin } from '@chat/broker';
 import { AppError, Forbidden, Invalid, Unauthenticated } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
+import type { RateLimits } from '../rate-limits';
+import { BOARD_CSP, sendPage, withCsp } from './csp';
 
 export interface AdminDeps {
   verifier: TokenVerifier;
@@ -17,6 +19,8 @@ export interface AdminDeps {
   redis: Redis;
   namespace: string;
   log: Logger;
+  /** Sign-in attempts per client address. */
+  limits?: RateLimits;
   /** Most offline queues bull-board lists at once (there is one per user with parked messages). */
   maxBoardQueues?: number;
 }
@@ -43,8 +47,9 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
     return identity;
   };
 
-  router.get('/login', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'admin', 'login.html')));
+  router.get('/login', sendPage(join(PUBLIC_DIR, 'admin', 'login.html')));
   router.post('/login', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+    await d.limits?.take('login', req.ip ?? '');
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     let identity: Identity;
     try {
@@ -84,7 +89,7 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
   };
   router.use(requireAdmin);
 
-  router.get('/', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'admin', 'index.html')));
+  router.get('/', sendPage(join(PUBLIC_DIR, 'admin', 'index.html')));
   router.get('/api/queues', async (_req, res) => {
     res.json({ queues: await d.queues.stats() });
   });
@@ -119,7 +124,7 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
     }
     next();
   };
-  router.use('/queues', refreshBoard, board.getRouter());
+  router.use('/queues', withCsp(BOARD_CSP), refreshBoard, board.getRouter());
 
   app.use('/admin', router);
 }

@@ -41,6 +41,7 @@ import type { MarkRoomReadUseCase } from '../usecases/mark-room-read/mark-room-r
 import type { UnreadCountsUseCase } from '../usecases/unread-counts/unread-counts.usecase';
 import type { GroupCommandUseCase } from '../usecases/group-command/group-command.usecase';
 import type { GroupQueriesUseCase } from '../usecases/group-queries/group-queries.usecase';
+import { API_CSP, DOCS_CSP, withCsp } from './csp';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
 import type { RateLimits } from '../rate-limits';
@@ -61,6 +62,8 @@ export interface HttpDeps {
   groupQueries: GroupQueriesUseCase;
   limits?: RateLimits;
   corsOrigins?: string[];
+  /** TRUST_PROXY: the hops whose X-Forwarded-For (and -Proto) are believed; req.ip is the client behind them. */
+  trustProxy?: string[];
   /** Extra routes mounted before the 404 (health, metrics). */
   extra?: (app: express.Express) => void;
 }
@@ -89,18 +92,28 @@ function authenticate(verifier: TokenVerifier, log: Logger): RequestHandler {
 export function buildHttpApp(d: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', d.trustProxy && d.trustProxy.length > 0 ? d.trustProxy : false);
   app.set('query parser', 'simple');
-  // the API serves JSON only; Swagger UI needs inline scripts and styles on /docs
+  // CSP per area: none at all for JSON, Swagger UI's needs on /docs only, per-page hashes on /admin and /demo
   app.use(helmet({ contentSecurityPolicy: false }));
+  app.use(withCsp(API_CSP));
   app.use(cors({ origin: d.corsOrigins && d.corsOrigins.length > 0 ? d.corsOrigins : false }));
   // any JSON value parses; the DTO check then explains what shape was expected
   app.use(express.json({ limit: MAX_BODY, strict: false }));
   d.extra?.(app);
   const openapi = buildOpenApi();
   app.get('/docs/openapi.json', (_req, res) => void res.json(openapi));
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
+  app.use('/docs', withCsp(DOCS_CSP), swaggerUi.serve, swaggerUi.setup(openapi));
 
   const chat = express.Router();
+  // per client address before the token is checked, so a flood of bogus tokens stops here, not at auth
+  if (d.limits) {
+    const limits = d.limits;
+    chat.use(async (req, _res, next) => {
+      await limits.take('restIp', req.ip ?? '');
+      next();
+    });
+  }
   chat.use(authenticate(d.verifier, d.log));
   if (d.limits) {
     const limits = d.limits;
@@ -142,7 +155,8 @@ export function buildHttpApp(d: HttpDeps): express.Express {
 
   chat.get('/offline/:userId', async (req, res) => {
     const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
-    res.json({ messages: await d.listOffline.execute({ userId: me(req), pathUserId: userId }) });
+    const page = parseDto(PageQueryDto, { ...req.query }, 'query');
+    res.json(await d.listOffline.execute({ userId: me(req), pathUserId: userId, ...page }));
   });
 
   chat.put('/message/:messageId', async (req, res) => {

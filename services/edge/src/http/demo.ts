@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { AuthServiceClient } from '@chat/auth';
 import { Invalid, Unavailable } from '@chat/contracts';
+import { sendPage } from './csp';
 
 const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
@@ -31,7 +32,7 @@ export const DEMO_USERS = [
 export function mountDemo(app: express.Express, auth: AuthServiceClient, timeoutMs: number): void {
   const router = express.Router();
   const bundle = clientBundle();
-  router.get('/', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'demo', 'index.html')));
+  router.get('/', sendPage(join(PUBLIC_DIR, 'demo', 'index.html')));
   router.get('/socket.io.min.js', (_req, res) => res.sendFile(bundle));
   router.get('/users', (_req, res) => void res.json({ users: DEMO_USERS }));
   router.post('/token', async (req, res) => {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Socket } from 'socket.io';
 import { catchUpsPending, edgeDeliveries, errors, offlineDrained, onScrape, socketsConnected } from '@chat/ops';
@@ -47,6 +48,8 @@ export interface GatewayDeps {
   presenceTtlMs: number;
   limits?: RateLimits;
   maxSocketsPerUser?: number;
+  /** The client behind trusted proxies (TRUST_PROXY); defaults to the peer address. */
+  clientAddress?: (req: IncomingMessage) => string;
   /** How long a device has to acknowledge a message before the server stops waiting for the ack. */
   ackTimeoutMs?: number;
   /** UNSAFE, test-only (UNSAFE_GATE_REPEATS): the per-socket gate lets repeated messages through. */
@@ -116,7 +119,7 @@ export class ChatGateway {
     this.nsp.use((socket, next) => {
       if (!this.d.limits) return next();
       this.d.limits
-        .take('connect', socket.handshake.address)
+        .take('connect', this.d.clientAddress ? this.d.clientAddress(socket.request) : socket.handshake.address)
         .then(() => next())
         .catch((err: unknown) => {
           const body = toErrorBody(err);
@@ -132,7 +135,8 @@ export class ChatGateway {
         .verify(token)
         .then(async (identity) => {
           const max = this.d.maxSocketsPerUser;
-          if (max !== undefined && (await this.d.presence.count(identity.userId)) >= max) {
+          // count and add in one step, or simultaneous connects would all see room under the cap
+          if (max !== undefined && !(await this.d.presence.claim(identity.userId, socket.id, max))) {
             throw new AppError('RATE_LIMITED', `at most ${max} connections per user`);
           }
           socket.data.identity = identity;

@@ -43,6 +43,7 @@ export interface AcceptedLog {
 
 export interface Inbox {
   list(userId: string, limit?: number): Promise<MessageView[]>;
+  page(userId: string, limit: number, offset?: number): Promise<{ messages: MessageView[]; hasMore: boolean }>;
   /** The parked message ids and parked notices, oldest first (message copies are not read). */
   peek(userId: string, limit?: number): Promise<{ messageIds: string[]; events: Array<{ key: string; envelope: DeliveryEnvelope }> }>;
   remove(userId: string, ids: string[]): Promise<void>;

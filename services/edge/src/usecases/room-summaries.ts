@@ -1,4 +1,5 @@
 import { lastIncomingSeq, type LastMessage, type MemberRoom } from '@chat/store';
+import { mapBounded } from './bounded';
 import type { Conversations, Cursors, Messages } from './ports';
 
 export interface RoomSummary {
@@ -22,14 +23,12 @@ export class RoomSummaries {
   async of(userId: string, docs: MemberRoom[]): Promise<RoomSummary[]> {
     if (docs.length === 0) return [];
     const mine = await this.cursors.forUser(userId);
-    const unread = await Promise.all(
-      docs.map(async (c) => {
-        const read = Math.max(mine.get(String(c._id))?.readSeq ?? 0, c.joinedSeq);
-        if (lastIncomingSeq(c, userId) <= read) return 0;
-        const scope = await this.conversations.scopeFor(String(c._id), userId);
-        return scope ? this.messages.countIncomingSince(scope, read) : 0;
-      }),
-    );
+    const unread = await mapBounded(docs, async (c) => {
+      const read = Math.max(mine.get(String(c._id))?.readSeq ?? 0, c.joinedSeq);
+      if (lastIncomingSeq(c, userId) <= read) return 0;
+      const scope = await this.conversations.scopeFor(String(c._id), userId);
+      return scope ? this.messages.countIncomingSince(scope, read) : 0;
+    });
     return docs.map((c, i) => ({
       unreadCount: unread[i],
       lastMessage: c.lastMessage && c.lastMessage.seq > c.joinedSeq

@@ -3,6 +3,7 @@ import { partitionKey } from '@chat/broker';
 import { Forbidden, NotFound, PARTITIONS, partitionOf, RoutingKeys, type ReceiptCommand } from '@chat/contracts';
 import type { MessageDoc } from '@chat/store';
 import type { CommandBus, Conversations, Messages } from '../ports';
+import { mapBounded } from '../bounded';
 
 export interface ReceiptRequest {
   userId: string;
@@ -64,7 +65,7 @@ export class MarkReceiptsUseCase {
     const docs = await this.messages.findByIds(ids);
     const groupRooms = [...new Set(docs.filter((m) => m.groupId).map((m) => m.roomId))];
     const member = new Set<string>();
-    await Promise.all(groupRooms.map(async (r) => (await this.conversations.scopeFor(r, userId)) && member.add(r)));
+    await mapBounded(groupRooms, async (r) => (await this.conversations.scopeFor(r, userId)) && member.add(r));
     return docs.filter((m) => (m.groupId ? member.has(m.roomId) : m.senderId === userId || m.receiverId === userId));
   }
 }

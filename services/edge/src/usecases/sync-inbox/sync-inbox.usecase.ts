@@ -1,5 +1,6 @@
 import { ServerEvents, type DeliveryEnvelope, type MessageView } from '@chat/contracts';
 import { toMessageView, type MessageDoc } from '@chat/store';
+import { mapBounded } from '../bounded';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
 
 export interface SyncResult {
@@ -75,8 +76,8 @@ export class SyncInboxUseCase {
         // a room edited or deleted in past where the read starts: what the sockets have may be out of date
         const changedRooms = rooms.filter((r) => (r.lastChangeSeq ?? 0) > from(r.scope.roomId));
         const [stored, changed] = await Promise.all([
-          Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom))),
-          Promise.all(changedRooms.map((r) => this.messages.changedSince(r.scope, from(r.scope.roomId), this.limitPerRoom))),
+          mapBounded(behind, (r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
+          mapBounded(changedRooms, (r) => this.messages.changedSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
         ]);
         return { rooms, mine, stored, changed, from, more: behind.filter((_, i) => stored[i].length >= this.limitPerRoom).map((r) => r.scope.roomId) };
       });
