@@ -20,6 +20,8 @@ async function until(pred: () => boolean, what: string): Promise<void> {
 function harness(opts = { attempts: 5, retryMs: 10 }) {
   const reads: Array<ReturnType<typeof deferred<number>>> = [];
   const applied: number[] = [];
+  /** The reads handed over with their holds released. */
+  const released: number[] = [];
   const gaveUp: string[] = [];
   const done: Array<{ ms: number; readMs: number; failed: number; discarded: number }> = [];
   let connected = true;
@@ -29,14 +31,17 @@ function harness(opts = { attempts: 5, retryMs: 10 }) {
       reads.push(d);
       return d.promise;
     },
-    apply: async (_u, r) => void applied.push(r),
+    apply: async (_u, r, release) => {
+      applied.push(r);
+      if (release) released.push(r);
+    },
     connected: () => connected,
     giveUp: (u) => void gaveUp.push(u),
     retrying: () => undefined,
     done: (_u, took) => void done.push(took),
   };
   const c = new CatchUps(steps, opts);
-  return { c, reads, applied, gaveUp, done, disconnect: () => (connected = false) };
+  return { c, reads, applied, released, gaveUp, done, disconnect: () => (connected = false) };
 }
 
 describe('CatchUps', () => {
@@ -91,7 +96,7 @@ describe('CatchUps', () => {
     expect(h.applied).toEqual([2]);
   });
 
-  it('hands a read over after MAX_DISCARDED_READS discarded ones, however often it is asked for meanwhile', async () => {
+  it('after MAX_DISCARDED_READS discarded reads hands one over but keeps the hold, and releases only a read no request overtook', async () => {
     const h = harness();
     h.c.request('u');
     for (let i = 0; i <= MAX_DISCARDED_READS; i++) {
@@ -100,8 +105,14 @@ describe('CatchUps', () => {
       h.reads[i].resolve(i);
     }
     await flush();
-    expect(h.reads).toHaveLength(MAX_DISCARDED_READS + 1);
+    // the sockets got what the last read had, still held: it began before the newest request
     expect(h.applied).toEqual([MAX_DISCARDED_READS]);
+    expect(h.released).toEqual([]);
+    // and a read follows; with no request during it, it releases the hold
+    await until(() => h.reads.length === MAX_DISCARDED_READS + 2, 'the next read');
+    h.reads[MAX_DISCARDED_READS + 1].resolve(99);
+    await until(() => h.released.length === 1, 'the release');
+    expect(h.released).toEqual([99]);
   });
 
   it('keeps users independent', async () => {

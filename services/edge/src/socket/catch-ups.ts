@@ -1,8 +1,11 @@
 export interface CatchUpSteps<R> {
   /** Reads what the user must get (from the store); throws when it cannot. */
   read(userId: string): Promise<R>;
-  /** Hands a read over to the user's sockets (releases their held deliveries). */
-  apply(userId: string, result: R): Promise<void>;
+  /**
+   * Hands a read over to the user's sockets. `release`: the read began after every hold, so the held live
+   * deliveries may follow it; otherwise the sockets get what it holds and stay held for the next read.
+   */
+  apply(userId: string, result: R, release: boolean): Promise<void>;
   /** Whether the user still has a socket on this edge (no socket: nothing to catch up). */
   connected(userId: string): boolean;
   /** Called after the last failed attempt: the user's sockets must not stay held. */
@@ -80,11 +83,19 @@ export class CatchUps<R> {
           const readStarted = Date.now();
           const result = await this.steps.read(userId);
           readMs = Date.now() - readStarted;
-          // asked for again during the read: read again before releasing anything (bounded: a device that
-          // reconnects every second must not keep the user's other sockets held for good)
-          if (run.again && discarded++ < MAX_DISCARDED_READS) continue;
-          run.again = false;
-          await this.steps.apply(userId, result);
+          // asked for again during the read: read again before releasing anything. Reads discarded in a row
+          // are bounded (a device reconnecting every second, subscriptions dropping faster than a read):
+          // past the bound the read is handed over but the hold stays, so the sockets are not starved, and
+          // the loop reads again. Releasing it would let live deliveries past what it lacks, which the
+          // sockets' gates would then drop for good.
+          if (run.again) {
+            if (discarded++ < MAX_DISCARDED_READS) continue;
+            run.again = false;
+            discarded = 0;
+            await this.steps.apply(userId, result, false);
+            continue;
+          }
+          await this.steps.apply(userId, result, true);
           if (run.again) continue; // asked for again while handing over: its hold needs a read of its own
           this.steps.done?.(userId, { ms: Date.now() - started, readMs, failed, discarded });
           return;

@@ -74,14 +74,15 @@ export class ChatGateway {
       if (sync.source !== 'store') throw new AppError('UNAVAILABLE', 'store unavailable');
       return sync;
     },
-    apply: async (userId, sync) => {
+    apply: async (userId, sync, release) => {
       // a room with more stored than one read returns: hand this page over, keep holding, read the next
       const more = sync.more.length > 0;
+      const hold = more || !release;
       // what a device says it already has (handshake auth.since) was set in its gate when it connected, so
       // it is not sent again even when its delivered receipt was lost with an edge that died before writing it
       const parked = sync.events.map((env) => ({ event: env.event, payload: env.payload }));
       for (const local of this.sockets.of(userId)) {
-        if (more) local.delivery.feed(sync.messages, sync.cursors, parked, sync.changes);
+        if (hold) local.delivery.feed(sync.messages, sync.cursors, parked, sync.changes);
         else local.delivery.release(sync.messages, sync.cursors, parked, sync.changes);
       }
       if (sync.parkedIds.length > 0) {
