@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTopology } from '@chat/broker';
-import { PARTITIONS } from '@chat/contracts';
+import { DEFAULT_PARTITIONS } from '@chat/contracts';
 import { parse } from 'yaml';
 import { ConfigError, configVariableNames, loadConfig } from '@chat/config';
 
@@ -233,7 +233,7 @@ describe('deploy/k8s manifests', () => {
       const re = new RegExp(trigger.metadata.queueName);
       expect(everyQueue.filter((q) => re.test(q))).toEqual(stages[stage]);
       // single active consumer per partition: replicas past the partition count would only stand by
-      expect(s.doc.spec.maxReplicaCount).toBeLessThanOrEqual(PARTITIONS);
+      expect(s.doc.spec.maxReplicaCount).toBeLessThanOrEqual(DEFAULT_PARTITIONS);
       expect(of('TriggerAuthentication').map((t) => t.name)).toContain(trigger.authenticationRef.name);
     }
   });

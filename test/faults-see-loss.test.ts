@@ -6,7 +6,7 @@
  * the real setting, where the unacked commands return to the queue.
  */
 import amqp from 'amqplib';
-import { partitionOf, PARTITIONS, type MessageView } from '@chat/contracts';
+import { partitionOf, DEFAULT_PARTITIONS, type MessageView } from '@chat/contracts';
 import { eventually, stackBehindStoreRelay, type TestStack } from './support/harness';
 import { tally, type Tally } from './support/tally';
 import { TcpProxy } from './support/tcp-proxy';
@@ -26,7 +26,7 @@ async function killWhileHolding(t: TestStack, store: TcpProxy): Promise<Tally> {
   store.cut();
   const acks = [first, ...(await Promise.all(Array.from({ length: N }, (_, i) => send(i + 1))))];
   // the worker has them all in hand, failing to write: none left ready in the room's queue
-  const queue = `${t.namespace}.persistence.message.store.p${partitionOf(roomId, PARTITIONS)}`;
+  const queue = `${t.namespace}.persistence.message.store.p${partitionOf(roomId, DEFAULT_PARTITIONS)}`;
   const conn = await amqp.connect(process.env.TEST_RABBITMQ_URL!);
   try {
     const ch = await conn.createChannel();

@@ -13,7 +13,7 @@
  */
 import * as amqp from 'amqplib';
 import { partitionKey } from '@chat/broker';
-import { PARTITIONS, partitionOf, RoutingKeys, type MessageView } from '@chat/contracts';
+import { DEFAULT_PARTITIONS, partitionOf, RoutingKeys, type MessageView } from '@chat/contracts';
 import { stackBehindStoreRelay, TestStack } from './support/harness';
 import { tally, type Tally } from './support/tally';
 import { TcpProxy } from './support/tcp-proxy';
@@ -72,7 +72,7 @@ async function replayPersisted(t: TestStack): Promise<Tally> {
   const stored = await t.storedMessages(roomId, ta);
   const conn = await amqp.connect(process.env.TEST_RABBITMQ_URL!);
   const ch = await conn.createConfirmChannel();
-  const key = partitionKey(RoutingKeys.messagePersisted, partitionOf(roomId, PARTITIONS));
+  const key = partitionKey(RoutingKeys.messagePersisted, partitionOf(roomId, DEFAULT_PARTITIONS));
   for (const m of stored) ch.publish(`${t.namespace}.messages`, key, Buffer.from(JSON.stringify({ type: RoutingKeys.messagePersisted, correlationId: `replay-${m.id}`, message: m, replay: true })), { persistent: true });
   await ch.waitForConfirms();
   await conn.close();

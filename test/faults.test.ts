@@ -1,7 +1,7 @@
 import { LoadUser } from './support/load-client';
 import amqp from 'amqplib';
 import { buildTopology } from '@chat/broker';
-import { partitionOf, PARTITIONS, type MessageView } from '@chat/contracts';
+import { partitionOf, DEFAULT_PARTITIONS, type MessageView } from '@chat/contracts';
 import { eventually, TestStack } from './support/harness';
 
 /** Process deaths mid-stream: what the sender saw acknowledged must be stored once and delivered once. */
@@ -124,7 +124,7 @@ describe('worker crashes', () => {
   it('dead-letters a poison message without blocking the messages behind it', async () => {
     const { b, ta, tb, roomId } = await t.pair();
     const topology = buildTopology(t.namespace);
-    const p = partitionOf(roomId, PARTITIONS);
+    const p = partitionOf(roomId, DEFAULT_PARTITIONS);
     const conn = await amqp.connect(process.env.TEST_RABBITMQ_URL!);
     try {
       const ch = await conn.createConfirmChannel();

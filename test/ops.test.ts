@@ -1,6 +1,6 @@
 import amqp from 'amqplib';
 import { buildTopology } from '@chat/broker';
-import { pairKey, PARTITIONS, partitionOf } from '@chat/contracts';
+import { pairKey, DEFAULT_PARTITIONS, partitionOf } from '@chat/contracts';
 import { createModels, connectStore } from '@chat/store';
 import { eventually, newUserId, TestStack } from './support/harness';
 import { TcpProxy } from './support/tcp-proxy';
@@ -74,7 +74,7 @@ describe('operations endpoints', () => {
     await eventually(async () => (value(await metrics('fanout-1'), 'chat_delivery_latency_seconds_count') ?? 0) >= 5, 'latency histogram counted the deliveries');
     const fanout = await metrics('fanout-1');
     expect(value(fanout, 'chat_delivery_latency_seconds_bucket', { le: '+Inf' })).toBeGreaterThanOrEqual(5);
-    const persistQueue = `${t.namespace}.persistence.message.store.p${partitionOf(roomId, PARTITIONS)}`;
+    const persistQueue = `${t.namespace}.persistence.message.store.p${partitionOf(roomId, DEFAULT_PARTITIONS)}`;
     const persistence = await metrics('persistence-1');
     expect(value(persistence, 'chat_broker_consumed_total', { queue: persistQueue, outcome: 'ack' })).toBeGreaterThanOrEqual(5);
     expect(value(persistence, 'chat_queue_depth', { queue: persistQueue })).toBe(0);
@@ -130,7 +130,7 @@ describe('operations endpoints', () => {
       expect(page.headers.get('location')).toBe('/admin/login');
       const queues = await t.http('GET', '/admin/api/queues', { token: admin });
       expect(queues.status).toBe(200);
-      expect(queues.body.queues).toHaveLength(3 * PARTITIONS + 1);
+      expect(queues.body.queues).toHaveLength(3 * DEFAULT_PARTITIONS + 1);
       expect(queues.body.queues.find((q: { stage: string }) => q.stage === 'dead-letter')).toMatchObject({ queue: `${t.namespace}.dead-letter` });
       expect((await t.http('GET', '/admin/api/dead-letters?limit=0', { token: admin })).status).toBe(400);
     });
@@ -152,7 +152,7 @@ describe('operations endpoints', () => {
           correlationId: 'replay-me',
           message: { id: newUserId(), roomId, senderId: a, receiverId: b, content: 'came back from the dead', clientMsgId: 'dl-1', createdAt: new Date().toISOString() },
         };
-        ch.publish(topology.exchange, `message.send.v1.p${partitionOf(roomId, PARTITIONS)}`, Buffer.from(JSON.stringify(command)), {
+        ch.publish(topology.exchange, `message.send.v1.p${partitionOf(roomId, DEFAULT_PARTITIONS)}`, Buffer.from(JSON.stringify(command)), {
           persistent: true,
           headers: { correlationId: 'replay-me' },
         });
@@ -167,8 +167,8 @@ describe('operations endpoints', () => {
         return listed.some((d) => d.correlationId === 'replay-me');
       }, 'the dead letter is listed');
       expect(listed.find((d) => d.correlationId === 'replay-me')).toMatchObject({
-        queue: `${t.namespace}.persistence.message.store.p${partitionOf(roomId, PARTITIONS)}`,
-        routingKey: `message.send.v1.p${partitionOf(roomId, PARTITIONS)}`,
+        queue: `${t.namespace}.persistence.message.store.p${partitionOf(roomId, DEFAULT_PARTITIONS)}`,
+        routingKey: `message.send.v1.p${partitionOf(roomId, DEFAULT_PARTITIONS)}`,
         type: 'message.send.v1',
       });
       const deadLetters = async () => value(await metrics('persistence-1'), 'chat_dead_letters');

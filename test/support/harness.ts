@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { io, type Socket } from 'socket.io-client';
 import { createAuthClient, type AuthServiceClient } from '@chat/auth';
-import type { MessageView } from '@chat/contracts';
+import { DEFAULT_PARTITIONS, type MessageView } from '@chat/contracts';
 import { removeNamespace, REPO_ROOT, Stack, type StackOptions } from '@chat/stack';
 import { TcpProxy } from './tcp-proxy';
 
@@ -25,6 +25,8 @@ export interface HttpResult<T = any> {
 /** A running stack for one test file, on its own namespace (queues, Redis keys, database), removed at the end. */
 export class TestStack {
   readonly namespace = `t${randomBytes(4).toString('hex')}`;
+  /** The partition count the stack's services run with (a test that changes it says so, for the cleanup). */
+  partitions = DEFAULT_PARTITIONS;
   stack!: Stack;
   private auth!: AuthServiceClient;
   private readonly clients: TestClient[] = [];
@@ -62,7 +64,7 @@ export class TestStack {
     for (const c of this.clients) c.close();
     this.auth?.close();
     await this.stack?.stop();
-    if (this.urls) await removeNamespace({ namespace: this.namespace, ...this.urls }).catch(() => undefined);
+    if (this.urls) await removeNamespace({ namespace: this.namespace, ...this.urls, partitions: this.partitions }).catch(() => undefined);
   }
 
   edge(i = 0): string {

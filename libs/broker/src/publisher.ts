@@ -28,6 +28,11 @@ export class Publisher {
     });
   }
 
+  /** The routing key of a command or event of the room (or group) `id` (Topology.route). */
+  route(base: string, id: string): string {
+    return this.topology.route(base, id);
+  }
+
   waitForConnect(): Promise<void> {
     return this.channel.waitForConnect();
   }

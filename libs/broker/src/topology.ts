@@ -1,4 +1,4 @@
-import { PARTITIONS, RoutingKeys } from '@chat/contracts';
+import { DEFAULT_PARTITIONS, partitionOf, RoutingKeys } from '@chat/contracts';
 
 export interface QueueSpec {
   name: string;
@@ -8,6 +8,10 @@ export interface QueueSpec {
 }
 
 export interface Topology {
+  /** Partitions per stage: a room's (or group's) commands and events go to partition partitionOf(id). */
+  partitions: number;
+  /** The routing key of a command or event of the room (or group) `id`: the one place routing is computed. */
+  route(base: string, id: string): string;
   exchange: string;
   deadLetterExchange: string;
   deadLetterQueue: string;
@@ -30,10 +34,11 @@ export function partitionKey(base: string, partition: number): string {
  * writer per stage at a time (the store needs that; see the persistence worker's RoomHeads).
  * Every service asserts it, idempotently, on each (re)connect.
  */
-export function buildTopology(ns: string): Topology {
+export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topology {
+  if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`partitions must be a positive integer, not ${partitions}`);
   const exchange = `${ns}.messages`;
   const deadLetterExchange = `${ns}.dlx`;
-  const range = [...Array(PARTITIONS).keys()];
+  const range = [...Array(partitions).keys()];
   const persistQueues = range.map((p) => `${ns}.persistence.message.store.p${p}`);
   const fanoutQueues = range.map((p) => `${ns}.fanout.message.deliver.p${p}`);
   const receiptQueues = range.map((p) => `${ns}.receipts.message.apply.p${p}`);
@@ -58,6 +63,8 @@ export function buildTopology(ns: string): Topology {
     })),
   ];
   return {
+    partitions,
+    route: (base, id) => partitionKey(base, partitionOf(id, partitions)),
     exchange,
     deadLetterExchange,
     deadLetterQueue: `${ns}.dead-letter`,

@@ -63,6 +63,11 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) SYNC_LIMIT_PER_ROOM = 5000;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) SYNC_CONCURRENCY = 16;
   @Transform(toInt) @IsInt() @Min(2) @Max(100000) GROUP_MEMBER_LIMIT = 1000;
+  /**
+   * Partition queues per stage (at most this many active copies of each worker). Every service must run
+   * with the same value; changing it needs the stop in docs/operations.md ("Changing the partition count").
+   */
+  @Transform(toInt) @IsInt() @Min(1) @Max(256) PARTITIONS = 8;
   /** Edge: at most one automatic delivered receipt per (user, room) per this interval; the ones between are merged. */
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) RECEIPT_COALESCE_MS = 1000;
   /** Edge: under load the interval above stretches up to this, aiming at RECEIPTS_PER_SECOND commands a second per edge. */

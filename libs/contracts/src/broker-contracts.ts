@@ -5,7 +5,8 @@ import type { GroupView, MessageView } from './messages';
  * Broker names and payloads. Routing keys are versioned; queues are named <service>.<entity>.<action>.
  * Partitioned queues keep one conversation's commands and events in order through each stage.
  */
-export const PARTITIONS = 8;
+/** Partitions per stage unless PARTITIONS says otherwise (libs/config); every service must use the same. */
+export const DEFAULT_PARTITIONS = 8;
 
 export const RoutingKeys = {
   messageSend: 'message.send.v1',

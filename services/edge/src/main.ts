@@ -58,7 +58,7 @@ runService('edge', async () => {
   const { db, models } = await openStore(config.MONGO_URL, `edge-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `edge-${config.INSTANCE_ID}`);
-  const publisher = new Publisher(broker, buildTopology(ns), config.PUBLISH_TIMEOUT_MS);
+  const publisher = new Publisher(broker, buildTopology(ns, config.PARTITIONS), config.PUBLISH_TIMEOUT_MS);
   await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => publisher.waitForConnect(), log);
 
   const authClient = createAuthClient(config.AUTH_GRPC_URL);
@@ -85,7 +85,7 @@ runService('edge', async () => {
   const openConversation = new OpenConversationUseCase(conversations);
   const accepted = new RedisAcceptedLog(cmd, ns);
   const lanes = new SenderLanes();
-  const topology = buildTopology(ns);
+  const topology = buildTopology(ns, config.PARTITIONS);
   const stageLagReader = new StageLag(redis, ns);
   const admission = new Admission(
     {

@@ -1,3 +1,4 @@
+import { buildTopology } from '@chat/broker';
 import type { MessageView, ReceiptCommand } from '@chat/contracts';
 import { createLogger } from '@chat/logging';
 import { ReceiptBatcher } from './receipt-batcher';
@@ -22,7 +23,7 @@ describe('ReceiptBatcher', () => {
     jest.useFakeTimers();
     sent = [];
     clock = 1_000_000;
-    const bus = { publishConfirmed: async (_k: string, p: object) => void sent.push(p as ReceiptCommand) };
+    const bus = { publishConfirmed: async (_k: string, p: object) => void sent.push(p as ReceiptCommand), route: buildTopology('t').route };
     batcher = new ReceiptBatcher(bus, createLogger('test', { level: 'silent', instance: 'spec' }), { flushMs: 100, coalesceMs: 1000, now: () => clock });
   });
   afterEach(() => jest.useRealTimers());
@@ -71,7 +72,7 @@ describe('ReceiptBatcher', () => {
   });
 
   it('stretches the interval when many rooms are busy, so the edge sends about perSecond commands a second', async () => {
-    const bus = { publishConfirmed: async (_k: string, p: object) => void sent.push(p as ReceiptCommand) };
+    const bus = { publishConfirmed: async (_k: string, p: object) => void sent.push(p as ReceiptCommand), route: buildTopology('t').route };
     const log = createLogger('test', { level: 'silent', instance: 'spec' });
     const rooms = Array.from({ length: 6 }, (_, i) => String(i + 1).repeat(24));
     const run = async (b: ReceiptBatcher) => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { partitionKey } from '@chat/broker';
-import { PARTITIONS, partitionOf, RoutingKeys, type MessageView, type ReceiptCommand } from '@chat/contracts';
+import { RoutingKeys, type MessageView, type ReceiptCommand } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
 import type { CommandBus } from './usecases/ports';
 
@@ -135,7 +134,7 @@ export class ReceiptBatcher {
           at,
         };
         try {
-          await this.bus.publishConfirmed(partitionKey(RoutingKeys.receipt, partitionOf(g.roomId, PARTITIONS)), cmd, { correlationId: cmd.correlationId });
+          await this.bus.publishConfirmed(this.bus.route(RoutingKeys.receipt, g.roomId), cmd, { correlationId: cmd.correlationId });
         } catch (err) {
           this.log.warn({ err: (err as Error).message, userId: g.userId, roomId: g.roomId }, 'delivery receipts not published');
         }

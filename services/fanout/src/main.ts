@@ -13,7 +13,7 @@ runService('fanout', async () => {
   const config = loadConfig();
   const log = createLogger('fanout', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
   initMetrics('fanout', config.INSTANCE_ID);
-  const topology = buildTopology(config.CHAT_NAMESPACE);
+  const topology = buildTopology(config.CHAT_NAMESPACE, config.PARTITIONS);
 
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `fanout-${config.INSTANCE_ID}` });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));

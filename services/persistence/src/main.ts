@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { BatchConsumer, brokerUp, buildTopology, connectBroker, exportQueueDepths, QueueAdmin, Publisher, TransientError, partitionKey, type Outcome } from '@chat/broker';
+import { BatchConsumer, brokerUp, buildTopology, connectBroker, exportQueueDepths, QueueAdmin, Publisher, TransientError, type Outcome } from '@chat/broker';
 import { loadConfig } from '@chat/config';
-import { AppError, decodeRoomCommand, PARTITIONS, partitionOf, RoutingKeys, type RoomCommand } from '@chat/contracts';
+import { AppError, decodeRoomCommand, RoutingKeys, type RoomCommand } from '@chat/contracts';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { StageLag } from '@chat/delivery';
@@ -19,7 +19,7 @@ runService('persistence', async () => {
   const config = loadConfig();
   const log = createLogger('persistence', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
   initMetrics('persistence', config.INSTANCE_ID);
-  const topology = buildTopology(config.CHAT_NAMESPACE);
+  const topology = buildTopology(config.CHAT_NAMESPACE, config.PARTITIONS);
 
   const { db, models } = await openStore(config.MONGO_URL, `persistence-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
   const messages = new MessageStore(models);
@@ -115,7 +115,7 @@ runService('persistence', async () => {
           events.map(async (ev) => {
             if (!ev) return;
             const roomId = ev.type === RoutingKeys.messagePersisted ? ev.message.roomId : ev.type === RoutingKeys.groupChanged ? ev.groupId : ev.roomId;
-            const key = partitionKey(ev.type, partitionOf(roomId, PARTITIONS));
+            const key = topology.route(ev.type, roomId);
             try {
               await publisher.publishConfirmed(key, ev, { correlationId: ev.correlationId });
             } catch (err) {

@@ -13,7 +13,7 @@ runService('receipts', async () => {
   const config = loadConfig();
   const log = createLogger('receipts', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
   initMetrics('receipts', config.INSTANCE_ID);
-  const topology = buildTopology(config.CHAT_NAMESPACE);
+  const topology = buildTopology(config.CHAT_NAMESPACE, config.PARTITIONS);
 
   const { db, models } = await openStore(config.MONGO_URL, `receipts-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `receipts-${config.INSTANCE_ID}` });

@@ -14,8 +14,8 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
 }
 
 /** Removes everything a namespace created: its queues, its Redis keys and its database. */
-export async function removeNamespace(o: { namespace: string; mongoUrl: string; redisUrl: string; rabbitUrl: string }): Promise<void> {
-  const t = buildTopology(o.namespace);
+export async function removeNamespace(o: { namespace: string; mongoUrl: string; redisUrl: string; rabbitUrl: string; partitions?: number }): Promise<void> {
+  const t = buildTopology(o.namespace, o.partitions);
   const conn = await amqp.connect(o.rabbitUrl);
   try {
     for (const q of [...t.queues.map((q) => q.name), t.deadLetterQueue]) {

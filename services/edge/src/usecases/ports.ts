@@ -32,6 +32,8 @@ export interface Cursors {
 
 export interface CommandBus {
   publishConfirmed(routingKey: string, payload: object, headers?: Record<string, string>): Promise<void>;
+  /** The routing key of a command of the room (or group) `id`. */
+  route(base: string, id: string): string;
 }
 
 export interface AcceptedLog {

@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { partitionKey } from '@chat/broker';
 import {
   Conflict,
   Forbidden,
   Invalid,
   NotFound,
-  PARTITIONS,
-  partitionOf,
   RoutingKeys,
   type DeleteMessageCommand,
   type EditMessageCommand,
@@ -73,7 +70,7 @@ export class ChangeMessageUseCase {
     };
     const cmd: EditMessageCommand | DeleteMessageCommand =
       req.kind === 'edit' ? { type: RoutingKeys.messageEdit, ...common, content: req.content } : { type: RoutingKeys.messageDelete, ...common };
-    const confirmed = this.bus.publishConfirmed(partitionKey(cmd.type, partitionOf(msg.roomId, PARTITIONS)), cmd, { correlationId: common.correlationId });
+    const confirmed = this.bus.publishConfirmed(this.bus.route(cmd.type, msg.roomId), cmd, { correlationId: common.correlationId });
     handOver();
     await confirmed;
     return { messageId: req.messageId, roomId: msg.roomId, status: 'accepted' };

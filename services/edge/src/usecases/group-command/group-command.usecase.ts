@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { partitionKey } from '@chat/broker';
-import { Conflict, Forbidden, Invalid, newTimedId, NotFound, PARTITIONS, partitionOf, RoutingKeys, type GroupCommand, type GroupOp } from '@chat/contracts';
+import { Conflict, Forbidden, Invalid, newTimedId, NotFound, RoutingKeys, type GroupCommand, type GroupOp } from '@chat/contracts';
 import type { ConversationDoc, InviteDoc } from '@chat/store';
 import type { CommandBus } from '../ports';
 import { readIssued } from '../fresh';
@@ -48,7 +47,7 @@ export class GroupCommandUseCase {
       const { groupId, op } = await this.check(req);
       await turn();
       const cmd = { type: RoutingKeys.groupCommand, correlationId: req.correlationId ?? randomUUID(), groupId, actorId: req.userId, requestedAt: this.now().toISOString(), ...op } as GroupCommand;
-      const confirmed = this.bus.publishConfirmed(partitionKey(RoutingKeys.groupCommand, partitionOf(groupId, PARTITIONS)), cmd, { correlationId: cmd.correlationId });
+      const confirmed = this.bus.publishConfirmed(this.bus.route(RoutingKeys.groupCommand, groupId), cmd, { correlationId: cmd.correlationId });
       handOver();
       await confirmed;
       return { groupId, op: op.op, status: 'accepted', ...(op.op === 'invite' ? { inviteId: op.inviteId } : {}) };

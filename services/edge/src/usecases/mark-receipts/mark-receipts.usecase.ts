@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { partitionKey } from '@chat/broker';
-import { Forbidden, NotFound, PARTITIONS, partitionOf, RoutingKeys, type ReceiptCommand } from '@chat/contracts';
+import { Forbidden, NotFound, RoutingKeys, type ReceiptCommand } from '@chat/contracts';
 import type { MessageDoc } from '@chat/store';
 import type { CommandBus, Conversations, Messages } from '../ports';
 import { mapBounded } from '../bounded';
@@ -51,7 +50,7 @@ export class MarkReceiptsUseCase {
           ...(sorted[0].groupId ? { group: true } : {}),
           at,
         };
-        return this.bus.publishConfirmed(partitionKey(RoutingKeys.receipt, partitionOf(roomId, PARTITIONS)), cmd, { correlationId: cmd.correlationId });
+        return this.bus.publishConfirmed(this.bus.route(RoutingKeys.receipt, roomId), cmd, { correlationId: cmd.correlationId });
       }),
     );
     return { messageIds: ids, status: req.kind };

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { partitionKey } from '@chat/broker';
-import { Forbidden, NotFound, PARTITIONS, partitionOf, RoutingKeys, type ReceiptCommand } from '@chat/contracts';
+import { Forbidden, NotFound, RoutingKeys, type ReceiptCommand } from '@chat/contracts';
 import type { CommandBus, Conversations } from '../ports';
 
 /**
@@ -35,7 +34,7 @@ export class MarkRoomReadUseCase {
       ...(group ? { group: true } : {}),
       at: this.now().toISOString(),
     };
-    await this.bus.publishConfirmed(partitionKey(RoutingKeys.receipt, partitionOf(req.roomId, PARTITIONS)), cmd, { correlationId: cmd.correlationId });
+    await this.bus.publishConfirmed(this.bus.route(RoutingKeys.receipt, req.roomId), cmd, { correlationId: cmd.correlationId });
     return { roomId: req.roomId, upToSeq: last.seq, status: 'read' };
   }
 }

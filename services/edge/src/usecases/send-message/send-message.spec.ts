@@ -1,3 +1,4 @@
+import { buildTopology } from '@chat/broker';
 import { Unavailable, type MessageView } from '@chat/contracts';
 import type { RoomScope } from '@chat/store';
 import type { AcceptedLog, CommandBus, Conversations } from '../ports';
@@ -28,6 +29,7 @@ function setup(scopeDelay: (i: number) => number = () => 0) {
       }
       published.push({ key, content: (payload as { message: MessageView }).message.content });
     },
+    route: buildTopology('t').route,
   };
   const log = new Map<string, MessageView>();
   const accepted: AcceptedLog = {

@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { partitionKey } from '@chat/broker';
 import {
   Forbidden,
   Invalid,
   messageIdFor,
   NotFound,
-  PARTITIONS,
-  partitionOf,
   RoutingKeys,
   type MessageView,
   type SendMessageCommand,
@@ -81,7 +78,7 @@ export class SendMessageUseCase {
     const { seq: _seq, status: _status, ...core } = message;
     const cmd: SendMessageCommand = { type: RoutingKeys.messageSend, correlationId: correlationId ?? randomUUID(), message: core };
     await turn();
-    const confirmed = this.bus.publishConfirmed(partitionKey(RoutingKeys.messageSend, partitionOf(dto.roomId, PARTITIONS)), cmd, {
+    const confirmed = this.bus.publishConfirmed(this.bus.route(RoutingKeys.messageSend, dto.roomId), cmd, {
       correlationId: cmd.correlationId,
     });
     handOver(); // the publish is queued on the channel in order; the next send may queue its own
