@@ -7,7 +7,7 @@ import { MINT_KEY_HEADER, MintPolicy, MintRefused } from './mint-policy';
 import { InvalidRequest, TokenIssuer } from './token-issuer';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, { mints: true });
+  const config = loadConfig(undefined, { mints: true });
   const log = createLogger('auth', { level: config.LOG_LEVEL, instance: config.INSTANCE_ID });
   initMetrics('auth', config.INSTANCE_ID);
   const issuer = new TokenIssuer({
