@@ -181,6 +181,7 @@ runService('edge', async () => {
   // this edge's share of every delivery batch (fanout reads from presence which edge holds a user). On the
   // adapter's subscriber: ioredis subscribes it again after a reconnect, and the hold and catch-up below
   // cover what was published meanwhile.
+  const myChannel = edgeChannel(ns, edgeId);
   sub.on('smessage', (channel: string, text: string) => {
     if (channel !== myChannel) return;
     let envelopes: unknown;
@@ -192,7 +193,6 @@ runService('edge', async () => {
     }
     gateway.deliverLocal(envelopes, 'own');
   });
-  const myChannel = edgeChannel(ns, edgeId);
   await sub.ssubscribe(myChannel);
   log.info({ edgeId }, 'receiving deliveries for this edge');
   // after the adapter's subscriber reconnects (and re-subscribes), catch everyone up: pub/sub messages
