@@ -15,6 +15,11 @@ export class OfflineInbox {
   constructor(
     private readonly redis: Redis,
     private readonly ns: string,
+    /**
+     * Queue handles kept between calls (least recently used closed first). Each holds listeners on the
+     * shared connection and a few KB: an edge reads a user's inbox only while the user connects, so it keeps
+     * few; fanout parks for the same offline users again and again, so it keeps many.
+     */
     private readonly maxCachedQueues = 10_000,
     /**
      * Most parked items per user: past it the oldest parked messages are dropped. Redis runs noeviction,
@@ -23,6 +28,11 @@ export class OfflineInbox {
      */
     private readonly maxPerUser = Number.POSITIVE_INFINITY,
   ) {}
+
+  /** Queue handles kept now. */
+  get cachedQueues(): number {
+    return this.queues.size;
+  }
 
   private queue(userId: string): Queue {
     let q = this.queues.get(userId);

@@ -72,7 +72,8 @@ runService('edge', async () => {
   const messages = new MessageStore(models);
   const cursors = new CursorStore(models);
   const groups = new GroupStore(models);
-  const inbox = new OfflineInbox(redis, ns);
+  // a user's inbox is read only while that user connects: a handle kept per connected user cost every idle socket a few KB
+  const inbox = new OfflineInbox(redis, ns, 100);
   // this process's own delivery channel: a restarted edge gets a new one, so nothing meant for the
   // sockets of its previous life reaches it
   const edgeId = `${config.INSTANCE_ID.replace(/[^A-Za-z0-9._-]/g, '_')}.${randomBytes(4).toString('hex')}`;
