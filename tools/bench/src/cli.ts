@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 /* npm run bench [-- --quick] [--url http://a,http://b --auth host:port --namespace /chat] */
 import { SingleBar, Presets } from 'cli-progress';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { canConnect, removeNamespace, REPO_ROOT, Stack, startFerretDB, stopProcess, type ManagedProcess } from '@chat/stack';
 import { parseArgs } from './args';
 import { cpuFloor, usPerMessage } from './budget';
@@ -230,7 +230,7 @@ async function main(): Promise<void> {
       slowestPart,
       pipelineFractionOfSlowestPart: slowestPart ? Math.round((maxThroughput / slowestPart.perSecond) * 100) / 100 : null,
     };
-    const files = await writeReport(join(REPO_ROOT, args.out), report);
+    const files = await writeReport(resolve(REPO_ROOT, args.out), report);
     process.stdout.write('\n' + markdown(report) + '\n');
     log(`wrote ${files.join(', ')}`);
   } finally {

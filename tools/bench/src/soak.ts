@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import mongoose, { Types } from 'mongoose';
 import {
   canConnect,
@@ -359,7 +359,7 @@ async function main(): Promise<void> {
     }
 
     const report = buildReport(args, store, startedAt, checkpoints, windows, windowSize);
-    const dir = join(REPO_ROOT, args.out);
+    const dir = resolve(REPO_ROOT, args.out);
     mkdirSync(dir, { recursive: true });
     const base = join(dir, `soak-${startedAt.toISOString().replace(/[:.]/g, '-')}`);
     writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
