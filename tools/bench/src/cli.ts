@@ -152,7 +152,8 @@ async function main(): Promise<void> {
     const busyEdge = (name: string) => Number(name.slice('edge-'.length)) <= args.busyEdges;
     const idleMeter = new CpuMeter(edgeProcs, true);
     idleMeter.begin();
-    await sleep(5000);
+    // as long as a step (up to 20 s), so that timers of a longer period fall in both windows alike
+    await sleep(Math.min(args.durationS, 20) * 1000);
     const edgeIdlePct = Object.fromEntries(Object.entries(idleMeter.end()).filter(([k]) => k.startsWith('edge-')));
     const edgeCpu: NonNullable<Report['edgeCpu']> = [];
     for (const rate of args.rates) {

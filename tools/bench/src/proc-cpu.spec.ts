@@ -25,4 +25,21 @@ describe('CpuMeter', () => {
       idle.kill();
     }
   });
+
+  it('measures a process that uses a fraction of a percent of a core (below the 10 ms tick of /proc/<pid>/stat)', async () => {
+    // about 0.1 ms of work every 100 ms, wake-ups included: a few tenths of a percent of a core, under a tick a second
+    const light = spawn(process.execPath, ['-e', 'setInterval(() => { const e = process.hrtime.bigint() + 50000n; while (process.hrtime.bigint() < e) {} }, 100); setTimeout(() => process.exit(0), 5000)']);
+    try {
+      await once(light, 'spawn');
+      await new Promise((r) => setTimeout(r, 500)); // past its start-up
+      const meter = new CpuMeter(() => [['light-1', light.pid!]], true);
+      meter.begin();
+      await new Promise((r) => setTimeout(r, 1000));
+      const cpu = meter.end();
+      expect(cpu['light-1']).toBeGreaterThan(0);
+      expect(cpu['light-1']).toBeLessThan(1); // ticks read it as 0 or as a whole 1%
+    } finally {
+      light.kill();
+    }
+  });
 });

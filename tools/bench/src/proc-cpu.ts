@@ -11,8 +11,19 @@ const INFRA: Record<string, string> = {
   'redis-server': 'redis',
 };
 
-/** utime + stime of a process, in ticks; 0 when it is gone. */
+/**
+ * CPU time of a process in ticks (fractional), 0 when it is gone: the sum of its threads' run time from
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds), so that a process using a fraction of a percent is
+ * measured, not rounded to the 10 ms tick of /proc/<pid>/stat (used when schedstat is missing).
+ */
 export function cpuTicks(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    if (Number.isFinite(ns) && ns > 0) return ns / (1e9 / TICKS);
+  } catch {
+    // gone, or no schedstat: below
+  }
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return Number(f[11]) + Number(f[12]);
