@@ -234,7 +234,8 @@ runService('edge', async () => {
       if (sockets > 0) log.info({ sockets, windowMs: config.DRAIN_WINDOW_MS }, 'draining: sending the sockets to other edges');
       await gateway.drain(config.DRAIN_WINDOW_MS);
       io.of(CHAT_NAMESPACE_PATH).disconnectSockets(true);
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      // the callback waits for the HTTP server to close; the promise carries any failure of closing the adapters
+      await new Promise<void>((resolve, reject) => void io.close(() => resolve()).catch(reject));
       await receipts.flush();
       await Promise.all(gateway.sockets.all().map((s) => presence.offline(s.userId, s.socket.id).catch(() => undefined)));
       await publisher.close();

@@ -127,7 +127,7 @@ export class LoadGenerator {
           if (!r.ok && r.error?.code === 'BUSY') {
             // as an app does: the store is behind, so try again when the edge says (latency counts from the first try)
             if (recording) this.counts.busy++;
-            setTimeout(attempt, r.error.retryAfterMs ?? 1000);
+            setTimeout(() => void attempt(), r.error.retryAfterMs ?? 1000);
             return;
           }
           if (!recording || !r.ok) return;
@@ -135,7 +135,8 @@ export class LoadGenerator {
           this.ack.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
         })
         .catch(() => undefined);
-    attempt();
+    // fire and forget: the attempt catches its own failure, and the counts record what came back
+    void attempt();
   }
 
   /**

@@ -59,13 +59,14 @@ export async function rabbitRun(url: string, n: number, bytes: number, opts: { q
     await pub.assertQueue(q, { durable: true, arguments: { 'x-queue-type': opts.queueType ?? 'quorum' } });
     await sub.prefetch(200);
     let consumed = 0;
-    const done = new Promise<void>((resolve) =>
-      sub.consume(q, (m) => {
-        if (!m) return;
-        sub.ack(m);
-        if (++consumed === n) resolve();
-      }),
-    );
+    let allConsumed!: () => void;
+    const done = new Promise<void>((resolve) => (allConsumed = resolve));
+    // awaited, so a consumer the broker refuses fails the part instead of leaving it waiting on `done`
+    await sub.consume(q, (m) => {
+      if (!m) return;
+      sub.ack(m);
+      if (++consumed === n) allConsumed();
+    });
     const body = payload(bytes);
     const rate = opts.ratePerSecond;
     let t0 = 0;
@@ -186,7 +187,7 @@ export async function adapterPart(redisUrl: string, n: number, clients: number, 
     return { name: 'Redis adapter → socket delivery', perSecond: Math.round(got / m.seconds), detail: `${got}/${n} deliveries to ${clients} sockets`, cpuUsPerOp: usPerOp(m.busyCoreSeconds, got) };
   } finally {
     socks.forEach((s) => s.close());
-    receiverSide.close();
+    await receiverSide.close();
     redis.forEach((r) => r.disconnect());
   }
 }
@@ -220,6 +221,6 @@ export async function socketAckPart(n: number, clients: number, bytes: number): 
     return { name: 'Socket.IO request + acknowledgement', perSecond: Math.round(n / m.seconds), detail: `${n} requests from ${clients} sockets, 100 in flight`, cpuUsPerOp: usPerOp(m.busyCoreSeconds, n) };
   } finally {
     socks.forEach((s) => s.close());
-    server.close();
+    await server.close();
   }
 }

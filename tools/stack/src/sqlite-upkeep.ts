@@ -49,9 +49,12 @@ export class SqliteUpkeep {
       return;
     }
     const tick = () => {
-      void this.once().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, this.everyMs).unref();
-      });
+      // a round that throws (the data directory removed under it) is simply tried again next time
+      void this.once()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.everyMs).unref();
+        });
     };
     this.timer = setTimeout(tick, 5000).unref();
   }

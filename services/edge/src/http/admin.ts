@@ -116,7 +116,8 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
       for (const [name, q] of open) {
         if (!names.includes(name)) {
           open.delete(name);
-          void q.close();
+          // not awaited by the page; a failure to close is logged, not left to crash the edge as an unhandled rejection
+          q.close().catch((err: Error) => d.log.warn({ err: err.message, queue: name }, 'admin: closing a gone offline queue failed'));
         }
       }
       for (const name of names) if (!open.has(name)) open.set(name, new Queue(name, { connection: d.redis, prefix }));
