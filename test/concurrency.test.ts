@@ -83,7 +83,7 @@ describe('mixed operations under concurrency', () => {
       }
     }
     const results = await Promise.all(pending);
-    expect(results.filter((r) => r && typeof r === 'object' && 'ok' in (r as object) && !(r as { ok: boolean }).ok)).toEqual([]);
+    expect(results.filter((r) => r && typeof r === 'object' && 'ok' in r && !(r as { ok: boolean }).ok)).toEqual([]);
 
     // wait for the workers to drain, then compare the stored state with the serial answer
     const readAll = async () => {
@@ -104,7 +104,7 @@ describe('mixed operations under concurrency', () => {
       return stored.every((m) => {
         const want = expected.get(idToKey.get(m.id)!);
         if (!want) return false;
-        return 'deleted' in m ? want.deleted : !want.deleted && (m as MessageView).content === want.content;
+        return 'deleted' in m ? want.deleted : !want.deleted && m.content === want.content;
       });
     };
     await eventually(matches, 'stored state equals the serial state', 60_000);

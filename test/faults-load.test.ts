@@ -222,7 +222,7 @@ describe('faults under load', () => {
 
     // the table: per conversation, acknowledged / stored / seen / duplicates / order violations
     if (progress) clearInterval(progress);
-    const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL!).toString(), 'faults-check');
+    const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL).toString(), 'faults-check');
     const models = createModels(db);
     const rows = await Promise.all(
       pairs.map(async (p, i) => {

@@ -17,7 +17,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function killWhileHolding(t: TestStack, store: TcpProxy): Promise<Tally> {
   const { b, ta, roomId } = await t.pair();
   const alice = await t.connect(ta, 0);
-  const send = (i: number) => alice.request('send_message', { receiverId: b, roomId, content: `u${i}`, clientMsgId: `u-${i}` }, 60_000) as Promise<{ ok: boolean; message: MessageView }>;
+  const send = (i: number) => alice.request<{ ok: boolean; message: MessageView }>('send_message', { receiverId: b, roomId, content: `u${i}`, clientMsgId: `u-${i}` }, 60_000);
   // one message through the whole path first: the edge knows the room, the worker knows its seq
   const first = await send(0);
   expect(first.ok).toBe(true);
@@ -51,9 +51,9 @@ async function killWhileHolding(t: TestStack, store: TcpProxy): Promise<Tally> {
 }
 
 describe('the fault checks can see loss', () => {
-  describe.each([
-    { setting: 'UNSAFE_ACK_BEFORE_WRITE (acks before the store write)', label: 'unsafe', env: { UNSAFE_ACK_BEFORE_WRITE: 'true' } as Record<string, string>, loses: true },
-    { setting: 'the real setting (ack after the write)', label: 'safe', env: {} as Record<string, string>, loses: false },
+  describe.each<{ setting: string; label: string; env: Record<string, string>; loses: boolean }>([
+    { setting: 'UNSAFE_ACK_BEFORE_WRITE (acks before the store write)', label: 'unsafe', env: { UNSAFE_ACK_BEFORE_WRITE: 'true' }, loses: true },
+    { setting: 'the real setting (ack after the write)', label: 'safe', env: {}, loses: false },
   ])('with $setting', ({ label, env, loses }) => {
     const relay = stackBehindStoreRelay({ workers: 1, env });
 

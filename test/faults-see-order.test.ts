@@ -25,7 +25,7 @@ async function sendFlapping(t: TestStack, store: TcpProxy, waitMs: number): Prom
   const { b, ta, tb, roomId } = await t.pair();
   const bob = await t.connect(tb, 1);
   const alice = await t.connect(ta, 0);
-  const send = (i: number) => alice.request('send_message', { receiverId: b, roomId, content: `o${i}`, clientMsgId: `o-${i}` }, 60_000) as Promise<Send>;
+  const send = (i: number) => alice.request<Send>('send_message', { receiverId: b, roomId, content: `o${i}`, clientMsgId: `o-${i}` }, 60_000);
   expect((await send(0)).ok).toBe(true);
   await bob.waitFor(() => bob.received.length === 1, 'the first message');
 
@@ -63,7 +63,7 @@ async function replayPersisted(t: TestStack): Promise<Tally> {
   const { b, ta, tb, roomId } = await t.pair();
   const bob = await t.connect(tb, 1);
   const alice = await t.connect(ta, 0);
-  const send = (i: number) => alice.request('send_message', { receiverId: b, roomId, content: `d${i}`, clientMsgId: `d-${i}` }) as Promise<Send>;
+  const send = (i: number) => alice.request<Send>('send_message', { receiverId: b, roomId, content: `d${i}`, clientMsgId: `d-${i}` });
   const acked: MessageView[] = [];
   for (let i = 0; i < 20; i++) acked.push((await send(i)).message);
   await bob.waitFor(() => bob.received.length >= 20, 'the 20 messages');
@@ -83,9 +83,9 @@ async function replayPersisted(t: TestStack): Promise<Tally> {
 }
 
 describe('the fault checks can see reordering and duplicates', () => {
-  describe.each([
-    { setting: 'UNSAFE_REQUEUE_FAILED (a failed batch goes back behind later ones)', label: 'unsafe', env: { UNSAFE_REQUEUE_FAILED: 'true' } as Record<string, string>, unsafe: true },
-    { setting: 'the real setting (a failed batch is retried in place)', label: 'safe', env: {} as Record<string, string>, unsafe: false },
+  describe.each<{ setting: string; label: string; env: Record<string, string>; unsafe: boolean }>([
+    { setting: 'UNSAFE_REQUEUE_FAILED (a failed batch goes back behind later ones)', label: 'unsafe', env: { UNSAFE_REQUEUE_FAILED: 'true' }, unsafe: true },
+    { setting: 'the real setting (a failed batch is retried in place)', label: 'safe', env: {}, unsafe: false },
   ])('order, with $setting', ({ label, env, unsafe }) => {
     // every send taken (no BUSY refusal while the store is cut): the more that meet the flapping, the more
     // a reordering can show
@@ -102,9 +102,9 @@ describe('the fault checks can see reordering and duplicates', () => {
     }, 240_000);
   });
 
-  describe.each([
-    { setting: 'UNSAFE_GATE_REPEATS (the socket gate lets repeats through)', label: 'unsafe', env: { UNSAFE_GATE_REPEATS: 'true' } as Record<string, string>, unsafe: true },
-    { setting: 'the real gate', label: 'safe', env: {} as Record<string, string>, unsafe: false },
+  describe.each<{ setting: string; label: string; env: Record<string, string>; unsafe: boolean }>([
+    { setting: 'UNSAFE_GATE_REPEATS (the socket gate lets repeats through)', label: 'unsafe', env: { UNSAFE_GATE_REPEATS: 'true' }, unsafe: true },
+    { setting: 'the real gate', label: 'safe', env: {}, unsafe: false },
   ])('duplicates, with $setting', ({ label, env, unsafe }) => {
     let t: TestStack;
     beforeAll(async () => {

@@ -177,7 +177,7 @@ describe('operations endpoints', () => {
       expect((await t.http('GET', '/admin/api/dead-letters', { token: admin })).body.deadLetters.some((d: { correlationId?: string }) => d.correlationId === 'replay-me')).toBe(true);
 
       // the operator restores the room, then replays
-      const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL!).toString(), 'ops-test');
+      const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL).toString(), 'ops-test');
       try {
         const now = new Date();
         await createModels(db).Conversation.create({ _id: roomId, key: pairKey(a, b), kind: 'direct', participants: [a, b].sort(), lastSeq: 0, lastActivityAt: now, createdAt: now });

@@ -7,8 +7,8 @@ const EXAMPLE = join(__dirname, '..', 'examples', 'chat.js');
 function run(token: string, peer: string, url: string): { child: ChildProcess; out: string[] } {
   const child = spawn(process.execPath, [EXAMPLE, token, peer, url], { stdio: ['pipe', 'pipe', 'pipe'] });
   const out: string[] = [];
-  child.stdout!.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
-  child.stderr!.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
+  child.stdout.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
+  child.stderr.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
   return { child, out };
 }
 

@@ -92,7 +92,7 @@ describe('store connection when a server check hangs as the store goes away unde
   const { proxy } = s;
   beforeAll(async () => {
     await s.models.Message.collection.insertMany(
-      Array.from({ length: 2000 }, (_, i) => ({ roomId: 'r', seq: i + 1, senderId: 's', receiverId: 'r', content: 'x'.repeat(150), createdAt: new Date() })) as never[],
+      Array.from({ length: 2000 }, (_, i) => ({ roomId: 'r', seq: i + 1, senderId: 's', receiverId: 'r', content: 'x'.repeat(150), createdAt: new Date() })),
     );
   }, 60_000);
 

@@ -25,7 +25,7 @@ describe('a persistence worker killed between its inserts and its summary write'
     for (let i = 0; i < 30; i++) acked.push(await send(i));
     await alice.waitFor(() => alice.sent.length === 30, 'the 30 messages stored');
 
-    const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL!).toString(), 'summary-behind-check');
+    const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL).toString(), 'summary-behind-check');
     const models = createModels(db);
     const room = await models.Conversation.findById(roomId).lean();
     // the summary shows none of them; the tail is open

@@ -295,7 +295,7 @@ export class BatchConsumer<T> {
 
 /** When a delivery was published: the publisher's millisecond header, else the AMQP timestamp (seconds). */
 function publishedAtMs(msg: ConsumeMessage): number {
-  const ms = Number((msg.properties.headers as Record<string, unknown> | undefined)?.[PUBLISHED_AT_HEADER]);
+  const ms = Number(msg.properties.headers?.[PUBLISHED_AT_HEADER]);
   if (Number.isFinite(ms) && ms > 0) return ms;
   const s = Number(msg.properties.timestamp);
   return s > 0 ? s * 1000 : Date.now();

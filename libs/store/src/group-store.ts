@@ -43,7 +43,7 @@ export class GroupStore {
         { lean: true },
       );
       await addMemberships(this.m, groupId, state.participants, 'group');
-      return doc as unknown as ConversationDoc;
+      return doc;
     } catch (err) {
       if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
       const existing = await this.get(groupId);

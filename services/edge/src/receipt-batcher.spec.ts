@@ -8,7 +8,7 @@ const OTHER = 'b'.repeat(24);
 const ME = 'c'.repeat(24);
 const PEER = 'd'.repeat(24);
 const msg = (roomId: string, seq: number): MessageView =>
-  ({ id: `${roomId.slice(0, 4)}${seq}`, roomId, seq, senderId: PEER, receiverId: ME, content: 'x', clientMsgId: null, status: 'sent', createdAt: '' }) as MessageView;
+  ({ id: `${roomId.slice(0, 4)}${seq}`, roomId, seq, senderId: PEER, receiverId: ME, content: 'x', clientMsgId: null, status: 'sent', createdAt: '' });
 
 describe('ReceiptBatcher', () => {
   let sent: ReceiptCommand[];

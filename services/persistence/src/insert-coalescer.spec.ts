@@ -2,7 +2,7 @@ import type { NewMessage } from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
 
 const doc = (id: string, roomId = 'r1'): NewMessage =>
-  ({ id, roomId, seq: 1, senderId: 's', receiverId: 'v', content: id, clientMsgId: null, createdAt: new Date(0), editedAt: null, deletedAt: null }) as NewMessage;
+  ({ id, roomId, seq: 1, senderId: 's', receiverId: 'v', content: id, clientMsgId: null, createdAt: new Date(0), editedAt: null, deletedAt: null });
 
 /** A store stand-in: records each insert command; ids in `stored` collide; a doc named in `poison` fails the command. */
 function fakeStore(opts: { stored?: string[]; poison?: string[]; down?: boolean } = {}) {

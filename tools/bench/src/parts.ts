@@ -82,7 +82,7 @@ export async function rabbitRun(url: string, n: number, bytes: number, opts: { q
             if (wait > 0) return void setTimeout(pump, wait);
             sent++;
             pub.sendToQueue(q, body, { persistent: true }, (err: unknown) => {
-              if (err) return reject(err as Error);
+              if (err) return reject(err);
               if (++confirmed === n) resolve();
               else pump();
             });

@@ -47,8 +47,8 @@ export function spawnManaged(o: SpawnOptions): ManagedProcess {
         }
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${o.name} exited with code ${code} before it was ready (see ${o.logDir ?? 'its output'})`));

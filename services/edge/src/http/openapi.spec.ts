@@ -1,4 +1,3 @@
-import type { Express } from 'express';
 import { buildHttpApp, type HttpDeps } from './app';
 import { buildOpenApi, ROUTES } from './openapi';
 
@@ -6,7 +5,7 @@ const silent = { error: () => undefined, warn: () => undefined, info: () => unde
 
 describe('OpenAPI document', () => {
   // the use cases are never called: only the route table is read
-  const app = buildHttpApp({ log: silent } as unknown as HttpDeps) as Express;
+  const app = buildHttpApp({ log: silent } as unknown as HttpDeps);
   const registered = new Set<string>(app.locals.routes as string[]);
   const doc = buildOpenApi() as { paths: Record<string, Record<string, unknown>> };
   const documented = new Set(
