@@ -20,6 +20,8 @@ export default defineConfig(
       // async without await is how ports and in-memory fakes return promises (and turn a throw into a rejection)
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // passing on a caught reason as it came is fine; inventing a non-Error one is not
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
     },
   },
   {

@@ -41,7 +41,10 @@ describe('overload', () => {
       r.events.push = (...ms) => {
         for (const m of ms) {
           const at = ackedAt.get(m.id);
-          if (at !== undefined) (lags.push(Date.now() - at), ackedAt.delete(m.id));
+          if (at !== undefined) {
+            lags.push(Date.now() - at);
+            ackedAt.delete(m.id);
+          }
         }
         return push(...ms);
       };

@@ -73,7 +73,7 @@ export class TestStack {
 
   /** The JSON log lines one process of this stack wrote that mention `needle`. */
   logLines(process: string, needle: string): Array<Record<string, unknown>> {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(join(REPO_ROOT, '.data', 'test-logs', this.namespace, `${process}.log`), 'utf8');
     } catch {

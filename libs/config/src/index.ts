@@ -182,7 +182,7 @@ function productionRefusals(c: EnvVars, use: ConfigUse): string[] {
   }
   if (use.broker) {
     // amqplib logs in as guest when the URL names no user
-    let user = '';
+    let user: string;
     try {
       user = decodeURIComponent(new URL(c.RABBITMQ_URL).username);
     } catch {

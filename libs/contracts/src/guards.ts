@@ -24,6 +24,11 @@ function str(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new Invalid(`${what} must be a string`);
   return v;
 }
+/** The command's correlation id for logs: ours are strings; anything else reads as none. */
+function correlationOf(c: Record<string, unknown>): string {
+  return typeof c.correlationId === 'string' ? c.correlationId : '';
+}
+
 function id(v: unknown, what: string): string {
   if (!isObjectId(v)) throw new Invalid(`${what} must be an id`);
   return v;
@@ -50,7 +55,7 @@ function messageCore(raw: unknown): Omit<MessageView, 'seq' | 'status'> & Partia
 export function decodeSendCommand(raw: unknown): SendMessageCommand {
   const c = obj(raw, 'command');
   if (c.type !== RoutingKeys.messageSend) throw new Invalid('not a send command');
-  return { type: RoutingKeys.messageSend, correlationId: String(c.correlationId ?? ''), message: messageCore(c.message) };
+  return { type: RoutingKeys.messageSend, correlationId: correlationOf(c), message: messageCore(c.message) };
 }
 
 function date(v: unknown, what: string): string {
@@ -67,7 +72,7 @@ function ids(v: unknown, what: string, max = 1000): string[] {
 export function decodeGroupCommand(c: Record<string, unknown>): GroupCommand {
   const base = {
     type: RoutingKeys.groupCommand,
-    correlationId: String(c.correlationId ?? ''),
+    correlationId: correlationOf(c),
     groupId: id(c.groupId, 'groupId'),
     actorId: id(c.actorId, 'actorId'),
     requestedAt: date(c.requestedAt, 'requestedAt'),
@@ -100,7 +105,7 @@ export function decodeRoomCommand(raw: unknown): RoomCommand {
   if (c.type === RoutingKeys.groupCommand) return decodeGroupCommand(c);
   if (c.type !== RoutingKeys.messageEdit && c.type !== RoutingKeys.messageDelete) throw new Invalid('not a room command');
   const base = {
-    correlationId: String(c.correlationId ?? ''),
+    correlationId: correlationOf(c),
     messageId: id(c.messageId, 'messageId'),
     roomId: id(c.roomId, 'roomId'),
     actorId: id(c.actorId, 'actorId'),
@@ -129,7 +134,7 @@ export function decodeFanoutEvent(raw: unknown): FanoutEvent {
   return {
     ...(c as unknown as MessageChangedEvent),
     type: RoutingKeys.messageChanged,
-    correlationId: String(c.correlationId ?? ''),
+    correlationId: correlationOf(c),
     messageId: id(c.messageId, 'messageId'),
     roomId: id(c.roomId, 'roomId'),
     actorId: id(c.actorId, 'actorId'),
@@ -143,7 +148,7 @@ export function decodePersistedEvent(raw: unknown): MessagePersistedEvent {
   if (c.type !== RoutingKeys.messagePersisted) throw new Invalid('not a persisted event');
   const message = messageCore(c.message);
   if (typeof message.seq !== 'number' || !Number.isInteger(message.seq) || message.seq < 1) throw new Invalid('message.seq must be a positive integer');
-  return { type: RoutingKeys.messagePersisted, correlationId: String(c.correlationId ?? ''), message: message as MessageView, replay: Boolean(c.replay) };
+  return { type: RoutingKeys.messagePersisted, correlationId: correlationOf(c), message: message as MessageView, replay: Boolean(c.replay) };
 }
 
 export function decodeReceiptCommand(raw: unknown): ReceiptCommand {
@@ -155,7 +160,7 @@ export function decodeReceiptCommand(raw: unknown): ReceiptCommand {
   if (upToSeq !== undefined && (!Number.isInteger(upToSeq) || upToSeq < 0)) throw new Invalid('receipt.upToSeq must be an integer');
   return {
     type: RoutingKeys.receipt,
-    correlationId: String(c.correlationId ?? ''),
+    correlationId: correlationOf(c),
     kind: c.kind,
     userId: id(c.userId, 'receipt.userId'),
     roomId: id(c.roomId, 'receipt.roomId'),

@@ -43,7 +43,7 @@ export class StageLag {
     for (const raw of Object.values(all)) {
       let r: { lagMs?: unknown; inHand?: unknown; perSecond?: unknown; at?: unknown };
       try {
-        r = JSON.parse(raw);
+        r = JSON.parse(raw) as typeof r;
       } catch {
         continue; // not a report of ours: ignored
       }

@@ -48,7 +48,7 @@ export async function waitFor(what: string, hint: string, check: () => Promise<u
       await check();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what} is not reachable (${(err as Error).message}). ${hint}`);
+      if (Date.now() > deadline) throw new Error(`${what} is not reachable (${(err as Error).message}). ${hint}`, { cause: err });
       if (attempt % 5 === 0) log.warn({ dependency: what, err: (err as Error).message }, `${what} not reachable yet. ${hint}`);
       await new Promise((r) => setTimeout(r, 500));
     }

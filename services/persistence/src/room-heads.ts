@@ -117,7 +117,7 @@ export class RoomHeads {
       out.set(roomId, h);
     }
     try {
-      await Promise.all([...out.values()].map((h) => h && this.ensureOpen(h)));
+      await Promise.all([...out.values()].flatMap((h) => (h ? [this.ensureOpen(h)] : [])));
     } catch (err) {
       this.release(out);
       throw err;
@@ -279,7 +279,10 @@ export class RoomHeads {
       } catch (err) {
         // tried again on the next flush, with whatever came meanwhile
         for (const [s, seq] of snapshot.senders) if (!h.senders.has(s)) h.senders.set(s, seq);
-        if (snapshot.message !== undefined && !h.messageChanged) ((h.lastMessage = snapshot.message), (h.messageChanged = true));
+        if (snapshot.message !== undefined && !h.messageChanged) {
+          h.lastMessage = snapshot.message;
+          h.messageChanged = true;
+        }
         h.dirtySince ??= dirtySince ?? this.now();
         // a close may or may not have landed: open stays false, so the next insert marks the tail open again
         throw err;
@@ -347,7 +350,7 @@ export class RoomHeads {
       lastMessage: s.lastMessage,
       // what the tail holds past the written summary goes out with this owner's first summary write
       messageChanged: s.tailMessages > 0,
-      senders: s.kind === 'direct' ? new Map(Object.entries(s.tailSenders)) : new Map(),
+      senders: s.kind === 'direct' ? new Map(Object.entries(s.tailSenders)) : new Map<string, number>(),
       // a tail this process opened before it forgot the room is still ours; another owner's is written
       // (its messages are in lastSeq now) and closed on the first flush
       open: s.tailOpen === this.token,

@@ -50,13 +50,13 @@ export function connect(url: string, namespace: string, token: string): Promise<
 }
 
 export async function connectMany(urls: string[], namespace: string, users: BenchUser[], concurrency = 50): Promise<Socket[]> {
-  const out: Socket[] = new Array(users.length);
+  const out = new Array<Socket>(users.length);
   for (let i = 0; i < users.length; i += concurrency) {
     await Promise.all(users.slice(i, i + concurrency).map(async (u, k) => (out[i + k] = await connect(urls[(i + k) % urls.length], namespace, u.token))));
   }
   return out;
 }
 
-export function request<T = any>(s: Socket, event: string, payload: unknown, timeoutMs = 15000): Promise<T> {
+export function request<T = unknown>(s: Socket, event: string, payload: unknown, timeoutMs = 15000): Promise<T> {
   return s.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
 }

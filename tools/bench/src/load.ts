@@ -23,6 +23,9 @@ export interface Percentiles {
   max: number;
 }
 
+/** A Socket.IO acknowledgement: what was asked for, or the refusal. */
+type Acked<T> = ({ ok: true } & T) | { ok: false; error: { code: string; retryAfterMs?: number } };
+
 interface Pair {
   a: BenchUser;
   b: BenchUser;
@@ -77,7 +80,7 @@ export class LoadGenerator {
     for (let i = 0; i < users.length; i += 2) {
       const [a, b] = [users[i], users[i + 1]];
       const [sa, sb] = [socks[i], socks[i + 1]];
-      const r = await request(sa, 'join_or_create_room', { participantId: b.id });
+      const r = await request<Acked<{ roomId: string }>>(sa, 'join_or_create_room', { participantId: b.id });
       if (!r.ok) throw new Error(`join_or_create_room refused: ${JSON.stringify(r.error)}`);
       this.pairs.push({ a, b, sa, sb, roomId: r.roomId });
     }
@@ -230,16 +233,17 @@ export class LoadGenerator {
   async offlineDrain(k: number): Promise<{ messages: number; seconds: number; rate: number; connectedMs: number; firstMs: number | null; afterFirstRate: number | null }> {
     const [sender, receiver] = await makeUsers(this.auth, 2);
     const [ss] = await connectMany(this.urls.slice(0, 1), this.namespace, [sender]);
-    const room = await request(ss, 'join_or_create_room', { participantId: receiver.id });
+    const room = await request<Acked<{ roomId: string }>>(ss, 'join_or_create_room', { participantId: receiver.id });
+    if (!room.ok) throw new Error(`join_or_create_room refused: ${JSON.stringify(room.error)}`);
     // the sender hears message_sent once fanout has handled a message, in the same batch that parks it
     let handled = 0;
     ss.on('message_sent', () => void handled++);
     let acked = 0;
     const send = async (id: number): Promise<void> => {
       for (;;) {
-        const r = await request(ss, 'send_message', { receiverId: receiver.id, roomId: room.roomId, content: body(id, this.messageBytes), clientMsgId: `o${id}` });
+        const r = await request<Acked<object>>(ss, 'send_message', { receiverId: receiver.id, roomId: room.roomId, content: body(id, this.messageBytes), clientMsgId: `o${id}` });
         if (r.ok) return void acked++;
-        if (r.error?.code !== 'BUSY') throw new Error(`offline drain: send refused: ${JSON.stringify(r.error)}`);
+        if (r.error.code !== 'BUSY') throw new Error(`offline drain: send refused: ${JSON.stringify(r.error)}`);
         await new Promise((res) => setTimeout(res, r.error.retryAfterMs ?? 1000));
       }
     };

@@ -81,7 +81,7 @@ export async function rabbitRun(url: string, n: number, bytes: number, opts: { q
             const wait = rate ? ((sent + 1) / rate) * 1000 - (performance.now() - t0) : 0;
             if (wait > 0) return void setTimeout(pump, wait);
             sent++;
-            pub.sendToQueue(q, body, { persistent: true }, (err: unknown) => {
+            pub.sendToQueue(q, body, { persistent: true }, (err: Error | null) => {
               if (err) return reject(err);
               if (++confirmed === n) resolve();
               else pump();

@@ -19,7 +19,7 @@ function pretty(name: string, line: string): void {
       .filter(([k]) => !SKIP.has(k))
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
-    out = `${LEVELS[Number(j.level)] ?? 'INFO '} ${String(j.msg ?? '')}${extras ? `  ${extras}` : ''}`;
+    out = `${LEVELS[Number(j.level)] ?? 'INFO '} ${typeof j.msg === 'string' ? j.msg : ''}${extras ? `  ${extras}` : ''}`;
   } catch {
     // not JSON (FerretDB, a crash trace): print as it is
   }

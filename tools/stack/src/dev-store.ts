@@ -56,7 +56,7 @@ export async function postgresDatabaseBytes(url: string): Promise<number> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
-    return Number((await c.query('select pg_database_size($1) as n', [db])).rows[0].n);
+    return Number((await c.query<{ n: string }>('select pg_database_size($1) as n', [db])).rows[0].n);
   } finally {
     await c.end();
   }
@@ -140,7 +140,7 @@ export async function postgresTablesBytes(url: string, schema: string, prefix: s
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
-    const r = await c.query(
+    const r = await c.query<{ n: string }>(
       `select coalesce(sum(pg_total_relation_size(format('%I.%I', schemaname, tablename))), 0) as n from pg_tables where schemaname = $1 and tablename like $2`,
       [schema, `${prefix}%`],
     );

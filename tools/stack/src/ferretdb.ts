@@ -54,6 +54,7 @@ export async function ensurePostgresDatabase(url: string, urlEnv?: string): Prom
         `  Start it (Debian/Ubuntu: sudo apt-get install -y postgresql && sudo pg_ctlcluster $(ls /etc/postgresql | tail -1) main start), ` +
         `let the postgres user connect from 127.0.0.1 (\`trust\` for host 127.0.0.1/32 in pg_hba.conf), ` +
         `or set ${urlEnv ?? 'the PostgreSQL URL'} to a database URL with credentials.`,
+      { cause: err },
     );
   }
   try {

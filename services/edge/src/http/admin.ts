@@ -50,7 +50,8 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
   router.get('/login', sendPage(join(PUBLIC_DIR, 'admin', 'login.html')));
   router.post('/login', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     await d.limits?.take('login', req.ip ?? '');
-    const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
+    const body = req.body as { token?: unknown } | undefined;
+    const token = typeof body?.token === 'string' ? body.token.trim() : '';
     let identity: Identity;
     try {
       identity = await d.verifier.verify(token);
@@ -125,7 +126,7 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
     }
     next();
   };
-  router.use('/queues', withCsp(BOARD_CSP), refreshBoard, board.getRouter());
+  router.use('/queues', withCsp(BOARD_CSP), refreshBoard, board.getRouter() as RequestHandler);
 
   app.use('/admin', router);
 }

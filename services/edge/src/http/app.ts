@@ -127,7 +127,8 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   const cid = (req: Request) => (req as Authed).correlationId;
   // PATCH routes take their input from the path; a body, if any, must be empty
   const noBody = (req: Request) => {
-    if (req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0)) parseDto(EmptyDto, req.body);
+    const body: unknown = req.body;
+    if (body !== undefined && !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)) parseDto(EmptyDto, body);
   };
 
   chat.post('/conversation', async (req, res) => {

@@ -68,7 +68,7 @@ export class CatchUps<R> {
   private async run(userId: string, run: Run): Promise<void> {
     let discarded = 0;
     let failed = 0;
-    let readMs = 0;
+    let readMs: number;
     const started = Date.now();
     try {
       for (let attempt = 0; ; attempt++) {

@@ -140,7 +140,7 @@ export class ChatGateway {
           if (max !== undefined && !(await this.d.presence.claim(identity.userId, socket.id, max))) {
             throw new AppError('RATE_LIMITED', `at most ${max} connections per user`);
           }
-          socket.data.identity = identity;
+          (socket.data as { identity: Identity }).identity = identity;
           next();
         })
         .catch((err: unknown) => {
@@ -193,7 +193,7 @@ export class ChatGateway {
   }
 
   private async onConnection(socket: Socket): Promise<void> {
-    const identity = socket.data.identity as Identity;
+    const { identity } = socket.data as { identity: Identity };
     const userId = identity.userId;
     const ackTimeout = this.d.ackTimeoutMs ?? 60_000;
     const delivery = new SocketDelivery(

@@ -21,7 +21,7 @@ export class ApplyRoomCommandsUseCase {
   ) {}
 
   async execute(commands: RoomCommand[]): Promise<Array<FanoutEvent | null>> {
-    const out: Array<FanoutEvent | null> = new Array(commands.length).fill(null);
+    const out: Array<FanoutEvent | null> = new Array<FanoutEvent | null>(commands.length).fill(null);
     const byRoom = new Map<string, number[]>();
     commands.forEach((c, i) => {
       const room = c.type === RoutingKeys.messageSend ? c.message.roomId : c.type === RoutingKeys.groupCommand ? c.groupId : c.roomId;
