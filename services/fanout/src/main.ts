@@ -1,8 +1,8 @@
-import { decodeFanoutEvent, RoutingKeys, type FanoutEvent } from '@chat/contracts';
+import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
 import { EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
-import { deliveryLatency, offlineParked } from '@chat/ops';
 import { GroupStore } from '@chat/store';
+import { recordDelivered } from './delivery-metrics';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
 
 runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config, log, topology, models, redis }) => {
@@ -20,11 +20,7 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
       handle: async (batch) => {
         const events = batch.map((d) => d.payload);
         const report = await deliver.execute(events);
-        const now = Date.now();
-        for (const e of events) {
-          if (e.type === RoutingKeys.messagePersisted && !e.replay) deliveryLatency.observe(Math.max(0, now - Date.parse(e.message.createdAt)) / 1000);
-        }
-        if (report.parked > 0) offlineParked.inc(report.parked);
+        recordDelivered(events, report);
         log.debug({ ...report, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
       },
     },
