@@ -1,4 +1,5 @@
 export { Presence, ANY_EDGE, isRedisUnavailable } from './presence';
 export { OfflineInbox } from './offline-inbox';
 export { EdgeChannel, adapterKey, edgeChannel, shareByEdge, userRoom } from './edge-channel';
+export { LiveNotifier, sendToEdges, type EdgeShares, type WhereOnline } from './edge-routing';
 export { StageLag, type StageReport } from './stage-lag';

@@ -111,6 +111,22 @@ export function timed<A extends unknown[], R>(op: string, fn: (...args: A) => Pr
   };
 }
 
+type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof T];
+
+/**
+ * The store calls a worker hands its use cases, each timed under its op label (`ops`: method → label),
+ * and, with `bound`, each call bounded by it (a deadline): one wrapper instead of one per call site.
+ */
+export function timedCalls<T extends object, K extends AsyncMethods<T>>(target: T, ops: Record<K, string>, bound?: <R>(call: Promise<R>, op: string) => Promise<R>): Pick<T, K> {
+  const port = {} as Record<K, unknown>;
+  for (const method of Object.keys(ops) as K[]) {
+    const fn = target[method] as (...args: unknown[]) => Promise<unknown>;
+    const op = ops[method];
+    port[method] = timed(op, (...args: unknown[]) => (bound ? bound(fn.apply(target, args), op) : fn.apply(target, args)));
+  }
+  return port as Pick<T, K>;
+}
+
 export const socketsConnected = new Gauge({
   name: 'chat_sockets_connected',
   help: 'Authenticated Socket.IO connections on this edge',

@@ -1,13 +1,15 @@
+import type { GroupState } from '@chat/domain';
 import { Types } from 'mongoose';
 import { addMemberships, removeMemberships, roomsOf, type MemberRoom } from './membership';
 import type { ConversationDoc, InviteDoc, Models } from './models';
 
 const DUPLICATE_KEY = 11000;
 
-export interface GroupState {
-  name: string;
-  participants: string[];
-  admins: string[];
+export type { GroupState };
+
+/** A stored group as the group rules read it. */
+export function toGroupState(doc: Pick<ConversationDoc, 'name' | 'participants' | 'admins'>): GroupState {
+  return { name: doc.name ?? '', participants: doc.participants, admins: doc.admins ?? [] };
 }
 
 /**

@@ -7,4 +7,4 @@ export { type RoomScope } from './scope';
 export { type MemberRoom } from './membership';
 export { toMessageView, toHistoryView, toConversationView, toGroupView, groupCounts } from './views';
 export { CursorStore, statusFor, type CursorKind, type CursorMove } from './cursor-store';
-export { GroupStore, type GroupState } from './group-store';
+export { GroupStore, toGroupState, type GroupState } from './group-store';

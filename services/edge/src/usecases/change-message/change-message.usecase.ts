@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Conflict,
-  Forbidden,
-  Invalid,
-  NotFound,
-  RoutingKeys,
-  type DeleteMessageCommand,
-  type EditMessageCommand,
-} from '@chat/contracts';
+import { AppError, Forbidden, RoutingKeys, type DeleteMessageCommand, type EditMessageCommand } from '@chat/contracts';
+import { judgeChange } from '@chat/domain';
 import type { MessageDoc } from '@chat/store';
 import type { AcceptedLog, CommandBus, Conversations, Messages } from '../ports';
 import type { SenderLanes } from '../sender-lanes';
@@ -24,9 +17,9 @@ export interface ChangeAccepted {
 
 /**
  * Accepts an edit or a soft delete of one's own message and sends it through the room's ordered queue,
- * so it applies after the message and after any earlier change. Checks what can be checked now (sender
- * only, in a group only a current member, not deleted, edit window) and answers at once; the persistence
- * worker judges again when it applies the change, and the outcome reaches the actor as
+ * so it applies after the message and after any earlier change. Refuses at once what the rule
+ * (`judgeChange`) already refuses against the stored message; the persistence worker judges again with the
+ * same rule when it applies the change, and the outcome reaches the actor as
  * edit_message_status / delete_message_status.
  * A change to a message still on its way to the store waits for it (a send then an immediate edit).
  */
@@ -46,30 +39,23 @@ export class ChangeMessageUseCase {
 
   private async change(req: ChangeRequest, turn: () => Promise<void>, handOver: () => void): Promise<ChangeAccepted> {
     if (req.claimedUserId !== undefined && req.claimedUserId !== req.userId) throw new Forbidden('senderId/requesterId is not the authenticated user');
-    if (req.kind === 'edit' && req.content.trim().length === 0) throw new Invalid('content must not be blank');
     const now = (this.o.now ?? (() => new Date()))();
     // in lane order: the send this change refers to, and earlier changes, are published before we look
     await turn();
     const msg = await this.lookup(req.messageId, req.userId);
-    // a group message only while its sender is still a member (read fresh: membership changes)
-    if (!msg || (msg.groupId && !(await this.conversations.scopeFor(msg.roomId, req.userId)))) throw new NotFound('message not found');
-    const verb = req.kind === 'edit' ? 'edit' : 'delete';
-    if (msg.senderId !== req.userId) throw new Forbidden(`only the sender may ${verb} a message`);
-    if (req.kind === 'edit') {
-      if (msg.deletedAt) throw new Conflict('a deleted message cannot be edited');
-      if (now.getTime() - new Date(msg.createdAt).getTime() > this.o.editWindowMs) {
-        throw new Conflict('the edit window for this message has closed', 'EDIT_WINDOW_CLOSED');
-      }
-    }
     const common = {
       correlationId: req.correlationId ?? randomUUID(),
       messageId: req.messageId,
-      roomId: msg.roomId,
+      roomId: msg?.roomId ?? '',
       actorId: req.userId,
       requestedAt: now.toISOString(),
     };
     const cmd: EditMessageCommand | DeleteMessageCommand =
       req.kind === 'edit' ? { type: RoutingKeys.messageEdit, ...common, content: req.content } : { type: RoutingKeys.messageDelete, ...common };
+    // a group message only while its sender is still a member (read fresh: membership changes)
+    const member = msg?.groupId && (await this.conversations.scopeFor(msg.roomId, req.userId)) ? [req.userId] : [];
+    const refusal = judgeChange(msg, cmd, this.o.editWindowMs, member);
+    if (refusal || !msg) throw new AppError(refusal?.code ?? 'NOT_FOUND', refusal?.message ?? 'message not found');
     const confirmed = this.bus.publishConfirmed(this.bus.route(cmd.type, msg.roomId), cmd, { correlationId: common.correlationId });
     handOver();
     await confirmed;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Conflict, Forbidden, Invalid, newTimedId, NotFound, RoutingKeys, type GroupCommand, type GroupOp } from '@chat/contracts';
-import type { ConversationDoc, InviteDoc } from '@chat/store';
+import { AppError, newTimedId, NotFound, RoutingKeys, type GroupCommand, type GroupOp } from '@chat/contracts';
+import { decideGroupCommand, judgeInviteAnswer } from '@chat/domain';
+import { toGroupState, type ConversationDoc, type InviteDoc } from '@chat/store';
 import type { CommandBus } from '../ports';
 import { readIssued } from '../fresh';
 import type { SenderLanes } from '../sender-lanes';
@@ -30,8 +31,9 @@ const newId = () => newTimedId();
 /**
  * Accepts a change to a group and sends it through the group's ordered queue; the persistence worker that
  * owns the group applies it (one writer per group) and every member hears the outcome (group_updated,
- * removed_from_group, group_invite, or group_error to the actor). What can be refused from the stored
- * membership now is refused here at once: rights are read from MongoDB, never from the request.
+ * removed_from_group, group_invite, or group_error to the actor). What the group rules
+ * (`decideGroupCommand`, the same the worker applies) refuse against the stored group is refused here at
+ * once: rights are read from MongoDB, never from the request.
  */
 export class GroupCommandUseCase {
   constructor(
@@ -44,55 +46,38 @@ export class GroupCommandUseCase {
 
   execute(req: GroupRequest): Promise<GroupAccepted> {
     return this.lanes.run(req.userId, async (turn, handOver) => {
-      const { groupId, op } = await this.check(req);
+      const checked = await this.check(req);
       await turn();
-      const cmd = { type: RoutingKeys.groupCommand, correlationId: req.correlationId ?? randomUUID(), groupId, actorId: req.userId, requestedAt: this.now().toISOString(), ...op } as GroupCommand;
-      const confirmed = this.bus.publishConfirmed(this.bus.route(RoutingKeys.groupCommand, groupId), cmd, { correlationId: cmd.correlationId });
+      const cmd = { ...checked, requestedAt: this.now().toISOString() };
+      const confirmed = this.bus.publishConfirmed(this.bus.route(RoutingKeys.groupCommand, cmd.groupId), cmd, { correlationId: cmd.correlationId });
       handOver();
       await confirmed;
-      return { groupId, op: op.op, status: 'accepted', ...(op.op === 'invite' ? { inviteId: op.inviteId } : {}) };
+      return { groupId: cmd.groupId, op: cmd.op, status: 'accepted', ...(cmd.op === 'invite' ? { inviteId: cmd.inviteId } : {}) };
     });
   }
 
-  private async check(req: GroupRequest): Promise<{ groupId: string; op: GroupOp }> {
-    const { op, userId } = req;
-    if (op.op === 'create') {
-      const members = new Set([userId, ...op.memberIds]);
-      if (members.size > this.memberLimit) throw new Conflict(`a group has at most ${this.memberLimit} members`);
-      if (op.name.trim().length === 0) throw new Invalid('name must not be blank');
-      return { groupId: newId(), op };
+  /** The command, once the group rules accept it against the stored group (and invite). */
+  private async check(req: GroupRequest): Promise<GroupCommand> {
+    const { userId } = req;
+    let { op } = req;
+    let groupId = req.groupId ?? '';
+    let group: ConversationDoc | null = null;
+    let invite: InviteDoc | null = null;
+    if (op.op === 'create') groupId = newId();
+    else if (op.op === 'respond') {
+      const inviteId = op.inviteId;
+      invite = await readIssued(inviteId, () => this.groups.getInvite(inviteId));
+      groupId = invite?.groupId ?? '';
+    } else {
+      group = groupId ? await readIssued(groupId, () => this.groups.get(groupId)) : null;
+      // an outsider is told the group does not exist, as for any room it is not in
+      if (!group || !group.participants.includes(userId)) throw new NotFound('group not found');
+      if (op.op === 'invite') op = { ...op, inviteId: newId() };
     }
-    if (op.op === 'respond') {
-      const invite = await readIssued(op.inviteId, () => this.groups.getInvite(op.inviteId));
-      if (!invite || invite.inviteeId !== userId) throw new NotFound('invite not found');
-      if (invite.status !== 'pending') throw new Conflict(`the invite was already ${invite.status}`);
-      return { groupId: invite.groupId, op };
-    }
-    const groupId = req.groupId;
-    const group = groupId ? await readIssued(groupId, () => this.groups.get(groupId)) : null;
-    if (!group || !group.participants.includes(userId)) throw new NotFound('group not found');
-    if (op.op === 'leave') return { groupId: req.groupId!, op };
-    if (!(group.admins ?? []).includes(userId)) throw new Forbidden('only an admin may do that');
-    switch (op.op) {
-      case 'rename':
-        if (op.name.trim().length === 0) throw new Invalid('name must not be blank');
-        break;
-      case 'add': {
-        const fresh = new Set(op.userIds.filter((u) => !group.participants.includes(u)));
-        if (group.participants.length + fresh.size > this.memberLimit) throw new Conflict(`a group has at most ${this.memberLimit} members`);
-        break;
-      }
-      case 'remove':
-        if (op.userId === userId) throw new Invalid('use leave to leave a group');
-        if (!group.participants.includes(op.userId)) throw new NotFound('that user is not a member');
-        break;
-      case 'promote':
-        if (!group.participants.includes(op.userId)) throw new NotFound('that user is not a member');
-        break;
-      case 'invite':
-        if (group.participants.includes(op.userId)) throw new Conflict('that user is already a member');
-        return { groupId: req.groupId!, op: { ...op, inviteId: newId() } };
-    }
-    return { groupId: req.groupId!, op };
+    const cmd = { type: RoutingKeys.groupCommand, correlationId: req.correlationId ?? randomUUID(), groupId, actorId: userId, requestedAt: this.now().toISOString(), ...op } as GroupCommand;
+    // an answer is judged on the invite; whether the group has room is judged where it is applied
+    const verdict = cmd.op === 'respond' ? judgeInviteAnswer(invite, cmd) : decideGroupCommand(group ? toGroupState(group) : null, cmd, this.memberLimit);
+    if (!verdict.ok) throw new AppError(verdict.code, verdict.message);
+    return cmd;
   }
 }

@@ -1,4 +1,4 @@
-import { shareByEdge } from '@chat/delivery';
+import { sendToEdges, type EdgeShares, type WhereOnline } from '@chat/delivery';
 import {
   recipientsOf,
   RoutingKeys,
@@ -10,18 +10,14 @@ import {
   type MessageView,
 } from '@chat/contracts';
 
-export interface PresencePort {
-  /** Per online user, the edges holding its sockets ('*': an entry naming no edge, reached by all). */
-  whereOnline(userIds: string[]): Promise<Map<string, Set<string>>>;
-}
+/** Per online user, the edges holding its sockets ('*': an entry naming no edge, reached by all). */
+export type PresencePort = WhereOnline;
 export interface InboxPort {
   park(userId: string, messages: MessageView[]): Promise<void>;
   parkEvents(userId: string, items: Array<{ key: string; envelope: DeliveryEnvelope }>): Promise<void>;
 }
-export interface EdgePort {
-  /** Publishes each edge its share; resolves with how many listeners heard each (0: that edge is gone). */
-  deliver(shares: Map<string, DeliveryEnvelope[]>): Promise<Map<string, number>>;
-}
+/** Publishes each edge its share; resolves with how many listeners heard each (0: that edge is gone). */
+export type EdgePort = EdgeShares;
 export interface GroupMembersPort {
   /** Current members of each group (read when the batch is handled, so earlier membership changes count). */
   membersOf(groupIds: string[]): Promise<Map<string, string[]>>;
@@ -125,20 +121,16 @@ export class DeliverMessagesUseCase {
 
     const receives = (list: DeliveryEnvelope[]) => list.filter((e) => e.event === 'receive_message').reduce((n, e) => n + recipientsOf(e).length, 0);
     let live = receives(envelopes);
-    if (envelopes.length > 0) {
-      const shares = shareByEdge(envelopes, where);
-      const heard = await this.edges.deliver(shares);
-      // presence said online but no edge holding the user is listening (it died, or is restarting): keep
-      // the user's messages (the reconnect's sync finds them in the store either way)
-      const unheard = (u: string) => [...(where.get(u) ?? [])].every((edge) => (heard.get(edge) ?? 0) === 0);
-      for (const e of envelopes) {
-        if (e.event !== 'receive_message') continue;
-        const m = (e.payload as { message: MessageView }).message;
-        for (const u of recipientsOf(e)) {
-          if (!unheard(u)) continue;
-          park(u, m);
-          live--;
-        }
+    // presence said online but no edge holding the user is listening (it died, or is restarting): keep
+    // the user's messages (the reconnect's sync finds them in the store either way)
+    const unheard = await sendToEdges(this.edges, envelopes, where);
+    for (const e of envelopes) {
+      if (e.event !== 'receive_message') continue;
+      const m = (e.payload as { message: MessageView }).message;
+      for (const u of recipientsOf(e)) {
+        if (!unheard.has(u)) continue;
+        park(u, m);
+        live--;
       }
     }
     await Promise.all([

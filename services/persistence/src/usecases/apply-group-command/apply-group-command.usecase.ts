@@ -1,6 +1,6 @@
 import { RoutingKeys, type GroupChangedEvent, type GroupCommand } from '@chat/contracts';
-import { toGroupView, type ConversationDoc, type GroupState, type InviteDoc } from '@chat/store';
-import { decideGroupCommand } from './group-rules';
+import { decideGroupCommand, type GroupState } from '@chat/domain';
+import { toGroupState, toGroupView, type ConversationDoc, type InviteDoc } from '@chat/store';
 
 export interface GroupPort {
   get(groupId: string): Promise<ConversationDoc | null>;
@@ -22,7 +22,7 @@ export class ApplyGroupCommandUseCase {
 
   async execute(cmd: GroupCommand): Promise<GroupChangedEvent> {
     const doc = await this.groups.get(cmd.groupId);
-    const state = doc ? { name: doc.name ?? '', participants: doc.participants, admins: doc.admins ?? [] } : null;
+    const state = doc ? toGroupState(doc) : null;
     const inviteId = cmd.op === 'invite' || cmd.op === 'respond' ? cmd.inviteId : undefined;
     const invite = cmd.op === 'respond' ? await this.groups.getInvite(cmd.inviteId) : null;
     const decision = decideGroupCommand(state, cmd, this.memberLimit, invite);

@@ -1,10 +1,5 @@
-import {
-  RoutingKeys,
-  type DeleteMessageCommand,
-  type EditMessageCommand,
-  type ErrorCode,
-  type MessageChangedEvent,
-} from '@chat/contracts';
+import { RoutingKeys, type MessageChangedEvent } from '@chat/contracts';
+import { judgeChange, type ChangeCommand } from '@chat/domain';
 import type { MessageDoc } from '@chat/store';
 
 export interface ChangeStore {
@@ -14,33 +9,6 @@ export interface ChangeStore {
   updateLastMessage(roomId: string, messageId: string, patch: { content: string | null; deleted?: boolean }): Promise<void>;
   /** The group's current members (a group message may be changed only by a sender who is still one). */
   groupMembers(groupId: string): Promise<string[]>;
-}
-
-type ChangeCommand = EditMessageCommand | DeleteMessageCommand;
-
-/**
- * The rule for changing a stored message, judged where the room's writes are serialised: only its
- * sender, in a group only while still a member (the group's commands are applied in the same order, so a
- * removal before the change counts), only while it is not deleted, and an edit only within the window
- * counted from when the edge accepted it. Deleting a deleted message succeeds again (a redelivered delete
- * must not report failure).
- */
-export function judgeChange(
-  msg: MessageDoc | undefined,
-  cmd: ChangeCommand,
-  editWindowMs: number,
-  groupMembers: readonly string[] = [],
-): { code: ErrorCode; message: string } | null {
-  const verb = cmd.type === RoutingKeys.messageEdit ? 'edit' : 'delete';
-  if (!msg || msg.roomId !== cmd.roomId) return { code: 'NOT_FOUND', message: 'message not found' };
-  if (msg.groupId && !groupMembers.includes(cmd.actorId)) return { code: 'NOT_FOUND', message: 'message not found' };
-  if (msg.senderId !== cmd.actorId) return { code: 'FORBIDDEN', message: `only the sender may ${verb} a message` };
-  if (cmd.type === RoutingKeys.messageDelete) return null;
-  if (msg.deletedAt) return { code: 'CONFLICT', message: 'a deleted message cannot be edited' };
-  if (Date.parse(cmd.requestedAt) - new Date(msg.createdAt).getTime() > editWindowMs) {
-    return { code: 'EDIT_WINDOW_CLOSED', message: 'the edit window for this message has closed' };
-  }
-  return null;
 }
 
 /** Applies one edit or delete and says what happened, for the actor and the other participant. */

@@ -1,5 +1,5 @@
 import type { GroupCommand } from '@chat/contracts';
-import { decideGroupCommand } from './group-rules';
+import { decideGroupCommand, judgeInviteAnswer } from './group-rules';
 
 const id = (n: number) => n.toString(16).padStart(24, '0');
 const [A, B, C, D] = [1, 2, 3, 4].map(id);
@@ -53,5 +53,32 @@ describe('group rules', () => {
     expect(decideGroupCommand(state, cmd(A, { op: 'promote', userId: A }), 10)).toMatchObject({ ok: true, affected: [] });
     expect(decideGroupCommand(state, cmd(A, { op: 'create', name: 'g', memberIds: [] }), 10)).toMatchObject({ ok: true, next: state });
     expect(decideGroupCommand(state, cmd(D, { op: 'leave' }), 10)).toMatchObject({ ok: true, affected: [] });
+  });
+
+  it('refuses a blank name when creating or renaming', () => {
+    expect(decideGroupCommand(null, cmd(A, { op: 'create', name: ' ', memberIds: [B] }), 10)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(decideGroupCommand(state, cmd(A, { op: 'rename', name: '\t' }), 10)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+  });
+
+  it('accepts removing someone who is not a member, changing nothing; removing oneself is refused (use leave)', () => {
+    expect(decideGroupCommand(state, cmd(A, { op: 'remove', userId: D }), 10)).toEqual({ ok: true, next: state, affected: [] });
+    expect(decideGroupCommand(state, cmd(A, { op: 'remove', userId: A }), 10)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(decideGroupCommand(state, cmd(A, { op: 'promote', userId: D }), 10)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+  });
+
+  it('refuses an answer to an invite that is not there, or not the actor’s, before looking at the group', () => {
+    expect(decideGroupCommand(null, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 10, null)).toMatchObject({ ok: false, code: 'NOT_FOUND', message: 'invite not found' });
+    const other = { groupId: id(98), inviteeId: D, status: 'pending' as const };
+    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 10, other)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+  });
+
+  it('judges an answer on the invite alone: the invitee, once; the same answer again is a repeat', () => {
+    const respond = (actorId: string, accept: boolean) => cmd(actorId, { op: 'respond', inviteId: id(7), accept }) as Extract<GroupCommand, { op: 'respond' }>;
+    const pending = { groupId: G, inviteeId: D, status: 'pending' as const };
+    expect(judgeInviteAnswer(pending, respond(D, true))).toEqual({ ok: true, pending: true });
+    expect(judgeInviteAnswer(pending, respond(B, true))).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    const accepted = { ...pending, status: 'accepted' as const };
+    expect(judgeInviteAnswer(accepted, respond(D, true))).toEqual({ ok: true, pending: false });
+    expect(judgeInviteAnswer(accepted, respond(D, false))).toMatchObject({ ok: false, code: 'CONFLICT', message: 'the invite was already accepted' });
   });
 });

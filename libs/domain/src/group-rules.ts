@@ -1,5 +1,11 @@
 import type { ErrorCode, GroupCommand } from '@chat/contracts';
-import type { GroupState } from '@chat/store';
+
+/** A group as the rules see it: members oldest first, and who of them are admins. */
+export interface GroupState {
+  name: string;
+  participants: string[];
+  admins: string[];
+}
 
 export interface InviteState {
   groupId: string;
@@ -13,18 +19,39 @@ export type GroupDecision =
 
 const refuse = (code: ErrorCode, message: string): GroupDecision => ({ ok: false, code, message });
 
+const blank = (name: string) => name.trim().length === 0;
+
+export type InviteAnswer = { ok: true; pending: boolean } | { ok: false; code: ErrorCode; message: string };
+
+/**
+ * Whether the actor may answer this invite: only its invitee, and only once (the same answer again is a
+ * repeat that changes nothing; the other answer is refused). Judged on the invite alone: the member limit
+ * counts where the answer is applied (decideGroupCommand), against the group as it is then.
+ */
+export function judgeInviteAnswer(invite: InviteState | null, cmd: Extract<GroupCommand, { op: 'respond' }>): InviteAnswer {
+  if (!invite || invite.groupId !== cmd.groupId || invite.inviteeId !== cmd.actorId) return { ok: false, code: 'NOT_FOUND', message: 'invite not found' };
+  if (invite.status === 'pending') return { ok: true, pending: true };
+  if ((invite.status === 'accepted') === cmd.accept) return { ok: true, pending: false };
+  return { ok: false, code: 'CONFLICT', message: `the invite was already ${invite.status}` };
+}
+
 /**
  * The rules of groups, as a pure function of the stored state and one command. Admin rights are taken
- * from the stored membership, never from the request. Repeating an applied command changes nothing
- * (a broker redelivery must not report a failure or double an effect).
+ * from the stored membership, never from the request. A command that would change nothing is accepted and
+ * changes nothing (removing someone who is not a member, promoting an admin, answering an invite the same
+ * way again): a broker redelivery of an applied command must not report a failure or double an effect,
+ * and the edge, judging the same way, accepts it too.
  */
 export function decideGroupCommand(state: GroupState | null, cmd: GroupCommand, memberLimit: number, invite: InviteState | null = null): GroupDecision {
   if (cmd.op === 'create') {
     if (state) return { ok: true, next: state, affected: [] };
     const members = [...new Set([cmd.actorId, ...cmd.memberIds])];
     if (members.length > memberLimit) return refuse('CONFLICT', `a group has at most ${memberLimit} members`);
+    if (blank(cmd.name)) return refuse('VALIDATION_FAILED', 'name must not be blank');
     return { ok: true, next: { name: cmd.name, participants: members, admins: [cmd.actorId] }, affected: members };
   }
+  const answer = cmd.op === 'respond' ? judgeInviteAnswer(invite, cmd) : null;
+  if (answer && !answer.ok) return answer;
   if (!state) return refuse('NOT_FOUND', 'group not found');
   const isMember = state.participants.includes(cmd.actorId);
   const isAdmin = state.admins.includes(cmd.actorId);
@@ -39,11 +66,7 @@ export function decideGroupCommand(state: GroupState | null, cmd: GroupCommand, 
       return { ok: true, next: { ...state, participants, admins }, affected: [cmd.actorId, ...admins.filter((a) => !state.admins.includes(a))] };
     }
     case 'respond': {
-      if (!invite || invite.groupId !== cmd.groupId || invite.inviteeId !== cmd.actorId) return refuse('NOT_FOUND', 'invite not found');
-      if (invite.status !== 'pending') {
-        const same = (invite.status === 'accepted') === cmd.accept;
-        return same ? { ok: true, next: state, affected: [] } : refuse('CONFLICT', `the invite was already ${invite.status}`);
-      }
+      if (!answer?.pending) return { ok: true, next: state, affected: [] };
       if (!cmd.accept) return { ok: true, next: state, affected: [cmd.actorId], invite: 'declined' };
       if (isMember) return { ok: true, next: state, affected: [], invite: 'accepted' };
       if (state.participants.length + 1 > memberLimit) return refuse('CONFLICT', `a group has at most ${memberLimit} members`);
@@ -58,6 +81,7 @@ export function decideGroupCommand(state: GroupState | null, cmd: GroupCommand, 
 
   switch (cmd.op) {
     case 'rename':
+      if (blank(cmd.name)) return refuse('VALIDATION_FAILED', 'name must not be blank');
       return { ok: true, next: { ...state, name: cmd.name }, affected: [] };
     case 'add': {
       const fresh = [...new Set(cmd.userIds)].filter((u) => !state.participants.includes(u));

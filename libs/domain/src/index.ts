@@ -1,0 +1,7 @@
+/**
+ * The chat's rules as pure functions of stored state and one command. The edge calls them to refuse at
+ * once what the stored state already forbids; the persistence worker calls the same functions when it
+ * applies the command in the room's order, so both judge alike.
+ */
+export { judgeChange, type ChangeCommand, type ChangeableMessage, type Refusal } from './message-change';
+export { decideGroupCommand, judgeInviteAnswer, type GroupDecision, type GroupState, type InviteAnswer, type InviteState } from './group-rules';
