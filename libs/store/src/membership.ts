@@ -3,6 +3,8 @@ import { ONE_BATCH, type ConversationDoc, type Models } from './models';
 import { resolveSummaries } from './room-tail';
 
 const DUPLICATE_KEY = 11000;
+/** _id lookups of a user's rooms in flight at once. */
+const ROOM_LOOKUP_CONCURRENCY = 16;
 const rowId = (roomId: string, userId: string) => `${roomId}:${userId}`;
 
 /**
@@ -48,13 +50,22 @@ export async function roomsOf(
     .batchSize(ONE_BATCH)
     .lean<Array<{ roomId: string; joinedSeq?: number }>>();
   if (rows.length === 0) return [];
-  const filter: Record<string, unknown> = { _id: trusted({ $in: rows.map((r) => r.roomId) }) };
-  // a room whose owner has an open tail may hold messages its summary does not count yet
-  if (q.withMessages) filter.$or = [{ lastSeq: trusted({ $gt: 0 }) }, { tailOpen: trusted({ $exists: true, $ne: null }) }];
-  let query = m.Conversation.find(filter).batchSize(ONE_BATCH);
-  if (q.select) query = query.select({ ...q.select, _id: 1, lastSeq: 1, lastActivityAt: 1, tailOpen: 1, lastMessage: 1, lastSeqBy: 1, sendersTracked: 1 });
+  // one _id lookup per room: FerretDB v1 answers `_id: { $in }` by reading every conversation (a scan that
+  // grows with all users' rooms), an _id equality from its index; MongoDB answers either from the _id index
+  const select = q.select ? { ...q.select, _id: 1, lastSeq: 1, lastActivityAt: 1, tailOpen: 1, lastMessage: 1, lastSeqBy: 1, sendersTracked: 1 } : undefined;
+  const found: ConversationDoc[] = [];
+  for (let i = 0; i < rows.length; i += ROOM_LOOKUP_CONCURRENCY) {
+    const docs = await Promise.all(
+      rows.slice(i, i + ROOM_LOOKUP_CONCURRENCY).map((r) => {
+        const one = m.Conversation.findById(r.roomId);
+        return (select ? one.select(select) : one).lean<ConversationDoc>();
+      }),
+    );
+    // a room whose owner has an open tail may hold messages its summary does not count yet
+    for (const d of docs) if (d && (!q.withMessages || d.lastSeq > 0 || (d.tailOpen !== undefined && d.tailOpen !== null))) found.push(d);
+  }
   // ordered and paged here, after the open tails are applied: a tail moves a room's last activity
-  const docs = await resolveSummaries(m, await query.lean<ConversationDoc[]>());
+  const docs = await resolveSummaries(m, found);
   docs.sort((a, b) => new Date(b.lastActivityAt).getTime() - new Date(a.lastActivityAt).getTime() || (String(b._id) < String(a._id) ? -1 : 1));
   const page = docs.slice(q.offset ?? 0, q.limit ? (q.offset ?? 0) + q.limit : undefined);
   const joined = new Map(rows.map((r) => [r.roomId, r.joinedSeq ?? 0]));
