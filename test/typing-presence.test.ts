@@ -130,6 +130,7 @@ describe('typing indicators and presence', () => {
     it('tells only the people who share a room when a user comes online and, after the grace, goes offline', async () => {
       const [a, b, c] = await Promise.all([user(), user(), user()]);
       await room(a, b);
+      await room(b, c); // c shares a room with b, not with a
       const [sb, sc] = await Promise.all([t.connect(b.token, 1), t.connect(c.token, 1)]);
       const [pb, pc] = [record<PresenceEvent>(sb, 'presence'), record<PresenceEvent>(sc, 'presence')];
 
