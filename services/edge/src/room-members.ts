@@ -13,28 +13,30 @@ const MISS_TTL_MS = 2000;
  * Stored messages and receipts keep checking membership fresh.
  */
 export class RoomMembers {
-  private readonly rooms: LRUCache<string, { participants: readonly string[] } | { missing: true }>;
+  /** Per room: its members (null: no such room) and until when they are trusted. */
+  private readonly rooms: LRUCache<string, { participants: readonly string[] | null; until: number }>;
 
   constructor(
     private readonly conversations: Pick<Conversations, 'get'>,
     private readonly opts: { groupTtlMs?: number; max?: number } = {},
+    private readonly now: () => number = Date.now,
   ) {
     this.rooms = new LRUCache({ max: opts.max ?? 100_000 });
   }
 
-  /** The room's members if the user is one of them, else null. */
-  async membersIfIn(roomId: string, userId: string): Promise<readonly string[] | null> {
+  /**
+   * The room's members if the user is one of them, else null. `beforeRead` runs before a store read (the
+   * caller counts it against the user's limits: made-up room ids would otherwise cost a read each).
+   */
+  async membersIfIn(roomId: string, userId: string, beforeRead?: () => Promise<unknown>): Promise<readonly string[] | null> {
     let entry = this.rooms.get(roomId);
-    if (!entry) {
+    if (!entry || entry.until <= this.now()) {
+      await beforeRead?.();
       const c = await this.conversations.get(roomId);
-      if (c) {
-        entry = { participants: c.participants };
-        this.rooms.set(roomId, entry, { ttl: c.kind === 'group' ? (this.opts.groupTtlMs ?? GROUP_MEMBERS_TTL_MS) : 0 });
-      } else {
-        entry = { missing: true };
-        this.rooms.set(roomId, entry, { ttl: MISS_TTL_MS });
-      }
+      const ttl = !c ? MISS_TTL_MS : c.kind === 'group' ? (this.opts.groupTtlMs ?? GROUP_MEMBERS_TTL_MS) : Infinity;
+      entry = { participants: c ? c.participants : null, until: this.now() + ttl };
+      this.rooms.set(roomId, entry);
     }
-    return 'participants' in entry && entry.participants.includes(userId) ? entry.participants : null;
+    return entry.participants?.includes(userId) ? entry.participants : null;
   }
 }

@@ -378,7 +378,9 @@ export class ChatGateway {
     // ephemeral: not stored, not queued, throttled here; only members of the room may send it
     handle(ClientEvents.typing, async (payload) => {
       const { roomId, isTyping } = parseDto(TypingDto, payload, 'payload');
-      if (!this.d.typing || !(await this.d.typing.members.membersIfIn(roomId, userId))) throw new NotFound('room not found');
+      const limits = this.d.limits;
+      const readCounted = limits ? () => limits.take('write', userId) : undefined;
+      if (!this.d.typing || !(await this.d.typing.members.membersIfIn(roomId, userId, readCounted))) throw new NotFound('room not found');
       this.typing.input(`${userId}|${roomId}`, isTyping);
       return {};
     });
