@@ -12,7 +12,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, '.data', 'screenshots');
 
 describe('in a real browser', () => {
-  const t = new TestStack({ env: { DEMO_ENABLED: 'true' } });
+  const t = new TestStack({ env: { DEMO_ENABLED: 'true', PRESENCE_GRACE_MS: '1000' } });
   let browser: Browser;
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -106,6 +106,58 @@ describe('in a real browser', () => {
       (err as Error).message += `\nstatus: alice "${await status(alice)}", bob "${await status(bob)}"; page errors: ${JSON.stringify(errors)}\n${trace.slice(-120).join('\n')}`;
       throw err;
     }
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('demo: Enter sends, a group is created, listed and opened, and typing, online and last seen show', async () => {
+    // the pages of the test before are signed in as alice and bob too: close them, so alice can go offline below
+    for (const c of browser.contexts()) await c.close();
+    const alice = await (await browser.newContext()).newPage();
+    const bob = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    for (const p of [alice, bob]) p.on('pageerror', (e) => errors.push(e.message));
+    await alice.goto(`${t.edge(0)}/demo`);
+    await bob.goto(`${t.edge(1)}/demo`);
+    await alice.click('button[data-user="alice"]');
+    await alice.locator('#status', { hasText: 'connected as alice' }).waitFor();
+    await alice.click('.peer[data-peer="bob"]'); // opens (or creates) their room
+    await alice.locator('#composer').waitFor();
+    await bob.click('button[data-user="bob"]');
+    await bob.locator('#status', { hasText: 'connected as bob' }).waitFor();
+
+    // online: bob's list and title show alice online
+    await bob.locator('.peer[data-peer="alice"] .seen', { hasText: 'online' }).waitFor();
+    await bob.click('.peer[data-peer="alice"]');
+    await bob.locator('#subtitle', { hasText: 'online' }).waitFor();
+
+    // typing shows for bob, and goes when alice sends with Enter
+    await alice.locator('#text').pressSequentially('on my way', { delay: 20 });
+    await bob.locator('#typing', { hasText: 'alice is typing' }).waitFor();
+    await alice.press('#text', 'Enter');
+    await bob.locator('.msg', { hasText: 'on my way' }).waitFor();
+    await eventually(async () => (await bob.locator('#typing').textContent()) === '', 'typing indicator gone');
+    expect(await alice.locator('#text').inputValue()).toBe('');
+
+    // a group with everyone: it appears in both lists, both open it, a message typed with Enter arrives with its sender
+    alice.once('dialog', (d) => void d.accept('weekend plans'));
+    await alice.click('#new-group');
+    await alice.locator('.peer[data-group="weekend plans"]').waitFor();
+    await bob.locator('.peer[data-group="weekend plans"]').waitFor();
+    await alice.click('.peer[data-group="weekend plans"]');
+    await bob.click('.peer[data-group="weekend plans"]');
+    await alice.locator('#title-name', { hasText: 'weekend plans' }).waitFor();
+    await alice.locator('#text').pressSequentially('saturday?', { delay: 20 });
+    await bob.locator('#typing', { hasText: 'alice is typing' }).waitFor();
+    await alice.press('#text', 'Enter');
+    const inGroup = bob.locator('.msg:not(.mine)', { hasText: 'saturday?' });
+    await inGroup.waitFor();
+    expect(await inGroup.locator('.sender').textContent()).toBe('alice');
+    await alice.locator('.msg.mine', { hasText: 'saturday?' }).waitFor();
+
+    // alice leaves: after the grace bob sees when she was last seen
+    await alice.context().close();
+    await bob.locator('.peer[data-peer="alice"] .seen', { hasText: 'last seen' }).waitFor({ timeout: 15_000 });
+    await bob.screenshot({ path: join(SHOTS, 'demo-group-presence.png') });
     expect(errors).toEqual([]);
   }, 120_000);
 

@@ -62,6 +62,9 @@ describe('OWASP API Security Top 10 (2023)', () => {
       tried.push(key);
     }
     expect(tried.length).toBeGreaterThanOrEqual(20);
+    // presence of people the caller shares no room with
+    const presence = await t.http('GET', `/chat/presence?userIds=${w.a},${w.b}`, { token: tx });
+    expect([presence.status, presence.body.error?.code]).toEqual([404, 'NOT_FOUND']);
     // the socket too
     const sx = await t.connect(tx, 1);
     for (const [event, payload] of [
@@ -71,6 +74,8 @@ describe('OWASP API Security Top 10 (2023)', () => {
       ['message_delivered', { messageId: w.messageId }],
       ['message_read', { messageId: w.messageId }],
       ['send_group_message', { groupId: w.groupId, content: 'intruder', clientMsgId: 'x4' }],
+      ['typing', { roomId: w.roomId, isTyping: true }],
+      ['typing', { roomId: w.groupId, isTyping: true }],
     ] as const) {
       const r = await sx.request(event, payload);
       expect({ event, ok: r.ok, code: r.error?.code }).toEqual({ event, ok: false, code: expect.stringMatching(/^(FORBIDDEN|NOT_FOUND)$/) });

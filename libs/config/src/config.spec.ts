@@ -10,6 +10,11 @@ describe('loadConfig', () => {
     expect(c.AUTH_GRPC_URL).toBe('127.0.0.1:50051');
     expect(Object.isFrozen(c)).toBe(true);
   });
+  it('ends typing 6 s after the last start and announces offline 4 s after the last socket, unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ TYPING_STOP_MS: 6000, PRESENCE_GRACE_MS: 4000 });
+    expect(loadConfig({ TYPING_STOP_MS: '1500', PRESENCE_GRACE_MS: '0' })).toMatchObject({ TYPING_STOP_MS: 1500, PRESENCE_GRACE_MS: 0 });
+    expect(() => loadConfig({ TYPING_STOP_MS: '100' })).toThrow(/TYPING_STOP_MS/);
+  });
   it('parses numbers from strings', () => {
     expect(loadConfig({ PORT: '4100', EDIT_WINDOW_MS: '2000' })).toMatchObject({ PORT: 4100, EDIT_WINDOW_MS: 2000 });
   });

@@ -59,6 +59,10 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(50) @Max(600000) SUMMARY_IDLE_MS = 5000;
   /** Edges refresh their sockets every third of it; an entry with less than a third left counts as lapsed. */
   @Transform(toInt) @IsInt() @Min(3000) @Max(600000) PRESENCE_TTL_MS = 60000;
+  /** Edge: a user whose last socket closed is announced offline only after this long without a new one (a reconnect does not flap). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(60000) PRESENCE_GRACE_MS = 4000;
+  /** Edge: a typing start not refreshed for this long is ended for the room's other members (isTyping false). */
+  @Transform(toInt) @IsInt() @Min(500) @Max(60000) TYPING_STOP_MS = 6000;
   @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) EDIT_WINDOW_MS = 15 * 60 * 1000;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) SYNC_LIMIT_PER_ROOM = 5000;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) SYNC_CONCURRENCY = 16;

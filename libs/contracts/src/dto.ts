@@ -176,6 +176,30 @@ export class SocketGroupMessageDto extends GroupMessageDto {
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) groupId!: string;
 }
 
+/** Socket `typing`: the sender starts (true) or stops (false) typing in a room. */
+export class TypingDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId!: string;
+  @IsBoolean() isTyping!: boolean;
+}
+
+/** Most users one presence query may name. */
+export const MAX_PRESENCE_IDS = 100;
+
+/** `GET /chat/presence?userIds=a,b`: up to MAX_PRESENCE_IDS ids, comma-separated. */
+export class PresenceQueryDto {
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',') : value))
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_PRESENCE_IDS, { message: `$property must name at most ${MAX_PRESENCE_IDS} users` })
+  @Matches(OBJECT_ID_RE, { each: true, message: 'each of $property must be a 24-character hex id' })
+  userIds!: string[];
+}
+
+/** `PATCH /chat/me/settings`. */
+export class UserSettingsDto {
+  @IsBoolean() showPresence!: boolean;
+}
+
 /** An empty body or query: nothing may be sent. */
 export class EmptyDto {}
 

@@ -12,6 +12,7 @@ export const ClientEvents = {
   messageDelivered: 'message_delivered',
   messageRead: 'message_read',
   sendGroupMessage: 'send_group_message',
+  typing: 'typing',
 } as const;
 
 export const ServerEvents = {
@@ -34,7 +35,12 @@ export const ServerEvents = {
   groupReceipt: 'group_receipt',
   error: 'error_event',
   serverDraining: 'server_draining',
+  typing: 'typing',
+  presence: 'presence',
 } as const;
+
+/** Events that are not stored nor parked: handed to sockets at once, outside the per-socket message gate. */
+export const EPHEMERAL_EVENTS: ReadonlySet<string> = new Set([ServerEvents.typing, ServerEvents.presence]);
 
 export type ServerEventName = (typeof ServerEvents)[keyof typeof ServerEvents];
 
@@ -52,6 +58,7 @@ export interface ClientToServerEvents {
   delete_message: (payload: unknown, ack?: Ack<{ messageId: string; status: 'accepted' }>) => void;
   message_delivered: (payload: unknown, ack?: Ack<{ messageId: string; status: 'delivered' }>) => void;
   message_read: (payload: unknown, ack?: Ack<{ messageId: string; status: 'read' }>) => void;
+  typing: (payload: unknown, ack?: Ack) => void;
 }
 
 export interface ServerToClientEvents {
@@ -61,6 +68,23 @@ export interface ServerToClientEvents {
   error_event: (p: ErrorBody) => void;
   /** This edge is stopping: reconnect (to another edge, with `since`) after `reconnectAfterMs`; it closes the socket soon after. */
   server_draining: (p: { reconnectAfterMs: number }) => void;
+  /** Another member of the room started or stopped typing (a stop also comes TYPING_STOP_MS after the last start). */
+  typing: (p: TypingEvent) => void;
+  /** Someone who shares a room with you came online or went offline (not sent while either side hides presence). */
+  presence: (p: PresenceView) => void;
+}
+
+export interface TypingEvent {
+  roomId: string;
+  userId: string;
+  isTyping: boolean;
+}
+
+/** `online: null` (and no lastSeenAt): not shown, because either side hides presence. */
+export interface PresenceView {
+  userId: string;
+  online: boolean | null;
+  lastSeenAt: string | null;
 }
 
 /**

@@ -1,4 +1,5 @@
-export { Presence, ANY_EDGE, isRedisUnavailable } from './presence';
+export { Presence, ANY_EDGE, isRedisUnavailable, presenceKey } from './presence';
+export { LastSeen } from './last-seen';
 export { OfflineInbox } from './offline-inbox';
 export { EdgeChannel, adapterKey, edgeChannel, shareByEdge, userRoom } from './edge-channel';
 export { LiveNotifier, sendToEdges, type EdgeShares, type WhereOnline } from './edge-routing';

@@ -55,7 +55,7 @@ export class Presence {
   }
 
   private key(userId: string): string {
-    return `${this.ns}:presence:${userId}`;
+    return presenceKey(this.ns, userId);
   }
 
   private member(socketId: string): string {
@@ -129,6 +129,11 @@ export class Presence {
     });
     return where;
   }
+}
+
+/** The Redis key of a user's live sockets. */
+export function presenceKey(ns: string, userId: string): string {
+  return `${ns}:presence:${userId}`;
 }
 
 /** True for ioredis errors that mean "Redis is unreachable right now" (retry later), not a bad command. */

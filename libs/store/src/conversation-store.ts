@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { isObjectId, pairKey } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, Models } from './models';
-import { addMemberships, joinedSeqOf, roomsOf, type MemberRoom } from './membership';
+import { addMemberships, contactsOf, joinedSeqOf, roomsOf, type MemberRoom } from './membership';
 import { makeScope, type RoomScope } from './scope';
 import { headState, readTail, resolveSummary, type RoomHeadState } from './room-tail';
 
@@ -61,6 +61,11 @@ export class ConversationStore {
     // one-to-one rooms are seen whole; a group from when the user joined it
     const fromSeq = c.kind === 'group' ? await joinedSeqOf(this.m, roomId, userId) : 0;
     return makeScope(roomId, userId, c.participants, c.kind ?? 'direct', fromSeq);
+  }
+
+  /** Everyone who shares a room with the user (presence goes to them, and only they may ask for it). */
+  contactsOf(userId: string): Promise<Set<string>> {
+    return contactsOf(this.m, userId);
   }
 
   /** The user's one-to-one conversations, most recent first (groups are listed by GroupStore). */

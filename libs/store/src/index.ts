@@ -1,5 +1,5 @@
 export { connectStore, openStore, isStoreUnavailable, pingStore, StoreTimeoutError, withStoreDeadline, type StoreConnection } from './connect';
-export { createModels, ensureIndexes, ONE_BATCH, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc, type InviteDoc } from './models';
+export { createModels, ensureIndexes, ONE_BATCH, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc, type InviteDoc, type UserSettingsDoc } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
 export { MessageStore, type HistoryPage, type NewMessage } from './message-store';
@@ -8,3 +8,4 @@ export { type MemberRoom } from './membership';
 export { toMessageView, toHistoryView, toConversationView, toGroupView, groupCounts } from './views';
 export { CursorStore, statusFor, type CursorKind, type CursorMove } from './cursor-store';
 export { GroupStore, toGroupState, type GroupState } from './group-store';
+export { UserSettingsStore, DEFAULT_SETTINGS, type UserSettings } from './user-settings-store';

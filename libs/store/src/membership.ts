@@ -71,3 +71,17 @@ export async function roomsOf(
   const joined = new Map(rows.map((r) => [r.roomId, r.joinedSeq ?? 0]));
   return page.map((d) => ({ ...d, joinedSeq: joined.get(String(d._id)) ?? 0 }));
 }
+
+/** Everyone who shares a room (one-to-one or group) with the user, the user left out. */
+export async function contactsOf(m: Models, userId: string): Promise<Set<string>> {
+  const rows = await m.Membership.find({ userId }).select({ roomId: 1 }).batchSize(ONE_BATCH).lean<Array<{ roomId: string }>>();
+  const out = new Set<string>();
+  if (rows.length === 0) return out;
+  const rooms = await m.Conversation.find({ _id: trusted({ $in: rows.map((r) => r.roomId) }) })
+    .select({ participants: 1 })
+    .batchSize(ONE_BATCH)
+    .lean<Array<Pick<ConversationDoc, 'participants'>>>();
+  // a row written just before the group state that makes the user a member is left out, as in roomsOf
+  for (const r of rooms) if (r.participants.includes(userId)) for (const p of r.participants) if (p !== userId) out.add(p);
+  return out;
+}

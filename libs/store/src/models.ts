@@ -92,6 +92,14 @@ export interface MembershipDoc {
   joinedSeq?: number;
 }
 
+/** A user's own settings, keyed by the user's id; written only at that user's request (by the edge). */
+export interface UserSettingsDoc {
+  _id: string;
+  /** False: the user's online state and last seen are shown to nobody, and the user sees nobody's. */
+  showPresence: boolean;
+  updatedAt: Date;
+}
+
 export interface InviteDoc {
   _id: Types.ObjectId;
   groupId: string;
@@ -201,12 +209,22 @@ const inviteSchema = new Schema<InviteDoc>(
 inviteSchema.index({ inviteeId: 1, status: 1 });
 inviteSchema.index({ groupId: 1 });
 
+const userSettingsSchema = new Schema<UserSettingsDoc>(
+  {
+    _id: { type: String, required: true },
+    showPresence: { type: Boolean, default: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'user_settings', versionKey: false },
+);
+
 export interface Models {
   Conversation: Model<ConversationDoc>;
   Message: Model<MessageDoc>;
   Cursor: Model<CursorDoc>;
   Invite: Model<InviteDoc>;
   Membership: Model<MembershipDoc>;
+  UserSettings: Model<UserSettingsDoc>;
 }
 
 /** Models bound to the caller's connection: no global mongoose state. */
@@ -217,6 +235,7 @@ export function createModels(conn: Connection): Models {
     Cursor: conn.model<CursorDoc>('Cursor', cursorSchema),
     Invite: conn.model<InviteDoc>('Invite', inviteSchema),
     Membership: conn.model<MembershipDoc>('Membership', membershipSchema),
+    UserSettings: conn.model<UserSettingsDoc>('UserSettings', userSettingsSchema),
   };
 }
 

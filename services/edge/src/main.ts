@@ -8,11 +8,11 @@ import { createAuthClient, TokenVerifier } from '@chat/auth';
 import { brokerUp, buildTopology, connectBroker, Publisher, QueueAdmin } from '@chat/broker';
 import { loadConfig } from '@chat/config';
 import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
-import { adapterKey, edgeChannel, OfflineInbox, Presence, StageLag } from '@chat/delivery';
+import { adapterKey, EdgeChannel, edgeChannel, LastSeen, OfflineInbox, Presence, StageLag } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
-import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore, pingStore } from '@chat/store';
+import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore, pingStore, UserSettingsStore } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { RateLimits } from './rate-limits';
 import { Admission } from './admission';
@@ -37,6 +37,9 @@ import { UnreadCountsUseCase } from './usecases/unread-counts/unread-counts.usec
 import { GroupCommandUseCase } from './usecases/group-command/group-command.usecase';
 import { GroupQueriesUseCase } from './usecases/group-queries/group-queries.usecase';
 import { RoomSummaries } from './usecases/room-summaries';
+import { PresenceUseCase } from './usecases/presence/presence.usecase';
+import { EphemeralRelay } from './ephemeral-relay';
+import { RoomMembers } from './room-members';
 
 runService('edge', async () => {
   const config = loadConfig();
@@ -68,7 +71,8 @@ runService('edge', async () => {
   });
 
   // parts
-  const conversations = new CachedConversations(new ConversationStore(models));
+  const conversationStore = new ConversationStore(models);
+  const conversations = new CachedConversations(conversationStore);
   const messages = new MessageStore(models);
   const cursors = new CursorStore(models);
   const groups = new GroupStore(models);
@@ -110,6 +114,15 @@ runService('edge', async () => {
     pLimit(config.SYNC_CONCURRENCY),
   );
 
+  // typing and presence go from this edge straight to the edges holding their recipients (no broker, no store)
+  const relay = new EphemeralRelay(presence, new EdgeChannel(cmd, ns));
+  const presenceInfo = new PresenceUseCase({
+    contactsOf: (userId) => conversationStore.contactsOf(userId),
+    settings: new UserSettingsStore(models),
+    lastSeen: new LastSeen(cmd, ns),
+    relay: (env) => relay.send(env),
+  });
+
   const limits = new RateLimits(cmd, ns, {
     windowS: config.RATE_WINDOW_S,
     writesPerUser: config.RATE_WRITES_PER_USER,
@@ -145,6 +158,7 @@ runService('edge', async () => {
     groupQueries,
     readHistory: new ReadHistoryUseCase(conversations, messages, cursors),
     listOffline: new ListOfflineUseCase(inbox),
+    presence: presenceInfo,
     extra: (a) => {
       mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits });
       if (config.DEMO_ENABLED === 'true') {
@@ -176,6 +190,8 @@ runService('edge', async () => {
     clientAddress: clientAddressOf(trustProxy),
     presenceTtlMs: config.PRESENCE_TTL_MS,
     gateRepeats: config.UNSAFE_GATE_REPEATS === 'true',
+    typing: { members: new RoomMembers(conversations), relay: (env) => relay.send(env), stopAfterMs: config.TYPING_STOP_MS },
+    presenceInfo: { useCase: presenceInfo, graceMs: config.PRESENCE_GRACE_MS },
   });
   if (config.UNSAFE_GATE_REPEATS === 'true') log.warn('UNSAFE_GATE_REPEATS: sockets are handed messages they already have (fault-test check only)');
   gateway.start();

@@ -17,11 +17,20 @@ export interface BenchArgs {
   edges: number;
   busyEdges: number;
   messageBytes: number;
+  /** Share of the sockets (0-1) that keep typing during the steps (a start a second, a stop every fifth). */
+  typingShare: number;
   out: string;
 }
 
 const FULL_RATES = [50, 100, 200, 400, 600, 800, 1000, 1200, 1600, 2000, 2500, 3200, 5000, 8000];
 const QUICK_RATES = [100, 300, 1000];
+
+function share(v: string | undefined): number {
+  if (v === undefined) return 0;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new Error('--typing-share must be a number from 0 to 1');
+  return n;
+}
 
 export function parseArgs(argv: string[]): BenchArgs {
   const get = (name: string) => {
@@ -55,6 +64,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     edges: num('edges', 2),
     busyEdges: Math.min(num('busy-edges', num('edges', 2)), num('edges', 2)),
     messageBytes: num('size', 150),
+    typingShare: share(get('typing-share')),
     out: get('out') ?? 'bench/results',
   };
 }

@@ -164,7 +164,8 @@ async function main(): Promise<void> {
       const opsBefore = await readStoreOps();
       const sentBefore = load.sentSoFar;
       meter.begin();
-      const r = await load.step(rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
+      const r = await load.stepTyping(args.typingShare, rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
+      if (args.typingShare > 0) log(`${load.typingSent} typing events emitted by ${Math.round(args.typingShare * 100)}% of the sockets during the step`);
       cpu = meter.end();
       const perEdge = edgeMeter.end();
       stepStoreCalls.push({ offeredRate: rate, messagesSent: load.sentSoFar - sentBefore, ops: storeOpsBetween(opsBefore, await readStoreOps()) });
@@ -214,6 +215,7 @@ async function main(): Promise<void> {
       machine: { cores: cpus().length, node: process.version },
       sockets: load.socketCount,
       messageBytes: args.messageBytes,
+      typingShare: args.typingShare,
       steps,
       sustained,
       offlineDrain,

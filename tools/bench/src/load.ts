@@ -108,6 +108,40 @@ export class LoadGenerator {
     return this.pairs.length * 2;
   }
 
+  /** Typing events emitted in the last step (the typists' input; the edges pass at most one per 2 s per direction). */
+  typingSent = 0;
+
+  /**
+   * Makes `share` of the sockets type while `run` goes on, as a typing client does: a start about every
+   * second while the user types, a stop every fifth second; each typist's phase is random.
+   */
+  private async whileTyping<T>(share: number, run: () => Promise<T>): Promise<T> {
+    this.typingSent = 0;
+    const typists = Math.round(share * this.pairs.length * 2);
+    if (typists === 0) return run();
+    const sockets = this.pairs.flatMap((p) => [
+      { s: p.sa, roomId: p.roomId },
+      { s: p.sb, roomId: p.roomId },
+    ]).slice(0, typists);
+    const timers = sockets.map(({ s, roomId }) => {
+      let n = Math.floor(Math.random() * 5);
+      return setInterval(() => {
+        s.emit('typing', { roomId, isTyping: ++n % 5 !== 0 });
+        this.typingSent++;
+      }, 1000);
+    });
+    try {
+      return await run();
+    } finally {
+      for (const t of timers) clearInterval(t);
+    }
+  }
+
+  /** Sends at `rate`/s as `step` does while `typingShare` of the sockets type. */
+  stepTyping(typingShare: number, rate: number, warmupS: number, durationS: number, onTick?: (fraction: number) => void): Promise<StepResult> {
+    return this.whileTyping(typingShare, () => this.step(rate, warmupS, durationS, onTick));
+  }
+
   /** Messages sent so far, warm-ups and the offline drain's included. */
   get sentSoFar(): number {
     return this.nextId - 1;

@@ -12,6 +12,8 @@ export interface Report {
   machine: { cores: number; node: string };
   sockets: number;
   messageBytes: number;
+  /** Share of the sockets typing during the steps (--typing-share); 0 or absent: none. */
+  typingShare?: number;
   steps: StepResult[];
   sustained: { rate: number; p99Ms: number } | null;
   offlineDrain: { messages: number; seconds: number; rate: number; connectedMs?: number; firstMs?: number | null; afterFirstRate?: number | null } | null;
@@ -93,7 +95,7 @@ export function markdown(r: Report): string {
   const lines = [
     `# Benchmark ${r.startedAt}${r.quick ? ' (quick)' : ''}`,
     '',
-    `${r.machine.cores} cores, Node ${r.machine.node}; ${r.sockets} sockets in pairs; ${r.messageBytes}-byte messages; open-loop offered rate.`,
+    `${r.machine.cores} cores, Node ${r.machine.node}; ${r.sockets} sockets in pairs; ${r.messageBytes}-byte messages; open-loop offered rate${r.typingShare ? `; ${Math.round(r.typingShare * 100)}% of the sockets typing (a start a second, a stop every fifth)` : ''}.`,
     '',
     '| offered/s | received/s | lost | dup | ack p50 | ack p99 | e2e p50 | e2e p95 | e2e p99 | e2e max |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -22,6 +22,8 @@ import {
   MessagesDeliveredDto,
   PageQueryDto,
   parseDto,
+  PresenceQueryDto,
+  UserSettingsDto,
   RestEditMessageDto,
   RestSendMessageDto,
   RoomIdParams,
@@ -41,6 +43,7 @@ import type { MarkRoomReadUseCase } from '../usecases/mark-room-read/mark-room-r
 import type { UnreadCountsUseCase } from '../usecases/unread-counts/unread-counts.usecase';
 import type { GroupCommandUseCase } from '../usecases/group-command/group-command.usecase';
 import type { GroupQueriesUseCase } from '../usecases/group-queries/group-queries.usecase';
+import type { PresenceUseCase } from '../usecases/presence/presence.usecase';
 import { API_CSP, DOCS_CSP, withCsp } from './csp';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
@@ -60,6 +63,7 @@ export interface HttpDeps {
   unreadCounts: UnreadCountsUseCase;
   groupCommand: GroupCommandUseCase;
   groupQueries: GroupQueriesUseCase;
+  presence: PresenceUseCase;
   limits?: RateLimits;
   corsOrigins?: string[];
   /** TRUST_PROXY: the hops whose X-Forwarded-For (and -Proto) are believed; req.ip is the client behind them. */
@@ -199,6 +203,20 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.get('/message/unread/:userId', async (req, res) => {
     const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
     res.json(await d.unreadCounts.execute({ userId: me(req), pathUserId: userId }));
+  });
+
+  chat.get('/presence', async (req, res) => {
+    const { userIds } = parseDto(PresenceQueryDto, { ...req.query }, 'query');
+    res.json(await d.presence.query(me(req), userIds));
+  });
+
+  chat.get('/me/settings', async (req, res) => {
+    res.json({ settings: await d.presence.settings(me(req)) });
+  });
+
+  chat.patch('/me/settings', async (req, res) => {
+    const dto = parseDto(UserSettingsDto, req.body);
+    res.json(await d.presence.updateSettings(me(req), dto));
   });
 
   // groups: changes are accepted here (202) and applied in order by the group's worker

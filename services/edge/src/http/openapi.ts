@@ -16,6 +16,8 @@ import {
   MessageIdDto,
   MessagesDeliveredDto,
   PageQueryDto,
+  PresenceQueryDto,
+  UserSettingsDto,
   RestEditMessageDto,
   RestSendMessageDto,
   RoomIdParams,
@@ -65,6 +67,9 @@ export const ROUTES: RouteDoc[] = [
   { method: 'get', path: '/chat/groups/:groupId/messages', summary: 'Group history with the same cursors; each message carries receipts { delivered, read, of }', params: GroupIdParams, query: HistoryQueryDto, status: 200, response: '{ messages, hasMore, order }' },
   { method: 'get', path: '/chat/groups/:groupId/messages/:messageId/receipts', summary: 'For the sender of a group message: which other members have it (delivered) and which read it', params: GroupMessageParams, status: 200, response: '{ messageId, deliveredTo, readBy, of }' },
   { method: 'get', path: '/chat/groups/:groupId/tagged-messages', summary: "The caller's mentions in a group, newest first", params: GroupIdParams, query: PageQueryDto, status: 200, response: '{ messages }' },
+  { method: 'get', path: '/chat/presence', summary: 'Online state and last seen of up to 100 users you share a room with (userIds=a,b; anyone else: 404); null where either side hides presence', query: PresenceQueryDto, status: 200, response: '{ presence: [{ userId, online, lastSeenAt }] }' },
+  { method: 'get', path: '/chat/me/settings', summary: 'Your settings', status: 200, response: '{ settings: { showPresence } }' },
+  { method: 'patch', path: '/chat/me/settings', summary: 'Change your settings; showPresence false hides your presence from everyone and everyone’s from you', body: UserSettingsDto, status: 200, response: '{ settings: { showPresence } }' },
   { method: 'get', path: '/chat/message/unread/:userId', summary: "The caller's unread counts, in all and per room", params: UserIdParams, status: 200, response: '{ count, byRoom }' },
 ];
 

@@ -5,6 +5,8 @@ import { catchUpsPending, edgeDeliveries, errors, offlineDrained, onScrape, sock
 import {
   AppError,
   ClientEvents,
+  EPHEMERAL_EVENTS,
+  NotFound,
   ServerEvents,
   EditMessageDto,
   InternalEvents,
@@ -16,6 +18,7 @@ import {
   SendMessageDto,
   SocketGroupMessageDto,
   toErrorBody,
+  TypingDto,
   type DeliveryEnvelope,
   type MessageView,
 } from '@chat/contracts';
@@ -33,6 +36,9 @@ import { CatchUps } from './catch-ups';
 import { LocalSockets } from './local-sockets';
 import { handedFloor, SocketDelivery } from './socket-delivery';
 import type { RateLimits } from '../rate-limits';
+import type { RoomMembers } from '../room-members';
+import type { PresenceUseCase } from '../usecases/presence/presence.usecase';
+import { TypingThrottle } from './typing-throttle';
 
 export interface GatewayDeps {
   verifier: TokenVerifier;
@@ -54,6 +60,10 @@ export interface GatewayDeps {
   ackTimeoutMs?: number;
   /** UNSAFE, test-only (UNSAFE_GATE_REPEATS): the per-socket gate lets repeated messages through. */
   gateRepeats?: boolean;
+  /** Typing indicators: who is in a room (cached), and how events for other edges leave this one. */
+  typing?: { members: RoomMembers; relay: (env: DeliveryEnvelope) => Promise<void>; stopAfterMs?: number };
+  /** Online and last seen: announced on the first socket and after the last one closed plus the grace. */
+  presenceInfo?: { useCase: PresenceUseCase; graceMs: number };
 }
 
 type Ack = (res: unknown) => void;
@@ -105,10 +115,30 @@ export class ChatGateway {
     },
   });
 
+  /** Typing starts and stops per (user, room), throttled; what comes out goes to the room's other members. */
+  private readonly typing: TypingThrottle;
+  /** Per user whose last socket here closed: the pending offline announcement. */
+  private readonly goingOffline = new Map<string, NodeJS.Timeout>();
+
   constructor(
     private readonly nsp: Namespace,
     private readonly d: GatewayDeps,
-  ) {}
+  ) {
+    this.typing = new TypingThrottle((key, isTyping) => void this.sendTyping(key, isTyping), { stopAfterMs: d.typing?.stopAfterMs });
+  }
+
+  private async sendTyping(key: string, isTyping: boolean): Promise<void> {
+    const t = this.d.typing;
+    if (!t) return;
+    const [userId, roomId] = key.split('|');
+    try {
+      const members = await t.members.membersIfIn(roomId, userId);
+      const others = members?.filter((u) => u !== userId) ?? [];
+      if (others.length > 0) await t.relay({ userIds: others, event: ServerEvents.typing, payload: { roomId, userId, isTyping } });
+    } catch (err) {
+      this.d.log.warn({ err: (err as Error).message }, 'typing event not sent');
+    }
+  }
 
   start(): void {
     this.nsp.use((_socket, next) => {
@@ -159,6 +189,8 @@ export class ChatGateway {
 
   stop(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const t of this.goingOffline.values()) clearTimeout(t);
+    this.goingOffline.clear();
   }
 
   /**
@@ -215,7 +247,11 @@ export class ChatGateway {
     socket.on('disconnect', () => {
       socketsConnected.dec();
       this.sockets.remove(userId, socket.id);
-      this.d.presence.offline(userId, socket.id).catch((err: Error) => this.d.log.warn({ err: err.message }, 'presence offline failed'));
+      const gone = this.d.presence.offline(userId, socket.id).catch((err: Error) => this.d.log.warn({ err: err.message }, 'presence offline failed'));
+      if (!this.sockets.has(userId)) {
+        this.typing.stopAll((key) => key.startsWith(`${userId}|`));
+        void gone.then(() => this.userLeft(userId));
+      }
     });
 
     try {
@@ -227,6 +263,7 @@ export class ChatGateway {
       return;
     }
     if (!socket.connected) return;
+    this.userArrived(userId);
     // The connect-time sync is the user's catch-up, like the one after Redis lost presence: one per user at
     // a time, so a sync that read the store before a newer hold (a presence lapse meanwhile, another of the
     // user's sockets) is never the one that releases it. The socket's deliveries are held until then; while
@@ -234,6 +271,32 @@ export class ChatGateway {
     // gaps: handing it over would show later messages before missing ones, and the device's `since` would
     // then hide the missing ones for good).
     this.catchUps.request(userId);
+  }
+
+  /** A socket of the user is online: contacts are told if the user was offline (not after a reconnect within the grace). */
+  private userArrived(userId: string): void {
+    const info = this.d.presenceInfo;
+    if (!info) return;
+    const pending = this.goingOffline.get(userId);
+    if (pending) clearTimeout(pending);
+    this.goingOffline.delete(userId);
+    info.useCase.connected(userId).catch((err: Error) => this.d.log.warn({ userId, err: err.message }, 'could not announce the user online'));
+  }
+
+  /** The user's last socket here closed: after the grace, contacts are told if no socket of it is left anywhere. */
+  private userLeft(userId: string): void {
+    const info = this.d.presenceInfo;
+    if (!info) return;
+    info.useCase.socketClosed(userId).catch((err: Error) => this.d.log.warn({ userId, err: err.message }, 'could not record last seen'));
+    const pending = this.goingOffline.get(userId);
+    if (pending) clearTimeout(pending);
+    const timer = setTimeout(() => {
+      this.goingOffline.delete(userId);
+      if (this.sockets.has(userId)) return;
+      info.useCase.settle(userId).catch((err: Error) => this.d.log.warn({ userId, err: err.message }, 'could not announce the user offline'));
+    }, info.graceMs);
+    timer.unref();
+    this.goingOffline.set(userId, timer);
   }
 
   private bind(socket: Socket, userId: string): void {
@@ -312,6 +375,16 @@ export class ChatGateway {
       statusError(ServerEvents.deleteMessageStatus),
     );
 
+    // ephemeral: not stored, not queued, throttled here; only members of the room may send it
+    handle(ClientEvents.typing, async (payload) => {
+      const { roomId, isTyping } = parseDto(TypingDto, payload, 'payload');
+      const limits = this.d.limits;
+      const readCounted = limits ? () => limits.take('write', userId) : undefined;
+      if (!this.d.typing || !(await this.d.typing.members.membersIfIn(roomId, userId, readCounted))) throw new NotFound('room not found');
+      this.typing.input(`${userId}|${roomId}`, isTyping);
+      return {};
+    });
+
     for (const [event, kind, statusEvent] of [
       [ClientEvents.messageDelivered, 'delivered', ServerEvents.messageDeliveredAck],
       [ClientEvents.messageRead, 'read', ServerEvents.messageReadStatus],
@@ -340,7 +413,9 @@ export class ChatGateway {
         const locals = [...this.sockets.of(userId)];
         if (env.correlationId && locals.length > 0) this.d.log.debug({ correlationId: env.correlationId, event: env.event, userId, sockets: locals.length }, 'emitted to socket');
         for (const local of locals) {
-          if (env.event === ServerEvents.receiveMessage) local.delivery.offer((env.payload as { message: MessageView }).message);
+          // typing and presence: not in the message gate (nothing to order or hold for a sync)
+          if (EPHEMERAL_EVENTS.has(env.event)) local.socket.emit(env.event, env.payload);
+          else if (env.event === ServerEvents.receiveMessage) local.delivery.offer((env.payload as { message: MessageView }).message);
           else local.delivery.offerEvent({ event: env.event, payload: env.payload });
         }
       }
