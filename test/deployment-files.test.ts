@@ -27,6 +27,14 @@ describe('docker-compose.yml', () => {
     expect(commands.filter((c) => c.includes('services/edge/dist/main.js'))).toHaveLength(2);
   });
 
+  it('runs a RabbitMQ series with community support (4.x; 3.13 is past its end), the one the container tests use', () => {
+    // a pinned minor, so `docker compose pull` never jumps a series (each minor upgrade needs its feature flags on)
+    const m = /^rabbitmq:(\d+)\.(\d+)-management$/.exec(services.rabbitmq.image ?? '');
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(4);
+    expect(readFileSync(join(ROOT, 'test', 'support', 'infra.ts'), 'utf8')).toContain(`'${services.rabbitmq.image}'`);
+  });
+
   it('sets only environment variables the code reads, and every service gets the connection URLs', () => {
     const known = new Set(configVariableNames());
     for (const [name, svc] of Object.entries(services)) {
@@ -216,6 +224,28 @@ describe('deploy/k8s manifests', () => {
     const admits = (labels: Record<string, string>) => grpcRules.some((r) => r.from!.some((p) => Object.entries(p.podSelector!.matchLabels).every(([k, v]) => labels[k] === v)));
     expect(admits(edgeLabels)).toBe(true);
     for (const other of deployments.filter((d) => d !== edge && d !== auth)) expect([other.name, admits(other.doc.spec.template.metadata.labels)]).toEqual([other.name, false]);
+  });
+
+  it('believes forwarded headers only from narrow hops, and only the ingress controller reaches the edge’s public port', () => {
+    const hops = String(of('ConfigMap')[0].doc.data.TRUST_PROXY ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    expect(hops.length).toBeGreaterThan(0);
+    for (const hop of hops) {
+      // a name covering whole private ranges, or a short prefix, would trust every pod's X-Forwarded-For
+      expect([hop, /^(true|\*|uniquelocal|linklocal)$/.test(hop)]).toEqual([hop, false]);
+      const prefix = hop.includes('/') ? Number(hop.split('/')[1]) : hop.includes(':') ? 128 : 32;
+      expect([hop, prefix >= (hop.includes(':') ? 64 : 16)]).toEqual([hop, true]);
+    }
+    const edge = deployments.find((d) => d.name === 'chat-edge')!;
+    const policy = of('NetworkPolicy').find((p) => p.doc.spec.podSelector.matchLabels['app.kubernetes.io/name'] === edge.doc.spec.template.metadata.labels['app.kubernetes.io/name']);
+    expect(policy).toBeDefined();
+    const rules = policy!.doc.spec.ingress as Array<{ from?: Array<{ podSelector?: unknown; namespaceSelector?: unknown; ipBlock?: unknown }>; ports?: Array<{ port: string | number }> }>;
+    const opensHttp = rules.filter((r) => !r.ports || r.ports.some((p) => p.port === 'http' || p.port === 3000));
+    expect(opensHttp.length).toBeGreaterThan(0);
+    // every peer names the controller's pods (no bare namespace, no IP block, no rule without `from`)
+    for (const r of opensHttp) {
+      expect(r.from?.length).toBeGreaterThan(0);
+      for (const peer of r.from!) expect([Boolean(peer.podSelector), peer.ipBlock]).toEqual([true, undefined]);
+    }
   });
 
   it('scales the edge with an HPA and each worker pool with KEDA on exactly its own RabbitMQ queues', () => {

@@ -235,7 +235,7 @@ describe('limits per client behind a proxy, and what the public port serves', ()
   const t = new TestStack({
     workers: 1,
     edges: 1,
-    env: { TRUST_PROXY: '127.0.0.1', RATE_WINDOW_S: '600', RATE_CONNECTS_PER_IP: '2', RATE_REST_PER_IP: '5', RATE_LOGINS_PER_IP: '3', MAX_SOCKETS_PER_USER: '3', OFFLINE_INBOX_MAX: '10' },
+    env: { DEMO_ENABLED: 'true', TRUST_PROXY: '127.0.0.1', RATE_WINDOW_S: '600', RATE_CONNECTS_PER_IP: '2', RATE_REST_PER_IP: '5', RATE_LOGINS_PER_IP: '3', MAX_SOCKETS_PER_USER: '3', OFFLINE_INBOX_MAX: '10' },
   });
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
@@ -335,6 +335,17 @@ describe('limits per client behind a proxy, and what the public port serves', ()
     const spoofed = await call('POST', '/admin/login', { from: UNTRUSTED, form, headers: { 'x-forwarded-proto': 'https' } });
     expect(String(spoofed.headers['set-cookie'])).toMatch(/chat_admin=/);
     expect(String(spoofed.headers['set-cookie'])).not.toMatch(/;\s*Secure/i);
+  });
+
+  it('the /demo and /admin pages run only their own inline code (CSP hashes); only /docs allows Swagger’s inline code', async () => {
+    const csp = async (path: string) => String((await call('GET', path, { from: TRUSTED })).headers['content-security-policy']);
+    for (const path of ['/demo', '/admin/login']) {
+      const policy = await csp(path);
+      expect([path, policy]).toEqual([path, expect.stringMatching(/script-src 'self' 'sha256-[\w+/=]+'/)]);
+      expect([path, /unsafe-inline|unsafe-eval/.test(policy), /default-src 'none'/.test(policy)]).toEqual([path, false, true]);
+    }
+    expect(await csp('/demo/users')).toMatch(/^default-src 'none'/);
+    expect(await csp('/docs/')).toMatch(/script-src 'self' 'unsafe-inline'/);
   });
 
   it('the offline inbox is capped per user and read in pages; what the cap dropped still arrives from the store', async () => {

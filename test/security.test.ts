@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import jwt from 'jsonwebtoken';
 import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { createAuthClient, type AuthServiceClient } from '@chat/auth';
@@ -98,12 +99,13 @@ describe('authentication and authorisation', () => {
 describe('token minting', () => {
   const mintKey = randomBytes(32).toString('base64url');
   const adminKey = randomBytes(32).toString('base64url');
+  const secret = randomBytes(48).toString('base64');
   const lines: string[] = [];
   // the auth service alone (no edges or workers): production mode refuses RabbitMQ's guest account
   const prod = new TestStack({
     edges: 0,
     workers: 0,
-    env: { NODE_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64'), AUTH_MINT_KEY: mintKey, AUTH_ADMIN_MINT_KEY: adminKey },
+    env: { NODE_ENV: 'production', JWT_SECRET: secret, AUTH_MINT_KEY: mintKey, AUTH_ADMIN_MINT_KEY: adminKey },
     onLine: (name, line) => void lines.push(line),
   });
   let client: AuthServiceClient;
@@ -133,6 +135,24 @@ describe('token minting', () => {
     expect(await mint('user', mintKey)).toEqual({ ok: true });
     expect(await mint('admin', adminKey)).toEqual({ ok: true });
     expect(lines.some((l) => l.includes('GenerateToken requires'))).toBe(true);
+  });
+
+  it('answers an access token and no refresh token; a refresh token signed with the same key is refused', async () => {
+    const userId = newUserId();
+    const res = await new Promise<{ access_token: string; refresh_token: string }>((resolve, reject) => {
+      const md = new grpc.Metadata();
+      md.set('x-chat-mint-key', mintKey);
+      client.GenerateToken({ userId, email: '', role: 'user' }, md, { deadline: Date.now() + 5000 }, (err, r) => (err ? reject(err) : resolve(r!)));
+    });
+    expect(res.refresh_token).toBe('');
+    const validate = (token: string) =>
+      new Promise<{ userId?: string; code?: number }>((resolve) =>
+        client.ValidateToken({ access_token: token }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, r) => resolve(err ? { code: err.code } : { userId: r!.userId })),
+      );
+    expect(await validate(res.access_token)).toEqual({ userId });
+    // what the service used to hand out next to the access token: a day-long token nothing could revoke
+    const refresh = jwt.sign({ typ: 'refresh' }, secret, { subject: userId, issuer: 'chat-auth', audience: 'chat', expiresIn: 86_400 });
+    expect(await validate(refresh)).toEqual({ code: grpc.status.UNAUTHENTICATED });
   });
 
   it('in development, stays open for npm run token and says so when it starts', async () => {

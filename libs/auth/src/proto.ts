@@ -15,6 +15,7 @@ export interface TokenPayload {
 }
 export interface TokenResponse {
   access_token: string;
+  /** @deprecated always empty: no refresh tokens are issued (see proto/auth.proto). */
   refresh_token: string;
 }
 export interface UserPayload {

@@ -51,6 +51,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ DEMO_ENABLED: 'true' }).DEMO_ENABLED).toBe('true');
   });
 
+  it('refuses a TRUST_PROXY that trusts every address in production', () => {
+    for (const hops of ['0.0.0.0/0', '10.1.2.0/24, ::/0']) expect(() => loadConfig({ ...prod, TRUST_PROXY: hops })).toThrow(/TRUST_PROXY: a \/0 range/);
+    expect(loadConfig({ ...prod, TRUST_PROXY: '10.1.2.0/24,10.1.3.7' }).TRUST_PROXY).toBe('10.1.2.0/24,10.1.3.7');
+  });
+
   it('the auth service in production needs a strong mint credential, and a distinct one for admin tokens', () => {
     expect(() => loadConfig(prod, { mints: true })).toThrow(/AUTH_MINT_KEY: must be set/);
     expect(() => loadConfig({ ...prod, AUTH_MINT_KEY: 'short' }, { mints: true })).toThrow(/AUTH_MINT_KEY: must be at least 32 bytes/);

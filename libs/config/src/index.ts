@@ -194,6 +194,8 @@ function productionRefusals(c: EnvVars, use: ConfigUse): string[] {
     }
     if (user === '' || user === 'guest') out.push('RABBITMQ_URL: the guest account (or no user) is not allowed in production');
   }
+  // a /0 hop believes anyone's X-Forwarded-For: every client could claim any address and dodge per-IP limits
+  if (c.TRUST_PROXY.split(',').some((h) => /\/0$/.test(h.trim()))) out.push('TRUST_PROXY: a /0 range trusts every peer; name the proxy hops in front of the edge');
   if (c.DEMO_ENABLED === 'true') out.push('DEMO_ENABLED: the demo hands out tokens for its test users; not allowed in production');
   for (const [key, harm] of [
     ['UNSAFE_ACK_BEFORE_WRITE', 'loses acknowledged messages'],

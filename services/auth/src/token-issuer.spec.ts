@@ -13,8 +13,12 @@ describe('TokenIssuer', () => {
     expect(p).toMatchObject({ userId: user, email: 'a@x', role: 'user' });
     expect(p.expiresAt - p.issuedAt).toBe(60);
   });
-  it('refuses a refresh token used as an access token', () => {
-    expect(() => issuer.validate(issuer.issue({ userId: user }).refresh_token)).toThrow(InvalidToken);
+  it('issues no refresh token, since nothing would redeem or revoke one', () => {
+    expect(issuer.issue({ userId: user }).refresh_token).toBe('');
+  });
+  it('refuses a refresh token (as issued before) used as an access token', () => {
+    const refresh = jwt.sign({ typ: 'refresh' }, opts.secret, { subject: user, issuer: 'chat-auth', audience: 'chat', expiresIn: 60 * 24 });
+    expect(() => issuer.validate(refresh)).toThrow(InvalidToken);
   });
   it('refuses alg none, a wrong signature, a wrong audience and an expired token', () => {
     const none = jwt.sign({ typ: 'access', sub: user }, '', { algorithm: 'none', issuer: 'chat-auth', audience: 'chat' });

@@ -12,22 +12,21 @@ export interface IssuerOptions {
 export class InvalidToken extends Error {}
 export class InvalidRequest extends Error {}
 
-const REFRESH_TTL_FACTOR = 24;
-
 /** Signs and checks HS256 JWTs. Only HS256 is accepted, so `alg: none` and algorithm swaps fail. */
 export class TokenIssuer {
   constructor(private readonly o: IssuerOptions) {}
 
+  /**
+   * An access token only: `refresh_token` stays empty. Nothing redeemed or revoked refresh tokens, so one
+   * was a longer-lived credential with no use but to be stolen; clients ask their token issuer again.
+   */
   issue(p: TokenPayload): TokenResponse {
     if (!isObjectId(p.userId)) throw new InvalidRequest('userId must be a 24-character hex id');
     const role = p.role || 'user';
     if (role !== 'user' && role !== 'admin') throw new InvalidRequest('role must be "user" or "admin"');
     const claims = { email: p.email ?? '', role, deviceId: p.deviceId ?? '' };
     const common = { algorithm: 'HS256' as const, issuer: this.o.issuer, audience: this.o.audience, subject: p.userId };
-    return {
-      access_token: jwt.sign({ ...claims, typ: 'access' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds }),
-      refresh_token: jwt.sign({ typ: 'refresh' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds * REFRESH_TTL_FACTOR }),
-    };
+    return { access_token: jwt.sign({ ...claims, typ: 'access' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds }), refresh_token: '' };
   }
 
   validate(token: string): UserPayload {
