@@ -11,7 +11,7 @@ export interface Topology {
   /** Partitions per stage: a room's (or group's) commands and events go to partition partitionOf(id). */
   partitions: number;
   /** The routing key of a command or event of the room (or group) `id`: the one place routing is computed. */
-  route(base: string, id: string): string;
+  route: (base: string, id: string) => string;
   exchange: string;
   deadLetterExchange: string;
   deadLetterQueue: string;

@@ -26,7 +26,7 @@ export interface WorkerContext {
   models: Models;
   redis: Redis;
   broker: BrokerConnection;
-  waitFor(what: string, hint: string, check: () => Promise<unknown>): Promise<void>;
+  waitFor: (what: string, hint: string, check: () => Promise<unknown>) => Promise<void>;
 }
 
 /** A worker's own part: the queues it consumes and how it handles a batch, and hooks around its stop. */

@@ -27,7 +27,9 @@ export class PersistBatchUseCase {
     const t0 = performance.now();
     const events = await this.apply.execute(commands);
     const t1 = performance.now();
-    await Promise.all(events.map((ev) => ev && this.publisher.publishConfirmed(this.route(ev.type, roomOf(ev)), ev, { correlationId: ev.correlationId })));
+    await Promise.all(
+      events.filter((ev) => ev !== null && ev !== undefined).map((ev) => this.publisher.publishConfirmed(this.route(ev.type, roomOf(ev)), ev, { correlationId: ev.correlationId })),
+    );
     this.log.debug({ size: commands.length, storeMs: Math.round(t1 - t0), publishMs: Math.round(performance.now() - t1) }, 'batch applied');
     events.forEach((ev, i) => {
       if (!ev) this.log.error({ correlationId: commands[i].correlationId, command: commands[i].type }, 'room does not exist; dead-lettered');
