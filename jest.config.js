@@ -17,7 +17,12 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': swc },
-      testMatch: ['<rootDir>/libs/**/src/**/*.spec.ts', '<rootDir>/services/**/src/**/*.spec.ts', '<rootDir>/tools/**/src/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/libs/**/src/**/*.spec.ts',
+        '<rootDir>/services/**/src/**/*.spec.ts',
+        '<rootDir>/tools/**/src/**/*.spec.ts',
+        '<rootDir>/test/support/**/*.spec.ts',
+      ],
     },
     {
       displayName: 'integration',

@@ -2,7 +2,15 @@ import { eventually, newUserId, TestStack } from './support/harness';
 
 /** Limits per user (writes, REST calls) and per IP (connects), shared by the edges; security headers. */
 describe('rate limits and headers', () => {
-  const t = new TestStack({ env: { RATE_WINDOW_S: '60', RATE_WRITES_PER_USER: '6', RATE_REST_PER_USER: '10', RATE_CONNECTS_PER_IP: '1000', MAX_SOCKETS_PER_USER: '3' } });
+  const t = new TestStack({
+    env: {
+      RATE_WINDOW_S: '60',
+      RATE_WRITES_PER_USER: '6',
+      RATE_REST_PER_USER: '10',
+      RATE_CONNECTS_PER_IP: '1000',
+      MAX_SOCKETS_PER_USER: '3',
+    },
+  });
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
 

@@ -6,7 +6,14 @@ const ROOT = join(__dirname, '..');
 
 function grep(pattern: string, paths: string[]): string[] {
   try {
-    return execFileSync('git', ['grep', '--untracked', '-nE', pattern, '--', ...paths], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').filter(Boolean);
+    return execFileSync('git', ['grep', '--untracked', '-nE', pattern, '--', ...paths], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   } catch (err) {
     // git grep exits 1 with nothing on stderr when nothing matches; anything else (no git, not a repository) fails the check
     const e = err as { status?: number; stderr?: string };
@@ -25,7 +32,8 @@ describe('architecture', () => {
     });
     // it read the code: every service's entry point and the libraries it imports
     const modules = Object.keys(res.obj());
-    for (const entry of ['edge', 'persistence', 'fanout', 'receipts', 'auth']) expect(modules.filter((m) => m.endsWith(`${entry}/src/main.ts`))).toHaveLength(1);
+    for (const entry of ['edge', 'persistence', 'fanout', 'receipts', 'auth'])
+      expect(modules.filter((m) => m.endsWith(`${entry}/src/main.ts`))).toHaveLength(1);
     expect(res.obj()[modules.find((m) => m.endsWith('edge/src/main.ts'))!].length).toBeGreaterThan(5);
     expect(res.circular()).toEqual([]);
   });
@@ -40,11 +48,15 @@ describe('architecture', () => {
   });
 
   it('reads process.env only in the config library (and the dev/test launchers)', () => {
-    const hits = grep(String.raw`process\.env`, ['libs', 'services']).filter((l) => !l.startsWith('libs/config/') && !l.includes('.spec.ts'));
+    const hits = grep(String.raw`process\.env`, ['libs', 'services']).filter(
+      (l) => !l.startsWith('libs/config/') && !l.includes('.spec.ts'),
+    );
     expect(hits).toEqual([]);
   });
 
   it('keeps I/O libraries out of use cases', () => {
-    expect(grep(String.raw`from '(ioredis|amqplib|amqp-connection-manager|mongoose|socket\.io|express|bullmq)'`, ['services/*/src/usecases/*'])).toEqual([]);
+    expect(
+      grep(String.raw`from '(ioredis|amqplib|amqp-connection-manager|mongoose|socket\.io|express|bullmq)'`, ['services/*/src/usecases/*']),
+    ).toEqual([]);
   });
 });

@@ -59,7 +59,9 @@ describe('bad input', () => {
   it('refuses broken JSON, a 1 MB body and a missing body', async () => {
     const { ta } = ctx;
     expectRefusal(await t.http('POST', '/chat/messages', { token: ta, raw: '{"content": "unterminated' }), ['INVALID_JSON']);
-    expectRefusal(await t.http('POST', '/chat/messages', { token: ta, raw: JSON.stringify({ content: 'x'.repeat(1024 * 1024) }) }), ['PAYLOAD_TOO_LARGE']);
+    expectRefusal(await t.http('POST', '/chat/messages', { token: ta, raw: JSON.stringify({ content: 'x'.repeat(1024 * 1024) }) }), [
+      'PAYLOAD_TOO_LARGE',
+    ]);
     expectRefusal(await t.http('POST', '/chat/messages', { token: ta }));
   });
 
@@ -80,7 +82,14 @@ describe('bad input', () => {
   it('refuses bad socket payloads with an error acknowledgement, and the socket stays usable', async () => {
     const { b, ta, roomId } = ctx;
     const s = await t.connect(ta, 1);
-    for (const payload of [undefined, 'x', 42, [], { receiverId: { $gt: '' }, roomId, content: 'x' }, { receiverId: b, roomId, content: 'x'.repeat(5000) }]) {
+    for (const payload of [
+      undefined,
+      'x',
+      42,
+      [],
+      { receiverId: { $gt: '' }, roomId, content: 'x' },
+      { receiverId: b, roomId, content: 'x'.repeat(5000) },
+    ]) {
       const r = await s.request('send_message', payload);
       expect(r.ok).toBe(false);
       expect(r.error.code).toBe('VALIDATION_FAILED');
@@ -106,7 +115,10 @@ describe('bad input', () => {
       expect([name, p.child.exitCode]).toEqual([name, null]);
     }
     const { b, ta, roomId } = ctx;
-    const r = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'fine', clientMsgId: 'fine-1' } });
+    const r = await t.http('POST', '/chat/messages', {
+      token: ta,
+      body: { receiverId: b, roomId, content: 'fine', clientMsgId: 'fine-1' },
+    });
     expect(r.status).toBe(202);
   });
 });

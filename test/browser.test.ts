@@ -20,7 +20,15 @@ describe('in a real browser', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 120_000);
   afterAll(async () => {
@@ -37,7 +45,10 @@ describe('in a real browser', () => {
     // what each page said and what went over its sockets, printed when a step times out
     const trace: string[] = [];
     const at = () => new Date().toISOString().slice(11, 23);
-    for (const [name, p] of [['alice', alice], ['bob', bob]] as const) {
+    for (const [name, p] of [
+      ['alice', alice],
+      ['bob', bob],
+    ] as const) {
       p.on('pageerror', (e) => errors.push(e.message));
       p.on('console', (m) => trace.push(`${at()} ${name} console.${m.type()}: ${m.text()}`));
       p.on('websocket', (ws) => {
@@ -47,63 +58,70 @@ describe('in a real browser', () => {
       });
     }
     try {
+      await alice.goto(`${t.edge(0)}/demo`);
+      await bob.goto(`${t.edge(1)}/demo`);
+      await alice.click('button[data-user="alice"]');
+      await bob.click('button[data-user="bob"]');
+      await alice.locator('#status', { hasText: 'connected as alice' }).waitFor();
+      await bob.locator('#status', { hasText: 'connected as bob' }).waitFor();
+      // no composer until a conversation is open (it was shown at once, and a send typed before the room was
+      // joined went nowhere: the cause of a flaky CI run)
+      expect(await alice.locator('#composer').isVisible()).toBe(false);
 
-    await alice.goto(`${t.edge(0)}/demo`);
-    await bob.goto(`${t.edge(1)}/demo`);
-    await alice.click('button[data-user="alice"]');
-    await bob.click('button[data-user="bob"]');
-    await alice.locator('#status', { hasText: 'connected as alice' }).waitFor();
-    await bob.locator('#status', { hasText: 'connected as bob' }).waitFor();
-    // no composer until a conversation is open (it was shown at once, and a send typed before the room was
-    // joined went nowhere: the cause of a flaky CI run)
-    expect(await alice.locator('#composer').isVisible()).toBe(false);
+      await alice.click('.peer[data-peer="bob"]');
+      await alice.fill('#text', 'hello bob');
+      await alice.click('#send');
+      await alice.locator('.msg.mine', { hasText: 'hello bob' }).waitFor();
 
-    await alice.click('.peer[data-peer="bob"]');
-    await alice.fill('#text', 'hello bob');
-    await alice.click('#send');
-    await alice.locator('.msg.mine', { hasText: 'hello bob' }).waitFor();
+      // bob is online but has not opened the conversation: delivered (✓✓ grey) and one unread for him
+      await eventually(async () => (await tick(alice, 'hello bob').getAttribute('data-status')) === 'delivered', 'delivered tick');
+      await bob.click('button[data-user="bob"]'); // signing in again refreshes the list from the server
+      await bob.locator('.peer[data-peer="alice"] .badge', { hasText: '1' }).waitFor();
 
-    // bob is online but has not opened the conversation: delivered (✓✓ grey) and one unread for him
-    await eventually(async () => (await tick(alice, 'hello bob').getAttribute('data-status')) === 'delivered', 'delivered tick');
-    await bob.click('button[data-user="bob"]'); // signing in again refreshes the list from the server
-    await bob.locator('.peer[data-peer="alice"] .badge', { hasText: '1' }).waitFor();
+      // bob opens it: he sees the message, his unread goes away, alice sees the read tick (✓✓ blue)
+      await bob.click('.peer[data-peer="alice"]');
+      await bob.locator('.msg', { hasText: 'hello bob' }).waitFor();
+      await eventually(async () => (await tick(alice, 'hello bob').getAttribute('data-status')) === 'read', 'read tick');
+      // the list refreshes after the read is sent; alice's tick can turn blue before bob's refresh lands
+      await eventually(
+        async () => (await bob.locator('.peer[data-peer="alice"] .badge').textContent()) === '',
+        'bob’s unread badge cleared',
+      );
 
-    // bob opens it: he sees the message, his unread goes away, alice sees the read tick (✓✓ blue)
-    await bob.click('.peer[data-peer="alice"]');
-    await bob.locator('.msg', { hasText: 'hello bob' }).waitFor();
-    await eventually(async () => (await tick(alice, 'hello bob').getAttribute('data-status')) === 'read', 'read tick');
-    // the list refreshes after the read is sent; alice's tick can turn blue before bob's refresh lands
-    await eventually(async () => (await bob.locator('.peer[data-peer="alice"] .badge').textContent()) === '', 'bob’s unread badge cleared');
+      // a reply while both have the conversation open is read at once
+      await bob.fill('#text', 'hi alice');
+      await bob.click('#send');
+      await alice.locator('.msg:not(.mine)', { hasText: 'hi alice' }).waitFor();
+      await eventually(async () => (await tick(bob, 'hi alice').getAttribute('data-status')) === 'read', 'reply read');
 
-    // a reply while both have the conversation open is read at once
-    await bob.fill('#text', 'hi alice');
-    await bob.click('#send');
-    await alice.locator('.msg:not(.mine)', { hasText: 'hi alice' }).waitFor();
-    await eventually(async () => (await tick(bob, 'hi alice').getAttribute('data-status')) === 'read', 'reply read');
+      // edit, then delete; the peer sees both
+      alice.once('dialog', (d) => void d.accept('hello bob, edited'));
+      await alice.locator('.msg.mine', { hasText: 'hello bob' }).locator('button.edit').click();
+      await bob.locator('.msg', { hasText: 'hello bob, edited' }).waitFor();
+      await alice.fill('#text', 'oops');
+      await alice.click('#send');
+      await bob.locator('.msg', { hasText: 'oops' }).waitFor();
+      await alice.locator('.msg.mine', { hasText: 'oops' }).locator('button.delete').click();
+      await bob.locator('.msg.deleted', { hasText: 'This message was deleted' }).waitFor();
+      expect(await bob.locator('.msg', { hasText: 'oops' }).count()).toBe(0);
 
-    // edit, then delete; the peer sees both
-    alice.once('dialog', (d) => void d.accept('hello bob, edited'));
-    await alice.locator('.msg.mine', { hasText: 'hello bob' }).locator('button.edit').click();
-    await bob.locator('.msg', { hasText: 'hello bob, edited' }).waitFor();
-    await alice.fill('#text', 'oops');
-    await alice.click('#send');
-    await bob.locator('.msg', { hasText: 'oops' }).waitFor();
-    await alice.locator('.msg.mine', { hasText: 'oops' }).locator('button.delete').click();
-    await bob.locator('.msg.deleted', { hasText: 'This message was deleted' }).waitFor();
-    expect(await bob.locator('.msg', { hasText: 'oops' }).count()).toBe(0);
+      // history survives a reload, with the tombstone
+      await bob.reload();
+      await bob.click('button[data-user="bob"]');
+      await bob.click('.peer[data-peer="alice"]');
+      await bob.locator('.msg', { hasText: 'hello bob, edited' }).waitFor();
+      await bob.locator('.msg.deleted').waitFor();
 
-    // history survives a reload, with the tombstone
-    await bob.reload();
-    await bob.click('button[data-user="bob"]');
-    await bob.click('.peer[data-peer="alice"]');
-    await bob.locator('.msg', { hasText: 'hello bob, edited' }).waitFor();
-    await bob.locator('.msg.deleted').waitFor();
-
-    await alice.screenshot({ path: join(SHOTS, 'demo-alice.png') });
-    await bob.screenshot({ path: join(SHOTS, 'demo-bob.png') });
+      await alice.screenshot({ path: join(SHOTS, 'demo-alice.png') });
+      await bob.screenshot({ path: join(SHOTS, 'demo-bob.png') });
     } catch (err) {
-      const status = async (p: Page) => p.locator('#status').textContent().catch(() => '?');
-      (err as Error).message += `\nstatus: alice "${await status(alice)}", bob "${await status(bob)}"; page errors: ${JSON.stringify(errors)}\n${trace.slice(-120).join('\n')}`;
+      const status = async (p: Page) =>
+        p
+          .locator('#status')
+          .textContent()
+          .catch(() => '?');
+      (err as Error).message +=
+        `\nstatus: alice "${await status(alice)}", bob "${await status(bob)}"; page errors: ${JSON.stringify(errors)}\n${trace.slice(-120).join('\n')}`;
       throw err;
     }
     expect(errors).toEqual([]);
@@ -164,8 +182,19 @@ describe('in a real browser', () => {
   it('dashboard: an admin signs in, sees the queues and the offline queues in bull-board; a user cannot', async () => {
     // someone offline with parked messages, so bull-board has a queue to show
     const { b, ta, roomId } = await t.pair();
-    for (let i = 0; i < 3; i++) expect((await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: `parked ${i}`, clientMsgId: `p${i}` } })).status).toBe(202);
-    await eventually(async () => (await t.http('GET', `/chat/offline/${b}`, { token: await t.token(b) })).body.messages?.length === 3, 'parked');
+    for (let i = 0; i < 3; i++)
+      expect(
+        (
+          await t.http('POST', '/chat/messages', {
+            token: ta,
+            body: { receiverId: b, roomId, content: `parked ${i}`, clientMsgId: `p${i}` },
+          })
+        ).status,
+      ).toBe(202);
+    await eventually(
+      async () => (await t.http('GET', `/chat/offline/${b}`, { token: await t.token(b) })).body.messages?.length === 3,
+      'parked',
+    );
 
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${t.edge(0)}/admin`);

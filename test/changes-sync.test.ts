@@ -19,7 +19,8 @@ describe('edits and deletes made while a device was away', () => {
     const alice = await t.connect(ta, 0);
     const bob = await t.connect(tb, 1);
     const sent: MessageView[] = [];
-    for (const i of [1, 2, 3]) sent.push((await alice.request('send_message', { receiverId: b, roomId, content: `m${i}`, clientMsgId: `m-${i}` })).message);
+    for (const i of [1, 2, 3])
+      sent.push((await alice.request('send_message', { receiverId: b, roomId, content: `m${i}`, clientMsgId: `m-${i}` })).message);
     await bob.waitFor(() => bob.received.length === 3, 'three messages');
     // bob's device acknowledged them: the stored cursor says so
     await eventually(async () => {
@@ -33,16 +34,20 @@ describe('edits and deletes made while a device was away', () => {
     // both parked for bob, then lost with Redis's data
     const redis = new Redis(process.env.TEST_REDIS_URL!);
     // each parked notice is a job under an id naming its event (the queue's own keys do not count)
-    const parkedJobs = async () => (await redis.keys(`${t.namespace}:bull:offline.${b}:*`)).filter((k) => /message_(edited|deleted)/.test(k));
+    const parkedJobs = async () =>
+      (await redis.keys(`${t.namespace}:bull:offline.${b}:*`)).filter((k) => /message_(edited|deleted)/.test(k));
     await eventually(async () => (await parkedJobs()).length >= 2, 'the changes parked');
     await deleteKeys(redis, `${t.namespace}:*`);
     redis.disconnect();
 
     const again = await t.connect(tb, 0);
     const seen: Array<[string, { messageId: string; content?: string }]> = [];
-    for (const ev of ['message_edited', 'message_deleted']) again.socket.on(ev, (p: { messageId: string; content?: string }) => seen.push([ev, p]));
+    for (const ev of ['message_edited', 'message_deleted'])
+      again.socket.on(ev, (p: { messageId: string; content?: string }) => seen.push([ev, p]));
     const last = (id: string) => seen.filter(([, p]) => p.messageId === id).pop();
-    await again.waitFor(() => last(sent[0].id) !== undefined && last(sent[1].id) !== undefined, 'the edit and the delete', 20_000).catch(() => undefined);
+    await again
+      .waitFor(() => last(sent[0].id) !== undefined && last(sent[1].id) !== undefined, 'the edit and the delete', 20_000)
+      .catch(() => undefined);
     await new Promise((r) => setTimeout(r, 500));
     // once each, in the order they were made (a parked copy that outlived the loss is left out: the store's is as new)
     expect(seen.map(([ev, p]) => [ev, p.messageId, p.content])).toEqual([

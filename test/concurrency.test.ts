@@ -66,11 +66,13 @@ describe('mixed operations under concurrency', () => {
       } else if (op.kind === 'edit' || op.kind === 'delete') {
         // the id is derived from (sender, clientMsgId): alice knows it as soon as she sent, but we take it from the ack
         pending.push(
-          ids.get(op.key)!.then((id) =>
-            op.kind === 'edit'
-              ? alice.request('edit_message', { messageId: id, newContent: op.content }, 30_000)
-              : alice.request('delete_message', { messageId: id }, 30_000),
-          ),
+          ids
+            .get(op.key)!
+            .then((id) =>
+              op.kind === 'edit'
+                ? alice.request('edit_message', { messageId: id, newContent: op.content }, 30_000)
+                : alice.request('delete_message', { messageId: id }, 30_000),
+            ),
         );
       } else {
         // a receiver names a message only once it has it

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
-import { assertTopology, BatchConsumer, buildTopology, connectBroker, partitionKey, TransientError, type BrokerConnection } from '@chat/broker';
+import {
+  assertTopology,
+  BatchConsumer,
+  buildTopology,
+  connectBroker,
+  partitionKey,
+  TransientError,
+  type BrokerConnection,
+} from '@chat/broker';
 import { RoutingKeys } from '@chat/contracts';
 import { createLogger } from '@chat/logging';
 import { TcpProxy } from './support/tcp-proxy';
@@ -14,7 +22,7 @@ import { TcpProxy } from './support/tcp-proxy';
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('BatchConsumer keeps a queue\'s order', () => {
+describe("BatchConsumer keeps a queue's order", () => {
   const url = new URL(process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
   const proxy = new TcpProxy(url.hostname, Number(url.port || 5672));
   const ns = `t${randomBytes(4).toString('hex')}`;
@@ -47,7 +55,10 @@ describe('BatchConsumer keeps a queue\'s order', () => {
     const pub = await amqp.connect(url.toString());
     const pch = await pub.createConfirmChannel();
     await assertTopology(pch, topology);
-    for (let n = 1; n <= 30; n++) pch.publish(topology.exchange, partitionKey(RoutingKeys.messageSend, partition), Buffer.from(JSON.stringify({ n })), { persistent: true });
+    for (let n = 1; n <= 30; n++)
+      pch.publish(topology.exchange, partitionKey(RoutingKeys.messageSend, partition), Buffer.from(JSON.stringify({ n })), {
+        persistent: true,
+      });
     await pch.waitForConfirms();
     await pub.close();
   };

@@ -52,7 +52,12 @@ describe('client contract', () => {
       [sy, uy],
     ] as const) {
       await s.waitFor(() => seen.some((u) => u.op === 'rename'), 'group_updated for the rename');
-      expect(seen.find((u) => u.op === 'rename')).toMatchObject({ groupId, op: 'rename', actorId: x, group: { id: groupId, name: 'second', members: [x, y], admins: [x] } });
+      expect(seen.find((u) => u.op === 'rename')).toMatchObject({
+        groupId,
+        op: 'rename',
+        actorId: x,
+        group: { id: groupId, name: 'second', members: [x, y], admins: [x] },
+      });
     }
   });
 
@@ -61,7 +66,8 @@ describe('client contract', () => {
     const alice = await t.connect(ta, 0);
     const readToAlice = collect(alice, 'message_read_ack');
     const sent: MessageView[] = [];
-    for (let i = 0; i < 3; i++) sent.push((await alice.request('send_message', { receiverId: b, roomId, content: `r${i}`, clientMsgId: `r-${i}` })).message);
+    for (let i = 0; i < 3; i++)
+      sent.push((await alice.request('send_message', { receiverId: b, roomId, content: `r${i}`, clientMsgId: `r-${i}` })).message);
     await eventually(async () => (await t.http('GET', `/chat/message/unread/${b}`, { token: tb })).body.count === 3, 'three unread');
 
     expect((await t.http('PATCH', `/chat/message/read/${sent[1].id}`, { token: ta })).status).toBe(403); // the sender
@@ -89,7 +95,10 @@ describe('client contract', () => {
     expect((await t.http('PATCH', `/chat/message/${m1.id}/delivered`, { token: tb })).status).toBe(202);
     await alice.waitFor(() => deliveredToAlice.length === 1, 'the sender told of the delivery');
     expect(deliveredToAlice[0]).toMatchObject({ messageId: m1.id, roomId, deliveredBy: b, upToSeq: 1 });
-    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}?after=0`, { token: ta })).body.messages[0].status === 'delivered', 'stored as delivered');
+    await eventually(
+      async () => (await t.http('GET', `/chat/messages/${roomId}?after=0`, { token: ta })).body.messages[0].status === 'delivered',
+      'stored as delivered',
+    );
     const h = await t.http('GET', `/chat/messages/${roomId}?after=0`, { token: ta });
     expect(h.body.messages.map((m: MessageView) => [m.id, m.status])).toEqual([
       [m1.id, 'delivered'],

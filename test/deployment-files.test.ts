@@ -48,13 +48,16 @@ describe('docker-compose.yml', () => {
 
 describe('docker-compose.yml secrets', () => {
   const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
-  const compose = parse(text, { merge: true }) as { services: Record<string, { command?: string[]; environment?: Record<string, string> }> };
+  const compose = parse(text, { merge: true }) as {
+    services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
+  };
   const app = Object.entries(compose.services).filter(([, s]) => (s.command ?? []).join(' ').includes('dist/main.js'));
 
   it('has no fallback secret: each comes from the .env file the user creates, and compose stops without it', () => {
     // ${VAR:-default} or ${VAR-default} would start production with a value printed here
     expect(text).not.toMatch(/\$\{\w+:?-/);
-    for (const key of ['JWT_SECRET', 'AUTH_MINT_KEY']) expect(compose.services.auth.environment?.[key]).toMatch(new RegExp(`^\\$\\{${key}:\\?`));
+    for (const key of ['JWT_SECRET', 'AUTH_MINT_KEY'])
+      expect(compose.services.auth.environment?.[key]).toMatch(new RegExp(`^\\$\\{${key}:\\?`));
     expect(readFileSync(join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
   });
 
@@ -78,7 +81,8 @@ describe('docker-compose.yml secrets', () => {
     expect(Object.keys(example)).toEqual(expect.arrayContaining(['JWT_SECRET', 'AUTH_MINT_KEY']));
     const env = { ...compose.services.auth.environment, ...example, RABBITMQ_URL: 'amqp://chat:x@rabbitmq:5672' };
     expect(() => loadConfig(env, { mints: true })).toThrow(ConfigError);
-    for (const key of ['JWT_SECRET', 'AUTH_MINT_KEY']) expect(() => loadConfig(env, { mints: true })).toThrow(new RegExp(`${key}: is a published example value`));
+    for (const key of ['JWT_SECRET', 'AUTH_MINT_KEY'])
+      expect(() => loadConfig(env, { mints: true })).toThrow(new RegExp(`${key}: is a published example value`));
   });
 });
 
@@ -148,7 +152,11 @@ describe('deploy/k8s manifests', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l));
   const dir = join(ROOT, 'deploy', 'k8s');
-  const docs = validate(readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').map((f) => join(dir, f)));
+  const docs = validate(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+      .map((f) => join(dir, f)),
+  );
   const of = (kind: string) => docs.filter((d) => d.kind === kind);
   const deployments = of('Deployment');
   const containers = deployments.map((d) => ({ name: d.name, c: d.doc.spec.template.spec.containers[0], pod: d.doc.spec.template }));
@@ -190,10 +198,15 @@ describe('deploy/k8s manifests', () => {
   it('keeps credentials in Secrets: no ConfigMap value or plain env value carries a password or key', () => {
     const plain = [
       ...of('ConfigMap').flatMap((d) => Object.entries(d.doc.data as Record<string, string>).map(([k, v]) => [d.name, k, v])),
-      ...containers.flatMap(({ name, c }) => (c.env ?? []).filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [name, e.name, e.value])),
+      ...containers.flatMap(({ name, c }) =>
+        (c.env ?? [])
+          .filter((e: { value?: string }) => e.value !== undefined)
+          .map((e: { name: string; value: string }) => [name, e.name, e.value]),
+      ),
     ];
     expect(plain.filter(([, k, v]) => /SECRET|_KEY$|PASSWORD/.test(k) || /\/\/[^/@\s]+:[^/@\s]+@/.test(v))).toEqual([]);
-    const fromSecret = (c: { env?: Array<{ name: string; valueFrom?: { secretKeyRef?: unknown } }> }, key: string) => Boolean(c.env?.find((e) => e.name === key)?.valueFrom?.secretKeyRef);
+    const fromSecret = (c: { env?: Array<{ name: string; valueFrom?: { secretKeyRef?: unknown } }> }, key: string) =>
+      Boolean(c.env?.find((e) => e.name === key)?.valueFrom?.secretKeyRef);
     for (const { name, c } of containers) {
       const svc = serviceOf(c);
       // every service but auth talks to RabbitMQ; only auth signs tokens
@@ -206,28 +219,46 @@ describe('deploy/k8s manifests', () => {
   it('lets only the edges and labelled token issuers reach the auth gRPC port (NetworkPolicy)', () => {
     const auth = deployments.find((d) => serviceOf(d.doc.spec.template.spec.containers[0]) === 'auth')!;
     const authLabels = auth.doc.spec.template.metadata.labels as Record<string, string>;
-    const policies = of('NetworkPolicy').filter((p) => Object.entries(p.doc.spec.podSelector.matchLabels ?? {}).every(([k, v]) => authLabels[k] === v));
+    const policies = of('NetworkPolicy').filter((p) =>
+      Object.entries(p.doc.spec.podSelector.matchLabels ?? {}).every(([k, v]) => authLabels[k] === v),
+    );
     expect(policies).toHaveLength(1);
     const spec = policies[0].doc.spec;
     expect(spec.policyTypes).toContain('Ingress');
     const grpcPort = auth.doc.spec.template.spec.containers[0].ports.find((p: { name: string }) => p.name === 'grpc');
-    const opensGrpc = (r: { ports?: Array<{ port: string | number }> }) => !r.ports || r.ports.some((p) => p.port === 'grpc' || p.port === grpcPort.containerPort);
-    const grpcRules = (spec.ingress as Array<{ from?: Array<{ podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown }>; ports?: Array<{ port: string | number }> }>).filter(opensGrpc);
+    const opensGrpc = (r: { ports?: Array<{ port: string | number }> }) =>
+      !r.ports || r.ports.some((p) => p.port === 'grpc' || p.port === grpcPort.containerPort);
+    const grpcRules = (
+      spec.ingress as Array<{
+        from?: Array<{ podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown }>;
+        ports?: Array<{ port: string | number }>;
+      }>
+    ).filter(opensGrpc);
     expect(grpcRules.length).toBeGreaterThan(0);
     for (const r of grpcRules) {
       // a rule with no `from` (or a namespace/IP peer) would let any pod in
       expect(r.from?.length).toBeGreaterThan(0);
-      for (const peer of r.from!) expect([peer.namespaceSelector, peer.ipBlock, Object.keys(peer.podSelector?.matchLabels ?? {}).length > 0]).toEqual([undefined, undefined, true]);
+      for (const peer of r.from!)
+        expect([peer.namespaceSelector, peer.ipBlock, Object.keys(peer.podSelector?.matchLabels ?? {}).length > 0]).toEqual([
+          undefined,
+          undefined,
+          true,
+        ]);
     }
     const edge = deployments.find((d) => serviceOf(d.doc.spec.template.spec.containers[0]) === 'edge')!;
     const edgeLabels = edge.doc.spec.template.metadata.labels as Record<string, string>;
-    const admits = (labels: Record<string, string>) => grpcRules.some((r) => r.from!.some((p) => Object.entries(p.podSelector!.matchLabels).every(([k, v]) => labels[k] === v)));
+    const admits = (labels: Record<string, string>) =>
+      grpcRules.some((r) => r.from!.some((p) => Object.entries(p.podSelector!.matchLabels).every(([k, v]) => labels[k] === v)));
     expect(admits(edgeLabels)).toBe(true);
-    for (const other of deployments.filter((d) => d !== edge && d !== auth)) expect([other.name, admits(other.doc.spec.template.metadata.labels)]).toEqual([other.name, false]);
+    for (const other of deployments.filter((d) => d !== edge && d !== auth))
+      expect([other.name, admits(other.doc.spec.template.metadata.labels)]).toEqual([other.name, false]);
   });
 
   it('believes forwarded headers only from narrow hops, and only the ingress controller reaches the edge’s public port', () => {
-    const hops = String(of('ConfigMap')[0].doc.data.TRUST_PROXY ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    const hops = String(of('ConfigMap')[0].doc.data.TRUST_PROXY ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
     expect(hops.length).toBeGreaterThan(0);
     for (const hop of hops) {
       // a name covering whole private ranges, or a short prefix, would trust every pod's X-Forwarded-For
@@ -236,9 +267,15 @@ describe('deploy/k8s manifests', () => {
       expect([hop, prefix >= (hop.includes(':') ? 64 : 16)]).toEqual([hop, true]);
     }
     const edge = deployments.find((d) => d.name === 'chat-edge')!;
-    const policy = of('NetworkPolicy').find((p) => p.doc.spec.podSelector.matchLabels['app.kubernetes.io/name'] === edge.doc.spec.template.metadata.labels['app.kubernetes.io/name']);
+    const policy = of('NetworkPolicy').find(
+      (p) =>
+        p.doc.spec.podSelector.matchLabels['app.kubernetes.io/name'] === edge.doc.spec.template.metadata.labels['app.kubernetes.io/name'],
+    );
     expect(policy).toBeDefined();
-    const rules = policy!.doc.spec.ingress as Array<{ from?: Array<{ podSelector?: unknown; namespaceSelector?: unknown; ipBlock?: unknown }>; ports?: Array<{ port: string | number }> }>;
+    const rules = policy!.doc.spec.ingress as Array<{
+      from?: Array<{ podSelector?: unknown; namespaceSelector?: unknown; ipBlock?: unknown }>;
+      ports?: Array<{ port: string | number }>;
+    }>;
     const opensHttp = rules.filter((r) => !r.ports || r.ports.some((p) => p.port === 'http' || p.port === 3000));
     expect(opensHttp.length).toBeGreaterThan(0);
     // every peer names the controller's pods (no bare namespace, no IP block, no rule without `from`)
@@ -251,7 +288,11 @@ describe('deploy/k8s manifests', () => {
   it('scales the edge with an HPA and each worker pool with KEDA on exactly its own RabbitMQ queues', () => {
     expect(of('HorizontalPodAutoscaler').map((h) => h.doc.spec.scaleTargetRef.name)).toEqual(['chat-edge']);
     const topology = buildTopology('chat');
-    const stages: Record<string, string[]> = { persistence: topology.persistQueues, fanout: topology.fanoutQueues, receipts: topology.receiptQueues };
+    const stages: Record<string, string[]> = {
+      persistence: topology.persistQueues,
+      fanout: topology.fanoutQueues,
+      receipts: topology.receiptQueues,
+    };
     const everyQueue = [...topology.queues.map((q) => q.name), topology.deadLetterQueue];
     const scaled = of('ScaledObject');
     expect(scaled.map((s) => s.doc.spec.scaleTargetRef.name).sort()).toEqual(['chat-fanout', 'chat-persistence', 'chat-receipts']);
@@ -270,12 +311,17 @@ describe('deploy/k8s manifests', () => {
 
   it('has a PodDisruptionBudget for every Deployment, and every Service and PDB selects real pods', () => {
     const labelsOf = (d: Doc) => d.doc.spec.template.metadata.labels as Record<string, string>;
-    const selects = (sel: Record<string, string>) => deployments.filter((d) => Object.entries(sel).every(([k, v]) => labelsOf(d)[k] === v)).map((d) => d.name);
-    expect(of('PodDisruptionBudget').flatMap((p) => selects(p.doc.spec.selector.matchLabels)).sort()).toEqual(deployments.map((d) => d.name).sort());
+    const selects = (sel: Record<string, string>) =>
+      deployments.filter((d) => Object.entries(sel).every(([k, v]) => labelsOf(d)[k] === v)).map((d) => d.name);
+    expect(
+      of('PodDisruptionBudget')
+        .flatMap((p) => selects(p.doc.spec.selector.matchLabels))
+        .sort(),
+    ).toEqual(deployments.map((d) => d.name).sort());
     for (const s of of('Service')) expect([s.name, selects(s.doc.spec.selector)]).toEqual([s.name, [s.name]]);
   });
 
-  it("gives a stopping edge time for its preStop, the drain window and the rest of its stop", () => {
+  it('gives a stopping edge time for its preStop, the drain window and the rest of its stop', () => {
     const edge = deployments.find((d) => d.name === 'chat-edge')!;
     const spec = edge.doc.spec.template.spec;
     const config = docs.find((d) => d.kind === 'ConfigMap')!.doc.data as Record<string, string>;
@@ -288,7 +334,9 @@ describe('deploy/k8s manifests', () => {
 
 describe('docker-compose.yml stop', () => {
   it('lets each edge finish its drain before compose kills it', () => {
-    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { stop_grace_period?: string; environment?: Record<string, string> }> };
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { stop_grace_period?: string; environment?: Record<string, string> }>;
+    };
     for (const name of ['edge-1', 'edge-2']) {
       const svc = compose.services[name];
       const windowS = Number(svc.environment?.DRAIN_WINDOW_MS ?? 10_000) / 1000;

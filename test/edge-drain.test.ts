@@ -23,7 +23,8 @@ describe('an edge drains on SIGTERM', () => {
     let stop = false;
     let sending: Array<Promise<void>> = [];
     try {
-      for (let i = 0; i < PAIRS; i += 50) await Promise.all([...senders.slice(i, i + 50), ...receivers.slice(i, i + 50)].map((u) => u.connect()));
+      for (let i = 0; i < PAIRS; i += 50)
+        await Promise.all([...senders.slice(i, i + 50), ...receivers.slice(i, i + 50)].map((u) => u.connect()));
 
       sending = pairs.map(async (p, i) => {
         await new Promise((r) => setTimeout(r, Math.random() * 2000));
@@ -35,7 +36,11 @@ describe('an edge drains on SIGTERM', () => {
       await new Promise((r) => setTimeout(r, 4000));
       const termAt = Date.now();
       const exit = t.stack.kill('edge-1', 'SIGTERM');
-      await eventually(() => [...senders, ...receivers].every((u) => u.drainedAt.length > 0 || u.edge === 1), 'every socket moved to the other edge', WINDOW_MS + 20_000);
+      await eventually(
+        () => [...senders, ...receivers].every((u) => u.drainedAt.length > 0 || u.edge === 1),
+        'every socket moved to the other edge',
+        WINDOW_MS + 20_000,
+      );
       expect(await exit).toBe(0);
       await t.stack.restart('edge-1'); // the deploy brings it back
       await new Promise((r) => setTimeout(r, 3000));
@@ -53,13 +58,22 @@ describe('an edge drains on SIGTERM', () => {
       const counts: Tally[] = [];
       for (let i = 0; i < PAIRS; i++) {
         const acked = senders[i].acked;
-        await eventually(() => new Set(receivers[i].events.map((m) => m.id)).size >= acked.length, `pair ${i}: every acknowledged message shown`, 30_000).catch(() => undefined);
+        await eventually(
+          () => new Set(receivers[i].events.map((m) => m.id)).size >= acked.length,
+          `pair ${i}: every acknowledged message shown`,
+          30_000,
+        ).catch(() => undefined);
         counts.push(tally(acked, await t.storedMessages(pairs[i].roomId, pairs[i].ta), receivers[i].events));
       }
-      const sum = counts.reduce((a, c) => ({ acked: a.acked + c.acked, lost: a.lost + c.lost, duplicates: a.duplicates + c.duplicates, order: a.order + c.order }), { acked: 0, lost: 0, duplicates: 0, order: 0 });
+      const sum = counts.reduce(
+        (a, c) => ({ acked: a.acked + c.acked, lost: a.lost + c.lost, duplicates: a.duplicates + c.duplicates, order: a.order + c.order }),
+        { acked: 0, lost: 0, duplicates: 0, order: 0 },
+      );
       process.stdout.write(`\n[edge-drain] ${JSON.stringify({ ...sum, tenths })}\n`);
       // the drain met traffic: messages were sent while the sockets were moving
-      const during = senders.flatMap((u) => u.acked).filter((m) => Date.parse(m.createdAt) >= termAt && Date.parse(m.createdAt) <= termAt + WINDOW_MS).length;
+      const during = senders
+        .flatMap((u) => u.acked)
+        .filter((m) => Date.parse(m.createdAt) >= termAt && Date.parse(m.createdAt) <= termAt + WINDOW_MS).length;
       process.stdout.write(`[edge-drain] acknowledged during the window: ${during}\n`);
       expect(during).toBeGreaterThan(0);
       expect({ lost: sum.lost, duplicates: sum.duplicates, order: sum.order }).toEqual({ lost: 0, duplicates: 0, order: 0 });

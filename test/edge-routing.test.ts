@@ -29,11 +29,18 @@ describe('deliveries reach only the edges that hold the users', () => {
 
     for (let n = 0; n < 25; n++) {
       await Promise.all(
-        pairs.map((p, i) => senders[i].request('send_message', { receiverId: p.b, roomId: p.roomId, content: `m${n}`, clientMsgId: `r${i}-${n}` }).then((r) => expect(r.ok).toBe(true))),
+        pairs.map((p, i) =>
+          senders[i]
+            .request('send_message', { receiverId: p.b, roomId: p.roomId, content: `m${n}`, clientMsgId: `r${i}-${n}` })
+            .then((r) => expect(r.ok).toBe(true)),
+        ),
       );
     }
     for (const r of [...receivers, second]) await r.waitFor(() => r.received.length >= 25, '25 messages at each receiving socket');
-    await eventually(async () => (await deliveriesAt(t, 'edge-1', 'held="yes"')) + (await deliveriesAt(t, 'edge-2', 'held="yes"')) >= 4 * 25 * 2, 'busy edges counted their deliveries');
+    await eventually(
+      async () => (await deliveriesAt(t, 'edge-1', 'held="yes"')) + (await deliveriesAt(t, 'edge-2', 'held="yes"')) >= 4 * 25 * 2,
+      'busy edges counted their deliveries',
+    );
 
     for (const r of [...receivers, second]) expect(r.received.map((m) => m.content)).toEqual([...Array(25).keys()].map((n) => `m${n}`));
     // with deliveries sent to every edge, the third parsed every batch and counted them (held="no")

@@ -135,7 +135,9 @@ describe('faults under load', () => {
       const outageEnds = Date.now() + 10_000;
       while (Date.now() < outageEnds) {
         for (const o of outsiders) {
-          const res = await fetch(`${urls[0]}/chat/conversations/${o.id}`, { headers: { authorization: `Bearer ${o.token}` } }).catch(() => null);
+          const res = await fetch(`${urls[0]}/chat/conversations/${o.id}`, { headers: { authorization: `Bearer ${o.token}` } }).catch(
+            () => null,
+          );
           if (res && res.status < 300) authServed++;
           else authRefused++;
           const connected = await new Promise<boolean>((resolve) => {
@@ -167,7 +169,10 @@ describe('faults under load', () => {
       let answered = false;
       for (const [name, url] of t.stack.opsUrls) {
         if (!name.startsWith(prefix)) continue;
-        const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? r.text() : null), () => null);
+        const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) }).then(
+          (r) => (r.ok ? r.text() : null),
+          () => null,
+        );
         if (text === null) continue;
         answered = true;
         for (const line of text.split('\n')) if (line.startsWith(metric)) total += Number(line.split(' ').pop()) || 0;
@@ -181,7 +186,11 @@ describe('faults under load', () => {
           const seenNow = receivers.reduce((n, x) => n + x.events.length, 0);
           const connected = [...senders, ...receivers].filter((u) => u.socket?.connected).length;
           const at = ((Date.now() - start) / 1000).toFixed(0);
-          void Promise.all([scrape('persistence', 'chat_queue_depth'), scrape('fanout', 'chat_queue_depth'), scrape('edge', 'chat_catchups_pending')]).then(([persist, fanout, held]) =>
+          void Promise.all([
+            scrape('persistence', 'chat_queue_depth'),
+            scrape('fanout', 'chat_queue_depth'),
+            scrape('edge', 'chat_catchups_pending'),
+          ]).then(([persist, fanout, held]) =>
             process.stdout.write(
               `[faults-load] ${at}s acked ${acked} received ${seenNow} connected ${connected}/${PAIRS * 2} waiting to be stored ${persist} to be fanned out ${fanout} users held ${held} faultsDone ${faultsDone}\n`,
             ),
@@ -228,21 +237,35 @@ describe('faults under load', () => {
       pairs.map(async (p, i) => {
         // in one batch: FerretDB v1 pins a PostgreSQL connection to every open cursor, and a hundred rooms
         // read at once through a 20-connection driver pool otherwise deadlock on its pool of 50
-        const stored = (await models.Message.find({ roomId: p.roomId }).select({ _id: 1, seq: 1 }).batchSize(ONE_BATCH).lean<Array<{ _id: unknown; seq: number }>>()).map((d) => ({ id: String(d._id), seq: d.seq }));
+        const stored = (
+          await models.Message.find({ roomId: p.roomId })
+            .select({ _id: 1, seq: 1 })
+            .batchSize(ONE_BATCH)
+            .lean<Array<{ _id: unknown; seq: number }>>()
+        ).map((d) => ({ id: String(d._id), seq: d.seq }));
         // every receive as it arrived, repeats included; order is judged against the sender's send order
-        const t = tally(senders[i].acked, stored, receivers[i].events.filter((m) => m.roomId === p.roomId));
+        const t = tally(
+          senders[i].acked,
+          stored,
+          receivers[i].events.filter((m) => m.roomId === p.roomId),
+        );
         return { room: p.roomId.slice(-6), ...t, reconnects: receivers[i].reconnects + senders[i].reconnects };
       }),
     );
     // what an operator would look at for any acknowledged message that did not arrive
-    const missing = pairs.flatMap((p, i) => senders[i].acked.filter((m) => !receivers[i].events.some((e) => e.id === m.id)).map((m) => ({ ...m, pair: i })));
+    const missing = pairs.flatMap((p, i) =>
+      senders[i].acked.filter((m) => !receivers[i].events.some((e) => e.id === m.id)).map((m) => ({ ...m, pair: i })),
+    );
     if (missing.length > 0) {
       // where each one stopped: parked for a receiver presence called offline, still in a queue, or neither
       const redis = new Redis(redisUrl.toString(), { lazyConnect: true });
       await redis.connect().catch(() => undefined);
       for (const m of missing.slice(0, 20)) {
         const doc = await models.Message.findById(m.id).lean<{ seq?: number }>();
-        const cursor = await models.Cursor.findOne({ roomId: m.roomId, userId: m.receiverId }).lean<{ deliveredSeq?: number; deliveredAt?: Date }>();
+        const cursor = await models.Cursor.findOne({ roomId: m.roomId, userId: m.receiverId }).lean<{
+          deliveredSeq?: number;
+          deliveredAt?: Date;
+        }>();
         const parked = await redis.exists(`${t.namespace}:bull:offline.${m.receiverId}:${m.id}`).catch(() => -1);
         const presence = await redis.zrange(`${t.namespace}:presence:${m.receiverId}`, 0, -1, 'WITHSCORES').catch(() => []);
         process.stdout.write(
@@ -253,8 +276,18 @@ describe('faults under load', () => {
       redis.disconnect();
       const metrics = await Promise.all(
         [...t.stack.opsUrls].map(async ([name, url]) => {
-          const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
-          const lines = text.split('\n').filter((l) => /^chat_(queue_depth|broker_consumed_total|broker_published_total|offline_parked_total|offline_drained_total|queue_consumers)/.test(l) && !/ 0$/.test(l));
+          const text = await fetch(`${url}/metrics`).then(
+            (r) => r.text(),
+            () => '',
+          );
+          const lines = text
+            .split('\n')
+            .filter(
+              (l) =>
+                /^chat_(queue_depth|broker_consumed_total|broker_published_total|offline_parked_total|offline_drained_total|queue_consumers)/.test(
+                  l,
+                ) && !/ 0$/.test(l),
+            );
           return `${name}:\n  ${lines.join('\n  ')}`;
         }),
       );
@@ -267,7 +300,9 @@ describe('faults under load', () => {
     const table = [
       '| conversation | acknowledged | stored | seen by receiver | acknowledged but lost | duplicates shown | order violations | client reconnects |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...rows.slice(0, 5).map((r) => `| …${r.room} | ${r.acked} | ${r.stored} | ${r.seen} | ${r.lost} | ${r.duplicates} | ${r.order} | ${r.reconnects} |`),
+      ...rows
+        .slice(0, 5)
+        .map((r) => `| …${r.room} | ${r.acked} | ${r.stored} | ${r.seen} | ${r.lost} | ${r.duplicates} | ${r.order} | ${r.reconnects} |`),
       `| … ${rows.length - 5} more | | | | | | | |`,
       `| **all ${rows.length}** | **${sum('acked')}** | **${sum('stored')}** | **${sum('seen')}** | **${sum('lost')}** | **${sum('duplicates')}** | **${sum('order')}** | ${sum('reconnects')} |`,
     ].join('\n');
@@ -290,4 +325,3 @@ describe('faults under load', () => {
     expect(authRefused).toBeGreaterThan(0);
   }, 900_000);
 });
-

@@ -21,7 +21,13 @@ describe('overload', () => {
   // 8 partitions x 5 / 0.1 s = 400 messages/s, so the edges can take more than it stores on any machine
   const t = new TestStack({
     workers: 1,
-    env: { RATE_WRITES_PER_USER: '1000000', RATE_CONNECTS_PER_IP: '100000', ADMISSION_MAX_LAG_MS: '2000', BATCH_MAX: '5', INSERT_LINGER_MS: '100' },
+    env: {
+      RATE_WRITES_PER_USER: '1000000',
+      RATE_CONNECTS_PER_IP: '100000',
+      ADMISSION_MAX_LAG_MS: '2000',
+      BATCH_MAX: '5',
+      INSERT_LINGER_MS: '100',
+    },
   });
   beforeAll(() => t.start(), 180_000);
   afterAll(() => t.stop(), 60_000);
@@ -68,7 +74,15 @@ describe('overload', () => {
     while (Date.now() < deadline && !allSeen()) await sleep(500);
     const drainSeconds = (Date.now() - start) / 1000 - loadSeconds;
 
-    const rows = await Promise.all(pairs.map(async (p, i) => tally(senders[i].acked, await t.storedMessages(p.roomId, p.ta), receivers[i].events.filter((m) => m.roomId === p.roomId))));
+    const rows = await Promise.all(
+      pairs.map(async (p, i) =>
+        tally(
+          senders[i].acked,
+          await t.storedMessages(p.roomId, p.ta),
+          receivers[i].events.filter((m) => m.roomId === p.roomId),
+        ),
+      ),
+    );
     const all = sumTallies(rows);
     lags.sort((x, y) => x - y);
     const p99 = lags[Math.floor(lags.length * 0.99)] ?? 0;

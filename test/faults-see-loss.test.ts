@@ -17,7 +17,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function killWhileHolding(t: TestStack, store: TcpProxy): Promise<Tally> {
   const { b, ta, roomId } = await t.pair();
   const alice = await t.connect(ta, 0);
-  const send = (i: number) => alice.request<{ ok: boolean; message: MessageView }>('send_message', { receiverId: b, roomId, content: `u${i}`, clientMsgId: `u-${i}` }, 60_000);
+  const send = (i: number) =>
+    alice.request<{ ok: boolean; message: MessageView }>(
+      'send_message',
+      { receiverId: b, roomId, content: `u${i}`, clientMsgId: `u-${i}` },
+      60_000,
+    );
   // one message through the whole path first: the edge knows the room, the worker knows its seq
   const first = await send(0);
   expect(first.ok).toBe(true);
@@ -52,17 +57,29 @@ async function killWhileHolding(t: TestStack, store: TcpProxy): Promise<Tally> {
 
 describe('the fault checks can see loss', () => {
   describe.each<{ setting: string; label: string; env: Record<string, string>; loses: boolean }>([
-    { setting: 'UNSAFE_ACK_BEFORE_WRITE (acks before the store write)', label: 'unsafe', env: { UNSAFE_ACK_BEFORE_WRITE: 'true' }, loses: true },
+    {
+      setting: 'UNSAFE_ACK_BEFORE_WRITE (acks before the store write)',
+      label: 'unsafe',
+      env: { UNSAFE_ACK_BEFORE_WRITE: 'true' },
+      loses: true,
+    },
     { setting: 'the real setting (ack after the write)', label: 'safe', env: {}, loses: false },
   ])('with $setting', ({ label, env, loses }) => {
     const relay = stackBehindStoreRelay({ workers: 1, env });
 
-    it(loses ? 'a SIGKILLed persistence worker loses the acknowledged messages it held, and the count shows it' : 'the same kill loses nothing', async () => {
-      const r = await killWhileHolding(relay.stack(), relay.store());
-      process.stdout.write(`\n[faults-see-loss] ${label}: acknowledged ${r.acked}, stored ${r.stored}, acknowledged but lost ${r.lost}\n`);
-      expect(r.acked).toBe(N + 1);
-      if (loses) expect(r.lost).toBeGreaterThan(N / 2);
-      else expect([r.lost, r.stored, r.order]).toEqual([0, N + 1, 0]);
-    });
+    it(
+      loses
+        ? 'a SIGKILLed persistence worker loses the acknowledged messages it held, and the count shows it'
+        : 'the same kill loses nothing',
+      async () => {
+        const r = await killWhileHolding(relay.stack(), relay.store());
+        process.stdout.write(
+          `\n[faults-see-loss] ${label}: acknowledged ${r.acked}, stored ${r.stored}, acknowledged but lost ${r.lost}\n`,
+        );
+        expect(r.acked).toBe(N + 1);
+        if (loses) expect(r.lost).toBeGreaterThan(N / 2);
+        else expect([r.lost, r.stored, r.order]).toEqual([0, N + 1, 0]);
+      },
+    );
   });
 });

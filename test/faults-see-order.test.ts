@@ -25,7 +25,8 @@ async function sendFlapping(t: TestStack, store: TcpProxy, waitMs: number): Prom
   const { b, ta, tb, roomId } = await t.pair();
   const bob = await t.connect(tb, 1);
   const alice = await t.connect(ta, 0);
-  const send = (i: number) => alice.request<Send>('send_message', { receiverId: b, roomId, content: `o${i}`, clientMsgId: `o-${i}` }, 60_000);
+  const send = (i: number) =>
+    alice.request<Send>('send_message', { receiverId: b, roomId, content: `o${i}`, clientMsgId: `o-${i}` }, 60_000);
   expect((await send(0)).ok).toBe(true);
   await bob.waitFor(() => bob.received.length === 1, 'the first message');
 
@@ -54,7 +55,9 @@ async function sendFlapping(t: TestStack, store: TcpProxy, waitMs: number): Prom
   await flaps;
   store.restore();
   const acked = acks.filter((a) => a.ok).map((a) => a.message);
-  await bob.waitFor(() => new Set(bob.received.map((m) => m.id)).size >= acked.length + 1, 'every message at the receiver', waitMs).catch(() => undefined);
+  await bob
+    .waitFor(() => new Set(bob.received.map((m) => m.id)).size >= acked.length + 1, 'every message at the receiver', waitMs)
+    .catch(() => undefined);
   const stored = await t.storedMessages(roomId, ta);
   return { ...tally(acked, stored, bob.received), cuts, sendsDuringCuts };
 }
@@ -73,7 +76,13 @@ async function replayPersisted(t: TestStack): Promise<Tally> {
   const conn = await amqp.connect(process.env.TEST_RABBITMQ_URL!);
   const ch = await conn.createConfirmChannel();
   const key = partitionKey(RoutingKeys.messagePersisted, partitionOf(roomId, DEFAULT_PARTITIONS));
-  for (const m of stored) ch.publish(`${t.namespace}.messages`, key, Buffer.from(JSON.stringify({ type: RoutingKeys.messagePersisted, correlationId: `replay-${m.id}`, message: m, replay: true })), { persistent: true });
+  for (const m of stored)
+    ch.publish(
+      `${t.namespace}.messages`,
+      key,
+      Buffer.from(JSON.stringify({ type: RoutingKeys.messagePersisted, correlationId: `replay-${m.id}`, message: m, replay: true })),
+      { persistent: true },
+    );
   await ch.waitForConfirms();
   await conn.close();
   // one more message through the same ordered partition: once it is shown, every replay before it was handled
@@ -84,26 +93,45 @@ async function replayPersisted(t: TestStack): Promise<Tally> {
 
 describe('the fault checks can see reordering and duplicates', () => {
   describe.each<{ setting: string; label: string; env: Record<string, string>; unsafe: boolean }>([
-    { setting: 'UNSAFE_REQUEUE_FAILED (a failed batch goes back behind later ones)', label: 'unsafe', env: { UNSAFE_REQUEUE_FAILED: 'true' }, unsafe: true },
+    {
+      setting: 'UNSAFE_REQUEUE_FAILED (a failed batch goes back behind later ones)',
+      label: 'unsafe',
+      env: { UNSAFE_REQUEUE_FAILED: 'true' },
+      unsafe: true,
+    },
     { setting: 'the real setting (a failed batch is retried in place)', label: 'safe', env: {}, unsafe: false },
   ])('order, with $setting', ({ label, env, unsafe }) => {
     // every send taken (no BUSY refusal while the store is cut): the more that meet the flapping, the more
     // a reordering can show
-    const relay = stackBehindStoreRelay({ workers: 1, env: { ...env, ADMISSION_MAX_LAG_MS: '3600000', ADMISSION_MAX_QUEUED: '100000000' } });
+    const relay = stackBehindStoreRelay({
+      workers: 1,
+      env: { ...env, ADMISSION_MAX_LAG_MS: '3600000', ADMISSION_MAX_QUEUED: '100000000' },
+    });
 
-    it(unsafe ? 'stores a room out of send order while the store flaps, and the count shows it' : 'keeps the send order through the same flapping', async () => {
-      // out of order, some messages never reach the receiver (its gate drops a seq below one it was handed)
-      const r = await sendFlapping(relay.stack(), relay.store(), unsafe ? 15_000 : 120_000);
-      process.stdout.write(`\n[faults-see-order] ${label}: ${JSON.stringify(r)}\n`);
-      // the fault met the traffic: sends went out while the store was cut
-      expect(r.sendsDuringCuts).toBeGreaterThan(0);
-      if (unsafe) expect(r.order).toBeGreaterThan(0);
-      else expect({ lost: r.lost, duplicates: r.duplicates, order: r.order }).toEqual({ lost: 0, duplicates: 0, order: 0 });
-    }, 240_000);
+    it(
+      unsafe
+        ? 'stores a room out of send order while the store flaps, and the count shows it'
+        : 'keeps the send order through the same flapping',
+      async () => {
+        // out of order, some messages never reach the receiver (its gate drops a seq below one it was handed)
+        const r = await sendFlapping(relay.stack(), relay.store(), unsafe ? 15_000 : 120_000);
+        process.stdout.write(`\n[faults-see-order] ${label}: ${JSON.stringify(r)}\n`);
+        // the fault met the traffic: sends went out while the store was cut
+        expect(r.sendsDuringCuts).toBeGreaterThan(0);
+        if (unsafe) expect(r.order).toBeGreaterThan(0);
+        else expect({ lost: r.lost, duplicates: r.duplicates, order: r.order }).toEqual({ lost: 0, duplicates: 0, order: 0 });
+      },
+      240_000,
+    );
   });
 
   describe.each<{ setting: string; label: string; env: Record<string, string>; unsafe: boolean }>([
-    { setting: 'UNSAFE_GATE_REPEATS (the socket gate lets repeats through)', label: 'unsafe', env: { UNSAFE_GATE_REPEATS: 'true' }, unsafe: true },
+    {
+      setting: 'UNSAFE_GATE_REPEATS (the socket gate lets repeats through)',
+      label: 'unsafe',
+      env: { UNSAFE_GATE_REPEATS: 'true' },
+      unsafe: true,
+    },
     { setting: 'the real gate', label: 'safe', env: {}, unsafe: false },
   ])('duplicates, with $setting', ({ label, env, unsafe }) => {
     let t: TestStack;
@@ -114,11 +142,15 @@ describe('the fault checks can see reordering and duplicates', () => {
       await t?.stop();
     }, 60_000);
 
-    it(unsafe ? 'shows redelivered messages again, and the count shows it' : 'shows each message once although its delivery was replayed', async () => {
-      const r = await replayPersisted(t);
-      process.stdout.write(`\n[faults-see-order] duplicates ${label}: ${JSON.stringify(r)}\n`);
-      if (unsafe) expect(r.duplicates).toBeGreaterThanOrEqual(20);
-      else expect({ lost: r.lost, duplicates: r.duplicates, order: r.order }).toEqual({ lost: 0, duplicates: 0, order: 0 });
-    }, 120_000);
+    it(
+      unsafe ? 'shows redelivered messages again, and the count shows it' : 'shows each message once although its delivery was replayed',
+      async () => {
+        const r = await replayPersisted(t);
+        process.stdout.write(`\n[faults-see-order] duplicates ${label}: ${JSON.stringify(r)}\n`);
+        if (unsafe) expect(r.duplicates).toBeGreaterThanOrEqual(20);
+        else expect({ lost: r.lost, duplicates: r.duplicates, order: r.order }).toEqual({ lost: 0, duplicates: 0, order: 0 });
+      },
+      120_000,
+    );
   });
 });

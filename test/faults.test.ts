@@ -45,7 +45,10 @@ describe('worker crashes', () => {
     expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1])).toBe(true);
     expect(bob.received.map((m) => m.content)).toEqual(acks.map((_, i) => `k${i}`));
 
-    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}?limit=100&after=0`, { token: ta })).body.messages.length === 100, 'stored');
+    await eventually(
+      async () => (await t.http('GET', `/chat/messages/${roomId}?limit=100&after=0`, { token: ta })).body.messages.length === 100,
+      'stored',
+    );
     const stored = await t.storedMessages(roomId, ta);
     expect(stored).toHaveLength(200);
     expect(new Set(stored.map((m) => m.id)).size).toBe(200);
@@ -104,7 +107,9 @@ describe('worker crashes', () => {
       const before = alice.acked.length;
       exits[name] = await t.stack.kill(name, 'SIGTERM');
       await t.stack.restart(name);
-      await eventually(() => alice.acked.length > before, `a send acknowledged across the restart of ${name}`, 60_000).catch(() => undefined);
+      await eventually(() => alice.acked.length > before, `a send acknowledged across the restart of ${name}`, 60_000).catch(
+        () => undefined,
+      );
       met[name] = alice.acked.length - before;
     }
     stop = true;
@@ -134,7 +139,21 @@ describe('worker crashes', () => {
       ch.publish(
         topology.exchange,
         `message.send.v1.p${p}`,
-        Buffer.from(JSON.stringify({ type: 'message.send.v1', correlationId: 'poison', message: { id: 'e'.repeat(24), roomId: 'f'.repeat(24), senderId: 'a'.repeat(24), receiverId: b, content: 'x', clientMsgId: null, createdAt: new Date().toISOString() } })),
+        Buffer.from(
+          JSON.stringify({
+            type: 'message.send.v1',
+            correlationId: 'poison',
+            message: {
+              id: 'e'.repeat(24),
+              roomId: 'f'.repeat(24),
+              senderId: 'a'.repeat(24),
+              receiverId: b,
+              content: 'x',
+              clientMsgId: null,
+              createdAt: new Date().toISOString(),
+            },
+          }),
+        ),
         { persistent: true },
       );
       await ch.waitForConfirms();
@@ -142,7 +161,10 @@ describe('worker crashes', () => {
       const bob = await t.connect(tb, 1);
       await alice.request('send_message', { receiverId: b, roomId, content: 'behind the poison', clientMsgId: 'after-poison' });
       await bob.waitFor(() => bob.received.some((m) => m.content === 'behind the poison'), 'the message behind the poison');
-      await eventually(async () => (await ch.checkQueue(topology.deadLetterQueue)).messageCount >= before + 2, 'both in the dead-letter queue');
+      await eventually(
+        async () => (await ch.checkQueue(topology.deadLetterQueue)).messageCount >= before + 2,
+        'both in the dead-letter queue',
+      );
       await ch.close();
     } finally {
       await conn.close();

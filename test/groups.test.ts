@@ -23,7 +23,10 @@ describe('groups', () => {
     const r = await t.http('POST', '/chat/groups', { token: admin.token, body: { name, memberIds } });
     expect(r.status).toBe(202);
     const groupId = r.body.groupId as string;
-    await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: admin.token })).status === 200, 'group created');
+    await eventually(
+      async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: admin.token })).status === 200,
+      'group created',
+    );
     return groupId;
   }
 
@@ -55,7 +58,10 @@ describe('groups', () => {
     // removing someone who is not a member is accepted and changes nothing (the edge and the worker judge alike)
     expect((await t.http('DELETE', `/chat/groups/${groupId}/members/${newUserId()}`, { token: a.token })).status).toBe(202);
     expect((await t.http('PATCH', `/chat/groups/${groupId}`, { token: b.token, body: { name: 'renamed' } })).status).toBe(202);
-    await eventually(async () => (await t.http('GET', '/chat/groups', { token: d.token })).body.groups.some((g: { name: string }) => g.name === 'renamed'), 'renamed');
+    await eventually(
+      async () => (await t.http('GET', '/chat/groups', { token: d.token })).body.groups.some((g: { name: string }) => g.name === 'renamed'),
+      'renamed',
+    );
     expect(await members(groupId, a.token)).toEqual({ groupId, members: [a.id, b.id, c.id, d.id], admins: [a.id, b.id] });
   });
 
@@ -79,30 +85,53 @@ describe('groups', () => {
     expect(invites[0]).toMatchObject({ inviteId: inv.body.inviteId, groupId, inviterId: a.id });
     // the invite is also listed, for a device that missed the notice; only to the invitee
     const pending = await t.http('GET', '/chat/groups/invites', { token: e.token });
-    expect(pending.body.invites).toEqual([{ inviteId: inv.body.inviteId, groupId, name: 'team', inviterId: a.id, createdAt: expect.any(String) }]);
+    expect(pending.body.invites).toEqual([
+      { inviteId: inv.body.inviteId, groupId, name: 'team', inviterId: a.id, createdAt: expect.any(String) },
+    ]);
     expect((await t.http('GET', '/chat/groups/invites', { token: b.token })).body.invites).toEqual([]);
-    expect((await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: b.token, body: { accept: true } })).status).toBe(404);
-    expect((await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: e.token, body: { accept: true } })).status).toBe(202);
+    expect(
+      (await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: b.token, body: { accept: true } })).status,
+    ).toBe(404);
+    expect(
+      (await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: e.token, body: { accept: true } })).status,
+    ).toBe(202);
     await eventually(async () => (await members(groupId, a.token)).members.includes(e.id), 'e joined');
     expect((await t.http('GET', '/chat/groups/invites', { token: e.token })).body.invites).toEqual([]);
 
     const inv2 = await t.http('POST', `/chat/groups/${groupId}/invite`, { token: a.token, body: { userId: f.id } });
-    expect((await t.http('PATCH', `/chat/groups/invite/${inv2.body.inviteId}/respond`, { token: f.token, body: { accept: false } })).status).toBe(202);
-    await eventually(async () => (await t.http('GET', '/chat/groups/invites', { token: f.token })).body.invites.length === 0, 'the decline applied');
+    expect(
+      (await t.http('PATCH', `/chat/groups/invite/${inv2.body.inviteId}/respond`, { token: f.token, body: { accept: false } })).status,
+    ).toBe(202);
+    await eventually(
+      async () => (await t.http('GET', '/chat/groups/invites', { token: f.token })).body.invites.length === 0,
+      'the decline applied',
+    );
     expect((await members(groupId, a.token)).members).not.toContain(f.id);
-    expect((await t.http('PATCH', `/chat/groups/invite/${inv2.body.inviteId}/respond`, { token: f.token, body: { accept: true } })).status).toBe(409);
+    expect(
+      (await t.http('PATCH', `/chat/groups/invite/${inv2.body.inviteId}/respond`, { token: f.token, body: { accept: true } })).status,
+    ).toBe(409);
   });
 
   it('delivers group messages in order with mentions; a removed member gets nothing more and loses history', async () => {
     const [a, b, c] = await users(3);
     const groupId = await createGroup(a, [b.id, c.id]);
     // c has a socket on each edge: removal must take both out of the group's deliveries
-    const [sa, sb, sc, sc2] = await Promise.all([t.connect(a.token, 0), t.connect(b.token, 1), t.connect(c.token, 0), t.connect(c.token, 1)]);
+    const [sa, sb, sc, sc2] = await Promise.all([
+      t.connect(a.token, 0),
+      t.connect(b.token, 1),
+      t.connect(c.token, 0),
+      t.connect(c.token, 1),
+    ]);
     const tagged = collect(sc, 'taggedInMessage');
     const removed = collect(sc, 'removed_from_group');
     const removed2 = collect(sc2, 'removed_from_group');
     for (let i = 0; i < 20; i++) {
-      const r = await sa.request('send_group_message', { groupId, content: `g${i}`, clientMsgId: `g-${i}`, mentions: i === 3 ? [c.id] : [] });
+      const r = await sa.request('send_group_message', {
+        groupId,
+        content: `g${i}`,
+        clientMsgId: `g-${i}`,
+        mentions: i === 3 ? [c.id] : [],
+      });
       expect(r.ok).toBe(true);
     }
     await sb.waitFor(() => sb.received.length === 20, 'b got 20');
@@ -146,7 +175,10 @@ describe('groups', () => {
     await sb.waitFor(() => sb.received.some((x) => x.id === mine.id), 'b got c’s message');
     expect((await t.http('DELETE', `/chat/groups/${groupId}/members/${c.id}`, { token: a.token })).status).toBe(202);
     await eventually(async () => !(await members(groupId, a.token)).members.includes(c.id), 'c removed');
-    expect(await sc.request('edit_message', { messageId: mine.id, newContent: 'spam' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await sc.request('edit_message', { messageId: mine.id, newContent: 'spam' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     expect((await t.http('PUT', `/chat/message/${mine.id}`, { token: c.token, body: { content: 'spam' } })).status).toBe(404);
     expect((await t.http('DELETE', `/chat/message/${mine.id}/${c.id}`, { token: c.token })).status).toBe(404);
     await new Promise((r) => setTimeout(r, 500));
@@ -158,7 +190,11 @@ describe('groups', () => {
   it('delivers one message to a group of 200 (50 offline) exactly once each, and read counts reach m/m', async () => {
     const all = await users(200);
     const [admin, ...rest] = all;
-    const groupId = await createGroup(admin, rest.map((u) => u.id), 'big');
+    const groupId = await createGroup(
+      admin,
+      rest.map((u) => u.id),
+      'big',
+    );
     const online = all.slice(0, 150);
     const offline = all.slice(150);
     const sockets = await Promise.all(online.map((u, i) => t.connect(u.token, i % 2)));
@@ -176,10 +212,14 @@ describe('groups', () => {
     const receipts = collect(sockets[0], 'group_receipt');
     const bystander = collect(sockets[1], 'group_receipt'); // a member who wrote nothing hears of no one's reads
     await Promise.all(receivers.map((s) => s.request('message_read', { messageId: mid })));
-    await eventually(async () => {
-      const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: admin.token });
-      return h.body.messages[0]?.receipts?.read === 199;
-    }, 'read 199/199', 40_000);
+    await eventually(
+      async () => {
+        const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: admin.token });
+        return h.body.messages[0]?.receipts?.read === 199;
+      },
+      'read 199/199',
+      40_000,
+    );
     const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: admin.token });
     expect(h.body.messages[0]).toMatchObject({ status: 'read', receipts: { delivered: 199, read: 199, of: 199 } });
     await sockets[0].waitFor(() => receipts.some((r) => r.counts.read === 199), 'sender sees 199/199');
@@ -210,7 +250,9 @@ describe('groups', () => {
       sent.push(`r${i}`);
     }
     // a resent clientMsgId over REST stores and delivers nothing new
-    expect((await t.http('POST', `/chat/groups/${groupId}/messages`, { token: a.token, body: { content: 'r0', clientMsgId: 'rest-0' } })).status).toBe(202);
+    expect(
+      (await t.http('POST', `/chat/groups/${groupId}/messages`, { token: a.token, body: { content: 'r0', clientMsgId: 'rest-0' } })).status,
+    ).toBe(202);
     await sb.waitFor(() => sb.received.length === 25, 'b got 25');
     expect(sb.received.map((m) => m.content)).toEqual(sent);
 
@@ -248,7 +290,8 @@ describe('groups', () => {
     const receipts = collect(sa, 'group_receipt');
     const oneToOneAcks = collect(sa, 'message_read_ack');
     let last: MessageView | undefined;
-    for (let i = 0; i < 30; i++) last = (await sa.request('send_group_message', { groupId, content: `b${i}`, clientMsgId: `bl-${i}` })).message;
+    for (let i = 0; i < 30; i++)
+      last = (await sa.request('send_group_message', { groupId, content: `b${i}`, clientMsgId: `bl-${i}` })).message;
     await sb.waitFor(() => sb.received.length === 30, 'b got the backlog');
     const listed = async (u: { id: string; token: string }) =>
       (await t.http('GET', '/chat/groups', { token: u.token })).body.groups.find((g: { id: string }) => g.id === groupId);
@@ -276,7 +319,8 @@ describe('groups', () => {
     expect(h.body.messages[0]).toMatchObject({ id: newest.id, status: 'read', receipts: { delivered: 2, read: 2, of: 2 } });
 
     // the sender's "message info": who has it and who read it; nobody else may ask
-    const info = (u: { token: string }, messageId = newest.id) => t.http('GET', `/chat/groups/${groupId}/messages/${messageId}/receipts`, { token: u.token });
+    const info = (u: { token: string }, messageId = newest.id) =>
+      t.http('GET', `/chat/groups/${groupId}/messages/${messageId}/receipts`, { token: u.token });
     expect((await info(a)).body).toEqual({ messageId: newest.id, deliveredTo: [b.id, c.id], readBy: [b.id, c.id], of: 2 });
     const [outsider] = await users(1);
     expect((await info(b)).status).toBe(403);
@@ -313,7 +357,12 @@ describe('groups', () => {
     expect(inv.status).toBe(202);
     const sv = await t.connect(v.token, 1);
     const vErrors = collect(sv, 'group_error');
-    await eventually(async () => (await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: v.token, body: { accept: true } })).status === 202, 'invite stored');
+    await eventually(
+      async () =>
+        (await t.http('PATCH', `/chat/groups/invite/${inv.body.inviteId}/respond`, { token: v.token, body: { accept: true } })).status ===
+        202,
+      'invite stored',
+    );
     await sv.waitFor(() => vErrors.length === 1, 'the invitee told the group is full');
     expect(vErrors[0]).toMatchObject({ groupId, op: 'respond', error: { code: 'CONFLICT' } });
     const after = await members(groupId, a.token);
@@ -327,8 +376,14 @@ describe('groups', () => {
     const [a, b, d] = await users(3);
     const groupId = await createGroup(a, [b.id]);
     const sa = await t.connect(a.token, 0);
-    for (let i = 0; i < 10; i++) expect((await sa.request('send_group_message', { groupId, content: `old${i}`, clientMsgId: `old-${i}`, mentions: [b.id] })).ok).toBe(true);
-    await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/messages`, { token: a.token })).body.messages.length === 10, 'stored');
+    for (let i = 0; i < 10; i++)
+      expect((await sa.request('send_group_message', { groupId, content: `old${i}`, clientMsgId: `old-${i}`, mentions: [b.id] })).ok).toBe(
+        true,
+      );
+    await eventually(
+      async () => (await t.http('GET', `/chat/groups/${groupId}/messages`, { token: a.token })).body.messages.length === 10,
+      'stored',
+    );
     expect((await t.http('POST', `/chat/groups/${groupId}/members`, { token: a.token, body: { userIds: [d.id] } })).status).toBe(202);
     await eventually(async () => (await members(groupId, a.token)).members.includes(d.id), 'd added');
 
@@ -337,7 +392,11 @@ describe('groups', () => {
     expect(sd.received).toEqual([]);
     expect((await t.http('GET', `/chat/message/unread/${d.id}`, { token: d.token })).body).toEqual({ count: 0, byRoom: {} });
     expect((await t.http('GET', `/chat/groups/${groupId}/messages`, { token: d.token })).body.messages).toEqual([]);
-    expect((await t.http('GET', '/chat/groups', { token: d.token })).body.groups[0]).toMatchObject({ id: groupId, unreadCount: 0, lastMessage: null });
+    expect((await t.http('GET', '/chat/groups', { token: d.token })).body.groups[0]).toMatchObject({
+      id: groupId,
+      unreadCount: 0,
+      lastMessage: null,
+    });
 
     // from now on d is a member like the others: live, unread, history, and on reconnect
     expect((await sa.request('send_group_message', { groupId, content: 'welcome', clientMsgId: 'new-1', mentions: [d.id] })).ok).toBe(true);
@@ -347,7 +406,9 @@ describe('groups', () => {
     await eventually(async () => (await t.http('GET', `/chat/message/unread/${d.id}`, { token: d.token })).body.count === 1, 'one unread');
     const h = await t.http('GET', `/chat/groups/${groupId}/messages`, { token: d.token });
     expect(h.body.messages.map((m: MessageView) => m.content)).toEqual(['welcome']);
-    expect((await t.http('GET', `/chat/groups/${groupId}/tagged-messages`, { token: d.token })).body.messages.map((m: MessageView) => m.content)).toEqual(['welcome']);
+    expect(
+      (await t.http('GET', `/chat/groups/${groupId}/tagged-messages`, { token: d.token })).body.messages.map((m: MessageView) => m.content),
+    ).toEqual(['welcome']);
     // b, there from the start, still has all of it
     expect((await t.http('GET', `/chat/groups/${groupId}/messages?limit=100`, { token: b.token })).body.messages).toHaveLength(11);
     expect((await t.http('GET', `/chat/message/unread/${b.id}`, { token: b.token })).body.count).toBe(11);

@@ -38,7 +38,10 @@ describe('message lifecycle', () => {
 
     const viaRest = await t.http('PUT', `/chat/message/${m.id}`, { token: ta, body: { content: 'hello again' } });
     expect(viaRest.status).toBe(202);
-    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: tb })).body.messages[0].content === 'hello again', 'history');
+    await eventually(
+      async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: tb })).body.messages[0].content === 'hello again',
+      'history',
+    );
     const h = await t.http('GET', `/chat/messages/${roomId}`, { token: tb });
     expect(h.body.messages[0].editedAt).not.toBeNull();
   });
@@ -67,7 +70,11 @@ describe('message lifecycle', () => {
 
     // a later message of the same room, once stored, comes after anything the refusals could have set off
     const later = await send(alice, b, roomId, 'later', 'p-2');
-    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}?after=0`, { token: ta })).body.messages.some((x: MessageView) => x.id === later.id), 'the later message stored');
+    await eventually(
+      async () =>
+        (await t.http('GET', `/chat/messages/${roomId}?after=0`, { token: ta })).body.messages.some((x: MessageView) => x.id === later.id),
+      'the later message stored',
+    );
     const h = await t.http('GET', `/chat/messages/${roomId}?after=0`, { token: ta });
     expect(h.body.messages[0]).toMatchObject({ id: m.id, content: 'mine', editedAt: null, deletedAt: null });
   });
@@ -151,7 +158,9 @@ describe('message lifecycle', () => {
     expect(h.body.messages[0].deliveredAt).not.toBeNull();
     expect((await t.http('PATCH', `/chat/message/${m1.id}/delivered`, { token: tb })).status).toBe(202);
     expect((await t.http('PATCH', '/chat/messages/delivered', { token: tb, body: { messageIds: [] } })).status).toBe(400);
-    expect((await t.http('PATCH', '/chat/messages/delivered', { token: tb, body: { messageIds: Array(501).fill(m1.id) } })).status).toBe(400);
+    expect((await t.http('PATCH', '/chat/messages/delivered', { token: tb, body: { messageIds: Array(501).fill(m1.id) } })).status).toBe(
+      400,
+    );
     void a;
   });
 
@@ -190,7 +199,10 @@ describe('message lifecycle', () => {
     const m = await send(alice, b, roomId, 'before', 'o-1');
     const gone = await send(alice, b, roomId, 'to delete', 'o-2');
     await bob1.waitFor(() => bob1.received.length === 2, 'delivered');
-    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: tb })).body.messages[0].status === 'delivered', 'acked');
+    await eventually(
+      async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: tb })).body.messages[0].status === 'delivered',
+      'acked',
+    );
     bob1.close();
     // bob counts as offline once his presence entry is gone: fanout parks what follows
     const redis = new Redis(process.env.TEST_REDIS_URL!);
@@ -201,7 +213,10 @@ describe('message lifecycle', () => {
     }
     await alice.request('edit_message', { messageId: m.id, newContent: 'after' });
     await alice.request('delete_message', { messageId: gone.id });
-    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}?after=0`, { token: tb })).body.messages[1].deleted === true, 'applied');
+    await eventually(
+      async () => (await t.http('GET', `/chat/messages/${roomId}?after=0`, { token: tb })).body.messages[1].deleted === true,
+      'applied',
+    );
     const bob2 = await t.connect(tb, 0);
     const edited = collect(bob2, 'message_edited');
     const deleted = collect(bob2, 'message_deleted');
@@ -224,11 +239,17 @@ describe('edit window', () => {
     const m = await send(alice, b, roomId, 'quick', 'w-1');
     // until the window has closed by the message's own clock
     await eventually(() => Date.now() > Date.parse(m.createdAt) + WINDOW_MS + 50, 'the window closed', 10_000);
-    expect(await alice.request('edit_message', { messageId: m.id, newContent: 'too late' })).toMatchObject({ ok: false, error: { code: 'EDIT_WINDOW_CLOSED' } });
+    expect(await alice.request('edit_message', { messageId: m.id, newContent: 'too late' })).toMatchObject({
+      ok: false,
+      error: { code: 'EDIT_WINDOW_CLOSED' },
+    });
     const rest = await t.http('PUT', `/chat/message/${m.id}`, { token: ta, body: { content: 'too late' } });
     expect(rest.status).toBe(409);
     expect(rest.body.error.code).toBe('EDIT_WINDOW_CLOSED');
     await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages.length === 1, 'stored');
-    expect((await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages[0]).toMatchObject({ content: 'quick', editedAt: null });
+    expect((await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages[0]).toMatchObject({
+      content: 'quick',
+      editedAt: null,
+    });
   });
 });

@@ -22,7 +22,10 @@ describe('reconnecting after more messages than one sync reads', () => {
       acked.push(r.message);
     }
     // every one stored before bob comes back (the sync reads the store)
-    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}?limit=1`, { token: ta })).body.messages?.[0]?.seq >= 130, 'all 130 stored');
+    await eventually(
+      async () => (await t.http('GET', `/chat/messages/${roomId}?limit=1`, { token: ta })).body.messages?.[0]?.seq >= 130,
+      'all 130 stored',
+    );
 
     const bob = await t.connect(tb, 1);
     // the room goes on while bob catches up
@@ -46,7 +49,8 @@ describe('a second device reconnecting', () => {
     const alice = await t.connect(ta, 0);
     const phone = await t.connect(tb, 1);
     const acked: MessageView[] = [];
-    for (let i = 0; i < 4; i++) acked.push((await alice.request('send_message', { receiverId: b, roomId, content: `d${i}`, clientMsgId: `d-${i}` })).message);
+    for (let i = 0; i < 4; i++)
+      acked.push((await alice.request('send_message', { receiverId: b, roomId, content: `d${i}`, clientMsgId: `d-${i}` })).message);
     await phone.waitFor(() => phone.received.length === 4, 'the phone got all four');
     await eventually(async () => {
       const page = await t.http('GET', `/chat/messages/${roomId}?limit=10`, { token: tb });
@@ -54,7 +58,12 @@ describe('a second device reconnecting', () => {
     }, 'the phone’s receipts stored');
 
     // the laptop had the first message only
-    const laptop = io(`${t.stack.edgeUrls[0]}/chat`, { auth: { token: tb, since: { [roomId]: phone.received[0].seq } }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const laptop = io(`${t.stack.edgeUrls[0]}/chat`, {
+      auth: { token: tb, since: { [roomId]: phone.received[0].seq } },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     const got: MessageView[] = [];
     laptop.on('receive_message', (p: { message: MessageView }, ack?: () => void) => {
       got.push(p.message);

@@ -5,7 +5,15 @@ import { OfflineInbox } from '@chat/delivery';
 import { deleteKeys } from '@chat/stack';
 
 const message = (roomId: string, seq: number): MessageView =>
-  ({ id: randomBytes(12).toString('hex'), roomId, senderId: 'sender', receiverId: null, content: `m${seq}`, seq, createdAt: new Date(0).toISOString() }) as unknown as MessageView;
+  ({
+    id: randomBytes(12).toString('hex'),
+    roomId,
+    senderId: 'sender',
+    receiverId: null,
+    content: `m${seq}`,
+    seq,
+    createdAt: new Date(0).toISOString(),
+  }) as unknown as MessageView;
 
 describe('the offline inbox keeps at most its cap of queue handles, and a closed one leaves nothing on the shared connection', () => {
   const ns = `inbox-${randomBytes(4).toString('hex')}`;
@@ -22,12 +30,22 @@ describe('the offline inbox keeps at most its cap of queue handles, and a closed
     const parked = new Map(users.map((u) => [u, [1, 2, 3].map((seq) => message(`room-${u}`, seq))]));
 
     await Promise.all(users.map((u) => inbox.park(u, parked.get(u)!)));
-    const [peeked, pages] = await Promise.all([Promise.all(users.map((u) => inbox.peek(u))), Promise.all(users.map((u) => inbox.page(u, 10)))]);
+    const [peeked, pages] = await Promise.all([
+      Promise.all(users.map((u) => inbox.peek(u))),
+      Promise.all(users.map((u) => inbox.page(u, 10))),
+    ]);
     users.forEach((u, i) => {
       expect(peeked[i].messageIds).toEqual(parked.get(u)!.map((m) => m.id));
       expect(pages[i].messages.map((m) => m.content)).toEqual(['m1', 'm2', 'm3']);
     });
-    await Promise.all(users.map((u) => inbox.remove(u, parked.get(u)!.map((m) => m.id))));
+    await Promise.all(
+      users.map((u) =>
+        inbox.remove(
+          u,
+          parked.get(u)!.map((m) => m.id),
+        ),
+      ),
+    );
     expect(await Promise.all(users.map((u) => inbox.list(u)))).toEqual(users.map(() => []));
 
     expect(inbox.cachedQueues).toBeLessThanOrEqual(2);

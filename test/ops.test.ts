@@ -32,7 +32,10 @@ describe('operations endpoints', () => {
   const value = (text: string, metric: string, labels: Record<string, string> = {}) => {
     const line = text
       .split('\n')
-      .find((l) => (l.startsWith(`${metric}{`) || l.startsWith(`${metric} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+      .find(
+        (l) =>
+          (l.startsWith(`${metric}{`) || l.startsWith(`${metric} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+      );
     return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
   };
 
@@ -59,7 +62,8 @@ describe('operations endpoints', () => {
     const { b, ta, tb, roomId } = await t.pair();
     const alice = await t.connect(ta, 0);
     const bob = await t.connect(tb, 1);
-    for (let i = 0; i < 5; i++) expect((await alice.request('send_message', { receiverId: b, roomId, content: `m${i}`, clientMsgId: `m-${i}` })).ok).toBe(true);
+    for (let i = 0; i < 5; i++)
+      expect((await alice.request('send_message', { receiverId: b, roomId, content: `m${i}`, clientMsgId: `m-${i}` })).ok).toBe(true);
     await bob.waitFor(() => bob.received.length === 5, 'five delivered');
     expect((await t.http('POST', '/chat/messages', { token: ta, body: { roomId, content: 1 } })).status).toBe(400);
 
@@ -71,7 +75,10 @@ describe('operations endpoints', () => {
     expect(edge).toContain('chat_process_resident_memory_bytes');
     expect(edge).toMatch(/service="edge"/);
 
-    await eventually(async () => (value(await metrics('fanout-1'), 'chat_delivery_latency_seconds_count') ?? 0) >= 5, 'latency histogram counted the deliveries');
+    await eventually(
+      async () => (value(await metrics('fanout-1'), 'chat_delivery_latency_seconds_count') ?? 0) >= 5,
+      'latency histogram counted the deliveries',
+    );
     const fanout = await metrics('fanout-1');
     expect(value(fanout, 'chat_delivery_latency_seconds_bucket', { le: '+Inf' })).toBeGreaterThanOrEqual(5);
     const persistQueue = `${t.namespace}.persistence.message.store.p${partitionOf(roomId, DEFAULT_PARTITIONS)}`;
@@ -88,7 +95,11 @@ describe('operations endpoints', () => {
   it('readiness fails while a dependency is unreachable and recovers by itself when it returns', async () => {
     proxy.cut();
     try {
-      await eventually(async () => (await get(`${t.stack.opsUrls.get('edge-1')}/readyz`)).status === 503, 'edge unready without Redis', 20_000);
+      await eventually(
+        async () => (await get(`${t.stack.opsUrls.get('edge-1')}/readyz`)).status === 503,
+        'edge unready without Redis',
+        20_000,
+      );
       for (const name of ['edge-1', 'fanout-1', 'receipts-1']) {
         await eventually(async () => (await readyz(name)).status === 'unready', `${name} unready`, 20_000);
         const r = await readyz(name);
@@ -122,7 +133,9 @@ describe('operations endpoints', () => {
       expect((await t.http('GET', '/admin/api/queues')).status).toBe(401);
       expect((await t.http('GET', '/admin/api/queues', { token: user })).status).toBe(403);
       expect((await t.http('GET', '/admin/queues/api/queues', { token: user })).status).toBe(403);
-      expect((await t.http('POST', '/admin/api/dead-letters/replay', { token: user, headers: { 'x-chat-admin': '1' }, body: {} })).status).toBe(403);
+      expect(
+        (await t.http('POST', '/admin/api/dead-letters/replay', { token: user, headers: { 'x-chat-admin': '1' }, body: {} })).status,
+      ).toBe(403);
       // a cookie-authenticated change needs the header a cross-site form cannot send
       expect((await t.http('POST', '/admin/api/dead-letters/replay', { token: admin, body: {} })).status).toBe(403);
       const page = await fetch(`${t.edge(0)}/admin`, { headers: { accept: 'text/html' }, redirect: 'manual' });
@@ -131,7 +144,9 @@ describe('operations endpoints', () => {
       const queues = await t.http('GET', '/admin/api/queues', { token: admin });
       expect(queues.status).toBe(200);
       expect(queues.body.queues).toHaveLength(3 * DEFAULT_PARTITIONS + 1);
-      expect(queues.body.queues.find((q: { stage: string }) => q.stage === 'dead-letter')).toMatchObject({ queue: `${t.namespace}.dead-letter` });
+      expect(queues.body.queues.find((q: { stage: string }) => q.stage === 'dead-letter')).toMatchObject({
+        queue: `${t.namespace}.dead-letter`,
+      });
       expect((await t.http('GET', '/admin/api/dead-letters?limit=0', { token: admin })).status).toBe(400);
     });
 
@@ -150,7 +165,15 @@ describe('operations endpoints', () => {
         const command = {
           type: 'message.send.v1',
           correlationId: 'replay-me',
-          message: { id: newUserId(), roomId, senderId: a, receiverId: b, content: 'came back from the dead', clientMsgId: 'dl-1', createdAt: new Date().toISOString() },
+          message: {
+            id: newUserId(),
+            roomId,
+            senderId: a,
+            receiverId: b,
+            content: 'came back from the dead',
+            clientMsgId: 'dl-1',
+            createdAt: new Date().toISOString(),
+          },
         };
         ch.publish(topology.exchange, `message.send.v1.p${partitionOf(roomId, DEFAULT_PARTITIONS)}`, Buffer.from(JSON.stringify(command)), {
           persistent: true,
@@ -174,23 +197,43 @@ describe('operations endpoints', () => {
       const deadLetters = async () => value(await metrics('persistence-1'), 'chat_dead_letters');
       await eventually(async () => (await deadLetters()) === 1, 'the dead-letter gauge counting it');
       // listing does not consume
-      expect((await t.http('GET', '/admin/api/dead-letters', { token: admin })).body.deadLetters.some((d: { correlationId?: string }) => d.correlationId === 'replay-me')).toBe(true);
+      expect(
+        (await t.http('GET', '/admin/api/dead-letters', { token: admin })).body.deadLetters.some(
+          (d: { correlationId?: string }) => d.correlationId === 'replay-me',
+        ),
+      ).toBe(true);
 
       // the operator restores the room, then replays
       const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL).toString(), 'ops-test');
       try {
         const now = new Date();
-        await createModels(db).Conversation.create({ _id: roomId, key: pairKey(a, b), kind: 'direct', participants: [a, b].sort(), lastSeq: 0, lastActivityAt: now, createdAt: now });
+        await createModels(db).Conversation.create({
+          _id: roomId,
+          key: pairKey(a, b),
+          kind: 'direct',
+          participants: [a, b].sort(),
+          lastSeq: 0,
+          lastActivityAt: now,
+          createdAt: now,
+        });
       } finally {
         await db.close();
       }
-      const replay = await t.http('POST', '/admin/api/dead-letters/replay', { token: admin, headers: { 'x-chat-admin': '1' }, body: { limit: 100 } });
+      const replay = await t.http('POST', '/admin/api/dead-letters/replay', {
+        token: admin,
+        headers: { 'x-chat-admin': '1' },
+        body: { limit: 100 },
+      });
       expect(replay.status).toBe(200);
       expect(replay.body.replayed).toBe(1);
       await bob.waitFor(() => bob.received.some((m) => m.content === 'came back from the dead'), 'the replayed message delivered');
       await new Promise((r) => setTimeout(r, 500));
       expect(bob.received.filter((m) => m.content === 'came back from the dead')).toHaveLength(1);
-      expect((await t.http('GET', '/admin/api/dead-letters', { token: admin })).body.deadLetters.some((d: { correlationId?: string }) => d.correlationId === 'replay-me')).toBe(false);
+      expect(
+        (await t.http('GET', '/admin/api/dead-letters', { token: admin })).body.deadLetters.some(
+          (d: { correlationId?: string }) => d.correlationId === 'replay-me',
+        ),
+      ).toBe(false);
       expect(await deadLetters()).toBe(0);
     });
   });

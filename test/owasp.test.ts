@@ -18,7 +18,10 @@ describe('OWASP API Security Top 10 (2023)', () => {
     const { a, b, ta, tb, roomId } = await t.pair();
     const c = newUserId();
     const tc = await t.token(c);
-    const sent = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'private', clientMsgId: 'w1' } });
+    const sent = await t.http('POST', '/chat/messages', {
+      token: ta,
+      body: { receiverId: b, roomId, content: 'private', clientMsgId: 'w1' },
+    });
     const messageId = sent.body.message.id as string;
     await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages?.length === 1, 'stored');
     const g = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'team', memberIds: [b] } });
@@ -34,7 +37,14 @@ describe('OWASP API Security Top 10 (2023)', () => {
     const x = newUserId();
     const tx = await t.token(x);
     // what an attacker puts in each id slot: the victims' objects, and their own id where the route demands "me"
-    const params: Record<string, string> = { roomId: w.roomId, messageId: w.messageId, groupId: w.groupId, inviteId: w.inviteId, userId: w.a, requesterId: x };
+    const params: Record<string, string> = {
+      roomId: w.roomId,
+      messageId: w.messageId,
+      groupId: w.groupId,
+      inviteId: w.inviteId,
+      userId: w.a,
+      requesterId: x,
+    };
     const bodies: Record<string, unknown> = {
       'post /chat/conversation': { user1: w.a, user2: w.b },
       'post /chat/messages': { receiverId: w.b, roomId: w.roomId, content: 'intruder', clientMsgId: 'x1' },
@@ -54,7 +64,8 @@ describe('OWASP API Security Top 10 (2023)', () => {
       const key = `${r.method} ${r.path}`;
       let path = r.path.replace(/:(\w+)/g, (_, name: string) => params[name]);
       if (selfRoutes[key]) path = r.path.replace(':roomId', w.roomId).replace(':userId', selfRoutes[key]);
-      if (key === 'delete /chat/groups/:groupId/members/:userId' || key === 'post /chat/groups/:groupId/members/:userId/promote') path = path.replace(w.a, w.b);
+      if (key === 'delete /chat/groups/:groupId/members/:userId' || key === 'post /chat/groups/:groupId/members/:userId/promote')
+        path = path.replace(w.a, w.b);
       const body = bodies[key] ?? (r.method === 'get' || r.method === 'delete' || r.method === 'patch' ? undefined : {});
       const res = await t.http(r.method.toUpperCase(), path, { token: tx, body });
       expect({ route: key, status: [403, 404].includes(res.status) ? 'refused' : res.status }).toEqual({ route: key, status: 'refused' });
@@ -78,7 +89,11 @@ describe('OWASP API Security Top 10 (2023)', () => {
       ['typing', { roomId: w.groupId, isTyping: true }],
     ] as const) {
       const r = await sx.request(event, payload);
-      expect({ event, ok: r.ok, code: r.error?.code }).toEqual({ event, ok: false, code: expect.stringMatching(/^(FORBIDDEN|NOT_FOUND)$/) });
+      expect({ event, ok: r.ok, code: r.error?.code }).toEqual({
+        event,
+        ok: false,
+        code: expect.stringMatching(/^(FORBIDDEN|NOT_FOUND)$/),
+      });
     }
 
     await new Promise((r) => setTimeout(r, 1000)); // anything wrongly accepted would have been applied by now
@@ -103,13 +118,23 @@ describe('OWASP API Security Top 10 (2023)', () => {
       algNone: jwt.sign(claims, '', { algorithm: 'none', subject: u, issuer: 'chat-auth', audience: 'chat', expiresIn: 600 }),
       expired: t.expiredToken(u),
       wrongAudience: jwt.sign(claims, TEST_JWT_SECRET, { subject: u, issuer: 'chat-auth', audience: 'another-service', expiresIn: 600 }),
-      wrongKey: jwt.sign(claims, 'some-other-secret-0123456789abcdef', { subject: u, issuer: 'chat-auth', audience: 'chat', expiresIn: 600 }),
+      wrongKey: jwt.sign(claims, 'some-other-secret-0123456789abcdef', {
+        subject: u,
+        issuer: 'chat-auth',
+        audience: 'chat',
+        expiresIn: 600,
+      }),
     };
     for (const r of ROUTES) {
       const path = r.path.replace(/:(\w+)/g, () => u);
       for (const [kind, token] of Object.entries(bad)) {
         const res = await t.http(r.method.toUpperCase(), path, { token, body: r.method === 'get' ? undefined : {} });
-        expect({ route: `${r.method} ${r.path}`, kind, status: res.status, code: res.body.error?.code }).toEqual({ route: `${r.method} ${r.path}`, kind, status: 401, code: 'UNAUTHENTICATED' });
+        expect({ route: `${r.method} ${r.path}`, kind, status: res.status, code: res.body.error?.code }).toEqual({
+          route: `${r.method} ${r.path}`,
+          kind,
+          status: 401,
+          code: 'UNAUTHENTICATED',
+        });
       }
     }
     for (const path of ['/admin/api/queues', '/admin/api/dead-letters']) {
@@ -119,8 +144,18 @@ describe('OWASP API Security Top 10 (2023)', () => {
 
   it('API3 broken object property level authorisation: server-owned fields cannot be set, and responses carry no one else’s account data', async () => {
     const { a, b, ta, roomId } = await t.pair();
-    for (const extra of [{ seq: 1 }, { status: 'read' }, { id: 'f'.repeat(24) }, { createdAt: '2000-01-01T00:00:00Z' }, { deletedAt: null }, { readAt: '2000-01-01T00:00:00Z' }]) {
-      const r = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'x', clientMsgId: `p-${Object.keys(extra)[0]}`, ...extra } });
+    for (const extra of [
+      { seq: 1 },
+      { status: 'read' },
+      { id: 'f'.repeat(24) },
+      { createdAt: '2000-01-01T00:00:00Z' },
+      { deletedAt: null },
+      { readAt: '2000-01-01T00:00:00Z' },
+    ]) {
+      const r = await t.http('POST', '/chat/messages', {
+        token: ta,
+        body: { receiverId: b, roomId, content: 'x', clientMsgId: `p-${Object.keys(extra)[0]}`, ...extra },
+      });
       expect({ extra, status: r.status, code: r.body.error?.code }).toEqual({ extra, status: 400, code: 'VALIDATION_FAILED' });
     }
     const r = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'g', memberIds: [b], admins: [b] } });
@@ -133,12 +168,28 @@ describe('OWASP API Security Top 10 (2023)', () => {
 
   it('API4 unrestricted resource consumption: bodies, pages, id lists and message sizes are bounded', async () => {
     const { b, ta, roomId } = await t.pair();
-    expect((await t.http('POST', '/chat/messages', { token: ta, raw: JSON.stringify({ receiverId: b, roomId, content: 'x'.repeat(200_000) }) })).status).toBe(413);
-    const long = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'x'.repeat(10_001), clientMsgId: 'big' } });
+    expect(
+      (await t.http('POST', '/chat/messages', { token: ta, raw: JSON.stringify({ receiverId: b, roomId, content: 'x'.repeat(200_000) }) }))
+        .status,
+    ).toBe(413);
+    const long = await t.http('POST', '/chat/messages', {
+      token: ta,
+      body: { receiverId: b, roomId, content: 'x'.repeat(10_001), clientMsgId: 'big' },
+    });
     expect(long.status).toBe(400);
     expect((await t.http('GET', `/chat/messages/${roomId}?limit=101`, { token: ta })).status).toBe(400);
-    expect((await t.http('PATCH', '/chat/messages/delivered', { token: ta, body: { messageIds: Array.from({ length: 501 }, () => newUserId()) } })).status).toBe(400);
-    const big = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'huge', memberIds: Array.from({ length: 1_001 }, () => newUserId()) } });
+    expect(
+      (
+        await t.http('PATCH', '/chat/messages/delivered', {
+          token: ta,
+          body: { messageIds: Array.from({ length: 501 }, () => newUserId()) },
+        })
+      ).status,
+    ).toBe(400);
+    const big = await t.http('POST', '/chat/groups', {
+      token: ta,
+      body: { name: 'huge', memberIds: Array.from({ length: 1_001 }, () => newUserId()) },
+    });
     expect(big.status).toBe(400);
   });
 
@@ -173,7 +224,16 @@ describe('OWASP API Security Top 10 (2023)', () => {
     try {
       const { b, ta, roomId } = await s.pair();
       const statuses: number[] = [];
-      for (let i = 0; i < 8; i++) statuses.push((await s.http('POST', '/chat/messages', { token: ta, edge: i % 2, body: { receiverId: b, roomId, content: `spam ${i}`, clientMsgId: `s${i}` } })).status);
+      for (let i = 0; i < 8; i++)
+        statuses.push(
+          (
+            await s.http('POST', '/chat/messages', {
+              token: ta,
+              edge: i % 2,
+              body: { receiverId: b, roomId, content: `spam ${i}`, clientMsgId: `s${i}` },
+            })
+          ).status,
+        );
       expect(statuses.filter((x) => x === 202).length).toBeLessThanOrEqual(5);
       expect(statuses.slice(-2)).toEqual([429, 429]);
     } finally {
@@ -206,7 +266,10 @@ describe('OWASP API Security Top 10 (2023)', () => {
     });
     expect(traceStatus).toBeGreaterThanOrEqual(400);
     expect(traceStatus).toBeLessThan(500);
-    const options = await fetch(`${t.edge(0)}/chat/messages`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const options = await fetch(`${t.edge(0)}/chat/messages`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(options.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -218,13 +281,20 @@ describe('OWASP API Security Top 10 (2023)', () => {
       expect({ path, status: r.status }).toEqual({ path, status: 404 });
     }
     const doc = await t.http('GET', '/docs/openapi.json');
-    const served = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p.replace(/\{(\w+)\}/g, ':$1')}`));
+    const served = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${p.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
     expect(new Set(served)).toEqual(documented);
   });
 
   it('API10 unsafe consumption of APIs: the edge does not trust what the auth service answers beyond the token it checked', async () => {
     // an answer naming a user id that is not 24-hex is refused even though the signature is good
-    const odd = jwt.sign({ typ: 'access', email: '', role: 'user', deviceId: '' }, TEST_JWT_SECRET, { subject: 'not-an-object-id', issuer: 'chat-auth', audience: 'chat', expiresIn: 600 });
+    const odd = jwt.sign({ typ: 'access', email: '', role: 'user', deviceId: '' }, TEST_JWT_SECRET, {
+      subject: 'not-an-object-id',
+      issuer: 'chat-auth',
+      audience: 'chat',
+      expiresIn: 600,
+    });
     const r = await t.http('GET', '/chat/groups', { token: odd });
     expect(r.status).toBe(401);
   });
@@ -235,7 +305,16 @@ describe('limits per client behind a proxy, and what the public port serves', ()
   const t = new TestStack({
     workers: 1,
     edges: 1,
-    env: { DEMO_ENABLED: 'true', TRUST_PROXY: '127.0.0.1', RATE_WINDOW_S: '600', RATE_CONNECTS_PER_IP: '2', RATE_REST_PER_IP: '5', RATE_LOGINS_PER_IP: '3', MAX_SOCKETS_PER_USER: '3', OFFLINE_INBOX_MAX: '10' },
+    env: {
+      DEMO_ENABLED: 'true',
+      TRUST_PROXY: '127.0.0.1',
+      RATE_WINDOW_S: '600',
+      RATE_CONNECTS_PER_IP: '2',
+      RATE_REST_PER_IP: '5',
+      RATE_LOGINS_PER_IP: '3',
+      MAX_SOCKETS_PER_USER: '3',
+      OFFLINE_INBOX_MAX: '10',
+    },
   });
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
@@ -244,7 +323,11 @@ describe('limits per client behind a proxy, and what the public port serves', ()
   const TRUSTED = '127.0.0.1';
   const UNTRUSTED = '127.0.0.2';
 
-  function call(method: string, path: string, o: { from: string; xff?: string; token?: string; form?: string; json?: unknown; headers?: Record<string, string>; base?: string }) {
+  function call(
+    method: string,
+    path: string,
+    o: { from: string; xff?: string; token?: string; form?: string; json?: unknown; headers?: Record<string, string>; base?: string },
+  ) {
     const headers: Record<string, string> = { ...o.headers };
     if (o.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -266,7 +349,14 @@ describe('limits per client behind a proxy, and what the public port serves', ()
 
   function connect(token: string, from: string, xff: string): Promise<string> {
     return new Promise((resolve) => {
-      const s = io(`${t.edge(0)}/chat`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, localAddress: from, extraHeaders: { 'x-forwarded-for': xff } } as Parameters<typeof io>[1]);
+      const s = io(`${t.edge(0)}/chat`, {
+        auth: { token },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        localAddress: from,
+        extraHeaders: { 'x-forwarded-for': xff },
+      } as Parameters<typeof io>[1]);
       s.once('connect', () => resolve('connected'));
       s.once('connect_error', (err: Error & { data?: { code: string } }) => {
         s.close();
@@ -305,14 +395,22 @@ describe('limits per client behind a proxy, and what the public port serves', ()
 
   it('REST limits per client address before checking the token, so a burst of bogus tokens costs the auth service a handful of calls', async () => {
     const u = newUserId();
-    const bogus = (i: number) => jwt.sign({ typ: 'access', role: 'admin' }, `wrong-key-${i}-0123456789abcdefghijklmnop`, { subject: u, issuer: 'chat-auth', audience: 'chat', expiresIn: 600 });
+    const bogus = (i: number) =>
+      jwt.sign({ typ: 'access', role: 'admin' }, `wrong-key-${i}-0123456789abcdefghijklmnop`, {
+        subject: u,
+        issuer: 'chat-auth',
+        audience: 'chat',
+        expiresIn: 600,
+      });
     const before = await authRefusals();
     const statuses: number[] = [];
-    for (let i = 0; i < 30; i++) statuses.push((await call('GET', '/chat/groups', { from: TRUSTED, xff: '198.51.100.10', token: bogus(i) })).status);
+    for (let i = 0; i < 30; i++)
+      statuses.push((await call('GET', '/chat/groups', { from: TRUSTED, xff: '198.51.100.10', token: bogus(i) })).status);
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(5)).toEqual(Array(25).fill(429));
     // one bogus token from many addresses: refused once by auth, then from the edge's memory
-    for (let i = 0; i < 30; i++) expect((await call('GET', '/chat/groups', { from: TRUSTED, xff: `198.51.100.${100 + i}`, token: bogus(99) })).status).toBe(401);
+    for (let i = 0; i < 30; i++)
+      expect((await call('GET', '/chat/groups', { from: TRUSTED, xff: `198.51.100.${100 + i}`, token: bogus(99) })).status).toBe(401);
     expect((await authRefusals()) - before).toBeLessThanOrEqual(6);
 
     // a good token behind another client address is not held back by the flood above
@@ -320,17 +418,24 @@ describe('limits per client behind a proxy, and what the public port serves', ()
     expect((await call('GET', '/chat/groups', { from: TRUSTED, xff: '198.51.100.11', token: good })).status).toBe(200);
     // an untrusted peer cannot escape its bucket by naming new addresses
     const viaUntrusted: number[] = [];
-    for (let i = 0; i < 6; i++) viaUntrusted.push((await call('GET', '/chat/groups', { from: UNTRUSTED, xff: `198.51.100.${50 + i}`, token: good })).status);
+    for (let i = 0; i < 6; i++)
+      viaUntrusted.push((await call('GET', '/chat/groups', { from: UNTRUSTED, xff: `198.51.100.${50 + i}`, token: good })).status);
     expect(viaUntrusted).toEqual([200, 200, 200, 200, 200, 429]);
   });
 
   it('/admin/login is rate limited per client address, and its cookie is Secure when the trusted proxy says https', async () => {
     const codes: number[] = [];
-    for (let i = 0; i < 4; i++) codes.push((await call('POST', '/admin/login', { from: TRUSTED, xff: '198.51.100.40', form: 'token=guess' })).status);
+    for (let i = 0; i < 4; i++)
+      codes.push((await call('POST', '/admin/login', { from: TRUSTED, xff: '198.51.100.40', form: 'token=guess' })).status);
     expect(codes).toEqual([303, 303, 303, 429]);
     const admin = await t.token(newUserId(), 'admin');
     const form = `token=${encodeURIComponent(admin)}`;
-    const viaProxy = await call('POST', '/admin/login', { from: TRUSTED, xff: '198.51.100.41', form, headers: { 'x-forwarded-proto': 'https' } });
+    const viaProxy = await call('POST', '/admin/login', {
+      from: TRUSTED,
+      xff: '198.51.100.41',
+      form,
+      headers: { 'x-forwarded-proto': 'https' },
+    });
     expect(String(viaProxy.headers['set-cookie'])).toMatch(/;\s*Secure/i);
     const spoofed = await call('POST', '/admin/login', { from: UNTRUSTED, form, headers: { 'x-forwarded-proto': 'https' } });
     expect(String(spoofed.headers['set-cookie'])).toMatch(/chat_admin=/);
@@ -351,13 +456,23 @@ describe('limits per client behind a proxy, and what the public port serves', ()
   it('the offline inbox is capped per user and read in pages; what the cap dropped still arrives from the store', async () => {
     const { b, ta, tb, roomId } = await t.pair();
     for (let i = 0; i < 15; i++) {
-      const r = await call('POST', '/chat/messages', { from: TRUSTED, xff: `198.51.100.${150 + i}`, token: ta, json: { receiverId: b, roomId, content: `m${i}`, clientMsgId: `c${i}` } });
+      const r = await call('POST', '/chat/messages', {
+        from: TRUSTED,
+        xff: `198.51.100.${150 + i}`,
+        token: ta,
+        json: { receiverId: b, roomId, content: `m${i}`, clientMsgId: `c${i}` },
+      });
       expect(r.status).toBe(202);
     }
-    const page = async (q: string, i: number) => JSON.parse((await call('GET', `/chat/offline/${b}${q}`, { from: TRUSTED, xff: `198.51.101.${i}`, token: tb })).body);
+    const page = async (q: string, i: number) =>
+      JSON.parse((await call('GET', `/chat/offline/${b}${q}`, { from: TRUSTED, xff: `198.51.101.${i}`, token: tb })).body);
     const newest = Array.from({ length: 10 }, (_, i) => `m${i + 5}`);
     let n = 0;
-    await eventually(async () => JSON.stringify((await page('', n++ % 200)).messages.map((m: { content: string }) => m.content)) === JSON.stringify(newest), 'the newest ten parked');
+    await eventually(
+      async () =>
+        JSON.stringify((await page('', n++ % 200)).messages.map((m: { content: string }) => m.content)) === JSON.stringify(newest),
+      'the newest ten parked',
+    );
     const first = await page('?limit=4', 200);
     expect([first.messages.map((m: { content: string }) => m.content), first.hasMore]).toEqual([newest.slice(0, 4), true]);
     const last = await page('?limit=4&offset=8', 201);
@@ -370,7 +485,10 @@ describe('limits per client behind a proxy, and what the public port serves', ()
   it('/metrics, /readyz and /healthz are not on the public port; the ops port serves them', async () => {
     for (const path of ['/metrics', '/readyz', '/healthz']) {
       expect({ path, status: (await call('GET', path, { from: TRUSTED })).status }).toEqual({ path, status: 404 });
-      expect({ path, status: (await call('GET', path, { from: TRUSTED, base: t.stack.opsUrls.get('edge-1') })).status }).toEqual({ path, status: 200 });
+      expect({ path, status: (await call('GET', path, { from: TRUSTED, base: t.stack.opsUrls.get('edge-1') })).status }).toEqual({
+        path,
+        status: 200,
+      });
     }
   });
 });

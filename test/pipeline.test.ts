@@ -84,7 +84,11 @@ describe('private chat pipeline', () => {
     const bob = await t.connect(tb, 1);
     const first = await alice.request('send_message', { receiverId: b, roomId, content: 'once', clientMsgId: 'dup-1' });
     const again = await alice.request('send_message', { receiverId: b, roomId, content: 'once (retry)', clientMsgId: 'dup-1' });
-    const viaRest = await t.http('POST', '/chat/messages', { token: ta, edge: 1, body: { receiverId: b, roomId, content: 'once (rest)', clientMsgId: 'dup-1' } });
+    const viaRest = await t.http('POST', '/chat/messages', {
+      token: ta,
+      edge: 1,
+      body: { receiverId: b, roomId, content: 'once (rest)', clientMsgId: 'dup-1' },
+    });
     expect(again.message).toEqual(first.message);
     expect(viaRest.status).toBe(202);
     expect(viaRest.body.message).toEqual(first.message);
@@ -100,10 +104,16 @@ describe('private chat pipeline', () => {
   it('serves history newest first with seq cursors, and oldest first with after', async () => {
     const { b, ta, roomId } = await t.pair();
     for (let i = 0; i < 7; i++) {
-      const r = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: `h${i}`, clientMsgId: `h-${i}` } });
+      const r = await t.http('POST', '/chat/messages', {
+        token: ta,
+        body: { receiverId: b, roomId, content: `h${i}`, clientMsgId: `h-${i}` },
+      });
       expect(r.status).toBe(202);
     }
-    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}?limit=100`, { token: ta })).body.messages.length === 7, 'stored');
+    await eventually(
+      async () => (await t.http('GET', `/chat/messages/${roomId}?limit=100`, { token: ta })).body.messages.length === 7,
+      'stored',
+    );
     const page1 = await t.http('GET', `/chat/messages/${roomId}?limit=3`, { token: ta });
     expect(page1.body.order).toBe('desc');
     expect(page1.body.messages.map((m: MessageView) => m.content)).toEqual(['h6', 'h5', 'h4']);

@@ -17,7 +17,9 @@ const junk = fc.oneof(
   fc.constant(JSON.parse('{"a":{"b":{"c":{"d":{"e":{"f":{"g":1}}}}}}}')),
 );
 const field = (good: fc.Arbitrary<unknown>) => fc.oneof({ weight: 3, arbitrary: good }, { weight: 2, arbitrary: junk });
-const maybeExtra = fc.option(fc.dictionary(fc.constantFrom('admin', '$where', 'role', '__proto__', 'seq'), junk, { maxKeys: 2 }), { nil: undefined });
+const maybeExtra = fc.option(fc.dictionary(fc.constantFrom('admin', '$where', 'role', '__proto__', 'seq'), junk, { maxKeys: 2 }), {
+  nil: undefined,
+});
 
 /**
  * Generated and mutated REST bodies, params, queries and socket payloads: every answer is a 2xx or a 4xx
@@ -65,11 +67,15 @@ describe('bad input, generated', () => {
     await fc.assert(
       fc.asyncProperty(routes, bodies, pathPart, pathPart, fc.boolean(), async ([method, path], body, p1, p2, raw) => {
         const { extra, ...fields } = body;
-        const url = path.replace('ID', p1).replace('ID', p2).replace(/Q/g, () => encodeURIComponent(String(p2).slice(0, 6)));
+        const url = path
+          .replace('ID', p1)
+          .replace('ID', p2)
+          .replace(/Q/g, () => encodeURIComponent(String(p2).slice(0, 6)));
         const bodyless = method === 'GET' || method === 'DELETE';
-        const r = raw && !bodyless
-          ? await t.http(method, url, { token: ta, raw: JSON.stringify({ ...fields, ...(extra ?? {}) }).slice(0, 60) })
-          : await t.http(method, url, { token: ta, body: bodyless ? undefined : { ...fields, ...(extra ?? {}) } });
+        const r =
+          raw && !bodyless
+            ? await t.http(method, url, { token: ta, raw: JSON.stringify({ ...fields, ...(extra ?? {}) }).slice(0, 60) })
+            : await t.http(method, url, { token: ta, body: bodyless ? undefined : { ...fields, ...(extra ?? {}) } });
         check(`${method} ${url}`, r.status, r.body);
       }),
       { numRuns: 5000, seed: 7 },
@@ -82,16 +88,30 @@ describe('bad input, generated', () => {
     const s = await t.connect(ta, 1);
     const payloads = fc.oneof(
       junk,
-      fc.record({ receiverId: field(fc.constant(b)), roomId: field(fc.constant(roomId)), content: field(fc.string({ maxLength: 30 })), extra: maybeExtra }),
+      fc.record({
+        receiverId: field(fc.constant(b)),
+        roomId: field(fc.constant(roomId)),
+        content: field(fc.string({ maxLength: 30 })),
+        extra: maybeExtra,
+      }),
       fc.record({ messageId: field(id), newContent: field(fc.string({ maxLength: 30 })) }),
       fc.record({ participantId: field(id) }),
       fc.record({ groupId: field(id), content: field(fc.string({ maxLength: 30 })), mentions: field(fc.array(id, { maxLength: 3 })) }),
     );
-    const events = fc.constantFrom('send_message', 'edit_message', 'delete_message', 'message_delivered', 'message_read', 'join_or_create_room', 'send_group_message');
+    const events = fc.constantFrom(
+      'send_message',
+      'edit_message',
+      'delete_message',
+      'message_delivered',
+      'message_read',
+      'join_or_create_room',
+      'send_group_message',
+    );
     await fc.assert(
       fc.asyncProperty(events, payloads, async (event, payload) => {
         const r = await s.request(event, payload);
-        if (r.ok === false && (r.error?.code === 'INTERNAL' || typeof r.error?.message !== 'string')) problems.push(`${event} ${JSON.stringify(payload).slice(0, 100)} → ${JSON.stringify(r)}`);
+        if (r.ok === false && (r.error?.code === 'INTERNAL' || typeof r.error?.message !== 'string'))
+          problems.push(`${event} ${JSON.stringify(payload).slice(0, 100)} → ${JSON.stringify(r)}`);
       }),
       { numRuns: 5000, seed: 11 },
     );

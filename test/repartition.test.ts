@@ -68,7 +68,16 @@ describe('changing the partition count', () => {
       await eventually(async () => (await heldIn(t.namespace)) === 0, 'every queue empty', 60_000);
       // 3. every service with the new count, workers first
       t.partitions = TO;
-      for (const [service, name] of [['persistence', 'persistence-1'], ['persistence', 'persistence-2'], ['fanout', 'fanout-1'], ['fanout', 'fanout-2'], ['receipts', 'receipts-1'], ['receipts', 'receipts-2'], ['edge', 'edge-1'], ['edge', 'edge-2']] as Array<[ServiceName, string]>) {
+      for (const [service, name] of [
+        ['persistence', 'persistence-1'],
+        ['persistence', 'persistence-2'],
+        ['fanout', 'fanout-1'],
+        ['fanout', 'fanout-2'],
+        ['receipts', 'receipts-1'],
+        ['receipts', 'receipts-2'],
+        ['edge', 'edge-1'],
+        ['edge', 'edge-2'],
+      ] as Array<[ServiceName, string]>) {
         await t.stack.kill(name, 'SIGTERM');
         await t.stack.spawn(service, name, { PARTITIONS: String(TO) });
       }
@@ -79,17 +88,28 @@ describe('changing the partition count', () => {
       };
       await eventually(everyQueueConsumed, `a consumer on each of the ${TO} persistence queues`, 30_000);
       // traffic goes on over the new partitions, the moved rooms' included
-      await eventually(() => senders.reduce((n, u) => n + u.acked.length, 0) > before + 5 * PAIRS, 'messages acknowledged after the change', 60_000);
+      await eventually(
+        () => senders.reduce((n, u) => n + u.acked.length, 0) > before + 5 * PAIRS,
+        'messages acknowledged after the change',
+        60_000,
+      );
       stop = true;
       await Promise.all(sending);
 
       for (let i = 0; i < PAIRS; i++) {
-        await eventually(() => new Set(receivers[i].events.map((m) => m.id)).size >= senders[i].acked.length, `pair ${i}: every acknowledged message shown`, 30_000).catch(() => undefined);
+        await eventually(
+          () => new Set(receivers[i].events.map((m) => m.id)).size >= senders[i].acked.length,
+          `pair ${i}: every acknowledged message shown`,
+          30_000,
+        ).catch(() => undefined);
       }
       const counts = [];
-      for (let i = 0; i < PAIRS; i++) counts.push(tally(senders[i].acked, await t.storedMessages(pairs[i].roomId, pairs[i].ta), receivers[i].events));
+      for (let i = 0; i < PAIRS; i++)
+        counts.push(tally(senders[i].acked, await t.storedMessages(pairs[i].roomId, pairs[i].ta), receivers[i].events));
       const sum = sumTallies(counts);
-      process.stdout.write(`\n[repartition] ${JSON.stringify({ ...sum, before, queues: buildTopology(t.namespace, TO).persistQueues.length })}\n`);
+      process.stdout.write(
+        `\n[repartition] ${JSON.stringify({ ...sum, before, queues: buildTopology(t.namespace, TO).persistQueues.length })}\n`,
+      );
       expect({ lost: sum.lost, duplicates: sum.duplicates, order: sum.order }).toEqual({ lost: 0, duplicates: 0, order: 0 });
     } finally {
       stop = true;

@@ -86,10 +86,16 @@ describe('authentication and authorisation', () => {
 
   it('refuses a spoofed senderId with 403', async () => {
     const { a, b, tb, roomId } = await t.pair();
-    const r = await t.http('POST', '/chat/messages', { token: tb, body: { senderId: a, receiverId: a, roomId, content: 'as alice', clientMsgId: 's1' } });
+    const r = await t.http('POST', '/chat/messages', {
+      token: tb,
+      body: { senderId: a, receiverId: a, roomId, content: 'as alice', clientMsgId: 's1' },
+    });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('FORBIDDEN');
-    const own = await t.http('POST', '/chat/messages', { token: tb, body: { senderId: b, receiverId: a, roomId, content: 'as bob', clientMsgId: 's2' } });
+    const own = await t.http('POST', '/chat/messages', {
+      token: tb,
+      body: { senderId: b, receiverId: a, roomId, content: 'as bob', clientMsgId: 's2' },
+    });
     expect(own.status).toBe(202);
     expect(own.body.message.senderId).toBe(b);
   });
@@ -142,12 +148,16 @@ describe('token minting', () => {
     const res = await new Promise<{ access_token: string; refresh_token: string }>((resolve, reject) => {
       const md = new grpc.Metadata();
       md.set('x-chat-mint-key', mintKey);
-      client.GenerateToken({ userId, email: '', role: 'user' }, md, { deadline: Date.now() + 5000 }, (err, r) => (err ? reject(err) : resolve(r!)));
+      client.GenerateToken({ userId, email: '', role: 'user' }, md, { deadline: Date.now() + 5000 }, (err, r) =>
+        err ? reject(err) : resolve(r!),
+      );
     });
     expect(res.refresh_token).toBe('');
     const validate = (token: string) =>
       new Promise<{ userId?: string; code?: number }>((resolve) =>
-        client.ValidateToken({ access_token: token }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, r) => resolve(err ? { code: err.code } : { userId: r!.userId })),
+        client.ValidateToken({ access_token: token }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, r) =>
+          resolve(err ? { code: err.code } : { userId: r!.userId }),
+        ),
       );
     expect(await validate(res.access_token)).toEqual({ userId });
     // what the service used to hand out next to the access token: a day-long token nothing could revoke

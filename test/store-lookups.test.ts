@@ -21,7 +21,9 @@ describe('store lookups use an index', () => {
     const url = new URL(process.env.TEST_MONGO_URL!);
     dbName = `t${randomBytes(4).toString('hex')}`;
     url.pathname = `/${dbName}`;
-    ({ db, models } = await openStore(url.toString(), 'store-lookups-test', { warn: () => undefined }, (_w, _h, check) => check().then(() => undefined)));
+    ({ db, models } = await openStore(url.toString(), 'store-lookups-test', { warn: () => undefined }, (_w, _h, check) =>
+      check().then(() => undefined),
+    ));
     const at = new Date();
     const docs = rooms.flatMap((roomId) =>
       Array.from({ length: 150 }, (_, i) => ({
@@ -48,7 +50,8 @@ describe('store lookups use an index', () => {
       await pg.connect();
       try {
         expect((await pg.query('show plan_cache_mode')).rows[0].plan_cache_mode).toBe('force_custom_plan');
-        const table = (await pg.query(`select tablename from pg_tables where schemaname = $1 and tablename like 'messages%'`, [dbName])).rows[0].tablename as string;
+        const table = (await pg.query(`select tablename from pg_tables where schemaname = $1 and tablename like 'messages%'`, [dbName]))
+          .rows[0].tablename as string;
         await pg.query(`analyze "${dbName}"."${table}"`);
         const one = await models.Message.findOne({ roomId: rooms[3] }).lean();
         // the statement exactly as FerretDB sends it: the field name is a parameter too
@@ -85,11 +88,15 @@ describe('store lookups use an index', () => {
     const found = await store.findByIds([...wanted, new Types.ObjectId().toString(), 'not-an-id']);
     expect(found.map((d) => String(d._id)).sort()).toEqual([...wanted].sort());
     // a scope as ConversationStore hands it out (the store checks membership; here the room is ours)
-    const scopeOf = (userId: string) => ({ roomId: rooms[5], userId, participants: [], kind: 'direct', fromSeq: 0 }) as unknown as RoomScope;
+    const scopeOf = (userId: string) =>
+      ({ roomId: rooms[5], userId, participants: [], kind: 'direct', fromSeq: 0 }) as unknown as RoomScope;
     const scope = scopeOf(all[0].receiverId);
     // the history API's pages, oldest first after a seq and newest first before one
     const after = await store.history(scope, { after: 100, limit: 30 });
-    expect({ seqs: after.messages.map((m) => m.seq), hasMore: after.hasMore }).toEqual({ seqs: Array.from({ length: 30 }, (_, i) => 101 + i), hasMore: true });
+    expect({ seqs: after.messages.map((m) => m.seq), hasMore: after.hasMore }).toEqual({
+      seqs: Array.from({ length: 30 }, (_, i) => 101 + i),
+      hasMore: true,
+    });
     const before = await store.history(scope, { before: 4, limit: 30 });
     expect({ seqs: before.messages.map((m) => m.seq), hasMore: before.hasMore }).toEqual({ seqs: [3, 2, 1], hasMore: false });
     // a reconnect's catch-up: what others sent after the device's seq, in order (the user's own message left out)

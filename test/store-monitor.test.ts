@@ -24,7 +24,12 @@ function proxiedStore(appName: string, monitor: Record<string, string> = {}) {
     url.port = String(proxy.port);
     url.pathname = `/t${randomBytes(4).toString('hex')}`;
     for (const [k, v] of Object.entries(monitor)) url.searchParams.set(k, v);
-    ({ db: s.db, models: s.models } = await openStore(url.toString(), appName, { warn: (_o, msg) => s.warnings.push(msg) }, (_w, _h, check) => check().then(() => undefined)));
+    ({ db: s.db, models: s.models } = await openStore(
+      url.toString(),
+      appName,
+      { warn: (_o, msg) => s.warnings.push(msg) },
+      (_w, _h, check) => check().then(() => undefined),
+    ));
   });
   afterAll(async () => {
     await s.db?.dropDatabase().catch(() => undefined);
@@ -92,7 +97,14 @@ describe('store connection when a server check hangs as the store goes away unde
   const { proxy } = s;
   beforeAll(async () => {
     await s.models.Message.collection.insertMany(
-      Array.from({ length: 2000 }, (_, i) => ({ roomId: 'r', seq: i + 1, senderId: 's', receiverId: 'r', content: 'x'.repeat(150), createdAt: new Date() })),
+      Array.from({ length: 2000 }, (_, i) => ({
+        roomId: 'r',
+        seq: i + 1,
+        senderId: 's',
+        receiverId: 'r',
+        content: 'x'.repeat(150),
+        createdAt: new Date(),
+      })),
     );
   }, 60_000);
 

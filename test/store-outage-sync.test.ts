@@ -47,7 +47,11 @@ describe('connect-time sync during a store outage', () => {
     const bob = await t.connect(tb, 1);
     // the outage met bob's connect-time sync: its catch-up failed and is held for a retry (a fallback to
     // the inbox would have come before this line)
-    await eventually(() => t.logLines('edge-2', 'catch-up failed; holding').some((l) => l.userId === b), "bob's catch-up failing on the outage", 60_000);
+    await eventually(
+      () => t.logLines('edge-2', 'catch-up failed; holding').some((l) => l.userId === b),
+      "bob's catch-up failing on the outage",
+      60_000,
+    );
     expect(bob.received.map((m) => m.content)).toEqual([]);
     expect(bob.socket.connected).toBe(true);
 

@@ -82,8 +82,11 @@ class Traced {
       logDir: join(REPO_ROOT, '.data', 'test-logs', `plans-${this.kind}`),
       ...(traced ? { logLevel: 'debug' as const, logFormat: 'json' as const, onLine: this.onLine } : {}),
     });
-    ({ db: this.db, models: this.models } = await openStore(`mongodb://127.0.0.1:${port}/${MONGO_DB}`, 'store-plans-test', { warn: () => undefined }, (_w, _h, check) =>
-      check().then(() => undefined),
+    ({ db: this.db, models: this.models } = await openStore(
+      `mongodb://127.0.0.1:${port}/${MONGO_DB}`,
+      'store-plans-test',
+      { warn: () => undefined },
+      (_w, _h, check) => check().then(() => undefined),
     ));
   }
 
@@ -93,7 +96,10 @@ class Traced {
   }
 
   /** Fills the store through an untraced FerretDB, then starts a traced one on the same data. */
-  async startFilled<T>(backend: { kind: 'postgresql'; url: string } | { kind: 'sqlite'; dir: string }, filler: (m: Models) => Promise<T>): Promise<T> {
+  async startFilled<T>(
+    backend: { kind: 'postgresql'; url: string } | { kind: 'sqlite'; dir: string },
+    filler: (m: Models) => Promise<T>,
+  ): Promise<T> {
     await this.start(backend, false);
     const filled = await filler(this.models);
     await this.stop();
@@ -111,7 +117,12 @@ class Traced {
 }
 
 /** Conversations, memberships, cursors and messages: `rooms` rooms among `users` users, `perRoom` messages each. */
-async function fill(models: Models, rooms: number, users: number, perRoom: number): Promise<{ roomIds: string[]; pairs: Array<[string, string]>; messageIds: string[] }> {
+async function fill(
+  models: Models,
+  rooms: number,
+  users: number,
+  perRoom: number,
+): Promise<{ roomIds: string[]; pairs: Array<[string, string]>; messageIds: string[] }> {
   const pairs = roomPairs(rooms, users);
   const at = new Date();
   const convs = pairs.map(([a, b]) => ({
@@ -131,10 +142,20 @@ async function fill(models: Models, rooms: number, users: number, perRoom: numbe
   }));
   await models.Conversation.insertMany(convs, { lean: true });
   const roomIds = convs.map((c) => String(c._id));
-  const rows = pairs.flatMap(([a, b], i) => [a, b].map((u) => ({ _id: `${roomIds[i]}:${u}`, roomId: roomIds[i], userId: u, kind: 'direct' as const, joinedSeq: 0 })));
+  const rows = pairs.flatMap(([a, b], i) =>
+    [a, b].map((u) => ({ _id: `${roomIds[i]}:${u}`, roomId: roomIds[i], userId: u, kind: 'direct' as const, joinedSeq: 0 })),
+  );
   await models.Membership.insertMany(rows, { lean: true });
   await models.Cursor.insertMany(
-    rows.map((r) => ({ _id: r._id, roomId: r.roomId, userId: r.userId, deliveredSeq: perRoom - 4, deliveredAt: at, readSeq: perRoom - 8, readAt: at })),
+    rows.map((r) => ({
+      _id: r._id,
+      roomId: r.roomId,
+      userId: r.userId,
+      deliveredSeq: perRoom - 4,
+      deliveredAt: at,
+      readSeq: perRoom - 8,
+      readAt: at,
+    })),
     { lean: true },
   );
   const messageIds: string[] = [];
@@ -144,7 +165,18 @@ async function fill(models: Models, rooms: number, users: number, perRoom: numbe
         const _id = new Types.ObjectId();
         messageIds.push(String(_id));
         const [senderId, receiverId] = s % 2 ? [b, a] : [a, b];
-        return { _id, roomId: roomIds[start + k], seq: s + 1, senderId, receiverId, content: `message ${s + 1}`, clientMsgId: null, createdAt: at, editedAt: null, deletedAt: null };
+        return {
+          _id,
+          roomId: roomIds[start + k],
+          seq: s + 1,
+          senderId,
+          receiverId,
+          content: `message ${s + 1}`,
+          clientMsgId: null,
+          createdAt: at,
+          editedAt: null,
+          deletedAt: null,
+        };
       }),
     );
     await models.Message.insertMany(docs, { lean: true });
@@ -179,7 +211,9 @@ async function exercise(t: Traced, roomId: string, user: string, messageId: stri
 
 /** The statements that read or write one of the collections' tables (not FerretDB's own metadata). */
 function lookups(statements: Statement[]): Statement[] {
-  return statements.filter((s) => /^\s*(SELECT|UPDATE|DELETE)\b/i.test(s.sql) && /"(messages|conversations|memberships|cursors)_[0-9a-f]{8}"/.test(s.sql));
+  return statements.filter(
+    (s) => /^\s*(SELECT|UPDATE|DELETE)\b/i.test(s.sql) && /"(messages|conversations|memberships|cursors)_[0-9a-f]{8}"/.test(s.sql),
+  );
 }
 
 const tableOf = (sql: string) => /"(messages|conversations|memberships|cursors)_[0-9a-f]{8}"/.exec(sql)![1];
@@ -210,7 +244,8 @@ describe('the stand-in store plans every lookup the services make', () => {
       const { roomIds, pairs, messageIds } = await t.startFilled({ kind: 'postgresql', url: pgUrl }, (m) => fill(m, 2000, 400, 20));
       pg = new Client({ connectionString: pgUrl });
       await pg.connect();
-      for (const { tablename } of (await pg.query(`select tablename from pg_tables where schemaname = $1`, [MONGO_DB])).rows) await pg.query(`analyze "${MONGO_DB}"."${tablename}"`);
+      for (const { tablename } of (await pg.query(`select tablename from pg_tables where schemaname = $1`, [MONGO_DB])).rows)
+        await pg.query(`analyze "${MONGO_DB}"."${tablename}"`);
       target = { roomId: roomIds[7], user: pairs[7][0], messageId: messageIds[7 * 20 + 5] };
     }, 300_000);
 
@@ -226,7 +261,15 @@ describe('the stand-in store plans every lookup the services make', () => {
       await exercise(t, target.roomId, target.user, target.messageId);
       const seen = lookups(t.statements);
       const calls = new Set(seen.map((s) => s.call));
-      for (const call of ['messages.findByIds', 'messages.history', 'messages.countIncomingSince', 'roomsWithMessages', 'cursors.forUser', 'cursors.forRoom']) expect(calls).toContain(call);
+      for (const call of [
+        'messages.findByIds',
+        'messages.history',
+        'messages.countIncomingSince',
+        'roomsWithMessages',
+        'cursors.forUser',
+        'cursors.forRoom',
+      ])
+        expect(calls).toContain(call);
       const report: string[] = [];
       const unexpected: string[] = [];
       for (const s of seen) {
@@ -240,7 +283,11 @@ describe('the stand-in store plans every lookup the services make', () => {
         const plan = (await pg.query(`explain (format json) ${s.sql}`, args)).rows[0]['QUERY PLAN'][0].Plan;
         const nodes: Array<{ type: string; relation?: string; index?: string }> = [];
         const walk = (n: Record<string, unknown>) => {
-          nodes.push({ type: n['Node Type'] as string, relation: n['Relation Name'] as string | undefined, index: n['Index Name'] as string | undefined });
+          nodes.push({
+            type: n['Node Type'] as string,
+            relation: n['Relation Name'] as string | undefined,
+            index: n['Index Name'] as string | undefined,
+          });
           for (const c of (n.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(c);
         };
         walk(plan);
@@ -248,7 +295,8 @@ describe('the stand-in store plans every lookup the services make', () => {
         const scans = nodes.filter((n) => n.type === 'Seq Scan');
         const indexes = nodes.filter((n) => n.index).map((n) => n.index);
         report.push(`${s.call.padEnd(30)} ${table.padEnd(13)} ${scans.length ? 'SCAN' : `index ${indexes.join(', ')}`}`);
-        if (scans.length && !KNOWN_SCANS.some((k) => k.call.test(s.call) && k.table === table)) unexpected.push(`${s.call}: ${s.sql} ${JSON.stringify(args)} -> ${JSON.stringify(nodes)}`);
+        if (scans.length && !KNOWN_SCANS.some((k) => k.call.test(s.call) && k.table === table))
+          unexpected.push(`${s.call}: ${s.sql} ${JSON.stringify(args)} -> ${JSON.stringify(nodes)}`);
       }
       process.stdout.write(`\n[store-plans] PostgreSQL\n${report.join('\n')}\n`);
       expect(unexpected).toEqual([]);
@@ -298,7 +346,8 @@ describe('the stand-in store plans every lookup the services make', () => {
     const explain = (sql: string, args: unknown[]) => {
       // FerretDB binds each ? in order; as literals here (the plan is the same for a lone equality)
       let i = 0;
-      const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(typeof v === 'string' ? v : JSON.stringify(v)).replace(/'/g, "''")}'`);
+      const literal = (v: unknown) =>
+        typeof v === 'number' ? String(v) : `'${String(typeof v === 'string' ? v : JSON.stringify(v)).replace(/'/g, "''")}'`;
       const bound = sql.replace(/\?/g, () => literal(args[i++]));
       return execFileSync(sqlite3, ['-readonly', file, `EXPLAIN QUERY PLAN ${bound}`], { encoding: 'utf8' });
     };
@@ -313,10 +362,14 @@ describe('the stand-in store plans every lookup the services make', () => {
       for (const s of seen) {
         const plan = explain(s.sql, s.args);
         const byId = /WHERE _ferretdb_sjson->'\$\._id' = \?/.test(s.sql);
-        report.push(`${s.call.padEnd(30)} ${tableOf(s.sql).padEnd(13)} ${plan.includes('USING INDEX') ? 'index' : 'SCAN'}${byId ? ' (_id)' : ''}`);
-        if (byId && !/SEARCH .* USING INDEX \S+__chat_id_lookup/.test(plan)) wrong.push(`_id lookup not served by the index: ${s.sql} -> ${plan}`);
+        report.push(
+          `${s.call.padEnd(30)} ${tableOf(s.sql).padEnd(13)} ${plan.includes('USING INDEX') ? 'index' : 'SCAN'}${byId ? ' (_id)' : ''}`,
+        );
+        if (byId && !/SEARCH .* USING INDEX \S+__chat_id_lookup/.test(plan))
+          wrong.push(`_id lookup not served by the index: ${s.sql} -> ${plan}`);
         if (!byId && !/WHERE/.test(s.sql) && !/\bSCAN\b/.test(plan)) wrong.push(`expected a scan: ${s.sql} -> ${plan}`);
-        if (!byId && /WHERE/.test(s.sql)) wrong.push(`FerretDB now pushes down more than _id (update docs/ferretdb.md and this test): ${s.sql}`);
+        if (!byId && /WHERE/.test(s.sql))
+          wrong.push(`FerretDB now pushes down more than _id (update docs/ferretdb.md and this test): ${s.sql}`);
       }
       process.stdout.write(`\n[store-plans] SQLite\n${report.join('\n')}\n`);
       expect(wrong).toEqual([]);

@@ -5,7 +5,16 @@
  * last seq, a stale owner's writes change nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { ConversationStore, CursorStore, GroupStore, MessageStore, openStore, type NewMessage, type StoreConnection, type Models } from '@chat/store';
+import {
+  ConversationStore,
+  CursorStore,
+  GroupStore,
+  MessageStore,
+  openStore,
+  type NewMessage,
+  type StoreConnection,
+  type Models,
+} from '@chat/store';
 
 const hex = () => randomBytes(12).toString('hex');
 
@@ -14,7 +23,9 @@ let models: Models;
 beforeAll(async () => {
   const url = new URL(process.env.TEST_MONGO_URL!);
   url.pathname = `/t${randomBytes(4).toString('hex')}`;
-  ({ db, models } = await openStore(url.toString(), 'store-writers-test', { warn: () => undefined }, (_w, _h, check) => check().then(() => undefined)));
+  ({ db, models } = await openStore(url.toString(), 'store-writers-test', { warn: () => undefined }, (_w, _h, check) =>
+    check().then(() => undefined),
+  ));
 });
 afterAll(async () => {
   await db.dropDatabase().catch(() => undefined);
@@ -63,8 +74,24 @@ describe('cursor writers (real store)', () => {
     await a.advance(room, u2, 'read', 6, at);
     const stored = await models.Cursor.find({ roomId: room }).lean();
     const byUser = new Map(stored.map((c) => [c.userId, c]));
-    expect(byUser.get(u1)).toEqual({ _id: `${room}:${u1}`, roomId: room, userId: u1, deliveredSeq: 4, deliveredAt: at, readSeq: 0, readAt: null });
-    expect(byUser.get(u2)).toEqual({ _id: `${room}:${u2}`, roomId: room, userId: u2, deliveredSeq: 6, deliveredAt: at, readSeq: 6, readAt: at });
+    expect(byUser.get(u1)).toEqual({
+      _id: `${room}:${u1}`,
+      roomId: room,
+      userId: u1,
+      deliveredSeq: 4,
+      deliveredAt: at,
+      readSeq: 0,
+      readAt: null,
+    });
+    expect(byUser.get(u2)).toEqual({
+      _id: `${room}:${u2}`,
+      roomId: room,
+      userId: u2,
+      deliveredSeq: 6,
+      deliveredAt: at,
+      readSeq: 6,
+      readAt: at,
+    });
   });
 });
 
@@ -89,7 +116,11 @@ describe('room summaries written behind, and the open tail readers add (real sto
     const room = String((await rooms.findOrCreatePair(a, b))._id);
     const quiet = String((await rooms.findOrCreatePair(a, hex()))._id);
     await messages.insertIdempotent([msg(quiet, 1, a, b, new Date(Date.now() - 60_000))]);
-    await rooms.writeSummary(quiet, { lastSeq: 1, lastMessage: { id: hex(), senderId: a, seq: 1, content: 'old', deleted: false, createdAt: new Date(Date.now() - 60_000) }, senders: new Map([[a, 1]]) });
+    await rooms.writeSummary(quiet, {
+      lastSeq: 1,
+      lastMessage: { id: hex(), senderId: a, seq: 1, content: 'old', deleted: false, createdAt: new Date(Date.now() - 60_000) },
+      senders: new Map([[a, 1]]),
+    });
 
     // the owner opens the tail, stores three messages, and has written no summary yet
     expect(await rooms.openTail(room, 'w1')).toBe(true);
@@ -106,7 +137,20 @@ describe('room summaries written behind, and the open tail readers add (real sto
     expect(await rooms.loadHead(room)).toMatchObject({ lastSeq: 3, tailOpen: 'w1', lastMessage: { id: stored[2].id } });
 
     // the summary write closes the tail; the readers then see the same from the summary alone
-    expect(await rooms.writeSummary(room, { lastSeq: 3, lastMessage: { id: stored[2].id, senderId: a, seq: 3, content: 'm3', deleted: false, createdAt: stored[2].createdAt }, senders: new Map([[a, 3], [b, 2]]) }, 'w1')).toBe(true);
+    expect(
+      await rooms.writeSummary(
+        room,
+        {
+          lastSeq: 3,
+          lastMessage: { id: stored[2].id, senderId: a, seq: 3, content: 'm3', deleted: false, createdAt: stored[2].createdAt },
+          senders: new Map([
+            [a, 3],
+            [b, 2],
+          ]),
+        },
+        'w1',
+      ),
+    ).toBe(true);
     const doc = (await rooms.get(room))!;
     expect(doc).toMatchObject({ lastSeq: 3, tailOpen: null, lastSeqBy: { [a]: 3, [b]: 2 } });
     expect((await rooms.roomsWithMessages(a)).find((r) => r.scope.roomId === room)).toMatchObject({ lastIncomingSeq: 2 });

@@ -61,7 +61,12 @@ describe('Redis subscriptions dropped under a stream of messages', () => {
       for (let round = 0; round < 5; round++) {
         await killer.client('KILL', 'TYPE', 'pubsub');
         await new Promise((r) => setTimeout(r, 150));
-        const sent = await alice.request('send_message', { receiverId: b, roomId, content: `secret ${round}`, clientMsgId: `d-${round + 1}` });
+        const sent = await alice.request('send_message', {
+          receiverId: b,
+          roomId,
+          content: `secret ${round}`,
+          clientMsgId: `d-${round + 1}`,
+        });
         expect(sent.ok).toBe(true);
         const del = await alice.request('delete_message', { messageId: sent.message.id });
         expect(del.ok).toBe(true);

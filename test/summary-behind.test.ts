@@ -20,7 +20,8 @@ describe('a persistence worker killed between its inserts and its summary write'
   it('loses nothing: readers add the open tail, and the next owner continues after it', async () => {
     const { b, ta, tb, roomId } = await t.pair();
     const alice = await t.connect(ta, 0);
-    const send = async (i: number) => (await alice.request('send_message', { receiverId: b, roomId, content: `k${i}`, clientMsgId: `k-${i}` })).message as MessageView;
+    const send = async (i: number) =>
+      (await alice.request('send_message', { receiverId: b, roomId, content: `k${i}`, clientMsgId: `k-${i}` })).message as MessageView;
     const acked: MessageView[] = [];
     for (let i = 0; i < 30; i++) acked.push(await send(i));
     await alice.waitFor(() => alice.sent.length === 30, 'the 30 messages stored');

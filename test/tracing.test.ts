@@ -24,7 +24,11 @@ describe('correlation ids in the logs', () => {
     const { b, ta, tb, roomId } = await t.pair();
     const bob = await t.connect(tb, 1);
     const id = `trace-${Date.now()}`;
-    const r = await t.http('POST', '/chat/messages', { token: ta, headers: { 'x-correlation-id': id }, body: { receiverId: b, roomId, content: 'traced', clientMsgId: 'trace-1' } });
+    const r = await t.http('POST', '/chat/messages', {
+      token: ta,
+      headers: { 'x-correlation-id': id },
+      body: { receiverId: b, roomId, content: 'traced', clientMsgId: 'trace-1' },
+    });
     expect(r.status).toBe(202);
     expect(r.headers.get('x-correlation-id')).toBe(id);
     await bob.waitFor(() => bob.received.length === 1, 'delivered');

@@ -46,9 +46,17 @@ describe('typing indicators and presence', () => {
       const g = await t.http('POST', '/chat/groups', { token: a.token, body: { name: 'typing', memberIds: [b.id, c.id] } });
       expect(g.status).toBe(202);
       const groupId = g.body.groupId as string;
-      await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: a.token })).status === 200, 'group created');
+      await eventually(
+        async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: a.token })).status === 200,
+        'group created',
+      );
 
-      const [sa, sb, sc, sd] = await Promise.all([t.connect(a.token, 0), t.connect(b.token, 1), t.connect(c.token, 1), t.connect(d.token, 0)]);
+      const [sa, sb, sc, sd] = await Promise.all([
+        t.connect(a.token, 0),
+        t.connect(b.token, 1),
+        t.connect(c.token, 1),
+        t.connect(d.token, 0),
+      ]);
       const [ta, tb, tc, td] = [sa, sb, sc, sd].map((s) => record<Typing>(s, 'typing'));
 
       expect(await sa.request('typing', { roomId, isTyping: true })).toEqual({ ok: true });
@@ -176,7 +184,10 @@ describe('typing indicators and presence', () => {
         { userId: a.id, online: false, lastSeenAt: null },
       ]);
       sb.close();
-      await eventually(async () => (await t.http('GET', `/chat/presence?userIds=${b.id}`, { token: a.token })).body.presence?.[0]?.online === false, 'b offline');
+      await eventually(
+        async () => (await t.http('GET', `/chat/presence?userIds=${b.id}`, { token: a.token })).body.presence?.[0]?.online === false,
+        'b offline',
+      );
       const seen = (await t.http('GET', `/chat/presence?userIds=${b.id}`, { token: a.token })).body.presence[0];
       expect(Date.now() - Date.parse(seen.lastSeenAt)).toBeLessThan(10_000);
 
@@ -208,9 +219,13 @@ describe('typing indicators and presence', () => {
       const sa = await t.connect(a.token, 0);
       const pa = record<PresenceEvent>(sa, 'presence');
       await sleep(500);
-      expect((await t.http('GET', `/chat/presence?userIds=${a.id}`, { token: b.token })).body.presence).toEqual([{ userId: a.id, online: null, lastSeenAt: null }]);
+      expect((await t.http('GET', `/chat/presence?userIds=${a.id}`, { token: b.token })).body.presence).toEqual([
+        { userId: a.id, online: null, lastSeenAt: null },
+      ]);
       // reciprocal: a sees nothing of b, and is not told when b comes and goes
-      expect((await t.http('GET', `/chat/presence?userIds=${b.id}`, { token: a.token })).body.presence).toEqual([{ userId: b.id, online: null, lastSeenAt: null }]);
+      expect((await t.http('GET', `/chat/presence?userIds=${b.id}`, { token: a.token })).body.presence).toEqual([
+        { userId: b.id, online: null, lastSeenAt: null },
+      ]);
       sb.close();
       await sleep(1800);
       expect(pa).toEqual([]);

@@ -101,7 +101,8 @@ export class TestStack {
     for (const [name, url] of this.stack.opsUrls) {
       if (!name.startsWith(prefix)) continue;
       const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
-      for (const line of text.split('\n')) if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+      for (const line of text.split('\n'))
+        if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
     }
     return total;
   }
@@ -109,8 +110,11 @@ export class TestStack {
   /** An access token from the auth service over gRPC, as a client would get it. */
   token(userId: string, role: 'user' | 'admin' = 'user'): Promise<string> {
     return new Promise((resolve, reject) =>
-      this.auth.GenerateToken({ userId, email: `${userId}@test`, role }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, res) =>
-        err ? reject(err) : resolve(res!.access_token),
+      this.auth.GenerateToken(
+        { userId, email: `${userId}@test`, role },
+        new grpc.Metadata(),
+        { deadline: Date.now() + 5000 },
+        (err, res) => (err ? reject(err) : resolve(res!.access_token)),
       ),
     );
   }
@@ -123,7 +127,11 @@ export class TestStack {
     });
   }
 
-  async http<T = any>(method: string, path: string, o: { token?: string; body?: unknown; raw?: string; edge?: number; headers?: Record<string, string> } = {}): Promise<HttpResult<T>> {
+  async http<T = any>(
+    method: string,
+    path: string,
+    o: { token?: string; body?: unknown; raw?: string; edge?: number; headers?: Record<string, string> } = {},
+  ): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...o.headers };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     let body: string | undefined;
@@ -208,7 +216,11 @@ export class TestClient {
    * that this client got each exactly once, in the order they were acknowledged, without reconnecting.
    */
   async expectReceivedInOrder(acked: MessageView[], timeoutMs = 30000): Promise<void> {
-    await this.waitFor(() => new Set(this.received.map((m) => m.id)).size >= acked.length, `all ${acked.length} acknowledged messages`, timeoutMs).catch(() => undefined);
+    await this.waitFor(
+      () => new Set(this.received.map((m) => m.id)).size >= acked.length,
+      `all ${acked.length} acknowledged messages`,
+      timeoutMs,
+    ).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 1000));
     const got = new Set(this.received.map((m) => m.id));
     expect(acked.filter((m) => !got.has(m.id)).map((m) => m.content)).toEqual([]);
@@ -242,7 +254,10 @@ export async function eventually(pred: () => Promise<boolean> | boolean, what: s
  * A stack whose store is reached through a relay the test can cut, for the current describe block: set up
  * in beforeAll, torn down in afterAll. The returned getters are valid inside the tests.
  */
-export function stackBehindStoreRelay(opts: { workers?: number; env?: Record<string, string> }): { stack: () => TestStack; store: () => TcpProxy } {
+export function stackBehindStoreRelay(opts: { workers?: number; env?: Record<string, string> }): {
+  stack: () => TestStack;
+  store: () => TcpProxy;
+} {
   const mongoUrl = new URL(process.env.TEST_MONGO_URL ?? 'mongodb://127.0.0.1:27019/chat_test');
   const store = new TcpProxy(mongoUrl.hostname, Number(mongoUrl.port || 27017));
   let t: TestStack | undefined;

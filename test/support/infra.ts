@@ -19,7 +19,10 @@ async function containers(): Promise<Infra> {
   const [mongo, redis, rabbit] = await Promise.all([
     new GenericContainer('mongo:7').withExposedPorts(27017).start(),
     new GenericContainer('redis:7').withExposedPorts(6379).start(),
-    new GenericContainer('rabbitmq:4.4-management').withExposedPorts(5672).withWaitStrategy(Wait.forLogMessage(/Server startup complete/)).start(),
+    new GenericContainer('rabbitmq:4.4-management')
+      .withExposedPorts(5672)
+      .withWaitStrategy(Wait.forLogMessage(/Server startup complete/))
+      .start(),
   ]);
   return {
     mode: 'containers',

@@ -36,7 +36,13 @@ export class LoadUser {
         if (this.closed) return resolve();
         // like a real app, it tells the server what it already has, so nothing it has is sent again
         const since: Record<string, number> = Object.fromEntries(this.lastSeq);
-        const s = io(`${this.urls[this.edge]}/chat`, { auth: { token: this.token, since }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 5000 });
+        const s = io(`${this.urls[this.edge]}/chat`, {
+          auth: { token: this.token, since },
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+          timeout: 5000,
+        });
         s.on('receive_message', (p: { message: MessageView }, ack?: () => void) => {
           this.events.push(p.message);
           if ((p.message.seq ?? 0) > (this.lastSeq.get(p.message.roomId) ?? 0)) this.lastSeq.set(p.message.roomId, p.message.seq!);
@@ -77,7 +83,10 @@ export class LoadUser {
   }
 
   /** Sends until acknowledged (same clientMsgId every time); returns the acknowledged message. */
-  async send(payload: { receiverId: string; roomId: string; content: string; clientMsgId: string }, deadlineMs = 180_000): Promise<MessageView> {
+  async send(
+    payload: { receiverId: string; roomId: string; content: string; clientMsgId: string },
+    deadlineMs = 180_000,
+  ): Promise<MessageView> {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
       if (Date.now() > deadline) throw new Error(`send ${payload.clientMsgId} never acknowledged`);

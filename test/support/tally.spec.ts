@@ -6,7 +6,14 @@ describe('tally', () => {
   const acked = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
 
   it('counts nothing wrong when the store and the receiver follow the send order', () => {
-    expect(tally(acked, [m('a', 1), m('b', 2), m('c', 4)], [m('a', 1), m('b', 2), m('c', 4)])).toEqual({ acked: 3, stored: 3, seen: 3, lost: 0, duplicates: 0, order: 0 });
+    expect(tally(acked, [m('a', 1), m('b', 2), m('c', 4)], [m('a', 1), m('b', 2), m('c', 4)])).toEqual({
+      acked: 3,
+      stored: 3,
+      seen: 3,
+      lost: 0,
+      duplicates: 0,
+      order: 0,
+    });
   });
 
   it('sees two messages stored in swapped order although the seqs the receiver saw rise', () => {
@@ -16,7 +23,10 @@ describe('tally', () => {
   });
 
   it('sees a message shown twice, and one shown out of turn', () => {
-    expect(tally(acked, [m('a', 1), m('b', 2), m('c', 3)], [m('a', 1), m('b', 2), m('a', 1), m('c', 3)])).toMatchObject({ duplicates: 1, order: 0 });
+    expect(tally(acked, [m('a', 1), m('b', 2), m('c', 3)], [m('a', 1), m('b', 2), m('a', 1), m('c', 3)])).toMatchObject({
+      duplicates: 1,
+      order: 0,
+    });
     expect(tally(acked, [m('a', 1), m('b', 2), m('c', 3)], [m('b', 2), m('a', 1), m('c', 3)])).toMatchObject({ duplicates: 0, order: 1 });
   });
 

@@ -38,6 +38,8 @@ for (const file of process.argv.slice(2)) {
         errors.push(err.message);
       }
     }
-    process.stdout.write(JSON.stringify({ file, apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata?.name, errors, doc: obj }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ file, apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata?.name, errors, doc: obj }) + '\n',
+    );
   }
 }

@@ -27,7 +27,12 @@ export interface UserPayload {
   expiresAt: number;
 }
 
-type Unary<Req, Res> = (req: Req, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall;
+type Unary<Req, Res> = (
+  req: Req,
+  meta: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res?: Res) => void,
+) => grpc.ClientUnaryCall;
 
 export interface AuthServiceClient extends grpc.Client {
   GenerateToken: Unary<TokenPayload, TokenResponse>;

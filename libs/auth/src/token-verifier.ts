@@ -38,7 +38,11 @@ export class TokenVerifier {
     private readonly opts: { timeoutMs: number; cacheMax: number; refusalTtlMs?: number; now?: () => number },
   ) {
     this.cache = new LRUCache<string, Identity>({ max: Math.max(1, opts.cacheMax), ttlAutopurge: false });
-    this.refused = new LRUCache<string, true>({ max: Math.max(1, Math.min(opts.cacheMax, 10_000)), ttl: opts.refusalTtlMs ?? 30_000, ttlAutopurge: false });
+    this.refused = new LRUCache<string, true>({
+      max: Math.max(1, Math.min(opts.cacheMax, 10_000)),
+      ttl: opts.refusalTtlMs ?? 30_000,
+      ttlAutopurge: false,
+    });
   }
 
   async verify(token: unknown): Promise<Identity> {
@@ -95,7 +99,12 @@ export class TokenVerifier {
       const deadline = new Date(Date.now() + this.opts.timeoutMs);
       this.client.ValidateToken({ access_token: token }, new grpc.Metadata(), { deadline }, (err, res) => {
         if (!err && res) return resolve(res);
-        if (err && (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.INVALID_ARGUMENT || err.code === grpc.status.PERMISSION_DENIED)) {
+        if (
+          err &&
+          (err.code === grpc.status.UNAUTHENTICATED ||
+            err.code === grpc.status.INVALID_ARGUMENT ||
+            err.code === grpc.status.PERMISSION_DENIED)
+        ) {
           return reject(new Unauthenticated('token is not valid'));
         }
         reject(new Unavailable('auth service unavailable'));

@@ -245,7 +245,10 @@ export class BatchConsumer<T> {
         }
         if (this.orphaned(batch)) {
           // the broker hands these out again (in order, with what was buffered behind them): nothing to settle
-          this.log.warn({ queue, err: (err as Error).message, size: batch.length }, 'batch failed and its channel closed; the broker redelivers it');
+          this.log.warn(
+            { queue, err: (err as Error).message, size: batch.length },
+            'batch failed and its channel closed; the broker redelivers it',
+          );
           return;
         }
         if (batch.length > 1 && !(err instanceof TransientError)) {
@@ -258,7 +261,10 @@ export class BatchConsumer<T> {
         if (this.stopping) return; // unsettled: the broker hands it out again, in order, when the channel closes
         if (failures < ATTEMPTS) {
           const delay = 100 * 2 ** (failures - 1);
-          this.log.warn({ queue, failures, delay, err: (err as Error).message }, 'delivery failed; trying it again before the ones behind it');
+          this.log.warn(
+            { queue, failures, delay, err: (err as Error).message },
+            'delivery failed; trying it again before the ones behind it',
+          );
           await new Promise((r) => setTimeout(r, delay));
           if (this.orphaned(batch)) return; // see dropOrphans
           continue;

@@ -53,7 +53,10 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
     })),
     ...range.map((p) => ({
       name: fanoutQueues[p],
-      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.groupChanged].map((k) => ({ exchange, routingKey: partitionKey(k, p) })),
+      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.groupChanged].map((k) => ({
+        exchange,
+        routingKey: partitionKey(k, p),
+      })),
       singleActiveConsumer: true,
     })),
     ...range.map((p) => ({

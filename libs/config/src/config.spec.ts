@@ -22,11 +22,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT="abc"/);
     expect(() => loadConfig({ RABBITMQ_URL: 'http://x' })).toThrow(ConfigError);
   });
-  it.each(['UNSAFE_ACK_BEFORE_WRITE', 'UNSAFE_REQUEUE_FAILED', 'UNSAFE_GATE_REPEATS'] as const)('refuses the fault-test switch %s in production, and keeps it off by default', (key) => {
-    expect(loadConfig({})[key]).toBe('false');
-    expect(() => loadConfig({ ...prod, [key]: 'true' })).toThrow(new RegExp(key));
-    expect(loadConfig({ [key]: 'true' })[key]).toBe('true');
-  });
+  it.each(['UNSAFE_ACK_BEFORE_WRITE', 'UNSAFE_REQUEUE_FAILED', 'UNSAFE_GATE_REPEATS'] as const)(
+    'refuses the fault-test switch %s in production, and keeps it off by default',
+    (key) => {
+      expect(loadConfig({})[key]).toBe('false');
+      expect(() => loadConfig({ ...prod, [key]: 'true' })).toThrow(new RegExp(key));
+      expect(loadConfig({ [key]: 'true' })[key]).toBe('true');
+    },
+  );
 
   it('starts in production with a strong secret and a named RabbitMQ account', () => {
     expect(loadConfig(prod).NODE_ENV).toBe('production');
@@ -35,7 +38,8 @@ describe('loadConfig', () => {
 
   it('refuses a missing, published or short JWT secret in production (RFC 8725: at least 32 bytes)', () => {
     expect(() => loadConfig({ ...prod, JWT_SECRET: undefined })).toThrow(/JWT_SECRET: must be set/);
-    for (const known of KNOWN_SECRETS) expect(() => loadConfig({ ...prod, JWT_SECRET: known })).toThrow(/JWT_SECRET: (is a published example value|must be set)/);
+    for (const known of KNOWN_SECRETS)
+      expect(() => loadConfig({ ...prod, JWT_SECRET: known })).toThrow(/JWT_SECRET: (is a published example value|must be set)/);
     expect(() => loadConfig({ ...prod, JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET: must be at least 32 bytes/);
     // the old compose fallback, in particular
     expect(() => loadConfig({ ...prod, JWT_SECRET: 'change-me-compose-secret-0123456789' })).toThrow(/JWT_SECRET/);
@@ -44,7 +48,8 @@ describe('loadConfig', () => {
   });
 
   it('refuses the guest RabbitMQ account and the demo token vendor in production', () => {
-    for (const url of ['amqp://guest:guest@rabbit:5672', 'amqp://rabbit:5672']) expect(() => loadConfig({ ...prod, RABBITMQ_URL: url })).toThrow(/RABBITMQ_URL/);
+    for (const url of ['amqp://guest:guest@rabbit:5672', 'amqp://rabbit:5672'])
+      expect(() => loadConfig({ ...prod, RABBITMQ_URL: url })).toThrow(/RABBITMQ_URL/);
     // the auth service never connects to RabbitMQ
     expect(loadConfig({ ...prod, RABBITMQ_URL: 'amqp://guest:guest@rabbit:5672' }, { mints: false }).NODE_ENV).toBe('production');
     expect(() => loadConfig({ ...prod, DEMO_ENABLED: 'true' })).toThrow(/DEMO_ENABLED/);
@@ -52,7 +57,8 @@ describe('loadConfig', () => {
   });
 
   it('refuses a TRUST_PROXY that trusts every address in production', () => {
-    for (const hops of ['0.0.0.0/0', '10.1.2.0/24, ::/0']) expect(() => loadConfig({ ...prod, TRUST_PROXY: hops })).toThrow(/TRUST_PROXY: a \/0 range/);
+    for (const hops of ['0.0.0.0/0', '10.1.2.0/24, ::/0'])
+      expect(() => loadConfig({ ...prod, TRUST_PROXY: hops })).toThrow(/TRUST_PROXY: a \/0 range/);
     expect(loadConfig({ ...prod, TRUST_PROXY: '10.1.2.0/24,10.1.3.7' }).TRUST_PROXY).toBe('10.1.2.0/24,10.1.3.7');
   });
 
@@ -60,7 +66,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig(prod, { mints: true })).toThrow(/AUTH_MINT_KEY: must be set/);
     expect(() => loadConfig({ ...prod, AUTH_MINT_KEY: 'short' }, { mints: true })).toThrow(/AUTH_MINT_KEY: must be at least 32 bytes/);
     const mint = 'm'.repeat(32);
-    expect(() => loadConfig({ ...prod, AUTH_MINT_KEY: mint, AUTH_ADMIN_MINT_KEY: mint }, { mints: true })).toThrow(/AUTH_ADMIN_MINT_KEY: must differ/);
+    expect(() => loadConfig({ ...prod, AUTH_MINT_KEY: mint, AUTH_ADMIN_MINT_KEY: mint }, { mints: true })).toThrow(
+      /AUTH_ADMIN_MINT_KEY: must differ/,
+    );
     expect(loadConfig({}, { mints: true }).AUTH_MINT_KEY).toBeUndefined();
   });
 });

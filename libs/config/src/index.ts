@@ -152,7 +152,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, use: ConfigUse 
   const parsed = plainToInstance(EnvVars, input);
   const errors = validateSync(parsed, { whitelist: true });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(input[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map(
+      (e) => `  ${e.property}=${JSON.stringify(input[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   if (parsed.NODE_ENV === 'production') {
@@ -195,7 +197,8 @@ function productionRefusals(c: EnvVars, use: ConfigUse): string[] {
     if (user === '' || user === 'guest') out.push('RABBITMQ_URL: the guest account (or no user) is not allowed in production');
   }
   // a /0 hop believes anyone's X-Forwarded-For: every client could claim any address and dodge per-IP limits
-  if (c.TRUST_PROXY.split(',').some((h) => /\/0$/.test(h.trim()))) out.push('TRUST_PROXY: a /0 range trusts every peer; name the proxy hops in front of the edge');
+  if (c.TRUST_PROXY.split(',').some((h) => /\/0$/.test(h.trim())))
+    out.push('TRUST_PROXY: a /0 range trusts every peer; name the proxy hops in front of the edge');
   if (c.DEMO_ENABLED === 'true') out.push('DEMO_ENABLED: the demo hands out tokens for its test users; not allowed in production');
   for (const [key, harm] of [
     ['UNSAFE_ACK_BEFORE_WRITE', 'loses acknowledged messages'],

@@ -25,8 +25,7 @@ export const MAX_PAGE_SIZE = 100;
 
 const ID_MESSAGE = '$property must be a 24-character hex id';
 const CLIENT_MSG_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value);
 
 export class CreateConversationDto {
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) user1!: string;
@@ -41,7 +40,9 @@ export class SendMessageDto {
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) receiverId!: string;
   @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId!: string;
   @IsString() @IsNotEmpty() @MaxLength(MAX_CONTENT_LENGTH) content!: string;
-  @IsOptional() @IsString() @Matches(CLIENT_MSG_ID_RE, { message: '$property must be 1-64 characters of [A-Za-z0-9_.:-]' })
+  @IsOptional()
+  @IsString()
+  @Matches(CLIENT_MSG_ID_RE, { message: '$property must be 1-64 characters of [A-Za-z0-9_.:-]' })
   clientMsgId?: string;
 }
 
@@ -162,7 +163,9 @@ export class RespondInviteDto {
 
 export class GroupMessageDto {
   @IsString() @IsNotEmpty() @MaxLength(MAX_CONTENT_LENGTH) content!: string;
-  @IsOptional() @IsString() @Matches(CLIENT_MSG_ID_RE, { message: '$property must be 1-64 characters of [A-Za-z0-9_.:-]' })
+  @IsOptional()
+  @IsString()
+  @Matches(CLIENT_MSG_ID_RE, { message: '$property must be 1-64 characters of [A-Za-z0-9_.:-]' })
   clientMsgId?: string;
   @IsOptional()
   @IsArray()

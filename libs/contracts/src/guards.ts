@@ -147,8 +147,14 @@ export function decodePersistedEvent(raw: unknown): MessagePersistedEvent {
   const c = obj(raw, 'event');
   if (c.type !== RoutingKeys.messagePersisted) throw new Invalid('not a persisted event');
   const message = messageCore(c.message);
-  if (typeof message.seq !== 'number' || !Number.isInteger(message.seq) || message.seq < 1) throw new Invalid('message.seq must be a positive integer');
-  return { type: RoutingKeys.messagePersisted, correlationId: correlationOf(c), message: message as MessageView, replay: Boolean(c.replay) };
+  if (typeof message.seq !== 'number' || !Number.isInteger(message.seq) || message.seq < 1)
+    throw new Invalid('message.seq must be a positive integer');
+  return {
+    type: RoutingKeys.messagePersisted,
+    correlationId: correlationOf(c),
+    message: message as MessageView,
+    replay: Boolean(c.replay),
+  };
 }
 
 export function decodeReceiptCommand(raw: unknown): ReceiptCommand {

@@ -36,7 +36,10 @@ export function pairKey(a: string, b: string): string {
  * moment ago, still on its way through the queue" from "never existed" without asking anyone.
  */
 export function newTimedId(now: number = Date.now()): string {
-  const secs = Math.floor(now / 1000).toString(16).padStart(8, '0').slice(-8);
+  const secs = Math.floor(now / 1000)
+    .toString(16)
+    .padStart(8, '0')
+    .slice(-8);
   return secs + randomBytes(8).toString('hex');
 }
 

@@ -83,7 +83,13 @@ export function shareByEdge(envelopes: DeliveryEnvelope[], where: Map<string, Se
       }
     }
     const { event, payload, correlationId } = env;
-    for (const [edge, userIds] of byEdge) add(edge, { event, payload, ...(correlationId ? { correlationId } : {}), ...(userIds.length === 1 ? { userId: userIds[0] } : { userIds }) });
+    for (const [edge, userIds] of byEdge)
+      add(edge, {
+        event,
+        payload,
+        ...(correlationId ? { correlationId } : {}),
+        ...(userIds.length === 1 ? { userId: userIds[0] } : { userIds }),
+      });
   }
   return shares;
 }

@@ -2,7 +2,8 @@ import type { DeliveryEnvelope, ServerEventName } from '@chat/contracts';
 import { LiveNotifier, sendToEdges } from './edge-routing';
 
 const [A, B, C] = ['a', 'b', 'c'].map((x) => x.repeat(24));
-const env = (userIds: string[], event: ServerEventName = 'receive_message'): DeliveryEnvelope => (userIds.length === 1 ? { userId: userIds[0], event, payload: {} } : { userIds, event, payload: {} });
+const env = (userIds: string[], event: ServerEventName = 'receive_message'): DeliveryEnvelope =>
+  userIds.length === 1 ? { userId: userIds[0], event, payload: {} } : { userIds, event, payload: {} };
 
 /** Edges that record their shares; `listening`: listeners per edge (absent: 1). */
 function edges(listening: Record<string, number> = {}) {

@@ -59,7 +59,12 @@ export class LastSeen {
 
   /** After the grace: when the user was last seen, if it has just gone offline (tell its contacts); else null. */
   async settleOffline(userId: string): Promise<Date | null> {
-    const r = await (this.redis as WithScripts).chatSeenSettle(this.key(userId), presenceKey(this.ns, userId), Date.now(), LAST_SEEN_TTL_MS);
+    const r = await (this.redis as WithScripts).chatSeenSettle(
+      this.key(userId),
+      presenceKey(this.ns, userId),
+      Date.now(),
+      LAST_SEEN_TTL_MS,
+    );
     return r === null || r === undefined ? null : new Date(Number(r));
   }
 

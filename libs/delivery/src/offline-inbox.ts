@@ -71,7 +71,13 @@ export class OfflineInbox {
   async page(userId: string, limit: number, offset = 0): Promise<{ messages: MessageView[]; hasMore: boolean }> {
     const jobs = await this.queue(userId).getJobs(['waiting'], offset, offset + limit, true);
     const items = jobs.filter((j) => j && j.data);
-    return { messages: items.slice(0, limit).filter((j) => j.name === 'message').map((j) => j.data as MessageView), hasMore: items.length > limit };
+    return {
+      messages: items
+        .slice(0, limit)
+        .filter((j) => j.name === 'message')
+        .map((j) => j.data as MessageView),
+      hasMore: items.length > limit,
+    };
   }
 
   /**
@@ -96,13 +102,18 @@ export class OfflineInbox {
    * spent more time parsing them than anything but the store read) and the parked notices with their data.
    * A message job's id is the message's 24-hex id; a notice's key always holds '|'.
    */
-  async peek(userId: string, limit = 10_000): Promise<{ messageIds: string[]; events: Array<{ key: string; envelope: DeliveryEnvelope }> }> {
+  async peek(
+    userId: string,
+    limit = 10_000,
+  ): Promise<{ messageIds: string[]; events: Array<{ key: string; envelope: DeliveryEnvelope }> }> {
     const q = this.queue(userId);
     const ids = await q.getRanges(['wait', 'paused'], 0, limit - 1, true);
     const messageIds = ids.filter((id) => MESSAGE_JOB_ID.test(id));
     const noticeIds = ids.filter((id) => !MESSAGE_JOB_ID.test(id));
     const notices = noticeIds.length > 0 ? await Promise.all(noticeIds.map((id) => q.getJob(id))) : [];
-    const events = notices.filter((j) => j && j.data && j.name === 'event').map((j) => ({ key: String(j!.id), envelope: j!.data as DeliveryEnvelope }));
+    const events = notices
+      .filter((j) => j && j.data && j.name === 'event')
+      .map((j) => ({ key: String(j!.id), envelope: j!.data as DeliveryEnvelope }));
     return { messageIds, events };
   }
 

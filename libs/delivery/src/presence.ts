@@ -41,7 +41,8 @@ export class Presence {
     /** The edge writing entries (edges only; workers read). */
     private readonly edgeId: string | null = null,
   ) {
-    if (edgeId !== null && (edgeId === '' || edgeId.includes(SEP))) throw new Error(`an edge id must be non-empty and must not contain '${SEP}'`);
+    if (edgeId !== null && (edgeId === '' || edgeId.includes(SEP)))
+      throw new Error(`an edge id must be non-empty and must not contain '${SEP}'`);
     // one round trip per socket, atomic: extend the entry only if it exists and has not (nearly) expired
     if (!('chatPresenceTouch' in redis)) redis.defineCommand('chatPresenceTouch', { numberOfKeys: 1, lua: TOUCH_LUA });
     if (!('chatPresenceClaim' in redis)) redis.defineCommand('chatPresenceClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
@@ -50,7 +51,14 @@ export class Presence {
   /** Marks a socket online if its user has fewer than `max` live sockets; false (nothing written) otherwise. */
   async claim(userId: string, socketId: string, max: number): Promise<boolean> {
     const now = Date.now();
-    const r = await (this.redis as Redis & { chatPresenceClaim: (...args: Array<string | number>) => Promise<number> }).chatPresenceClaim(this.key(userId), this.member(socketId), now, now + this.ttlMs, this.ttlMs, max);
+    const r = await (this.redis as Redis & { chatPresenceClaim: (...args: Array<string | number>) => Promise<number> }).chatPresenceClaim(
+      this.key(userId),
+      this.member(socketId),
+      now,
+      now + this.ttlMs,
+      this.ttlMs,
+      max,
+    );
     return Number(r) === 1;
   }
 
@@ -96,7 +104,8 @@ export class Presence {
     if (entries.length === 0) return [];
     const now = Date.now();
     const p = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { chatPresenceTouch: (...args: Array<string | number>) => unknown };
-    for (const e of entries) p.chatPresenceTouch(this.key(e.userId), this.member(e.socketId), now + Math.floor(this.ttlMs / 3), now + this.ttlMs, this.ttlMs);
+    for (const e of entries)
+      p.chatPresenceTouch(this.key(e.userId), this.member(e.socketId), now + Math.floor(this.ttlMs / 3), now + this.ttlMs, this.ttlMs);
     const res = (await p.exec()) ?? [];
     res.forEach(([err]) => {
       if (err) throw err;

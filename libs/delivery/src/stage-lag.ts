@@ -29,7 +29,12 @@ export class StageLag {
 
   async report(stage: string, instance: string, r: StageReport): Promise<void> {
     const key = this.key(stage);
-    const value = { lagMs: Math.round(r.lagMs), inHand: r.inHand, perSecond: r.perSecond === null ? null : Math.round(r.perSecond), at: this.now() };
+    const value = {
+      lagMs: Math.round(r.lagMs),
+      inHand: r.inHand,
+      perSecond: r.perSecond === null ? null : Math.round(r.perSecond),
+      at: this.now(),
+    };
     await this.redis.multi().hset(key, instance, JSON.stringify(value)).pexpire(key, 60_000).exec();
   }
 

@@ -12,7 +12,10 @@ describe('group rules', () => {
   it('creates with the creator as the only admin, de-duplicating members, within the limit', () => {
     const d = decideGroupCommand(null, cmd(A, { op: 'create', name: 'g', memberIds: [B, A, B] }), 10);
     expect(d).toMatchObject({ ok: true, next: { participants: [A, B], admins: [A] } });
-    expect(decideGroupCommand(null, cmd(A, { op: 'create', name: 'g', memberIds: [B, C] }), 2)).toMatchObject({ ok: false, code: 'CONFLICT' });
+    expect(decideGroupCommand(null, cmd(A, { op: 'create', name: 'g', memberIds: [B, C] }), 2)).toMatchObject({
+      ok: false,
+      code: 'CONFLICT',
+    });
   });
 
   it.each([
@@ -30,8 +33,14 @@ describe('group rules', () => {
   it('keeps to the member limit when adding and accepting', () => {
     expect(decideGroupCommand(state, cmd(A, { op: 'add', userIds: [D] }), 3)).toMatchObject({ ok: false, code: 'CONFLICT' });
     const invite = { groupId: G, inviteeId: D, status: 'pending' as const };
-    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 3, invite)).toMatchObject({ ok: false, code: 'CONFLICT' });
-    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 4, invite)).toMatchObject({ ok: true, next: { participants: [A, B, C, D] } });
+    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 3, invite)).toMatchObject({
+      ok: false,
+      code: 'CONFLICT',
+    });
+    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 4, invite)).toMatchObject({
+      ok: true,
+      next: { participants: [A, B, C, D] },
+    });
   });
 
   it('hands admin to the oldest member when the last admin leaves', () => {
@@ -42,10 +51,19 @@ describe('group rules', () => {
 
   it('lets only the invitee answer a pending invite, once', () => {
     const invite = { groupId: G, inviteeId: D, status: 'pending' as const };
-    expect(decideGroupCommand(state, cmd(B, { op: 'respond', inviteId: id(7), accept: true }), 10, invite)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
-    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: false }), 10, invite)).toMatchObject({ ok: true, invite: 'declined' });
+    expect(decideGroupCommand(state, cmd(B, { op: 'respond', inviteId: id(7), accept: true }), 10, invite)).toMatchObject({
+      ok: false,
+      code: 'NOT_FOUND',
+    });
+    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: false }), 10, invite)).toMatchObject({
+      ok: true,
+      invite: 'declined',
+    });
     const declined = { ...invite, status: 'declined' as const };
-    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 10, declined)).toMatchObject({ ok: false, code: 'CONFLICT' });
+    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 10, declined)).toMatchObject({
+      ok: false,
+      code: 'CONFLICT',
+    });
   });
 
   it('treats repeats as no-ops', () => {
@@ -56,7 +74,10 @@ describe('group rules', () => {
   });
 
   it('refuses a blank name when creating or renaming', () => {
-    expect(decideGroupCommand(null, cmd(A, { op: 'create', name: ' ', memberIds: [B] }), 10)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
+    expect(decideGroupCommand(null, cmd(A, { op: 'create', name: ' ', memberIds: [B] }), 10)).toMatchObject({
+      ok: false,
+      code: 'VALIDATION_FAILED',
+    });
     expect(decideGroupCommand(state, cmd(A, { op: 'rename', name: '\t' }), 10)).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
   });
 
@@ -67,18 +88,30 @@ describe('group rules', () => {
   });
 
   it('refuses an answer to an invite that is not there, or not the actor’s, before looking at the group', () => {
-    expect(decideGroupCommand(null, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 10, null)).toMatchObject({ ok: false, code: 'NOT_FOUND', message: 'invite not found' });
+    expect(decideGroupCommand(null, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 10, null)).toMatchObject({
+      ok: false,
+      code: 'NOT_FOUND',
+      message: 'invite not found',
+    });
     const other = { groupId: id(98), inviteeId: D, status: 'pending' as const };
-    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 10, other)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(decideGroupCommand(state, cmd(D, { op: 'respond', inviteId: id(7), accept: true }), 10, other)).toMatchObject({
+      ok: false,
+      code: 'NOT_FOUND',
+    });
   });
 
   it('judges an answer on the invite alone: the invitee, once; the same answer again is a repeat', () => {
-    const respond = (actorId: string, accept: boolean) => cmd(actorId, { op: 'respond', inviteId: id(7), accept }) as Extract<GroupCommand, { op: 'respond' }>;
+    const respond = (actorId: string, accept: boolean) =>
+      cmd(actorId, { op: 'respond', inviteId: id(7), accept }) as Extract<GroupCommand, { op: 'respond' }>;
     const pending = { groupId: G, inviteeId: D, status: 'pending' as const };
     expect(judgeInviteAnswer(pending, respond(D, true))).toEqual({ ok: true, pending: true });
     expect(judgeInviteAnswer(pending, respond(B, true))).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     const accepted = { ...pending, status: 'accepted' as const };
     expect(judgeInviteAnswer(accepted, respond(D, true))).toEqual({ ok: true, pending: false });
-    expect(judgeInviteAnswer(accepted, respond(D, false))).toMatchObject({ ok: false, code: 'CONFLICT', message: 'the invite was already accepted' });
+    expect(judgeInviteAnswer(accepted, respond(D, false))).toMatchObject({
+      ok: false,
+      code: 'CONFLICT',
+      message: 'the invite was already accepted',
+    });
   });
 });

@@ -29,7 +29,8 @@ export type InviteAnswer = { ok: true; pending: boolean } | { ok: false; code: E
  * counts where the answer is applied (decideGroupCommand), against the group as it is then.
  */
 export function judgeInviteAnswer(invite: InviteState | null, cmd: Extract<GroupCommand, { op: 'respond' }>): InviteAnswer {
-  if (!invite || invite.groupId !== cmd.groupId || invite.inviteeId !== cmd.actorId) return { ok: false, code: 'NOT_FOUND', message: 'invite not found' };
+  if (!invite || invite.groupId !== cmd.groupId || invite.inviteeId !== cmd.actorId)
+    return { ok: false, code: 'NOT_FOUND', message: 'invite not found' };
   if (invite.status === 'pending') return { ok: true, pending: true };
   if ((invite.status === 'accepted') === cmd.accept) return { ok: true, pending: false };
   return { ok: false, code: 'CONFLICT', message: `the invite was already ${invite.status}` };
@@ -42,7 +43,12 @@ export function judgeInviteAnswer(invite: InviteState | null, cmd: Extract<Group
  * way again): a broker redelivery of an applied command must not report a failure or double an effect,
  * and the edge, judging the same way, accepts it too.
  */
-export function decideGroupCommand(state: GroupState | null, cmd: GroupCommand, memberLimit: number, invite: InviteState | null = null): GroupDecision {
+export function decideGroupCommand(
+  state: GroupState | null,
+  cmd: GroupCommand,
+  memberLimit: number,
+  invite: InviteState | null = null,
+): GroupDecision {
   if (cmd.op === 'create') {
     if (state) return { ok: true, next: state, affected: [] };
     const members = [...new Set([cmd.actorId, ...cmd.memberIds])];
@@ -63,14 +69,23 @@ export function decideGroupCommand(state: GroupState | null, cmd: GroupCommand, 
       let admins = state.admins.filter((u) => u !== cmd.actorId);
       // the last admin leaving hands admin to the oldest remaining member
       if (admins.length === 0 && participants.length > 0) admins = [participants[0]];
-      return { ok: true, next: { ...state, participants, admins }, affected: [cmd.actorId, ...admins.filter((a) => !state.admins.includes(a))] };
+      return {
+        ok: true,
+        next: { ...state, participants, admins },
+        affected: [cmd.actorId, ...admins.filter((a) => !state.admins.includes(a))],
+      };
     }
     case 'respond': {
       if (!answer?.pending) return { ok: true, next: state, affected: [] };
       if (!cmd.accept) return { ok: true, next: state, affected: [cmd.actorId], invite: 'declined' };
       if (isMember) return { ok: true, next: state, affected: [], invite: 'accepted' };
       if (state.participants.length + 1 > memberLimit) return refuse('CONFLICT', `a group has at most ${memberLimit} members`);
-      return { ok: true, next: { ...state, participants: [...state.participants, cmd.actorId] }, affected: [cmd.actorId], invite: 'accepted' };
+      return {
+        ok: true,
+        next: { ...state, participants: [...state.participants, cmd.actorId] },
+        affected: [cmd.actorId],
+        invite: 'accepted',
+      };
     }
     default:
       break;
@@ -93,7 +108,11 @@ export function decideGroupCommand(state: GroupState | null, cmd: GroupCommand, 
       if (!state.participants.includes(cmd.userId)) return { ok: true, next: state, affected: [] };
       return {
         ok: true,
-        next: { ...state, participants: state.participants.filter((u) => u !== cmd.userId), admins: state.admins.filter((u) => u !== cmd.userId) },
+        next: {
+          ...state,
+          participants: state.participants.filter((u) => u !== cmd.userId),
+          admins: state.admins.filter((u) => u !== cmd.userId),
+        },
         affected: [cmd.userId],
       };
     }

@@ -4,4 +4,11 @@
  * applies the command in the room's order, so both judge alike.
  */
 export { judgeChange, type ChangeCommand, type ChangeableMessage, type Refusal } from './message-change';
-export { decideGroupCommand, judgeInviteAnswer, type GroupDecision, type GroupState, type InviteAnswer, type InviteState } from './group-rules';
+export {
+  decideGroupCommand,
+  judgeInviteAnswer,
+  type GroupDecision,
+  type GroupState,
+  type InviteAnswer,
+  type InviteState,
+} from './group-rules';

@@ -5,10 +5,21 @@ const [A, B, ROOM] = ['a', 'b', 'c'].map((x) => x.repeat(24));
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const WINDOW = 15 * 60 * 1000;
 
-const msg = (over: Partial<ChangeableMessage> = {}): ChangeableMessage => ({ roomId: ROOM, senderId: A, createdAt: new Date(T0), deletedAt: null, ...over });
+const msg = (over: Partial<ChangeableMessage> = {}): ChangeableMessage => ({
+  roomId: ROOM,
+  senderId: A,
+  createdAt: new Date(T0),
+  deletedAt: null,
+  ...over,
+});
 // a change the sender asked for a second after sending
 const asked = { correlationId: 'c', messageId: 'd'.repeat(24), roomId: ROOM, actorId: A, requestedAt: new Date(T0 + 1000).toISOString() };
-const edit = (over: Partial<EditMessageCommand> = {}): EditMessageCommand => ({ type: 'message.edit.v1', ...asked, content: 'edited', ...over });
+const edit = (over: Partial<EditMessageCommand> = {}): EditMessageCommand => ({
+  type: 'message.edit.v1',
+  ...asked,
+  content: 'edited',
+  ...over,
+});
 const del = (over: Partial<DeleteMessageCommand> = {}): DeleteMessageCommand => ({ type: 'message.delete.v1', ...asked, ...over });
 
 describe('judgeChange', () => {

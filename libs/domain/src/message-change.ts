@@ -30,7 +30,8 @@ export function judgeChange(
   editWindowMs: number,
   groupMembers: readonly string[] = [],
 ): Refusal | null {
-  if (cmd.type === RoutingKeys.messageEdit && cmd.content.trim().length === 0) return { code: 'VALIDATION_FAILED', message: 'content must not be blank' };
+  if (cmd.type === RoutingKeys.messageEdit && cmd.content.trim().length === 0)
+    return { code: 'VALIDATION_FAILED', message: 'content must not be blank' };
   const verb = cmd.type === RoutingKeys.messageEdit ? 'edit' : 'delete';
   if (!msg || msg.roomId !== cmd.roomId) return { code: 'NOT_FOUND', message: 'message not found' };
   if (msg.groupId && !groupMembers.includes(cmd.actorId)) return { code: 'NOT_FOUND', message: 'message not found' };

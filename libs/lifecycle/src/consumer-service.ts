@@ -1,5 +1,16 @@
 import { Redis } from 'ioredis';
-import { BatchConsumer, brokerUp, buildTopology, connectBroker, exportQueueDepths, QueueAdmin, TransientError, type BrokerConnection, type ConsumerOptions, type Topology } from '@chat/broker';
+import {
+  BatchConsumer,
+  brokerUp,
+  buildTopology,
+  connectBroker,
+  exportQueueDepths,
+  QueueAdmin,
+  TransientError,
+  type BrokerConnection,
+  type ConsumerOptions,
+  type Topology,
+} from '@chat/broker';
 import { loadConfig, type Config } from '@chat/config';
 import { Unavailable } from '@chat/contracts';
 import { isRedisUnavailable } from '@chat/delivery';

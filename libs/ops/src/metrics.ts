@@ -117,7 +117,11 @@ type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: never[]) => Prom
  * The store calls a worker hands its use cases, each timed under its op label (`ops`: method → label),
  * and, with `bound`, each call bounded by it (a deadline): one wrapper instead of one per call site.
  */
-export function timedCalls<T extends object, K extends AsyncMethods<T>>(target: T, ops: Record<K, string>, bound?: <R>(call: Promise<R>, op: string) => Promise<R>): Pick<T, K> {
+export function timedCalls<T extends object, K extends AsyncMethods<T>>(
+  target: T,
+  ops: Record<K, string>,
+  bound?: <R>(call: Promise<R>, op: string) => Promise<R>,
+): Pick<T, K> {
   const port = {} as Record<K, unknown>;
   for (const method of Object.keys(ops) as K[]) {
     const fn = target[method] as (...args: unknown[]) => Promise<unknown>;

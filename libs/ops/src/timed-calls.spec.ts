@@ -1,6 +1,7 @@
 import { storeOpSeconds, timedCalls } from './metrics';
 
-const count = async (op: string) => (await storeOpSeconds.get()).values.find((v) => v.metricName === 'chat_store_op_seconds_count' && v.labels.op === op)?.value ?? 0;
+const count = async (op: string) =>
+  (await storeOpSeconds.get()).values.find((v) => v.metricName === 'chat_store_op_seconds_count' && v.labels.op === op)?.value ?? 0;
 
 class Store {
   private readonly rows = ['r1'];
@@ -23,7 +24,11 @@ describe('timedCalls', () => {
 
   it('bounds each call with the given deadline, told the op', async () => {
     const told: string[] = [];
-    const port = timedCalls(new Store(), { slow: 'spec.slow' }, (call, op) => (told.push(op), Promise.race([call, Promise.reject(new Error(`${op}: too slow`))])));
+    const port = timedCalls(
+      new Store(),
+      { slow: 'spec.slow' },
+      (call, op) => (told.push(op), Promise.race([call, Promise.reject(new Error(`${op}: too slow`))])),
+    );
     await expect(port.slow()).rejects.toThrow('spec.slow: too slow');
     expect(told).toEqual(['spec.slow']);
   });

@@ -10,9 +10,14 @@ describe('isStoreUnavailable', () => {
     expect(isStoreUnavailable(Object.assign(new Error('x'), { name: 'MongoNetworkError' }))).toBe(true);
   });
   it('takes a connection pool cleared after a lost connection for an outage (the driver names it MongoPoolClearedError)', () => {
-    const cleared = Object.assign(new Error('Connection pool for 127.0.0.1:37765 was cleared because another operation failed with: "connection 20 to 127.0.0.1:37765 closed"'), {
-      name: 'MongoPoolClearedError',
-    });
+    const cleared = Object.assign(
+      new Error(
+        'Connection pool for 127.0.0.1:37765 was cleared because another operation failed with: "connection 20 to 127.0.0.1:37765 closed"',
+      ),
+      {
+        name: 'MongoPoolClearedError',
+      },
+    );
     expect(isStoreUnavailable(cleared)).toBe(true);
     expect(isStoreUnavailable(new mongoose.mongo.MongoNetworkError('connection reset'))).toBe(true);
   });

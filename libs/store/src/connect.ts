@@ -132,7 +132,10 @@ const CHECK_PROBE_AFTER_MS = 5000;
 export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object, msg: string) => void }, url?: string): () => void {
   const client = db.getClient();
   // a healthy monitor is never quieter than its period plus one check's timeout (10 s + 10 s here)
-  const { heartbeatFrequencyMS = 10_000, connectTimeoutMS = 10_000 } = client.options as { heartbeatFrequencyMS?: number; connectTimeoutMS?: number };
+  const { heartbeatFrequencyMS = 10_000, connectTimeoutMS = 10_000 } = client.options as {
+    heartbeatFrequencyMS?: number;
+    connectTimeoutMS?: number;
+  };
   const limit = Math.round(1.5 * (heartbeatFrequencyMS + connectTimeoutMS));
   const probeAfter = Math.min(CHECK_PROBE_AFTER_MS, connectTimeoutMS);
   let last = Date.now();
@@ -162,7 +165,12 @@ export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object,
   };
   const storeAnswers = async (): Promise<boolean> => {
     if (!url) return false;
-    const probe = new mongoose.mongo.MongoClient(url, { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000, socketTimeoutMS: 2000, maxPoolSize: 1 });
+    const probe = new mongoose.mongo.MongoClient(url, {
+      serverSelectionTimeoutMS: 2000,
+      connectTimeoutMS: 2000,
+      socketTimeoutMS: 2000,
+      maxPoolSize: 1,
+    });
     try {
       await probe.db('admin').command({ ping: 1 });
       return true;
@@ -179,7 +187,9 @@ export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object,
       const silent = now - last;
       if (silent >= limit) {
         busy = true;
-        void reconnect('store: the driver reported no server heartbeat for too long; reconnecting its client', { silentMs: silent }).finally(() => (busy = false));
+        void reconnect('store: the driver reported no server heartbeat for too long; reconnecting its client', {
+          silentMs: silent,
+        }).finally(() => (busy = false));
         return;
       }
       const check = checkStarted;
@@ -187,7 +197,10 @@ export function watchServerMonitor(db: StoreConnection, log: { warn: (o: object,
       busy = true;
       void storeAnswers()
         .then((answers) => {
-          if (answers && checkStarted === check) return reconnect('store: the driver’s server check is stuck while the store answers; reconnecting its client', { checkMs: Date.now() - check });
+          if (answers && checkStarted === check)
+            return reconnect('store: the driver’s server check is stuck while the store answers; reconnecting its client', {
+              checkMs: Date.now() - check,
+            });
         })
         .finally(() => (busy = false));
     },

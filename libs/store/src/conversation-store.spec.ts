@@ -5,10 +5,24 @@ const B = 'b'.repeat(24);
 
 describe('lastSeqBySender', () => {
   it('records each sender’s last seq', () => {
-    expect(lastSeqBySender(new Map([[A, 13], [B, 12]]))).toEqual({ [`lastSeqBy.${A}`]: 13, [`lastSeqBy.${B}`]: 12 });
+    expect(
+      lastSeqBySender(
+        new Map([
+          [A, 13],
+          [B, 12],
+        ]),
+      ),
+    ).toEqual({ [`lastSeqBy.${A}`]: 13, [`lastSeqBy.${B}`]: 12 });
   });
   it('turns the room’s map off rather than write a field name it cannot trust', () => {
-    expect(lastSeqBySender(new Map([[A, 1], ['x.$y', 2]]))).toEqual({ sendersTracked: false });
+    expect(
+      lastSeqBySender(
+        new Map([
+          [A, 1],
+          ['x.$y', 2],
+        ]),
+      ),
+    ).toEqual({ sendersTracked: false });
   });
 });
 

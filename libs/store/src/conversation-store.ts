@@ -33,7 +33,19 @@ export class ConversationStore {
     const now = new Date();
     try {
       const [doc] = await this.m.Conversation.insertMany(
-        [{ key, kind: 'direct', participants: [a, b].sort(), lastSeq: 0, lastSeqBy: {}, sendersTracked: true, lastMessage: null, lastActivityAt: now, createdAt: now }],
+        [
+          {
+            key,
+            kind: 'direct',
+            participants: [a, b].sort(),
+            lastSeq: 0,
+            lastSeqBy: {},
+            sendersTracked: true,
+            lastMessage: null,
+            lastActivityAt: now,
+            createdAt: now,
+          },
+        ],
         { lean: true },
       );
       await addMemberships(this.m, String((doc as { _id: unknown })._id), [a, b], 'direct');
@@ -78,7 +90,10 @@ export class ConversationStore {
    * the seq of their last edit or delete (0: none).
    */
   async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number; lastChangeSeq: number }>> {
-    const docs = await roomsOf(this.m, userId, 'any', { withMessages: true, select: { lastSeq: 1, lastSeqBy: 1, sendersTracked: 1, lastChangeSeq: 1, participants: 1, kind: 1 } });
+    const docs = await roomsOf(this.m, userId, 'any', {
+      withMessages: true,
+      select: { lastSeq: 1, lastSeqBy: 1, sendersTracked: 1, lastChangeSeq: 1, participants: 1, kind: 1 },
+    });
     return docs
       .filter((d) => d.participants.includes(userId))
       .map((d) => ({
@@ -104,7 +119,10 @@ export class ConversationStore {
 
   /** Marks the room's tail open for `owner`, before it stores messages past the summary. */
   async openTail(roomId: string, owner: string): Promise<boolean> {
-    return (await this.m.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId) }, { $set: { tailOpen: owner } })).matchedCount === 1;
+    return (
+      (await this.m.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId) }, { $set: { tailOpen: owner } })).matchedCount ===
+      1
+    );
   }
 
   /**

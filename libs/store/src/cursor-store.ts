@@ -68,7 +68,10 @@ export class CursorStore {
       // a stale entry is lower than the truth (cursors only grow), so "not ahead of it" holds for the truth too
       if (seq <= from) return { roomId, userId, kind, from, to: from, at };
       const next = nextCursor(known, kind, seq, at);
-      const res = await this.cursors.updateOne({ _id: id, deliveredSeq: known.deliveredSeq, readSeq: known.readSeq }, { $set: { roomId, userId, ...next.set } });
+      const res = await this.cursors.updateOne(
+        { _id: id, deliveredSeq: known.deliveredSeq, readSeq: known.readSeq },
+        { $set: { roomId, userId, ...next.set } },
+      );
       if (res.matchedCount === 1) {
         this.remember(id, next.seqs);
         return { roomId, userId, kind, from, to: seq, at };

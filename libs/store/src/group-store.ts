@@ -65,7 +65,11 @@ export class GroupStore {
   async save(groupId: string, state: GroupState, at: Date, previous: string[], lastSeq: number): Promise<void> {
     await addMemberships(this.m, groupId, state.participants, 'group', lastSeq);
     await this.m.Conversation.updateOne({ _id: groupId, kind: 'group' }, { $set: { ...state, lastActivityAt: at } });
-    await removeMemberships(this.m, groupId, previous.filter((u) => !state.participants.includes(u)));
+    await removeMemberships(
+      this.m,
+      groupId,
+      previous.filter((u) => !state.participants.includes(u)),
+    );
   }
 
   /**
@@ -75,7 +79,11 @@ export class GroupStore {
   async membersOf(groupIds: string[]): Promise<Map<string, string[]>> {
     const valid = [...new Set(groupIds)].filter((g) => Types.ObjectId.isValid(g));
     const docs = await Promise.all(
-      valid.map((g) => this.m.Conversation.findOne({ _id: new Types.ObjectId(g), kind: 'group' }).select({ participants: 1 }).lean<Pick<ConversationDoc, '_id' | 'participants'>>()),
+      valid.map((g) =>
+        this.m.Conversation.findOne({ _id: new Types.ObjectId(g), kind: 'group' })
+          .select({ participants: 1 })
+          .lean<Pick<ConversationDoc, '_id' | 'participants'>>(),
+      ),
     );
     return new Map(docs.filter((d) => d !== null).map((d) => [String(d._id), d.participants]));
   }
@@ -92,14 +100,28 @@ export class GroupStore {
 
   /** The user's invites still waiting for an answer, newest first. */
   async pendingInvites(userId: string, page: { limit: number; offset: number }): Promise<InviteDoc[]> {
-    return this.m.Invite.find({ inviteeId: userId, status: 'pending' }).sort({ createdAt: -1 }).skip(page.offset).limit(page.limit).batchSize(page.limit).lean<InviteDoc[]>();
+    return this.m.Invite.find({ inviteeId: userId, status: 'pending' })
+      .sort({ createdAt: -1 })
+      .skip(page.offset)
+      .limit(page.limit)
+      .batchSize(page.limit)
+      .lean<InviteDoc[]>();
   }
 
   /** Records an invite under the id the edge chose; a repeat is harmless. */
   async createInvite(invite: { id: string; groupId: string; inviterId: string; inviteeId: string; at: Date }): Promise<void> {
     try {
       await this.m.Invite.insertMany(
-        [{ _id: new Types.ObjectId(invite.id), groupId: invite.groupId, inviterId: invite.inviterId, inviteeId: invite.inviteeId, status: 'pending', createdAt: invite.at }],
+        [
+          {
+            _id: new Types.ObjectId(invite.id),
+            groupId: invite.groupId,
+            inviterId: invite.inviterId,
+            inviteeId: invite.inviteeId,
+            status: 'pending',
+            createdAt: invite.at,
+          },
+        ],
         { lean: true },
       );
     } catch (err) {

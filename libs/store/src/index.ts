@@ -1,5 +1,24 @@
-export { connectStore, openStore, isStoreUnavailable, pingStore, StoreTimeoutError, withStoreDeadline, type StoreConnection } from './connect';
-export { createModels, ensureIndexes, ONE_BATCH, type Models, type ConversationDoc, type MessageDoc, type LastMessage, type CursorDoc, type InviteDoc, type UserSettingsDoc } from './models';
+export {
+  connectStore,
+  openStore,
+  isStoreUnavailable,
+  pingStore,
+  StoreTimeoutError,
+  withStoreDeadline,
+  type StoreConnection,
+} from './connect';
+export {
+  createModels,
+  ensureIndexes,
+  ONE_BATCH,
+  type Models,
+  type ConversationDoc,
+  type MessageDoc,
+  type LastMessage,
+  type CursorDoc,
+  type InviteDoc,
+  type UserSettingsDoc,
+} from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
 export { MessageStore, type HistoryPage, type NewMessage } from './message-store';

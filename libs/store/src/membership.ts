@@ -52,7 +52,9 @@ export async function roomsOf(
   if (rows.length === 0) return [];
   // one _id lookup per room: FerretDB v1 answers `_id: { $in }` by reading every conversation (a scan that
   // grows with all users' rooms), an _id equality from its index; MongoDB answers either from the _id index
-  const select = q.select ? { ...q.select, _id: 1, lastSeq: 1, lastActivityAt: 1, tailOpen: 1, lastMessage: 1, lastSeqBy: 1, sendersTracked: 1 } : undefined;
+  const select = q.select
+    ? { ...q.select, _id: 1, lastSeq: 1, lastActivityAt: 1, tailOpen: 1, lastMessage: 1, lastSeqBy: 1, sendersTracked: 1 }
+    : undefined;
   const found: ConversationDoc[] = [];
   for (let i = 0; i < rows.length; i += ROOM_LOOKUP_CONCURRENCY) {
     const docs = await Promise.all(
@@ -66,7 +68,9 @@ export async function roomsOf(
   }
   // ordered and paged here, after the open tails are applied: a tail moves a room's last activity
   const docs = await resolveSummaries(m, found);
-  docs.sort((a, b) => new Date(b.lastActivityAt).getTime() - new Date(a.lastActivityAt).getTime() || (String(b._id) < String(a._id) ? -1 : 1));
+  docs.sort(
+    (a, b) => new Date(b.lastActivityAt).getTime() - new Date(a.lastActivityAt).getTime() || (String(b._id) < String(a._id) ? -1 : 1),
+  );
   const page = docs.slice(q.offset ?? 0, q.limit ? (q.offset ?? 0) + q.limit : undefined);
   const joined = new Map(rows.map((r) => [r.roomId, r.joinedSeq ?? 0]));
   return page.map((d) => ({ ...d, joinedSeq: joined.get(String(d._id)) ?? 0 }));

@@ -28,7 +28,9 @@ export class MessageStore {
     const valid = [...new Set(ids)].filter((id) => Types.ObjectId.isValid(id));
     const found: MessageDoc[] = [];
     for (let i = 0; i < valid.length; i += FIND_BY_ID_CONCURRENCY) {
-      const docs = await Promise.all(valid.slice(i, i + FIND_BY_ID_CONCURRENCY).map((id) => this.m.Message.findById(id).lean<MessageDoc>()));
+      const docs = await Promise.all(
+        valid.slice(i, i + FIND_BY_ID_CONCURRENCY).map((id) => this.m.Message.findById(id).lean<MessageDoc>()),
+      );
       for (const d of docs) if (d) found.push(d);
     }
     return found;
@@ -45,7 +47,9 @@ export class MessageStore {
     try {
       await this.m.Message.insertMany(docs, { ordered: false, lean: true });
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number; op?: { _id?: unknown } }; index?: number }> }).writeErrors;
+      const writeErrors = (
+        err as { writeErrors?: Array<{ code?: number; err?: { code?: number; op?: { _id?: unknown } }; index?: number }> }
+      ).writeErrors;
       // a network failure mid-insert arrives as a bulk write error with no write errors: not a duplicate
       if (!writeErrors || writeErrors.length === 0) throw err;
       for (const we of writeErrors) {
@@ -105,12 +109,18 @@ export class MessageStore {
    * persistence worker writes messages (see the persistence worker's RoomHeads).
    */
   async applyEdit(messageId: string, content: string, at: Date, changedSeq?: number): Promise<void> {
-    await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content, editedAt: at, ...(changedSeq ? { changedSeq } : {}) } });
+    await this.m.Message.updateOne(
+      { _id: new Types.ObjectId(messageId) },
+      { $set: { content, editedAt: at, ...(changedSeq ? { changedSeq } : {}) } },
+    );
   }
 
   /** Soft delete: the record stays as a tombstone (id, seq, deletedAt); its content is erased. */
   async applyDelete(messageId: string, at: Date, changedSeq?: number): Promise<void> {
-    await this.m.Message.updateOne({ _id: new Types.ObjectId(messageId) }, { $set: { content: '', deletedAt: at, ...(changedSeq ? { changedSeq } : {}) } });
+    await this.m.Message.updateOne(
+      { _id: new Types.ObjectId(messageId) },
+      { $set: { content: '', deletedAt: at, ...(changedSeq ? { changedSeq } : {}) } },
+    );
   }
 
   /**
@@ -148,7 +158,12 @@ export class MessageStore {
    * For the receipts worker, which learns from a receipt that a member reached uptoSeq; no content is read.
    * On MongoDB a walk of the (roomId, seq) index; FerretDB v1 reads the whole room (no range push-down).
    */
-  async sendersBetween(roomId: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Array<{ id: string; seq: number; senderId: string }>> {
+  async sendersBetween(
+    roomId: string,
+    afterSeq: number,
+    uptoSeq: number,
+    limit: number,
+  ): Promise<Array<{ id: string; seq: number; senderId: string }>> {
     const docs = await this.m.Message.find({ roomId, seq: trusted({ $gt: afterSeq, $lte: uptoSeq }) })
       .select({ _id: 1, seq: 1, senderId: 1 })
       .sort({ seq: -1 })
@@ -161,6 +176,10 @@ export class MessageStore {
   /** The scope user's mentions in a group, newest first. */
   async mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]> {
     const since = scope.fromSeq > 0 ? { seq: trusted({ $gt: scope.fromSeq }) } : {};
-    return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null, ...since }).sort({ seq: -1 }).limit(limit).batchSize(limit).lean<MessageDoc[]>();
+    return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null, ...since })
+      .sort({ seq: -1 })
+      .limit(limit)
+      .batchSize(limit)
+      .lean<MessageDoc[]>();
   }
 }

@@ -34,7 +34,14 @@ export async function readTail(m: Models, roomId: string, afterSeq: number): Pro
 
 export function lastMessageOf(m: TailMessage): LastMessage {
   const deleted = m.deletedAt !== null && m.deletedAt !== undefined;
-  return { id: String(m._id), senderId: m.senderId, seq: m.seq, content: deleted ? null : m.content, deleted, createdAt: new Date(m.createdAt) };
+  return {
+    id: String(m._id),
+    senderId: m.senderId,
+    seq: m.seq,
+    content: deleted ? null : m.content,
+    deleted,
+    createdAt: new Date(m.createdAt),
+  };
 }
 
 /** The summary with the tail's messages applied, as the owner would write it. Pure. */
@@ -71,7 +78,11 @@ export async function resolveSummary<T extends RoomSummary & Pick<ConversationDo
 }
 
 /** resolveSummary for many rooms, at most `concurrency` tail reads at once. */
-export async function resolveSummaries<T extends RoomSummary & Pick<ConversationDoc, '_id' | 'tailOpen'>>(m: Models, docs: T[], concurrency = 8): Promise<T[]> {
+export async function resolveSummaries<T extends RoomSummary & Pick<ConversationDoc, '_id' | 'tailOpen'>>(
+  m: Models,
+  docs: T[],
+  concurrency = 8,
+): Promise<T[]> {
   const out = docs.slice();
   const open = docs.map((d, i) => [d, i] as const).filter(([d]) => tailIsOpen(d));
   for (let k = 0; k < open.length; k += concurrency) {
@@ -95,7 +106,10 @@ export interface RoomHeadState {
 }
 
 /** The owner's starting point from the room's document and its tail (the messages past lastSeq). Pure. */
-export function headState(doc: Pick<ConversationDoc, 'kind' | 'lastSeq' | 'lastMessage' | 'lastChangeSeq' | 'tailOpen'>, tail: readonly TailMessage[]): RoomHeadState {
+export function headState(
+  doc: Pick<ConversationDoc, 'kind' | 'lastSeq' | 'lastMessage' | 'lastChangeSeq' | 'tailOpen'>,
+  tail: readonly TailMessage[],
+): RoomHeadState {
   const tailSenders: Record<string, number> = {};
   for (const t of tail) tailSenders[t.senderId] = Math.max(tailSenders[t.senderId] ?? 0, t.seq);
   const last = tail[tail.length - 1];

@@ -18,6 +18,12 @@ export interface RoomScope {
   readonly [scopeBrand]: true;
 }
 
-export function makeScope(roomId: string, userId: string, participants: readonly string[], kind: 'direct' | 'group' = 'direct', fromSeq = 0): RoomScope {
+export function makeScope(
+  roomId: string,
+  userId: string,
+  participants: readonly string[],
+  kind: 'direct' | 'group' = 'direct',
+  fromSeq = 0,
+): RoomScope {
   return Object.freeze({ roomId, userId, participants, kind, fromSeq }) as RoomScope;
 }

@@ -20,7 +20,11 @@ export class UserSettingsStore {
 
   /** Replaces the user's settings; the last write wins (only the user writes them). */
   async set(userId: string, s: UserSettings): Promise<UserSettings> {
-    await this.m.UserSettings.updateOne({ _id: userId }, { $set: { showPresence: s.showPresence, updatedAt: new Date() } }, { upsert: true });
+    await this.m.UserSettings.updateOne(
+      { _id: userId },
+      { $set: { showPresence: s.showPresence, updatedAt: new Date() } },
+      { upsert: true },
+    );
     return { showPresence: s.showPresence };
   }
 
@@ -29,7 +33,11 @@ export class UserSettingsStore {
     const unique = [...new Set(userIds)];
     const hidden = new Set<string>();
     for (let i = 0; i < unique.length; i += CONCURRENCY) {
-      const docs = await Promise.all(unique.slice(i, i + CONCURRENCY).map((id) => this.m.UserSettings.findById(id).select({ showPresence: 1 }).lean<Pick<UserSettingsDoc, '_id' | 'showPresence'>>()));
+      const docs = await Promise.all(
+        unique
+          .slice(i, i + CONCURRENCY)
+          .map((id) => this.m.UserSettings.findById(id).select({ showPresence: 1 }).lean<Pick<UserSettingsDoc, '_id' | 'showPresence'>>()),
+      );
       for (const d of docs) if (d && d.showPresence === false) hidden.add(d._id);
     }
     return hidden;

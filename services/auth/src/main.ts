@@ -32,7 +32,8 @@ async function main(): Promise<void> {
         policy.check(typeof presented === 'string' ? presented : undefined, call.request.role || 'user');
         cb(null, issuer.issue(call.request));
       } catch (err) {
-        if (err instanceof MintRefused) log.warn({ peer: call.getPeer(), role: call.request.role, reason: err.reason }, 'token request refused');
+        if (err instanceof MintRefused)
+          log.warn({ peer: call.getPeer(), role: call.request.role, reason: err.reason }, 'token request refused');
         const code =
           err instanceof InvalidRequest
             ? grpc.status.INVALID_ARGUMENT

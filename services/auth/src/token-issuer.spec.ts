@@ -24,7 +24,11 @@ describe('TokenIssuer', () => {
     const none = jwt.sign({ typ: 'access', sub: user }, '', { algorithm: 'none', issuer: 'chat-auth', audience: 'chat' });
     const wrongKey = jwt.sign({ typ: 'access' }, 'x'.repeat(32), { subject: user, issuer: 'chat-auth', audience: 'chat', expiresIn: 60 });
     const wrongAud = jwt.sign({ typ: 'access' }, opts.secret, { subject: user, issuer: 'chat-auth', audience: 'other', expiresIn: 60 });
-    const expired = jwt.sign({ typ: 'access', exp: Math.floor(Date.now() / 1000) - 10 }, opts.secret, { subject: user, issuer: 'chat-auth', audience: 'chat' });
+    const expired = jwt.sign({ typ: 'access', exp: Math.floor(Date.now() / 1000) - 10 }, opts.secret, {
+      subject: user,
+      issuer: 'chat-auth',
+      audience: 'chat',
+    });
     for (const t of [none, wrongKey, wrongAud, expired, 'garbage']) expect(() => issuer.validate(t)).toThrow(InvalidToken);
   });
   it('refuses a user id that is not a 24-hex id', () => {

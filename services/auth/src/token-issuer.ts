@@ -26,7 +26,10 @@ export class TokenIssuer {
     if (role !== 'user' && role !== 'admin') throw new InvalidRequest('role must be "user" or "admin"');
     const claims = { email: p.email ?? '', role, deviceId: p.deviceId ?? '' };
     const common = { algorithm: 'HS256' as const, issuer: this.o.issuer, audience: this.o.audience, subject: p.userId };
-    return { access_token: jwt.sign({ ...claims, typ: 'access' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds }), refresh_token: '' };
+    return {
+      access_token: jwt.sign({ ...claims, typ: 'access' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds }),
+      refresh_token: '',
+    };
   }
 
   validate(token: string): UserPayload {

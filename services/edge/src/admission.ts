@@ -73,7 +73,10 @@ export class Admission {
     // Redis, every poll)
     const readQueued = Date.now() - this.queuedReadAt >= Math.max(1000, this.opts.pollMs);
     if (readQueued) this.queuedReadAt = Date.now();
-    const [store, queued] = await Promise.all([this.signals.store().catch(() => null), readQueued ? this.signals.queued().catch(() => null) : Promise.resolve(null)]);
+    const [store, queued] = await Promise.all([
+      this.signals.store().catch(() => null),
+      readQueued ? this.signals.queued().catch(() => null) : Promise.resolve(null),
+    ]);
     // a signal that could not be read keeps its last value rather than opening the door on an outage
     if (queued !== null) this.queuedNow = queued;
     // no fresh report (Redis down, or no worker alive): the queue depth alone decides, rather than a lag
@@ -90,7 +93,11 @@ export class Admission {
     const byQueued = ramp(this.queuedNow, this.opts.maxQueued);
     this.share = Math.max(byLag, byQueued);
     this.refusing = this.share === 0 ? null : byLag >= byQueued ? 'lag' : 'queued';
-    if (this.refusing !== was) this.log.warn({ lagMs: this.lagMs, queued: this.queuedNow, refusing: this.refusing }, this.refusing ? 'store behind: refusing some sends with BUSY' : 'store caught up: taking every send again');
+    if (this.refusing !== was)
+      this.log.warn(
+        { lagMs: this.lagMs, queued: this.queuedNow, refusing: this.refusing },
+        this.refusing ? 'store behind: refusing some sends with BUSY' : 'store caught up: taking every send again',
+      );
   }
 
   /** Throws Busy for the share of sends the store's lag calls for. */

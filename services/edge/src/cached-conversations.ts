@@ -33,7 +33,8 @@ export class CachedConversations implements Conversations {
     if (hit) return hit;
     let scope = await this.inner.scopeFor(roomId, userId);
     // A group created a moment ago may still be on its way to the store (see readIssued).
-    if (!scope && idAgeMs(roomId) < FRESH_WINDOW_MS && (await readIssued(roomId, () => this.inner.get(roomId)))) scope = await this.inner.scopeFor(roomId, userId);
+    if (!scope && idAgeMs(roomId) < FRESH_WINDOW_MS && (await readIssued(roomId, () => this.inner.get(roomId))))
+      scope = await this.inner.scopeFor(roomId, userId);
     if (scope && scope.kind === 'direct') this.scopes.set(key, scope);
     return scope;
   }
@@ -46,4 +47,3 @@ export class CachedConversations implements Conversations {
     return this.inner.roomsWithMessages(userId);
   }
 }
-

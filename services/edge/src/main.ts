@@ -58,7 +58,9 @@ runService('edge', async () => {
   for (const r of [redis, pub, sub, cmd]) r.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   await waitFor('Redis', 'Start redis-server or set REDIS_URL.', () => redis.ping(), log);
 
-  const { db, models } = await openStore(config.MONGO_URL, `edge-${config.INSTANCE_ID}`, log, (what, hint, check) => waitFor(what, hint, check, log));
+  const { db, models } = await openStore(config.MONGO_URL, `edge-${config.INSTANCE_ID}`, log, (what, hint, check) =>
+    waitFor(what, hint, check, log),
+  );
 
   const broker = connectBroker(config.RABBITMQ_URL, log, `edge-${config.INSTANCE_ID}`);
   const publisher = new Publisher(broker, buildTopology(ns, config.PARTITIONS), config.PUBLISH_TIMEOUT_MS);
@@ -109,8 +111,13 @@ runService('edge', async () => {
   const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, config.GROUP_MEMBER_LIMIT);
   const summaries = new RoomSummaries(conversations, messages, cursors);
   const groupQueries = new GroupQueriesUseCase(groups, conversations, messages, summaries, cursors);
-  const syncInbox = new SyncInboxUseCase(conversations, messages, cursors, inbox, config.SYNC_LIMIT_PER_ROOM, (err) =>
-    log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
+  const syncInbox = new SyncInboxUseCase(
+    conversations,
+    messages,
+    cursors,
+    inbox,
+    config.SYNC_LIMIT_PER_ROOM,
+    (err) => log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
     pLimit(config.SYNC_CONCURRENCY),
   );
 
@@ -140,7 +147,9 @@ runService('edge', async () => {
   ]);
   const queueAdmin = new QueueAdmin(broker, topology);
   admission.start();
-  const corsOrigins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  const corsOrigins = config.CORS_ORIGINS.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   const app = buildHttpApp({
     limits,
     corsOrigins,
@@ -193,7 +202,8 @@ runService('edge', async () => {
     typing: { members: new RoomMembers(conversations), relay: (env) => relay.send(env), stopAfterMs: config.TYPING_STOP_MS },
     presenceInfo: { useCase: presenceInfo, graceMs: config.PRESENCE_GRACE_MS },
   });
-  if (config.UNSAFE_GATE_REPEATS === 'true') log.warn('UNSAFE_GATE_REPEATS: sockets are handed messages they already have (fault-test check only)');
+  if (config.UNSAFE_GATE_REPEATS === 'true')
+    log.warn('UNSAFE_GATE_REPEATS: sockets are handed messages they already have (fault-test check only)');
   gateway.start();
   // this edge's share of every delivery batch (fanout reads from presence which edge holds a user). On the
   // adapter's subscriber: ioredis subscribes it again after a reconnect, and the hold and catch-up below

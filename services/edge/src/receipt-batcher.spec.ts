@@ -7,8 +7,17 @@ const ROOM = 'a'.repeat(24);
 const OTHER = 'b'.repeat(24);
 const ME = 'c'.repeat(24);
 const PEER = 'd'.repeat(24);
-const msg = (roomId: string, seq: number): MessageView =>
-  ({ id: `${roomId.slice(0, 4)}${seq}`, roomId, seq, senderId: PEER, receiverId: ME, content: 'x', clientMsgId: null, status: 'sent', createdAt: '' });
+const msg = (roomId: string, seq: number): MessageView => ({
+  id: `${roomId.slice(0, 4)}${seq}`,
+  roomId,
+  seq,
+  senderId: PEER,
+  receiverId: ME,
+  content: 'x',
+  clientMsgId: null,
+  status: 'sent',
+  createdAt: '',
+});
 
 describe('ReceiptBatcher', () => {
   let sent: ReceiptCommand[];
@@ -24,7 +33,11 @@ describe('ReceiptBatcher', () => {
     sent = [];
     clock = 1_000_000;
     const bus = { publishConfirmed: async (_k: string, p: object) => void sent.push(p as ReceiptCommand), route: buildTopology('t').route };
-    batcher = new ReceiptBatcher(bus, createLogger('test', { level: 'silent', instance: 'spec' }), { flushMs: 100, coalesceMs: 1000, now: () => clock });
+    batcher = new ReceiptBatcher(bus, createLogger('test', { level: 'silent', instance: 'spec' }), {
+      flushMs: 100,
+      coalesceMs: 1000,
+      now: () => clock,
+    });
   });
   afterEach(() => jest.useRealTimers());
 
@@ -32,7 +45,14 @@ describe('ReceiptBatcher', () => {
     batcher.delivered(ME, msg(ROOM, 1));
     await advance(100);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ kind: 'delivered', userId: ME, roomId: ROOM, upToSeq: 1, messageIds: [`${ROOM.slice(0, 4)}1`], notifyUserId: PEER });
+    expect(sent[0]).toMatchObject({
+      kind: 'delivered',
+      userId: ME,
+      roomId: ROOM,
+      upToSeq: 1,
+      messageIds: [`${ROOM.slice(0, 4)}1`],
+      notifyUserId: PEER,
+    });
   });
 
   it('merges a busy room’s receipts into one command per interval, covering the newest seq', async () => {
@@ -86,7 +106,9 @@ describe('ReceiptBatcher', () => {
       return sent;
     };
     const fixed = await run(new ReceiptBatcher(bus, log, { flushMs: 100, coalesceMs: 1000, now: () => clock }));
-    const adaptive = await run(new ReceiptBatcher(bus, log, { flushMs: 100, coalesceMs: 1000, coalesceMaxMs: 5000, perSecond: 2, now: () => clock }));
+    const adaptive = await run(
+      new ReceiptBatcher(bus, log, { flushMs: 100, coalesceMs: 1000, coalesceMaxMs: 5000, perSecond: 2, now: () => clock }),
+    );
     // fixed: one command per room per second; adaptive: 6 rooms / 2 a second = one per room per 3 s
     expect(fixed.length).toBeGreaterThanOrEqual(55);
     expect(adaptive.length).toBeLessThanOrEqual(30);

@@ -1,8 +1,18 @@
 import type { NewMessage } from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
 
-const doc = (id: string, roomId = 'r1'): NewMessage =>
-  ({ id, roomId, seq: 1, senderId: 's', receiverId: 'v', content: id, clientMsgId: null, createdAt: new Date(0), editedAt: null, deletedAt: null });
+const doc = (id: string, roomId = 'r1'): NewMessage => ({
+  id,
+  roomId,
+  seq: 1,
+  senderId: 's',
+  receiverId: 'v',
+  content: id,
+  clientMsgId: null,
+  createdAt: new Date(0),
+  editedAt: null,
+  deletedAt: null,
+});
 
 /** A store stand-in: records each insert command; ids in `stored` collide; a doc named in `poison` fails the command. */
 function fakeStore(opts: { stored?: string[]; poison?: string[]; down?: boolean } = {}) {
@@ -24,7 +34,11 @@ describe('InsertCoalescer', () => {
   it('sends the inserts of one turn as one command and gives each caller its own collisions', async () => {
     const store = fakeStore({ stored: ['b2'] });
     const c = new InsertCoalescer(store.insert, store.unavailable);
-    const [a, b, d] = await Promise.all([c.insertIdempotent([doc('a1'), doc('a2')]), c.insertIdempotent([doc('b1', 'r2'), doc('b2', 'r2')]), c.insertIdempotent([doc('d1', 'r3')])]);
+    const [a, b, d] = await Promise.all([
+      c.insertIdempotent([doc('a1'), doc('a2')]),
+      c.insertIdempotent([doc('b1', 'r2'), doc('b2', 'r2')]),
+      c.insertIdempotent([doc('d1', 'r3')]),
+    ]);
     expect(store.calls).toEqual([['a1', 'a2', 'b1', 'b2', 'd1']]);
     expect([...a]).toEqual([]);
     expect([...b]).toEqual(['b2']);
@@ -60,14 +74,22 @@ describe('InsertCoalescer', () => {
     const second = c.insertIdempotent([doc('b1', 'r2')]);
     await Promise.all([first, second]);
     expect(store.calls).toEqual([['a1', 'b1']]);
-    await Promise.all([c.insertIdempotent([doc('c1'), doc('c2')]), c.insertIdempotent([doc('d1', 'r2')]), c.insertIdempotent([doc('e1', 'r3')])]);
+    await Promise.all([
+      c.insertIdempotent([doc('c1'), doc('c2')]),
+      c.insertIdempotent([doc('d1', 'r2')]),
+      c.insertIdempotent([doc('e1', 'r3')]),
+    ]);
     expect(store.calls.slice(1)).toEqual([['c1', 'c2', 'd1'], ['e1']]);
   });
 
   it('fails only the caller whose document the store refuses; the others are stored', async () => {
     const store = fakeStore({ poison: ['p1'] });
     const c = new InsertCoalescer(store.insert, store.unavailable);
-    const results = await Promise.allSettled([c.insertIdempotent([doc('a1')]), c.insertIdempotent([doc('p1', 'r2')]), c.insertIdempotent([doc('b1', 'r3')])]);
+    const results = await Promise.allSettled([
+      c.insertIdempotent([doc('a1')]),
+      c.insertIdempotent([doc('p1', 'r2')]),
+      c.insertIdempotent([doc('b1', 'r3')]),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason.message).toBe('bad document');
     // the merged command, then each caller alone

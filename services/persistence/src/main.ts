@@ -13,98 +13,123 @@ import { ChangeMessageUseCase } from './usecases/change-message/change-message.u
 import { PersistBatchUseCase } from './usecases/persist-batch/persist-batch.usecase';
 import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.usecase';
 
-runConsumerService<RoomCommand>('persistence', { redis: 'best-effort' }, async ({ config, log, topology, models, redis, broker, waitFor }) => {
-  const messages = new MessageStore(models);
-  const conversations = new ConversationStore(models);
-  const groups = new GroupStore(models);
-  // a deadline on the hot path's store calls: one the driver left hanging after a cut connection would hold
-  // its partition (and, for the merged insert, every partition) for good; the batch is retried instead
-  const hot = timedCalls(messages, { insertIdempotent: 'message.insertMany', findByIds: 'message.findByIds' }, (call, op) => withStoreDeadline(call, 30_000, op));
-  const inserts = new InsertCoalescer((docs) => hot.insertIdempotent(docs), isStoreUnavailable, { lingerMs: config.INSERT_LINGER_MS });
-  const heads = new RoomHeads(timedCalls(conversations, { loadHead: 'conversation.loadHead', openTail: 'conversation.openTail', writeSummary: 'conversation.writeSummary' }), {
-    owner: `${config.INSTANCE_ID}:${randomUUID().slice(0, 8)}`,
-    flushMs: config.SUMMARY_FLUSH_MS,
-    idleMs: config.SUMMARY_IDLE_MS,
-  });
-  const storeMessages = new StoreMessagesUseCase({ findByIds: hot.findByIds, insertIdempotent: (docs) => inserts.insertIdempotent(docs) }, heads);
-  const applyCommands = new ApplyRoomCommandsUseCase(
-    storeMessages,
-    new ChangeMessageUseCase(
-      {
-        findByIds: (ids) => messages.findByIds(ids),
-        applyEdit: (id, content, at, changedSeq) => messages.applyEdit(id, content, at, changedSeq),
-        applyDelete: (id, at, changedSeq) => messages.applyDelete(id, at, changedSeq),
-        updateLastMessage: async (room, id, patch) => {
-          heads.patchLastMessage(room, id, patch);
-          await heads.exclusive(room, () => conversations.updateLastMessage(room, id, patch));
-        },
-        groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
-      },
-      config.EDIT_WINDOW_MS,
-      (roomId) => storeMessages.stampChange(roomId),
-    ),
-    new ApplyGroupCommandUseCase(
-      {
-        get: (id) => groups.get(id),
-        create: (...a) => groups.create(...a),
-        // never at the same time as the group's summary write (see RoomHeads.exclusive)
-        save: (id, ...a) => heads.exclusive(id, () => groups.save(id, ...a)),
-        getInvite: (id) => groups.getInvite(id),
-        createInvite: (i) => groups.createInvite(i),
-        answerInvite: (...a) => groups.answerInvite(...a),
-      },
-      config.GROUP_MEMBER_LIMIT,
-      (groupId) => heads.lastSeqOf(groupId),
-    ),
-  );
-  // summaries written behind: due ones every quarter interval, every one (tails closed) on stop
-  let flushing: Promise<unknown> = Promise.resolve();
-  const flushTimer = setInterval(() => {
-    flushing = heads.flush().then(
-      (r) => r.failed > 0 && log.warn({ failed: r.failed }, 'room summaries not written; trying again'),
-      (err) => log.warn({ err: (err as Error).message }, 'room summary flush failed'),
+runConsumerService<RoomCommand>(
+  'persistence',
+  { redis: 'best-effort' },
+  async ({ config, log, topology, models, redis, broker, waitFor }) => {
+    const messages = new MessageStore(models);
+    const conversations = new ConversationStore(models);
+    const groups = new GroupStore(models);
+    // a deadline on the hot path's store calls: one the driver left hanging after a cut connection would hold
+    // its partition (and, for the merged insert, every partition) for good; the batch is retried instead
+    const hot = timedCalls(messages, { insertIdempotent: 'message.insertMany', findByIds: 'message.findByIds' }, (call, op) =>
+      withStoreDeadline(call, 30_000, op),
     );
-  }, Math.max(50, Math.floor(Math.min(config.SUMMARY_FLUSH_MS, config.SUMMARY_IDLE_MS) / 4)));
-  flushTimer.unref();
+    const inserts = new InsertCoalescer((docs) => hot.insertIdempotent(docs), isStoreUnavailable, { lingerMs: config.INSERT_LINGER_MS });
+    const heads = new RoomHeads(
+      timedCalls(conversations, {
+        loadHead: 'conversation.loadHead',
+        openTail: 'conversation.openTail',
+        writeSummary: 'conversation.writeSummary',
+      }),
+      {
+        owner: `${config.INSTANCE_ID}:${randomUUID().slice(0, 8)}`,
+        flushMs: config.SUMMARY_FLUSH_MS,
+        idleMs: config.SUMMARY_IDLE_MS,
+      },
+    );
+    const storeMessages = new StoreMessagesUseCase(
+      { findByIds: hot.findByIds, insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
+      heads,
+    );
+    const applyCommands = new ApplyRoomCommandsUseCase(
+      storeMessages,
+      new ChangeMessageUseCase(
+        {
+          findByIds: (ids) => messages.findByIds(ids),
+          applyEdit: (id, content, at, changedSeq) => messages.applyEdit(id, content, at, changedSeq),
+          applyDelete: (id, at, changedSeq) => messages.applyDelete(id, at, changedSeq),
+          updateLastMessage: async (room, id, patch) => {
+            heads.patchLastMessage(room, id, patch);
+            await heads.exclusive(room, () => conversations.updateLastMessage(room, id, patch));
+          },
+          groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
+        },
+        config.EDIT_WINDOW_MS,
+        (roomId) => storeMessages.stampChange(roomId),
+      ),
+      new ApplyGroupCommandUseCase(
+        {
+          get: (id) => groups.get(id),
+          create: (...a) => groups.create(...a),
+          // never at the same time as the group's summary write (see RoomHeads.exclusive)
+          save: (id, ...a) => heads.exclusive(id, () => groups.save(id, ...a)),
+          getInvite: (id) => groups.getInvite(id),
+          createInvite: (i) => groups.createInvite(i),
+          answerInvite: (...a) => groups.answerInvite(...a),
+        },
+        config.GROUP_MEMBER_LIMIT,
+        (groupId) => heads.lastSeqOf(groupId),
+      ),
+    );
+    // summaries written behind: due ones every quarter interval, every one (tails closed) on stop
+    let flushing: Promise<unknown> = Promise.resolve();
+    const flushTimer = setInterval(
+      () => {
+        flushing = heads.flush().then(
+          (r) => r.failed > 0 && log.warn({ failed: r.failed }, 'room summaries not written; trying again'),
+          (err) => log.warn({ err: (err as Error).message }, 'room summary flush failed'),
+        );
+      },
+      Math.max(50, Math.floor(Math.min(config.SUMMARY_FLUSH_MS, config.SUMMARY_IDLE_MS) / 4)),
+    );
+    flushTimer.unref();
 
-  const publisher = new Publisher(broker, topology, config.PUBLISH_TIMEOUT_MS);
-  await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => publisher.waitForConnect());
-  const persist = new PersistBatchUseCase(applyCommands, publisher, topology.route, log);
-  // the lag the edges admit sends by (best effort: without Redis they fall back to the queue depth)
-  const lag = new StageLag(redis, config.CHAT_NAMESPACE);
-  let lagTimer: NodeJS.Timeout | undefined;
-  if (config.UNSAFE_REQUEUE_FAILED === 'true') log.warn('UNSAFE_REQUEUE_FAILED: a batch that fails on the store is requeued behind later ones; rooms get out of order (fault-test check only)');
-  if (config.UNSAFE_ACK_BEFORE_WRITE === 'true') log.warn('UNSAFE_ACK_BEFORE_WRITE: commands are acked before they are stored; a crash loses them (fault-test check only)');
+    const publisher = new Publisher(broker, topology, config.PUBLISH_TIMEOUT_MS);
+    await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => publisher.waitForConnect());
+    const persist = new PersistBatchUseCase(applyCommands, publisher, topology.route, log);
+    // the lag the edges admit sends by (best effort: without Redis they fall back to the queue depth)
+    const lag = new StageLag(redis, config.CHAT_NAMESPACE);
+    let lagTimer: NodeJS.Timeout | undefined;
+    if (config.UNSAFE_REQUEUE_FAILED === 'true')
+      log.warn(
+        'UNSAFE_REQUEUE_FAILED: a batch that fails on the store is requeued behind later ones; rooms get out of order (fault-test check only)',
+      );
+    if (config.UNSAFE_ACK_BEFORE_WRITE === 'true')
+      log.warn('UNSAFE_ACK_BEFORE_WRITE: commands are acked before they are stored; a crash loses them (fault-test check only)');
 
-  return {
-    consumer: {
-      queues: topology.persistQueues,
-      ackOnReceipt: config.UNSAFE_ACK_BEFORE_WRITE === 'true',
-      requeueFailed: config.UNSAFE_REQUEUE_FAILED === 'true',
-      // the partitions may have had another owner since: read their rooms again
-      onChannel: () => heads.forgetAll(),
-      decode: decodeRoomCommand,
-      handle: (batch) => persist.execute(batch.map((d) => d.payload)),
-    },
-    describe: { prefetch: config.BROKER_PREFETCH },
-    started: (consumer) => {
-      lagTimer = setInterval(() => {
-        const ms = consumer.lagMs();
-        stageLag.set({ stage: 'persistence' }, ms / 1000);
-        lag.report('persistence', config.INSTANCE_ID, { lagMs: ms, inHand: consumer.inHand(), perSecond: consumer.capacityPerSecond() }).catch(() => undefined);
-      }, 250);
-      lagTimer.unref();
-    },
-    stopping: async () => {
-      clearInterval(lagTimer);
-      await lag.forget('persistence', config.INSTANCE_ID).catch(() => undefined);
-    },
-    stopped: async () => {
-      clearInterval(flushTimer);
-      await flushing;
-      const last = await heads.flush(true).catch((err: Error) => ({ written: 0, failed: -1, err: err.message }));
-      log.info(last, 'room summaries written on stop');
-      await publisher.close();
-    },
-  };
-});
+    return {
+      consumer: {
+        queues: topology.persistQueues,
+        ackOnReceipt: config.UNSAFE_ACK_BEFORE_WRITE === 'true',
+        requeueFailed: config.UNSAFE_REQUEUE_FAILED === 'true',
+        // the partitions may have had another owner since: read their rooms again
+        onChannel: () => heads.forgetAll(),
+        decode: decodeRoomCommand,
+        handle: (batch) => persist.execute(batch.map((d) => d.payload)),
+      },
+      describe: { prefetch: config.BROKER_PREFETCH },
+      started: (consumer) => {
+        lagTimer = setInterval(() => {
+          const ms = consumer.lagMs();
+          stageLag.set({ stage: 'persistence' }, ms / 1000);
+          lag
+            .report('persistence', config.INSTANCE_ID, { lagMs: ms, inHand: consumer.inHand(), perSecond: consumer.capacityPerSecond() })
+            .catch(() => undefined);
+        }, 250);
+        lagTimer.unref();
+      },
+      stopping: async () => {
+        clearInterval(lagTimer);
+        await lag.forget('persistence', config.INSTANCE_ID).catch(() => undefined);
+      },
+      stopped: async () => {
+        clearInterval(flushTimer);
+        await flushing;
+        const last = await heads.flush(true).catch((err: Error) => ({ written: 0, failed: -1, err: err.message }));
+        log.info(last, 'room summaries written on stop');
+        await publisher.close();
+      },
+    };
+  },
+);

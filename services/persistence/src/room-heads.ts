@@ -139,7 +139,14 @@ export class RoomHeads {
     h.lastSeq = stored.lastSeq;
     const last = stored.messages[stored.messages.length - 1];
     if (last) {
-      h.lastMessage = { id: last.id, senderId: last.senderId, seq: last.seq, content: last.content, deleted: false, createdAt: last.createdAt };
+      h.lastMessage = {
+        id: last.id,
+        senderId: last.senderId,
+        seq: last.seq,
+        content: last.content,
+        deleted: false,
+        createdAt: last.createdAt,
+      };
       h.messageChanged = true;
       if (h.kind === 'direct') for (const m of stored.messages) h.senders.set(m.senderId, m.seq);
     }
@@ -159,7 +166,16 @@ export class RoomHeads {
       if (!h) return null;
       const seq = h.lastSeq + 1;
       await this.serial(h, async () => {
-        const ok = await this.timed(roomId, this.store.writeSummary(roomId, { lastSeq: seq, lastChangeSeq: seq, ...(h.messageChanged ? { lastMessage: h.lastMessage } : {}), senders: h.senders }), h);
+        const ok = await this.timed(
+          roomId,
+          this.store.writeSummary(roomId, {
+            lastSeq: seq,
+            lastChangeSeq: seq,
+            ...(h.messageChanged ? { lastMessage: h.lastMessage } : {}),
+            senders: h.senders,
+          }),
+          h,
+        );
         if (!ok) {
           this.drop(h);
           throw new Error(`room ${roomId} was written by another owner; reading it again`);
@@ -237,7 +253,11 @@ export class RoomHeads {
     let failed = 0;
     for (const h of [...this.heads.values()]) {
       const dirty = h.dirtySince !== null && (force || now - h.dirtySince >= this.opts.flushMs);
-      const quiet = (h.open || h.prevOwner !== null) && h.inUse === 0 && h.unsureUpTo <= h.lastSeq && (force || now - h.lastStoredAt >= this.opts.idleMs);
+      const quiet =
+        (h.open || h.prevOwner !== null) &&
+        h.inUse === 0 &&
+        h.unsureUpTo <= h.lastSeq &&
+        (force || now - h.lastStoredAt >= this.opts.idleMs);
       if (dirty || quiet) due.push({ h, close: quiet });
     }
     // a few at a time: hundreds of rooms come due together, and all at once they would queue the inserts
@@ -268,7 +288,15 @@ export class RoomHeads {
       const dirtySince = h.dirtySince;
       h.dirtySince = null;
       try {
-        const ok = await this.timed(h.roomId, this.store.writeSummary(h.roomId, { lastSeq: snapshot.seq, lastMessage: snapshot.message, senders: snapshot.senders }, closeAs ?? undefined), h);
+        const ok = await this.timed(
+          h.roomId,
+          this.store.writeSummary(
+            h.roomId,
+            { lastSeq: snapshot.seq, lastMessage: snapshot.message, senders: snapshot.senders },
+            closeAs ?? undefined,
+          ),
+          h,
+        );
         if (ok) {
           if (closeAs) h.prevOwner = null;
         } else {

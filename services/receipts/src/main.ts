@@ -12,7 +12,10 @@ runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ c
   const messages = new MessageStore(models);
   // receipts go to the edges holding their users' sockets; a user with none gets nothing live (the
   // cursors in the store are what a reconnect reads)
-  const notify = new LiveNotifier(new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS), new EdgeChannel(redis, config.CHAT_NAMESPACE));
+  const notify = new LiveNotifier(
+    new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS),
+    new EdgeChannel(redis, config.CHAT_NAMESPACE),
+  );
   const apply = new ApplyReceiptsUseCase(timedCalls(cursors, { advance: 'cursor.advance' }), notify, {
     membersOf: (ids) => groups.membersOf(ids),
     forRoom: (roomId) => cursors.forRoom(roomId),
@@ -25,7 +28,14 @@ runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ c
       // the store or Redis down holds the batch (runConsumerService); cursors only move forward, so a retry is harmless
       handle: async (batch) => {
         const moves = await apply.execute(batch.map((d) => d.payload));
-        log.debug({ receipts: batch.length, moved: moves.filter((m) => m.to > m.from).length, correlationIds: batch.map((d) => d.payload.correlationId) }, 'receipts applied');
+        log.debug(
+          {
+            receipts: batch.length,
+            moved: moves.filter((m) => m.to > m.from).length,
+            correlationIds: batch.map((d) => d.payload.correlationId),
+          },
+          'receipts applied',
+        );
       },
     },
   };

@@ -51,7 +51,11 @@ export function parseArgs(argv: string[]): BenchArgs {
     namespace: get('namespace') ?? '/chat',
     auth: get('auth') ?? '',
     sockets: num('sockets', quick ? 200 : 1000),
-    rates: (get('rates') ?? '').split(',').filter(Boolean).map(Number).filter((n) => n > 0).length
+    rates: (get('rates') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map(Number)
+      .filter((n) => n > 0).length
       ? (get('rates') as string).split(',').map(Number)
       : quick
         ? QUICK_RATES

@@ -18,7 +18,10 @@ async function edgesHeapKB(urls: string[]): Promise<number | null> {
   if (urls.length === 0) return null;
   let total = 0;
   for (const url of urls) {
-    const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+    const text = await fetch(`${url}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
     const m = /^chat_nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+?\d+)?)$/m.exec(text);
     if (!m) return null;
     total += Number(m[1]) / 1024;
@@ -125,7 +128,9 @@ async function main(): Promise<void> {
     await sleep(Math.min(5, args.settleS) * 1000);
     const [rssBefore, heapBefore, retainedBefore] = [rss(), await edgesHeapKB(edgeOps), await edgesHeapAfterGcKB()];
     await load.setup(args.sockets - firstHalf);
-    log(`connected in ${((performance.now() - connectStart) / 1000).toFixed(1)} s; letting the connect-time syncs settle for ${args.settleS} s`);
+    log(
+      `connected in ${((performance.now() - connectStart) / 1000).toFixed(1)} s; letting the connect-time syncs settle for ${args.settleS} s`,
+    );
     // each connect runs a sync against the store; the first step should meet the steady state, not that storm
     await sleep(args.settleS * 1000);
     log(`one message in each of the ${load.socketCount / 2} conversations first (each room's first touch), paced at 100/s`);
@@ -135,20 +140,39 @@ async function main(): Promise<void> {
     // the V8 heap in use (the edges' own /metrics): closer to what a socket costs than RSS, which keeps what
     // the allocator took during the connect storm; it still counts garbage no collection has reached yet
     const heapAfter = await edgesHeapKB(edgeOps);
-    const idleSocketHeapKB = heapBefore !== null && heapAfter !== null && added > 0 ? Math.round(((heapAfter - heapBefore) / added) * 10) / 10 : null;
+    const idleSocketHeapKB =
+      heapBefore !== null && heapAfter !== null && added > 0 ? Math.round(((heapAfter - heapBefore) / added) * 10) / 10 : null;
     // what each socket keeps alive: the edges' heap right after a full collection, before and after
     const retainedAfter = await edgesHeapAfterGcKB();
-    const idleSocketRetainedKB = retainedBefore !== null && retainedAfter !== null && added > 0 ? Math.round(((retainedAfter - retainedBefore) / added) * 10) / 10 : null;
+    const idleSocketRetainedKB =
+      retainedBefore !== null && retainedAfter !== null && added > 0
+        ? Math.round(((retainedAfter - retainedBefore) / added) * 10) / 10
+        : null;
 
-    const bar = new SingleBar({ format: '[bench] {step} |{bar}| {percentage}% ', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+    const bar = new SingleBar(
+      { format: '[bench] {step} |{bar}| {percentage}% ', hideCursor: true, clearOnComplete: true },
+      Presets.shades_classic,
+    );
     const steps: StepResult[] = [];
     const stepCpu: Report['stepCpu'] = [];
     const stepStoreCalls: NonNullable<Report['stepStoreCalls']> = [];
     const readStoreOps = async (): Promise<StoreOp[]> =>
-      stack ? storeOps(await Promise.all([...stack.opsUrls].map(([, url]) => fetch(`${url}/metrics`).then((r) => r.text(), () => '')))) : [];
+      stack
+        ? storeOps(
+            await Promise.all(
+              [...stack.opsUrls].map(([, url]) =>
+                fetch(`${url}/metrics`).then(
+                  (r) => r.text(),
+                  () => '',
+                ),
+              ),
+            ),
+          )
+        : [];
     let cpu: Record<string, number> = {};
     // each edge on its own, to show what an edge holding none of the users spends on the traffic
-    const edgeProcs = () => (stack ? [...stack.processes].filter(([n]) => n.startsWith('edge-')).map(([n, p]) => [n, p.child.pid!] as [string, number]) : []);
+    const edgeProcs = () =>
+      stack ? [...stack.processes].filter(([n]) => n.startsWith('edge-')).map(([n, p]) => [n, p.child.pid!] as [string, number]) : [];
     const busyEdge = (name: string) => Number(name.slice('edge-'.length)) <= args.busyEdges;
     const idleMeter = new CpuMeter(edgeProcs, true);
     idleMeter.begin();
@@ -165,10 +189,15 @@ async function main(): Promise<void> {
       const sentBefore = load.sentSoFar;
       meter.begin();
       const r = await load.stepTyping(args.typingShare, rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
-      if (args.typingShare > 0) log(`${load.typingSent} typing events emitted by ${Math.round(args.typingShare * 100)}% of the sockets during the step`);
+      if (args.typingShare > 0)
+        log(`${load.typingSent} typing events emitted by ${Math.round(args.typingShare * 100)}% of the sockets during the step`);
       cpu = meter.end();
       const perEdge = edgeMeter.end();
-      stepStoreCalls.push({ offeredRate: rate, messagesSent: load.sentSoFar - sentBefore, ops: storeOpsBetween(opsBefore, await readStoreOps()) });
+      stepStoreCalls.push({
+        offeredRate: rate,
+        messagesSent: load.sentSoFar - sentBefore,
+        ops: storeOpsBetween(opsBefore, await readStoreOps()),
+      });
       bar.stop();
       steps.push(r);
       stepCpu.push({ offeredRate: rate, machinePct: cpu.machine ?? 0, usPerMessage: usPerMessage(cpu.machine ?? 0, r.throughput) });
@@ -178,7 +207,13 @@ async function main(): Promise<void> {
           .filter(([k]) => k.startsWith('edge-'))
           .map(([name, pct]) => ({ name, busy: busyEdge(name), pct, usPerMessage: usPerMessage(pct, r.throughput) })),
       });
-      log(`${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}, busy ${r.busy}; CPU (% of one core) ${Object.entries(cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      log(
+        `${rate}/s offered: sent ${r.sent}, acked ${r.acked}, received ${r.received} (${r.throughput}/s), e2e p99 ${r.e2eMs.p99} ms, ack p99 ${r.ackMs.p99} ms, lost ${r.lost}, dup ${r.duplicates}, busy ${r.busy}; CPU (% of one core) ${Object.entries(
+          cpu,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
       if (r.e2eMs.p99 > args.p99BoundMs || r.throughput < rate * 0.8) {
         log('p99 passed its bound or throughput stopped rising: stopping the ramp');
         break;
@@ -191,7 +226,10 @@ async function main(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       const texts: string[] = [];
       for (const [name, url] of stack.opsUrls) {
-        const text = await fetch(`${url}/metrics`).then((r) => r.text(), () => '');
+        const text = await fetch(`${url}/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
         writeFileSync(join(dir, `${name}.prom`), text);
         texts.push(text);
       }

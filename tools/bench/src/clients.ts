@@ -20,8 +20,11 @@ export async function makeUsers(authAddress: string, n: number): Promise<BenchUs
           chunk.map(
             (id) =>
               new Promise<BenchUser>((resolve, reject) =>
-                client.GenerateToken({ userId: id, email: '', role: 'user' }, new grpc.Metadata(), { deadline: Date.now() + 10000 }, (err, res) =>
-                  err ? reject(err) : resolve({ id, token: res!.access_token }),
+                client.GenerateToken(
+                  { userId: id, email: '', role: 'user' },
+                  new grpc.Metadata(),
+                  { deadline: Date.now() + 10000 },
+                  (err, res) => (err ? reject(err) : resolve({ id, token: res!.access_token })),
                 ),
               ),
           ),
@@ -52,7 +55,9 @@ export function connect(url: string, namespace: string, token: string): Promise<
 export async function connectMany(urls: string[], namespace: string, users: BenchUser[], concurrency = 50): Promise<Socket[]> {
   const out = new Array<Socket>(users.length);
   for (let i = 0; i < users.length; i += concurrency) {
-    await Promise.all(users.slice(i, i + concurrency).map(async (u, k) => (out[i + k] = await connect(urls[(i + k) % urls.length], namespace, u.token))));
+    await Promise.all(
+      users.slice(i, i + concurrency).map(async (u, k) => (out[i + k] = await connect(urls[(i + k) % urls.length], namespace, u.token))),
+    );
   }
   return out;
 }

@@ -20,7 +20,9 @@ export async function heapAfterFullGcKB(inspectorUrl: string, timeoutMs = 20_000
       new Promise<{ result?: { result?: { value?: unknown } } }>((resolve, reject) => {
         const id = nextId++;
         const onMessage = (data: WebSocket.RawData) => {
-          const msg = JSON.parse((Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString()) as { id?: number; error?: { message: string }; result?: { result?: { value?: unknown } } };
+          const msg = JSON.parse(
+            (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString(),
+          ) as { id?: number; error?: { message: string }; result?: { result?: { value?: unknown } } };
           if (msg.id !== id) return;
           ws.off('message', onMessage);
           if (msg.error) reject(new Error(`${method}: ${msg.error.message}`));

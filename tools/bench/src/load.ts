@@ -48,7 +48,12 @@ function idOf(content: string): number | null {
 
 function percentiles(h: hdr.Histogram): Percentiles {
   const ms = (v: number) => Math.round(v / 10) / 100; // histogram in microseconds
-  return { p50: ms(h.getValueAtPercentile(50)), p95: ms(h.getValueAtPercentile(95)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
+  return {
+    p50: ms(h.getValueAtPercentile(50)),
+    p95: ms(h.getValueAtPercentile(95)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+  };
 }
 
 /**
@@ -119,10 +124,12 @@ export class LoadGenerator {
     this.typingSent = 0;
     const typists = Math.round(share * this.pairs.length * 2);
     if (typists === 0) return run();
-    const sockets = this.pairs.flatMap((p) => [
-      { s: p.sa, roomId: p.roomId },
-      { s: p.sb, roomId: p.roomId },
-    ]).slice(0, typists);
+    const sockets = this.pairs
+      .flatMap((p) => [
+        { s: p.sa, roomId: p.roomId },
+        { s: p.sb, roomId: p.roomId },
+      ])
+      .slice(0, typists);
     const timers = sockets.map(({ s, roomId }) => {
       let n = Math.floor(Math.random() * 5);
       return setInterval(() => {
@@ -138,7 +145,13 @@ export class LoadGenerator {
   }
 
   /** Sends at `rate`/s as `step` does while `typingShare` of the sockets type. */
-  stepTyping(typingShare: number, rate: number, warmupS: number, durationS: number, onTick?: (fraction: number) => void): Promise<StepResult> {
+  stepTyping(
+    typingShare: number,
+    rate: number,
+    warmupS: number,
+    durationS: number,
+    onTick?: (fraction: number) => void,
+  ): Promise<StepResult> {
     return this.whileTyping(typingShare, () => this.step(rate, warmupS, durationS, onTick));
   }
 
@@ -159,7 +172,12 @@ export class LoadGenerator {
     const attempt = () =>
       from
         .timeout(30000)
-        .emitWithAck('send_message', { receiverId: to.id, roomId: pair.roomId, content: body(id, this.messageBytes), clientMsgId: `b${id}` })
+        .emitWithAck('send_message', {
+          receiverId: to.id,
+          roomId: pair.roomId,
+          content: body(id, this.messageBytes),
+          clientMsgId: `b${id}`,
+        })
         .then((r: { ok: boolean; error?: { code: string; retryAfterMs?: number } }) => {
           if (!r.ok && r.error?.code === 'BUSY') {
             // as an app does: the store is behind, so try again when the edge says (latency counts from the first try)
@@ -264,7 +282,14 @@ export class LoadGenerator {
   }
 
   /** A user with K parked messages connects: messages per second until the last one arrives. */
-  async offlineDrain(k: number): Promise<{ messages: number; seconds: number; rate: number; connectedMs: number; firstMs: number | null; afterFirstRate: number | null }> {
+  async offlineDrain(k: number): Promise<{
+    messages: number;
+    seconds: number;
+    rate: number;
+    connectedMs: number;
+    firstMs: number | null;
+    afterFirstRate: number | null;
+  }> {
     const [sender, receiver] = await makeUsers(this.auth, 2);
     const [ss] = await connectMany(this.urls.slice(0, 1), this.namespace, [sender]);
     const room = await request<Acked<{ roomId: string }>>(ss, 'join_or_create_room', { participantId: receiver.id });
@@ -275,7 +300,12 @@ export class LoadGenerator {
     let acked = 0;
     const send = async (id: number): Promise<void> => {
       for (;;) {
-        const r = await request<Acked<object>>(ss, 'send_message', { receiverId: receiver.id, roomId: room.roomId, content: body(id, this.messageBytes), clientMsgId: `o${id}` });
+        const r = await request<Acked<object>>(ss, 'send_message', {
+          receiverId: receiver.id,
+          roomId: room.roomId,
+          content: body(id, this.messageBytes),
+          clientMsgId: `o${id}`,
+        });
         if (r.ok) return void acked++;
         if (r.error.code !== 'BUSY') throw new Error(`offline drain: send refused: ${JSON.stringify(r.error)}`);
         await new Promise((res) => setTimeout(res, r.error.retryAfterMs ?? 1000));
@@ -314,7 +344,14 @@ export class LoadGenerator {
     // first message, then the hand-over of the rest
     // the rate once the first message is in: the hand-over and the later pages, without the first read
     const afterFirstRate = first && last > first ? Math.round((got - 1) / ((last - first) / 1000)) : null;
-    return { messages: got, seconds: Math.round(seconds * 100) / 100, rate: Math.round(got / seconds), connectedMs: ms(connected), firstMs: first ? ms(first) : null, afterFirstRate };
+    return {
+      messages: got,
+      seconds: Math.round(seconds * 100) / 100,
+      rate: Math.round(got / seconds),
+      connectedMs: ms(connected),
+      firstMs: first ? ms(first) : null,
+      afterFirstRate,
+    };
   }
 
   close(): void {

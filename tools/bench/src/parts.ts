@@ -50,7 +50,12 @@ export interface RabbitRun {
  * RabbitMQ alone: publishes `n` messages to a new durable queue with up to 100 awaiting their confirm (a
  * busy publisher), at full speed or paced at `ratePerSecond`, while consuming them with acks.
  */
-export async function rabbitRun(url: string, n: number, bytes: number, opts: { queueType?: 'quorum' | 'classic'; ratePerSecond?: number; brokerPid?: number } = {}): Promise<RabbitRun> {
+export async function rabbitRun(
+  url: string,
+  n: number,
+  bytes: number,
+  opts: { queueType?: 'quorum' | 'classic'; ratePerSecond?: number; brokerPid?: number } = {},
+): Promise<RabbitRun> {
   const conn = await amqp.connect(url);
   const q = `bench.raw.${randomBytes(4).toString('hex')}`;
   try {
@@ -107,22 +112,39 @@ export async function rabbitRun(url: string, n: number, bytes: number, opts: { q
 /** RabbitMQ alone, as the bench's part: a quorum queue at full speed. */
 export async function rabbitPart(url: string, n: number, bytes: number): Promise<PartResult> {
   const r = await rabbitRun(url, n, bytes);
-  return { name: 'RabbitMQ publish (confirms, window 100) + consume', perSecond: r.perSecond, detail: `${n} messages of ${bytes} B, quorum queue`, cpuUsPerOp: r.machineUs };
+  return {
+    name: 'RabbitMQ publish (confirms, window 100) + consume',
+    perSecond: r.perSecond,
+    detail: `${n} messages of ${bytes} B, quorum queue`,
+    cpuUsPerOp: r.machineUs,
+  };
 }
 
 /** The store alone: single inserts (20 concurrent) and batched inserts of 100, of message-sized documents. */
 export async function storeParts(url: string, n: number, bytes: number): Promise<PartResult[]> {
   const conn = await mongoose.createConnection(url, { maxPoolSize: 20 }).asPromise();
   const coll = conn.collection(`bench_raw_${randomBytes(4).toString('hex')}`);
-  const doc = (i: number) => ({ roomId: 'r'.repeat(24), seq: i, senderId: 's'.repeat(24), receiverId: 'v'.repeat(24), content: 'x'.repeat(bytes), createdAt: new Date() });
+  const doc = (i: number) => ({
+    roomId: 'r'.repeat(24),
+    seq: i,
+    senderId: 's'.repeat(24),
+    receiverId: 'v'.repeat(24),
+    content: 'x'.repeat(bytes),
+    createdAt: new Date(),
+  });
   try {
     await coll.createIndex({ roomId: 1, seq: 1 }, { unique: true });
     const single = Math.min(n, 3000);
     const singles = await measured(async () => {
-      for (let i = 0; i < single; i += 20) await Promise.all(Array.from({ length: Math.min(20, single - i) }, (_, k) => coll.insertOne(doc(i + k))));
+      for (let i = 0; i < single; i += 20)
+        await Promise.all(Array.from({ length: Math.min(20, single - i) }, (_, k) => coll.insertOne(doc(i + k))));
     });
     const batches = await measured(async () => {
-      for (let i = 0; i < n; i += 100) await coll.insertMany(Array.from({ length: Math.min(100, n - i) }, (_, k) => doc(single + i + k)), { ordered: false });
+      for (let i = 0; i < n; i += 100)
+        await coll.insertMany(
+          Array.from({ length: Math.min(100, n - i) }, (_, k) => doc(single + i + k)),
+          { ordered: false },
+        );
     });
     // what the pipeline does per room and batch: one guarded update of a small document by _id (the
     // conversation's seq and last message), 20 rooms at a time
@@ -135,9 +157,14 @@ export async function storeParts(url: string, n: number, bytes: number): Promise
       updated = await measured(async () => {
         for (let i = 0; i < updates; i += 20) {
           await Promise.all(
-            ids.slice(0, Math.min(20, updates - i)).map((_id) =>
-              rooms.updateOne({ _id: _id as unknown as never, lastSeq: i / 20 }, { $set: { lastSeq: i / 20 + 1, lastMessage: { content: 'x'.repeat(bytes), at: new Date() } } }),
-            ),
+            ids
+              .slice(0, Math.min(20, updates - i))
+              .map((_id) =>
+                rooms.updateOne(
+                  { _id: _id as unknown as never, lastSeq: i / 20 },
+                  { $set: { lastSeq: i / 20 + 1, lastMessage: { content: 'x'.repeat(bytes), at: new Date() } } },
+                ),
+              ),
           );
         }
       });
@@ -184,7 +211,12 @@ export async function adapterPart(redisUrl: string, n: number, clients: number, 
       }
       await Promise.race([done, new Promise((r) => setTimeout(r, 60000))]);
     });
-    return { name: 'Redis adapter → socket delivery', perSecond: Math.round(got / m.seconds), detail: `${got}/${n} deliveries to ${clients} sockets`, cpuUsPerOp: usPerOp(m.busyCoreSeconds, got) };
+    return {
+      name: 'Redis adapter → socket delivery',
+      perSecond: Math.round(got / m.seconds),
+      detail: `${got}/${n} deliveries to ${clients} sockets`,
+      cpuUsPerOp: usPerOp(m.busyCoreSeconds, got),
+    };
   } finally {
     socks.forEach((s) => s.close());
     await receiverSide.close();
@@ -201,7 +233,9 @@ export async function socketAckPart(n: number, clients: number, bytes: number): 
   const port = await freePort();
   const server = new Server(http);
   await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
-  server.on('connection', (s) => s.on('send', (_body: unknown, ack: (r: unknown) => void) => ack({ ok: true, message: { id: 'x'.repeat(24), seq: 1 } })));
+  server.on('connection', (s) =>
+    s.on('send', (_body: unknown, ack: (r: unknown) => void) => ack({ ok: true, message: { id: 'x'.repeat(24), seq: 1 } })),
+  );
   const socks = await connectClients(port, clients);
   try {
     const body = { receiverId: 'r'.repeat(24), roomId: 'o'.repeat(24), content: 'x'.repeat(bytes), clientMsgId: 'c1' };
@@ -218,7 +252,12 @@ export async function socketAckPart(n: number, clients: number, bytes: number): 
         }),
       );
     });
-    return { name: 'Socket.IO request + acknowledgement', perSecond: Math.round(n / m.seconds), detail: `${n} requests from ${clients} sockets, 100 in flight`, cpuUsPerOp: usPerOp(m.busyCoreSeconds, n) };
+    return {
+      name: 'Socket.IO request + acknowledgement',
+      perSecond: Math.round(n / m.seconds),
+      detail: `${n} requests from ${clients} sockets, 100 in flight`,
+      cpuUsPerOp: usPerOp(m.busyCoreSeconds, n),
+    };
   } finally {
     socks.forEach((s) => s.close());
     await server.close();

@@ -28,7 +28,10 @@ describe('CpuMeter', () => {
 
   it('measures a process that uses a fraction of a percent of a core (below the 10 ms tick of /proc/<pid>/stat)', async () => {
     // about 0.1 ms of work every 100 ms, wake-ups included: a few tenths of a percent of a core, under a tick a second
-    const light = spawn(process.execPath, ['-e', 'setInterval(() => { const e = process.hrtime.bigint() + 50000n; while (process.hrtime.bigint() < e) {} }, 100); setTimeout(() => process.exit(0), 5000)']);
+    const light = spawn(process.execPath, [
+      '-e',
+      'setInterval(() => { const e = process.hrtime.bigint() + 50000n; while (process.hrtime.bigint() < e) {} }, 100); setTimeout(() => process.exit(0), 5000)',
+    ]);
     try {
       await once(light, 'spawn');
       await new Promise((r) => setTimeout(r, 500)); // past its start-up

@@ -19,7 +19,8 @@ const INFRA: Record<string, string> = {
 export function cpuTicks(pid: number): number {
   try {
     let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    for (const tid of readdirSync(`/proc/${pid}/task`))
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
     if (Number.isFinite(ns) && ns > 0) return ns / (1e9 / TICKS);
   } catch {
     // gone, or no schedstat: below
@@ -102,7 +103,8 @@ export class CpuMeter {
 
   private sample(): Sample {
     const services = new Map<number, { name: string; ticks: number }>();
-    for (const [name, pid] of this.services()) services.set(pid, { name: this.byProcess ? name : name.replace(/-\d+$/, ''), ticks: cpuTicks(pid) });
+    for (const [name, pid] of this.services())
+      services.set(pid, { name: this.byProcess ? name : name.replace(/-\d+$/, ''), ticks: cpuTicks(pid) });
     return { at: performance.now(), services, infra: infraProcesses(), self: process.cpuUsage(), machine: machineTicks() };
   }
 }
@@ -113,7 +115,10 @@ export class CpuMeter {
  * starts the stack, so that is little), this process's own CPU and, given a pid, that process's CPU. All
  * in seconds (CPU: core-seconds).
  */
-export async function measured(work: () => Promise<void>, pid?: number): Promise<{ seconds: number; busyCoreSeconds: number; selfCoreSeconds: number; pidCoreSeconds: number | null }> {
+export async function measured(
+  work: () => Promise<void>,
+  pid?: number,
+): Promise<{ seconds: number; busyCoreSeconds: number; selfCoreSeconds: number; pidCoreSeconds: number | null }> {
   const [t0, m0, c0, p0] = [performance.now(), machineTicks(), process.cpuUsage(), pid ? cpuTicks(pid) : 0];
   await work();
   const [m1, c] = [machineTicks(), process.cpuUsage(c0)];

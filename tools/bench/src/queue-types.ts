@@ -16,7 +16,9 @@ async function main(): Promise<void> {
       [3000, 300],
     ] as const) {
       const r = await rabbitRun(url, n, 150, { queueType, ratePerSecond, brokerPid });
-      process.stdout.write(`${queueType} ${ratePerSecond ? `paced at ${ratePerSecond}/s` : 'full speed'}: ${r.perSecond} msg/s; core-µs per message: machine ${r.machineUs}, broker ${r.brokerUs}, this client ${r.clientUs}\n`);
+      process.stdout.write(
+        `${queueType} ${ratePerSecond ? `paced at ${ratePerSecond}/s` : 'full speed'}: ${r.perSecond} msg/s; core-µs per message: machine ${r.machineUs}, broker ${r.brokerUs}, this client ${r.clientUs}\n`,
+      );
     }
   }
 }

@@ -16,7 +16,14 @@ export interface Report {
   typingShare?: number;
   steps: StepResult[];
   sustained: { rate: number; p99Ms: number } | null;
-  offlineDrain: { messages: number; seconds: number; rate: number; connectedMs?: number; firstMs?: number | null; afterFirstRate?: number | null } | null;
+  offlineDrain: {
+    messages: number;
+    seconds: number;
+    rate: number;
+    connectedMs?: number;
+    firstMs?: number | null;
+    afterFirstRate?: number | null;
+  } | null;
   idleSocketKB: number | null;
   /** Growth of the edges' V8 heap in use per socket (from their /metrics). */
   idleSocketHeapKB?: number | null;
@@ -70,12 +77,26 @@ function chartSpec(steps: StepResult[]): vega.Spec {
           {
             type: 'line',
             from: { data: `${name}_series` },
-            encode: { enter: { x: { scale: 'x', field: 'rate' }, y: { scale: 'y', field: 'value' }, stroke: { scale: 'c', field: 'series' }, strokeWidth: { value: 2 } } },
+            encode: {
+              enter: {
+                x: { scale: 'x', field: 'rate' },
+                y: { scale: 'y', field: 'value' },
+                stroke: { scale: 'c', field: 'series' },
+                strokeWidth: { value: 2 },
+              },
+            },
           },
           {
             type: 'symbol',
             from: { data: `${name}_series` },
-            encode: { enter: { x: { scale: 'x', field: 'rate' }, y: { scale: 'y', field: 'value' }, fill: { scale: 'c', field: 'series' }, size: { value: 30 } } },
+            encode: {
+              enter: {
+                x: { scale: 'x', field: 'rate' },
+                y: { scale: 'y', field: 'value' },
+                fill: { scale: 'c', field: 'series' },
+                size: { value: 30 },
+              },
+            },
           },
         ],
       },
@@ -99,12 +120,19 @@ export function markdown(r: Report): string {
     '',
     '| offered/s | received/s | lost | dup | ack p50 | ack p99 | e2e p50 | e2e p95 | e2e p99 | e2e max |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.steps.map((s) => `| ${s.offeredRate} | ${s.throughput} | ${s.lost} | ${s.duplicates} | ${s.ackMs.p50} | ${s.ackMs.p99} | ${s.e2eMs.p50} | ${s.e2eMs.p95} | ${s.e2eMs.p99} | ${s.e2eMs.max} |`),
+    ...r.steps.map(
+      (s) =>
+        `| ${s.offeredRate} | ${s.throughput} | ${s.lost} | ${s.duplicates} | ${s.ackMs.p50} | ${s.ackMs.p99} | ${s.e2eMs.p50} | ${s.e2eMs.p95} | ${s.e2eMs.p99} | ${s.e2eMs.max} |`,
+    ),
     '',
     `- sustained: ${r.sustained ? `${r.sustained.rate} msg/s end to end (p99 ${r.sustained.p99Ms} ms)` : 'n/a'}`,
     `- offline drain: ${r.offlineDrain ? `${r.offlineDrain.messages} messages in ${r.offlineDrain.seconds} s = ${r.offlineDrain.rate} msg/s (connected after ${r.offlineDrain.connectedMs} ms, first message at ${r.offlineDrain.firstMs} ms, ${r.offlineDrain.afterFirstRate ?? 'n/a'} msg/s from there)` : 'n/a'}`,
     `- edge memory per idle socket: ${r.idleSocketRetainedKB ?? 'n/a'} KB retained (V8 heap after a full collection; target ≤ 30 KB); ${r.idleSocketKB ?? 'n/a'} KB of RSS and ${r.idleSocketHeapKB ?? 'n/a'} KB of V8 heap in use, garbage included`,
-    `- CPU during the last step (% of one core): ${Object.entries(r.cpu).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}`,
+    `- CPU during the last step (% of one core): ${
+      Object.entries(r.cpu)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'n/a'
+    }`,
     '',
     '| part alone | per second | machine CPU per operation (core-µs) | detail |',
     '| --- | ---: | ---: | --- |',
@@ -123,20 +151,27 @@ function cpuLines(r: Report): string[] {
   const lines: string[] = [];
   if (f) {
     const terms = f.terms.map((t) => `${t.times} × ${t.cpuUsPerOp} (${t.part})`).join(' + ');
-    lines.push(`- CPU floor per message from the parts alone: ${terms} = ${f.usPerMessage} core-µs; with all ${r.machine.cores} cores on nothing else this box could carry at most ${f.ceilingPerSecond} msg/s`);
+    lines.push(
+      `- CPU floor per message from the parts alone: ${terms} = ${f.usPerMessage} core-µs; with all ${r.machine.cores} cores on nothing else this box could carry at most ${f.ceilingPerSecond} msg/s`,
+    );
   }
   if (r.edgeCpu && r.edgeCpu.length > 0) {
     const idle = r.edgeIdlePct ?? {};
     lines.push(
       `- each edge's CPU per message received (core-µs; idle background in brackets, % of a core), by step: ${r.edgeCpu
-        .map((s) => `${s.offeredRate}/s: ${s.edges.map((e) => `${e.name}${e.busy ? '' : ' (no users)'} ${e.usPerMessage ?? 'n/a'} [${idle[e.name] ?? '?'}%]`).join(', ')}`)
+        .map(
+          (s) =>
+            `${s.offeredRate}/s: ${s.edges.map((e) => `${e.name}${e.busy ? '' : ' (no users)'} ${e.usPerMessage ?? 'n/a'} [${idle[e.name] ?? '?'}%]`).join(', ')}`,
+        )
         .join('; ')}`,
     );
   }
   const steps = (r.stepCpu ?? []).filter((s) => s.usPerMessage !== null);
   if (steps.length > 0) {
     const ratio = (us: number) => (f ? ` (${(us / f.usPerMessage).toFixed(1)}× the floor)` : '');
-    lines.push(`- machine CPU per message received, by step: ${steps.map((s) => `${s.offeredRate}/s: ${s.usPerMessage} core-µs at ${s.machinePct}%${ratio(s.usPerMessage!)}`).join('; ')}`);
+    lines.push(
+      `- machine CPU per message received, by step: ${steps.map((s) => `${s.offeredRate}/s: ${s.usPerMessage} core-µs at ${s.machinePct}%${ratio(s.usPerMessage!)}`).join('; ')}`,
+    );
   }
   return lines;
 }
@@ -145,7 +180,9 @@ function cpuLines(r: Report): string[] {
 function storeLines(r: Report): string[] {
   const s = r.storeCalls;
   if (!s || s.ops.length === 0 || s.messagesSent === 0) return [];
-  const ops = s.ops.map((o) => `${o.service} ${o.op}: ${o.count} (${(o.count / s.messagesSent).toFixed(2)} per message), ${o.meanMs} ms each`);
+  const ops = s.ops.map(
+    (o) => `${o.service} ${o.op}: ${o.count} (${(o.count / s.messagesSent).toFixed(2)} per message), ${o.meanMs} ms each`,
+  );
   const lines = [`- store calls over the ramp (${s.messagesSent} messages sent, warm-ups included): ${ops.join('; ')}`];
   for (const step of r.stepStoreCalls ?? []) {
     if (step.messagesSent === 0) continue;

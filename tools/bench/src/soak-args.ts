@@ -34,10 +34,15 @@ export function parseSoakArgs(argv: string[]): SoakArgs {
   const backend = (get('soak-backend') ?? process.env.FERRETDB_BACKEND ?? 'auto') as SoakArgs['backend'];
   if (!['auto', 'postgresql', 'sqlite'].includes(backend)) throw new Error('--soak-backend must be auto, postgresql or sqlite');
   const given = get('soak-checkpoints');
-  const checkpoints = (given ? given.split(',').map((s) => Number(s.replace(/_/g, ''))) : [10_000, 100_000, 1_000_000]).filter((n) => n > 0 && n <= messages);
+  const checkpoints = (given ? given.split(',').map((s) => Number(s.replace(/_/g, ''))) : [10_000, 100_000, 1_000_000]).filter(
+    (n) => n > 0 && n <= messages,
+  );
   if (!checkpoints.includes(messages)) checkpoints.push(messages);
   checkpoints.sort((a, b) => a - b);
-  if (fixedRooms * fixedRoomSize >= checkpoints[0]) throw new Error(`the fixed rooms (${fixedRooms} x ${fixedRoomSize}) must hold fewer messages than the first checkpoint (${checkpoints[0]})`);
+  if (fixedRooms * fixedRoomSize >= checkpoints[0])
+    throw new Error(
+      `the fixed rooms (${fixedRooms} x ${fixedRoomSize}) must hold fewer messages than the first checkpoint (${checkpoints[0]})`,
+    );
   return {
     messages,
     rooms,

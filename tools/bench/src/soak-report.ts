@@ -38,7 +38,12 @@ export interface SoakReport {
   store: { backend: string; location: string; ferretdb: string };
   args: SoakArgs;
   checkpoints: SoakCheckpoint[];
-  ingest: { windowMessages: number; windows: Array<{ atMessages: number; perSecond: number }>; earlyPerSecond: number; latePerSecond: number };
+  ingest: {
+    windowMessages: number;
+    windows: Array<{ atMessages: number; perSecond: number }>;
+    earlyPerSecond: number;
+    latePerSecond: number;
+  };
   targets: {
     /** False when the run stopped before 1M messages: the targets are stated for 1M. */
     complete: boolean;
@@ -75,11 +80,16 @@ export function soakMarkdown(r: SoakReport): string {
     '',
     `| messages | ${first.fixedRoomLookups.map((l) => l.name).join(' | ')} |`,
     `| ---: | ${first.fixedRoomLookups.map(() => '---:').join(' | ')} |`,
-    ...r.checkpoints.map((c) => `| ${c.messages.toLocaleString('en')} | ${c.fixedRoomLookups.map((l) => `${l.p50Ms} / ${l.p99Ms}`).join(' | ')} |`),
+    ...r.checkpoints.map(
+      (c) => `| ${c.messages.toLocaleString('en')} | ${c.fixedRoomLookups.map((l) => `${l.p50Ms} / ${l.p99Ms}`).join(' | ')} |`,
+    ),
     '',
     `Targets${r.targets.complete ? '' : ` (stated for 1M messages; this run stopped at ${last.messages.toLocaleString('en')})`}:`,
     '',
-    ...r.targets.lookups.map((t) => `- ${t.name}: p99 ${t.p99LastMs} ms at ${last.messages.toLocaleString('en')} vs ${t.p99FirstMs} ms at ${first.messages.toLocaleString('en')}, ${t.ratio}x (≤ 2x): ${yes(t.pass)}`),
+    ...r.targets.lookups.map(
+      (t) =>
+        `- ${t.name}: p99 ${t.p99LastMs} ms at ${last.messages.toLocaleString('en')} vs ${t.p99FirstMs} ms at ${first.messages.toLocaleString('en')}, ${t.ratio}x (≤ 2x): ${yes(t.pass)}`,
+    ),
     `- disk: ${mb(last.diskBytes)} for ${mb(last.rawMessageBytes)} of messages as BSON, ${r.targets.disk.diskToRaw}x (≤ 3x): ${yes(r.targets.disk.pass)}` +
       (last.messagesTableBytes !== null ? ` (the messages table with its indexes: ${mb(last.messagesTableBytes)})` : ''),
     `- ingest: ${r.ingest.latePerSecond} msg/s over the last windows vs ${r.ingest.earlyPerSecond} msg/s on the empty store (median of 3 windows of ${r.ingest.windowMessages.toLocaleString('en')}), ${r.targets.ingest.fraction} (≥ 0.8): ${yes(r.targets.ingest.pass)}`,

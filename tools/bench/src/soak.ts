@@ -133,13 +133,27 @@ class Soak {
         const seq = ++r.lastSeq;
         const [senderId, receiverId] = seq % 2 ? [r.a, r.b] : [r.b, r.a];
         r.by[senderId] = seq;
-        docs.push({ id: new Types.ObjectId().toHexString(), roomId: r.id, seq, senderId, receiverId, content: this.content, clientMsgId: randomUUID(), createdAt: at, editedAt: null, deletedAt: null });
+        docs.push({
+          id: new Types.ObjectId().toHexString(),
+          roomId: r.id,
+          seq,
+          senderId,
+          receiverId,
+          content: this.content,
+          clientMsgId: randomUUID(),
+          createdAt: at,
+          editedAt: null,
+          deletedAt: null,
+        });
       }
     }
     const collided = await this.messages.insertIdempotent(docs);
     if (collided.size) throw new Error(`${collided.size} ids collided`);
     for (const d of docs) {
-      this.rawBytes += mongoose.mongo.BSON.calculateObjectSize({ ...d, _id: new Types.ObjectId(d.id), id: undefined }, { ignoreUndefined: true });
+      this.rawBytes += mongoose.mongo.BSON.calculateObjectSize(
+        { ...d, _id: new Types.ObjectId(d.id), id: undefined },
+        { ignoreUndefined: true },
+      );
       // a uniform sample of every id stored, for findById
       this.idsSeen++;
       if (this.ids.length < ID_SAMPLE) this.ids.push(d.id);
@@ -150,9 +164,19 @@ class Soak {
     await Promise.all(
       rooms.map((r) => {
         const lastDoc = docs.filter((d) => d.roomId === r.id).at(-1)!;
-        const lastMessage = { id: lastDoc.id, senderId: lastDoc.senderId, seq: lastDoc.seq, content: lastDoc.content, deleted: false, createdAt: last.createdAt };
+        const lastMessage = {
+          id: lastDoc.id,
+          senderId: lastDoc.senderId,
+          seq: lastDoc.seq,
+          content: lastDoc.content,
+          deleted: false,
+          createdAt: last.createdAt,
+        };
         const by = Object.fromEntries(Object.entries(r.by).map(([u, s]) => [`lastSeqBy.${u}`, s]));
-        return this.models.Conversation.collection.updateOne({ _id: new Types.ObjectId(r.id) }, { $set: { lastSeq: r.lastSeq, lastActivityAt: at, lastMessage, ...by } });
+        return this.models.Conversation.collection.updateOne(
+          { _id: new Types.ObjectId(r.id) },
+          { $set: { lastSeq: r.lastSeq, lastActivityAt: at, lastMessage, ...by } },
+        );
       }),
     );
     this.stored += docs.length;
@@ -319,7 +343,9 @@ async function main(): Promise<void> {
       // the time spent outside the fill (cursors, lookups) is not the window's
       const phase = { messages: soak.stored - phaseStart.stored, seconds: (fillMs - phaseStart.fillMs) / 1000 };
       phaseStart = { stored: soak.stored, fillMs };
-      log(`at ${soak.stored.toLocaleString('en')} messages (${Math.round(phase.messages / phase.seconds)} msg/s in this phase); moving cursors`);
+      log(
+        `at ${soak.stored.toLocaleString('en')} messages (${Math.round(phase.messages / phase.seconds)} msg/s in this phase); moving cursors`,
+      );
       const pausedAt = performance.now();
       await soak.moveCursors();
       await new Promise((r) => setTimeout(r, 2000));
@@ -372,7 +398,14 @@ async function main(): Promise<void> {
   }
 }
 
-function buildReport(args: SoakArgs, store: DevStore, startedAt: Date, checkpoints: SoakCheckpoint[], windows: SoakReport['ingest']['windows'], windowSize: number): SoakReport {
+function buildReport(
+  args: SoakArgs,
+  store: DevStore,
+  startedAt: Date,
+  checkpoints: SoakCheckpoint[],
+  windows: SoakReport['ingest']['windows'],
+  windowSize: number,
+): SoakReport {
   const first = checkpoints[0];
   const last = checkpoints[checkpoints.length - 1];
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;

@@ -9,7 +9,10 @@ describe('storeOps', () => {
       'chat_store_op_seconds_sum{service="persistence",instance="persistence-1",op="message.insertMany"} 0.02',
       'chat_store_op_seconds_count{service="persistence",instance="persistence-1",op="message.insertMany"} 4',
     ].join('\n');
-    const b = ['chat_store_op_seconds_sum{service="persistence",instance="persistence-2",op="conversation.reserveSeqs"} 0.5', 'chat_store_op_seconds_count{service="persistence",instance="persistence-2",op="conversation.reserveSeqs"} 10'].join('\n');
+    const b = [
+      'chat_store_op_seconds_sum{service="persistence",instance="persistence-2",op="conversation.reserveSeqs"} 0.5',
+      'chat_store_op_seconds_count{service="persistence",instance="persistence-2",op="conversation.reserveSeqs"} 10',
+    ].join('\n');
     expect(storeOps([a, b, 'unrelated 1'])).toEqual([
       { service: 'persistence', op: 'conversation.reserveSeqs', count: 20, meanMs: 40 },
       { service: 'persistence', op: 'message.insertMany', count: 4, meanMs: 5 },

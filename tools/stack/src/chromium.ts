@@ -25,8 +25,11 @@ export function findChromium(): string | null {
 
 function sh(cmd: string, args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 }, (err) =>
-      resolve(err ? ((err as { code?: number }).code ?? 1) : 0),
+    const child = execFile(
+      cmd,
+      args,
+      { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (err) => resolve(err ? ((err as { code?: number }).code ?? 1) : 0),
     );
     child.stdin?.end();
   });
@@ -41,13 +44,17 @@ export async function ensureChromium(say: (line: string) => void): Promise<strin
   const found = findChromium();
   if (found) return found;
   if (process.env.CHROMIUM_PATH) {
-    say(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} is not an executable: the page tests (test/browser.test.ts) will fail. Fix it, or unset it and run ${CHROMIUM_INSTALL}.`);
+    say(
+      `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} is not an executable: the page tests (test/browser.test.ts) will fail. Fix it, or unset it and run ${CHROMIUM_INSTALL}.`,
+    );
     return null;
   }
   const root = process.getuid?.() === 0;
   const apt = executable('/usr/bin/apt-get');
   if (!root || !apt || process.env.CHAT_NO_INSTALL === '1') {
-    say(`Chromium is not installed, and the page tests (test/browser.test.ts) drive it: install it with \`${CHROMIUM_INSTALL}\` (or set CHROMIUM_PATH to a Chromium or Chrome).`);
+    say(
+      `Chromium is not installed, and the page tests (test/browser.test.ts) drive it: install it with \`${CHROMIUM_INSTALL}\` (or set CHROMIUM_PATH to a Chromium or Chrome).`,
+    );
     return null;
   }
   say('Chromium is not installed and the page tests need it: running apt-get install -y chromium (once; a few minutes)');

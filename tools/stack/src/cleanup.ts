@@ -14,7 +14,13 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
 }
 
 /** Removes everything a namespace created: its queues, its Redis keys and its database. */
-export async function removeNamespace(o: { namespace: string; mongoUrl: string; redisUrl: string; rabbitUrl: string; partitions?: number }): Promise<void> {
+export async function removeNamespace(o: {
+  namespace: string;
+  mongoUrl: string;
+  redisUrl: string;
+  rabbitUrl: string;
+  partitions?: number;
+}): Promise<void> {
   const t = buildTopology(o.namespace, o.partitions);
   const conn = await amqp.connect(o.rabbitUrl);
   try {

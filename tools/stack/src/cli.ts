@@ -37,7 +37,12 @@ async function need(what: string, url: string, hint: string): Promise<void> {
 
 /** Null when the MongoDB-wire store at `url` answers a ping within 5 s, otherwise why not. */
 async function storeRefusal(url: string): Promise<string | null> {
-  const client = new mongoose.mongo.MongoClient(url, { serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000, socketTimeoutMS: 5000, maxPoolSize: 1 });
+  const client = new mongoose.mongo.MongoClient(url, {
+    serverSelectionTimeoutMS: 5000,
+    connectTimeoutMS: 5000,
+    socketTimeoutMS: 5000,
+    maxPoolSize: 1,
+  });
   try {
     await client.db('admin').command({ ping: 1 });
     return null;
@@ -58,11 +63,18 @@ function reportStragglers(stack: Stack): () => void {
     for (const [name, p] of stack.processes) {
       if (watched.has(name)) continue;
       watched.add(name);
-      void p.ready.then(() => ready.add(name), () => undefined);
+      void p.ready.then(
+        () => ready.add(name),
+        () => undefined,
+      );
     }
     if (++ticks % 10 !== 0) return;
     const waiting = [...stack.processes.keys()].filter((n) => !ready.has(n));
-    if (waiting.length) pretty('stack', `still waiting (${Math.round((Date.now() - started) / 1000)} s) for ${waiting.join(', ')} to be ready; their last lines above say what they wait for`);
+    if (waiting.length)
+      pretty(
+        'stack',
+        `still waiting (${Math.round((Date.now() - started) / 1000)} s) for ${waiting.join(', ')} to be ready; their last lines above say what they wait for`,
+      );
   }, 1000);
   return () => clearInterval(timer);
 }
@@ -71,7 +83,11 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const rabbitUrl = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   await need('Redis', redisUrl, 'Start it: redis-server --daemonize yes   (install: apt-get install redis-server), or set REDIS_URL.');
-  await need('RabbitMQ', rabbitUrl, 'Start it: rabbitmq-server -detached   (install: apt-get install rabbitmq-server), or set RABBITMQ_URL.');
+  await need(
+    'RabbitMQ',
+    rabbitUrl,
+    'Start it: rabbitmq-server -detached   (install: apt-get install rabbitmq-server), or set RABBITMQ_URL.',
+  );
 
   let store: DevStore | null = null;
   let mongoUrl = process.env.MONGO_URL;
@@ -79,7 +95,9 @@ async function main(): Promise<void> {
     pretty('stack', `checking the store at ${redactUrl(mongoUrl)} (MONGO_URL)`);
     const refusal = await storeRefusal(mongoUrl);
     if (refusal) {
-      process.stderr.write(`\nThe store at ${redactUrl(mongoUrl)} (MONGO_URL) does not answer: ${refusal}.\n  Start it, fix MONGO_URL, or unset MONGO_URL to let npm start run FerretDB.\n\n`);
+      process.stderr.write(
+        `\nThe store at ${redactUrl(mongoUrl)} (MONGO_URL) does not answer: ${refusal}.\n  Start it, fix MONGO_URL, or unset MONGO_URL to let npm start run FerretDB.\n\n`,
+      );
       process.exit(1);
     }
   } else {
@@ -90,7 +108,8 @@ async function main(): Promise<void> {
     } else {
       const sqliteDir = join(REPO_ROOT, '.data', 'ferretdb');
       const wanted = (process.env.FERRETDB_BACKEND ?? 'auto') as 'auto' | StoreBackend;
-      if (!['auto', 'postgresql', 'sqlite'].includes(wanted)) throw new Error(`FERRETDB_BACKEND must be postgresql or sqlite, not ${wanted}`);
+      if (!['auto', 'postgresql', 'sqlite'].includes(wanted))
+        throw new Error(`FERRETDB_BACKEND must be postgresql or sqlite, not ${wanted}`);
       store = await startDevStore({
         port,
         postgresUrl: process.env.CHAT_POSTGRES_URL ?? `${DEFAULT_POSTGRES_SERVER}/chat_dev`,
@@ -146,7 +165,10 @@ async function main(): Promise<void> {
     stopReporting();
   }
   pretty('stack', `ready: edges ${stack.edgeUrls.join(', ')} (Socket.IO namespace /chat), auth gRPC ${stack.authAddress}`);
-  pretty('stack', `demo chat ${stack.edgeUrls[0]}/demo · API docs ${stack.edgeUrls[0]}/docs · dashboard ${stack.edgeUrls[0]}/admin (admin token: npm run token -- --admin)`);
+  pretty(
+    'stack',
+    `demo chat ${stack.edgeUrls[0]}/demo · API docs ${stack.edgeUrls[0]}/docs · dashboard ${stack.edgeUrls[0]}/admin (admin token: npm run token -- --admin)`,
+  );
   pretty('stack', `health and metrics: ${[...stack.opsUrls].map(([n, u]) => `${n} ${u}/metrics`).join(', ')}`);
 }
 

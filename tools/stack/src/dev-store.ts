@@ -74,19 +74,32 @@ export async function startDevStore(o: DevStoreOptions): Promise<DevStore> {
     o.say(`checking PostgreSQL at ${pg}`);
     const refusal = await postgresRefusal(o.postgresUrl);
     if (refusal && o.backend === 'postgresql') {
-      throw new Error(`PostgreSQL does not answer at ${pg} (${refusal}). Start it, set ${o.postgresUrlEnv}, or leave FERRETDB_BACKEND unset to fall back to SQLite.`);
+      throw new Error(
+        `PostgreSQL does not answer at ${pg} (${refusal}). Start it, set ${o.postgresUrlEnv}, or leave FERRETDB_BACKEND unset to fall back to SQLite.`,
+      );
     }
     if (refusal) {
       backend = 'sqlite';
       o.say(`PostgreSQL does not answer at ${pg} (${refusal}): falling back to SQLite in ${o.sqliteDir}.`, 'warn');
       o.say(`  ${SQLITE_WARNING}`, 'warn');
-      o.say(`  For a store that stays fast: start PostgreSQL (sudo apt-get install -y postgresql) or set ${o.postgresUrlEnv}; or set MONGO_URL to a MongoDB.`, 'warn');
+      o.say(
+        `  For a store that stays fast: start PostgreSQL (sudo apt-get install -y postgresql) or set ${o.postgresUrlEnv}; or set MONGO_URL to a MongoDB.`,
+        'warn',
+      );
     }
   } else {
     o.say(`FerretDB on SQLite, as asked: ${SQLITE_WARNING}`, 'warn');
   }
   // FerretDB's warnings are about its clients' connections (a deadline on a closed one, endSessions it lacks): noise here
-  const common = { port: o.port, stateDir: o.stateDir, onLine: o.onLine, logDir: o.logDir, logLevel: 'error' as const, onProgress: (l: string) => o.say(l), postgresUrlEnv: o.postgresUrlEnv };
+  const common = {
+    port: o.port,
+    stateDir: o.stateDir,
+    onLine: o.onLine,
+    logDir: o.logDir,
+    logLevel: 'error' as const,
+    onProgress: (l: string) => o.say(l),
+    postgresUrlEnv: o.postgresUrlEnv,
+  };
   if (backend === 'postgresql') {
     const db = new URL(o.postgresUrl).pathname.replace(/^\//, '');
     o.say(`starting FerretDB on 127.0.0.1:${o.port}, its data in PostgreSQL database ${db} at ${pg}`);

@@ -25,7 +25,12 @@ function executable(path: string): boolean {
 
 /** The `go` command: on PATH, or where Go's own installer and `go install golang.org/dl/...` put it. */
 export function findGo(): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/local/go/bin', join(homedir(), 'go', 'bin'), '/usr/lib/go/bin'];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean),
+    '/usr/local/go/bin',
+    join(homedir(), 'go', 'bin'),
+    '/usr/lib/go/bin',
+  ];
   for (const dir of dirs) {
     const go = join(dir, 'go');
     if (executable(go)) return go;
@@ -141,6 +146,7 @@ export async function ensureFerretDB(progress: (line: string) => void = (l) => p
     progress(`FerretDB ${FERRETDB_VERSION} built in ${Math.round((Date.now() - started) / 1000)} s`);
     return BIN;
   } finally {
-    if (existsSync(join(LOCK, 'pid')) && readFileSync(join(LOCK, 'pid'), 'utf8').trim() === String(process.pid)) rmSync(LOCK, { recursive: true, force: true });
+    if (existsSync(join(LOCK, 'pid')) && readFileSync(join(LOCK, 'pid'), 'utf8').trim() === String(process.pid))
+      rmSync(LOCK, { recursive: true, force: true });
   }
 }

@@ -64,7 +64,9 @@ export async function ensurePostgresDatabase(url: string, urlEnv?: string): Prom
     // this makes the stand-in behave alike instead of waiting for an fsync on every write.
     await client.query(`alter database ${dbName} set synchronous_commit = off`);
     // see LOOKUP_INDEXES_SQL: a plan made for the statement's real key and value, so those indexes can serve it
-    await client.query(lookupIndexes ? `alter database ${dbName} set plan_cache_mode = force_custom_plan` : `alter database ${dbName} reset plan_cache_mode`);
+    await client.query(
+      lookupIndexes ? `alter database ${dbName} set plan_cache_mode = force_custom_plan` : `alter database ${dbName} reset plan_cache_mode`,
+    );
     // The planner has no statistics on FerretDB's `_jsonb -> 'field'` expressions, so it guesses that a
     // lookup matches a fixed share of the table: as a table grows, a lookup of 50 rows crosses the JIT and
     // parallel-query thresholds and costs 100-300 ms of compiling and worker start-up instead of 1 ms (a
@@ -234,7 +236,9 @@ export async function startFerretDB(o: {
   await Promise.race([
     waitForPort('127.0.0.1', o.port, 30000, 'FerretDB'),
     p.exited.then((code) => {
-      throw new Error(`FerretDB ${FERRETDB_VERSION} exited with code ${code} while starting (its output is above${o.logDir ? ` and in ${o.logDir}` : ''})`);
+      throw new Error(
+        `FerretDB ${FERRETDB_VERSION} exited with code ${code} while starting (its output is above${o.logDir ? ` and in ${o.logDir}` : ''})`,
+      );
     }),
   ]);
   return p;

@@ -3,7 +3,17 @@ export { startFerretDB, ensurePostgresDatabase, FERRETDB_BIN, REPO_ROOT, type Fe
 export { spawnManaged, stopProcess, type ManagedProcess } from './process';
 export { freePort, canConnect, waitForPort } from './ports';
 export { deleteKeys, removeNamespace } from './cleanup';
-export { startDevStore, sqliteBytes, postgresDatabaseBytes, postgresTablesBytes, dropPostgresDatabase, DEFAULT_POSTGRES_SERVER, SQLITE_WARNING, type DevStore, type StoreBackend } from './dev-store';
+export {
+  startDevStore,
+  sqliteBytes,
+  postgresDatabaseBytes,
+  postgresTablesBytes,
+  dropPostgresDatabase,
+  DEFAULT_POSTGRES_SERVER,
+  SQLITE_WARNING,
+  type DevStore,
+  type StoreBackend,
+} from './dev-store';
 export { ensureFerretDB, findGo, FERRETDB_VERSION } from './ferretdb-build';
 export { redactUrl, postgresRefusal, ferretSqliteUrl, LOOKUP_INDEXES_SQL } from './ferretdb';
 export { SqliteUpkeep, idLookupIndexSql } from './sqlite-upkeep';

@@ -31,7 +31,10 @@ export function spawnManaged(o: SpawnOptions): ManagedProcess {
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${o.name} was not ready within ${o.readyTimeoutMs ?? 60000} ms`)), o.readyTimeoutMs ?? 60000);
+    const timer = setTimeout(
+      () => reject(new Error(`${o.name} was not ready within ${o.readyTimeoutMs ?? 60000} ms`)),
+      o.readyTimeoutMs ?? 60000,
+    );
     timer.unref();
     let tail = '';
     const onData = (buf: Buffer) => {

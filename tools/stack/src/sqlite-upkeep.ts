@@ -45,7 +45,9 @@ export class SqliteUpkeep {
 
   start(): void {
     if (!this.bin) {
-      this.say('  sqlite3 is not installed, so lookups by _id stay full scans and the WAL is left to SQLite (sudo apt-get install -y sqlite3 adds both).');
+      this.say(
+        '  sqlite3 is not installed, so lookups by _id stay full scans and the WAL is left to SQLite (sudo apt-get install -y sqlite3 adds both).',
+      );
       return;
     }
     const tick = () => {
@@ -72,7 +74,9 @@ export class SqliteUpkeep {
       for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.sqlite'))) {
         const file = join(this.dir, f);
         try {
-          const tables = (await run(this.bin, file, 'SELECT table_name FROM "_ferretdb_collections"')).split('\n').filter((t) => /^[a-z0-9_]+$/i.test(t));
+          const tables = (await run(this.bin, file, 'SELECT table_name FROM "_ferretdb_collections"'))
+            .split('\n')
+            .filter((t) => /^[a-z0-9_]+$/i.test(t));
           if (tables.length) await run(this.bin, file, tables.map(idLookupIndexSql).join(';\n'));
           await run(this.bin, file, 'PRAGMA wal_checkpoint(TRUNCATE)');
         } catch {

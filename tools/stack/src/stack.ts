@@ -90,12 +90,21 @@ export class Stack {
   /** Starts (or restarts) one named process and waits until it is ready. */
   async spawn(service: ServiceName, name: string, extraEnv: Record<string, string> = {}): Promise<void> {
     const prev = this.processes.get(name);
-    const env = { ...this.env, ...(prev ? (prev as ManagedProcess & { extraEnv?: Record<string, string> }).extraEnv : {}), ...extraEnv, INSTANCE_ID: name };
+    const env = {
+      ...this.env,
+      ...(prev ? (prev as ManagedProcess & { extraEnv?: Record<string, string> }).extraEnv : {}),
+      ...extraEnv,
+      INSTANCE_ID: name,
+    };
     const p = spawnManaged({
       name,
       command: process.execPath,
       // STACK_NODE_ARGS passes flags Node refuses in NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=.data/prof"
-      args: [...(process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(this.o.nodeArgs?.[service] ?? []), join(REPO_ROOT, 'services', service, 'dist', 'main.js')],
+      args: [
+        ...(process.env.STACK_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        ...(this.o.nodeArgs?.[service] ?? []),
+        join(REPO_ROOT, 'services', service, 'dist', 'main.js'),
+      ],
       env,
       readyLine: READY[service],
       logDir: this.o.logDir,

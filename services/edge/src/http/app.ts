@@ -87,7 +87,10 @@ function authenticate(verifier: TokenVerifier, log: Logger): RequestHandler {
     const correlationId = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
     (req as Authed).correlationId = correlationId;
     res.setHeader('x-correlation-id', correlationId);
-    if (req.method !== 'GET') res.on('finish', () => log.debug({ correlationId, method: req.method, path: req.path, status: res.statusCode, userId: identity.userId }, 'request'));
+    if (req.method !== 'GET')
+      res.on('finish', () =>
+        log.debug({ correlationId, method: req.method, path: req.path, status: res.statusCode, userId: identity.userId }, 'request'),
+      );
     next();
   };
 }
@@ -155,7 +158,9 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.get('/messages/:roomId', async (req, res) => {
     const { roomId } = parseDto(RoomIdParams, { ...req.params }, 'path');
     const q = parseDto(HistoryQueryDto, { ...req.query }, 'query');
-    res.json(await d.readHistory.execute({ userId: me(req), roomId, queryUserId: q.userId, before: q.before, after: q.after, limit: q.limit }));
+    res.json(
+      await d.readHistory.execute({ userId: me(req), roomId, queryUserId: q.userId, before: q.before, after: q.after, limit: q.limit }),
+    );
   });
 
   chat.get('/offline/:userId', async (req, res) => {
@@ -167,13 +172,26 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.put('/message/:messageId', async (req, res) => {
     const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
     const body = parseDto(RestEditMessageDto, req.body);
-    const r = await d.changeMessage.execute({ kind: 'edit', userId: me(req), messageId, content: body.content, claimedUserId: body.senderId, correlationId: cid(req) });
+    const r = await d.changeMessage.execute({
+      kind: 'edit',
+      userId: me(req),
+      messageId,
+      content: body.content,
+      claimedUserId: body.senderId,
+      correlationId: cid(req),
+    });
     res.status(202).json(r);
   });
 
   chat.delete('/message/:messageId/:requesterId', async (req, res) => {
     const { messageId, requesterId } = parseDto(DeleteMessageParams, { ...req.params }, 'path');
-    const r = await d.changeMessage.execute({ kind: 'delete', userId: me(req), messageId, claimedUserId: requesterId, correlationId: cid(req) });
+    const r = await d.changeMessage.execute({
+      kind: 'delete',
+      userId: me(req),
+      messageId,
+      claimedUserId: requesterId,
+      correlationId: cid(req),
+    });
     res.status(202).json(r);
   });
 
@@ -185,7 +203,9 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.patch('/message/:messageId/delivered', async (req, res) => {
     const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
     noBody(req);
-    res.status(202).json(await d.markReceipts.execute({ userId: me(req), kind: 'delivered', messageIds: [messageId], correlationId: cid(req) }));
+    res
+      .status(202)
+      .json(await d.markReceipts.execute({ userId: me(req), kind: 'delivered', messageIds: [messageId], correlationId: cid(req) }));
   });
 
   chat.patch('/message/read/room/:roomId/user/:userId', async (req, res) => {
@@ -287,14 +307,27 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.post('/groups/:groupId/messages', async (req, res) => {
     const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
     const dto = parseDto(GroupMessageDto, req.body);
-    const message = await d.sendMessage.execute({ userId: me(req), dto: { ...dto, roomId: groupId, receiverId: groupId }, correlationId: cid(req) });
+    const message = await d.sendMessage.execute({
+      userId: me(req),
+      dto: { ...dto, roomId: groupId, receiverId: groupId },
+      correlationId: cid(req),
+    });
     res.status(202).json({ message });
   });
 
   chat.get('/groups/:groupId/messages', async (req, res) => {
     const { groupId } = parseDto(GroupIdParams, { ...req.params }, 'path');
     const q = parseDto(HistoryQueryDto, { ...req.query }, 'query');
-    res.json(await d.readHistory.execute({ userId: me(req), roomId: groupId, queryUserId: q.userId, before: q.before, after: q.after, limit: q.limit }));
+    res.json(
+      await d.readHistory.execute({
+        userId: me(req),
+        roomId: groupId,
+        queryUserId: q.userId,
+        before: q.before,
+        after: q.after,
+        limit: q.limit,
+      }),
+    );
   });
 
   chat.get('/groups/:groupId/messages/:messageId/receipts', async (req, res) => {

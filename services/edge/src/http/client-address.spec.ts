@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { clientAddressOf, trustedHops } from './client-address';
 
-const req = (peer: string, xff?: string) => ({ headers: xff ? { 'x-forwarded-for': xff } : {}, socket: { remoteAddress: peer }, connection: { remoteAddress: peer } }) as unknown as IncomingMessage;
+const req = (peer: string, xff?: string) =>
+  ({
+    headers: xff ? { 'x-forwarded-for': xff } : {},
+    socket: { remoteAddress: peer },
+    connection: { remoteAddress: peer },
+  }) as unknown as IncomingMessage;
 
 describe('client address', () => {
   it('believes X-Forwarded-For only from a trusted hop, and only one entry per trusted hop', () => {

@@ -8,13 +8,30 @@ const BASE = ["frame-ancestors 'none'", "base-uri 'none'"];
 export const API_CSP = ["default-src 'none'", ...BASE, "form-action 'none'"].join('; ');
 
 /** Swagger UI needs inline script and style; only /docs gets them. */
-export const DOCS_CSP = ["default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", ...BASE, "form-action 'self'"].join('; ');
+export const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  ...BASE,
+  "form-action 'self'",
+].join('; ');
 
 /** bull-board: its scripts are files; React sets inline styles; its page sets <base href> to resolve them. */
-export const BOARD_CSP = ["default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'"].join('; ');
+export const BOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+].join('; ');
 
 const hashes = (html: string, tag: 'script' | 'style') =>
-  [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => `'sha256-${createHash('sha256').update(m[1]).digest('base64')}'`);
+  [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map(
+    (m) => `'sha256-${createHash('sha256').update(m[1]).digest('base64')}'`,
+  );
 
 /**
  * A strict policy for one of our own pages: scripts and styles from this origin, plus exactly the inline
@@ -24,7 +41,7 @@ export function pageCsp(html: string): string {
   return [
     "default-src 'none'",
     ["script-src 'self'", ...hashes(html, 'script')].join(' '),
-    ["style-src", ...hashes(html, 'style')].join(' '),
+    ['style-src', ...hashes(html, 'style')].join(' '),
     "connect-src 'self'",
     "img-src 'self' data:",
     ...BASE,

@@ -40,8 +40,11 @@ export function mountDemo(app: express.Express, auth: AuthServiceClient, timeout
     const user = DEMO_USERS.find((u) => u.name === name);
     if (!user) throw new Invalid(`user must be one of ${DEMO_USERS.map((u) => u.name).join(', ')}`);
     const token = await new Promise<string>((resolve, reject) =>
-      auth.GenerateToken({ userId: user.id, email: `${user.name}@demo.test`, role: 'user' }, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, r) =>
-        err || !r ? reject(new Unavailable('auth service unavailable')) : resolve(r.access_token),
+      auth.GenerateToken(
+        { userId: user.id, email: `${user.name}@demo.test`, role: 'user' },
+        new grpc.Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, r) => (err || !r ? reject(new Unavailable('auth service unavailable')) : resolve(r.access_token)),
       ),
     );
     res.json({ user, token });

@@ -23,7 +23,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.status(400).json({ error: { code: 'VALIDATION_FAILED', message: 'request body could not be read' } });
       return;
     }
-    if (!(err instanceof AppError)) log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unhandled error');
+    if (!(err instanceof AppError))
+      log.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, path: req.path }, 'unhandled error');
     const body = toErrorBody(err);
     count(body.error.code);
     if (err instanceof RateLimited || err instanceof Busy) res.setHeader('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));

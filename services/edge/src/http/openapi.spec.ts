@@ -1,7 +1,12 @@
 import { buildHttpApp, type HttpDeps } from './app';
 import { buildOpenApi, ROUTES } from './openapi';
 
-const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined } as unknown as HttpDeps['log'];
+const silent = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+} as unknown as HttpDeps['log'];
 
 describe('OpenAPI document', () => {
   // the use cases are never called: only the route table is read
@@ -9,7 +14,9 @@ describe('OpenAPI document', () => {
   const registered = new Set<string>(app.locals.routes as string[]);
   const doc = buildOpenApi() as { paths: Record<string, Record<string, unknown>> };
   const documented = new Set(
-    Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)),
+    Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+    ),
   );
 
   it('documents every Express route', () => {
@@ -22,7 +29,11 @@ describe('OpenAPI document', () => {
   it('describes request bodies and ids from the DTOs', () => {
     const send = doc.paths['/chat/messages'].post as { requestBody: { content: { 'application/json': { schema: { $ref: string } } } } };
     expect(send.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/RestSendMessageDto');
-    const schemas = (buildOpenApi() as { components: { schemas: Record<string, { properties: Record<string, { pattern?: string; maxLength?: number }> }> } }).components.schemas;
+    const schemas = (
+      buildOpenApi() as {
+        components: { schemas: Record<string, { properties: Record<string, { pattern?: string; maxLength?: number }> }> };
+      }
+    ).components.schemas;
     expect(schemas.RestSendMessageDto.properties.roomId.pattern).toBeDefined();
     expect(schemas.RestSendMessageDto.properties.content.maxLength).toBe(4000);
   });

@@ -69,7 +69,15 @@ export interface GatewayDeps {
 type Ack = (res: unknown) => void;
 
 /** Events that write: they count against the user's write limit. */
-const WRITES = new Set<string>([ClientEvents.sendMessage, ClientEvents.sendGroupMessage, ClientEvents.editMessage, ClientEvents.deleteMessage, ClientEvents.joinOrCreateRoom, ClientEvents.messageDelivered, ClientEvents.messageRead]);
+const WRITES = new Set<string>([
+  ClientEvents.sendMessage,
+  ClientEvents.sendGroupMessage,
+  ClientEvents.editMessage,
+  ClientEvents.deleteMessage,
+  ClientEvents.joinOrCreateRoom,
+  ClientEvents.messageDelivered,
+  ClientEvents.messageRead,
+]);
 
 /** Socket.IO transport on the /chat namespace: handshake auth, event handlers, and per-socket delivery. */
 export class ChatGateway {
@@ -99,7 +107,10 @@ export class ChatGateway {
         await this.d.inbox.remove(userId, sync.parkedIds);
         offlineDrained.inc(sync.parkedIds.length);
       }
-      this.d.log.debug({ userId, synced: sync.messages.length, parked: sync.parkedIds.length, more: sync.more.length }, 'user synced from the store');
+      this.d.log.debug(
+        { userId, synced: sync.messages.length, parked: sync.parkedIds.length, more: sync.more.length },
+        'user synced from the store',
+      );
       // asked from within the hand-over: the run reads again at once, from what the sockets now have
       if (more) this.catchUps.request(userId);
     },
@@ -107,7 +118,8 @@ export class ChatGateway {
     done: (userId, took) => {
       if (took.ms >= 1000) this.d.log.info({ userId, ...took }, 'deliveries held for a slow catch-up released');
     },
-    retrying: (userId, attempt, err) => this.d.log.warn({ userId, attempt, err: err.message }, 'catch-up failed; holding the user’s deliveries and retrying'),
+    retrying: (userId, attempt, err) =>
+      this.d.log.warn({ userId, attempt, err: err.message }, 'catch-up failed; holding the user’s deliveries and retrying'),
     // a held socket must not stay held: its client reconnects and gets the full connect-time sync
     giveUp: (userId, err) => {
       this.d.log.warn({ userId, err: err.message }, 'catch-up failed; disconnecting the user so it reconnects');
@@ -247,7 +259,9 @@ export class ChatGateway {
     socket.on('disconnect', () => {
       socketsConnected.dec();
       this.sockets.remove(userId, socket.id);
-      const gone = this.d.presence.offline(userId, socket.id).catch((err: Error) => this.d.log.warn({ err: err.message }, 'presence offline failed'));
+      const gone = this.d.presence
+        .offline(userId, socket.id)
+        .catch((err: Error) => this.d.log.warn({ err: err.message }, 'presence offline failed'));
       if (!this.sockets.has(userId)) {
         this.typing.stopAll((key) => key.startsWith(`${userId}|`));
         void gone.then(() => this.userLeft(userId));
@@ -280,7 +294,9 @@ export class ChatGateway {
     const pending = this.goingOffline.get(userId);
     if (pending) clearTimeout(pending);
     this.goingOffline.delete(userId);
-    info.useCase.connected(userId).catch((err: Error) => this.d.log.warn({ userId, err: err.message }, 'could not announce the user online'));
+    info.useCase
+      .connected(userId)
+      .catch((err: Error) => this.d.log.warn({ userId, err: err.message }, 'could not announce the user online'));
   }
 
   /** The user's last socket here closed: after the grace, contacts are told if no socket of it is left anywhere. */
@@ -293,7 +309,9 @@ export class ChatGateway {
     const timer = setTimeout(() => {
       this.goingOffline.delete(userId);
       if (this.sockets.has(userId)) return;
-      info.useCase.settle(userId).catch((err: Error) => this.d.log.warn({ userId, err: err.message }, 'could not announce the user offline'));
+      info.useCase
+        .settle(userId)
+        .catch((err: Error) => this.d.log.warn({ userId, err: err.message }, 'could not announce the user offline'));
     }, info.graceMs);
     timer.unref();
     this.goingOffline.set(userId, timer);
@@ -314,7 +332,16 @@ export class ChatGateway {
         limited
           .then(() => run(payload, correlationId))
           .then((r) => {
-            if (WRITES.has(event)) this.d.log.debug({ correlationId, event, userId, messageId: (r as { message?: { id?: string } }).message?.id ?? (r as { messageId?: string }).messageId }, 'accepted');
+            if (WRITES.has(event))
+              this.d.log.debug(
+                {
+                  correlationId,
+                  event,
+                  userId,
+                  messageId: (r as { message?: { id?: string } }).message?.id ?? (r as { messageId?: string }).messageId,
+                },
+                'accepted',
+              );
             onOk?.(r);
             reply?.({ ok: true, ...r });
           })
@@ -328,7 +355,8 @@ export class ChatGateway {
           });
       });
     };
-    const idOf = (payload: unknown) => (payload && typeof payload === 'object' ? (payload as { messageId?: unknown }).messageId : undefined) ?? null;
+    const idOf = (payload: unknown) =>
+      (payload && typeof payload === 'object' ? (payload as { messageId?: unknown }).messageId : undefined) ?? null;
     const statusError = (statusEvent: string) => (payload: unknown, body: ReturnType<typeof toErrorBody>) =>
       socket.emit(statusEvent, { messageId: idOf(payload), status: 'error', ...body });
 
@@ -411,7 +439,8 @@ export class ChatGateway {
       edgeDeliveries.inc({ via, held: recipients.some((u) => this.sockets.has(u)) ? 'yes' : 'no' });
       for (const userId of recipients) {
         const locals = [...this.sockets.of(userId)];
-        if (env.correlationId && locals.length > 0) this.d.log.debug({ correlationId: env.correlationId, event: env.event, userId, sockets: locals.length }, 'emitted to socket');
+        if (env.correlationId && locals.length > 0)
+          this.d.log.debug({ correlationId: env.correlationId, event: env.event, userId, sockets: locals.length }, 'emitted to socket');
         for (const local of locals) {
           // typing and presence: not in the message gate (nothing to order or hold for a sync)
           if (EPHEMERAL_EVENTS.has(env.event)) local.socket.emit(env.event, env.payload);
@@ -432,13 +461,18 @@ export class ChatGateway {
       return;
     }
     if (lost.length === 0) return;
-    this.d.log.warn({ sockets: lost.length }, 'presence lapsed (Redis lost it, or the heartbeat ran late); catching these users up from the store');
+    this.d.log.warn(
+      { sockets: lost.length },
+      'presence lapsed (Redis lost it, or the heartbeat ran late); catching these users up from the store',
+    );
     // Redis forgot these sockets (restart, flush) or their entries expired before this heartbeat came:
     // fanout may have been parking their messages meanwhile. Hold
     // their live deliveries first, then mark them online again, then catch up from the store: in that
     // order a live message cannot overtake the older ones the catch-up brings.
     const users = this.hold(lost.map((l) => l.userId));
-    const refreshed = this.d.presence.refresh(lost).catch((err: Error) => this.d.log.warn({ err: err.message }, 'could not restore presence; the next heartbeat retries'));
+    const refreshed = this.d.presence
+      .refresh(lost)
+      .catch((err: Error) => this.d.log.warn({ err: err.message }, 'could not restore presence; the next heartbeat retries'));
     // asked now (a catch-up of these users already reading must not release the hold just placed), read after the refresh
     for (const userId of users) this.catchUps.request(userId, refreshed);
     await refreshed;

@@ -109,7 +109,12 @@ describe('mergeSince (handshake auth.since)', () => {
       (e) => out.push(`${e.event}:${(e.payload as { content?: string }).content ?? ''}`),
     );
     d.offerEvent({ event: 'message_edited', payload: { content: 'b' } }); // live, held (the connect-time sync runs)
-    d.feed([m(R1, 1)], {}, [{ event: 'message_edited', payload: { content: 'a' } }], [{ event: 'message_edited', payload: { content: 'c' } }]);
+    d.feed(
+      [m(R1, 1)],
+      {},
+      [{ event: 'message_edited', payload: { content: 'a' } }],
+      [{ event: 'message_edited', payload: { content: 'c' } }],
+    );
     d.release([m(R1, 2)], {}, [], [{ event: 'message_deleted', payload: {} }]);
     expect(out).toEqual(['msg 1', 'msg 2', 'message_edited:a', 'message_edited:b', 'message_edited:c', 'message_deleted:']);
   });

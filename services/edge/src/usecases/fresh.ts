@@ -11,7 +11,12 @@ export const FRESH_WINDOW_MS = 5_000;
  * timestamp says it is younger than the window, a miss is re-read with a short backoff. Ids that are
  * old, malformed or from the future miss at once, so guessing costs the guesser nothing but a 404.
  */
-export async function readIssued<T>(id: string, read: () => Promise<T | null>, windowMs = FRESH_WINDOW_MS, now: () => number = Date.now): Promise<T | null> {
+export async function readIssued<T>(
+  id: string,
+  read: () => Promise<T | null>,
+  windowMs = FRESH_WINDOW_MS,
+  now: () => number = Date.now,
+): Promise<T | null> {
   let found = await read();
   let delay = 20;
   while (found === null && idAgeMs(id, now()) < windowMs) {

@@ -31,9 +31,14 @@ export class RoomSummaries {
     });
     return docs.map((c, i) => ({
       unreadCount: unread[i],
-      lastMessage: c.lastMessage && c.lastMessage.seq > c.joinedSeq
-        ? { ...c.lastMessage, content: c.lastMessage.deleted ? null : c.lastMessage.content, createdAt: new Date(c.lastMessage.createdAt).toISOString() }
-        : null,
+      lastMessage:
+        c.lastMessage && c.lastMessage.seq > c.joinedSeq
+          ? {
+              ...c.lastMessage,
+              content: c.lastMessage.deleted ? null : c.lastMessage.content,
+              createdAt: new Date(c.lastMessage.createdAt).toISOString(),
+            }
+          : null,
     }));
   }
 }

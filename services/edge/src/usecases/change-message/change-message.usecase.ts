@@ -38,7 +38,8 @@ export class ChangeMessageUseCase {
   }
 
   private async change(req: ChangeRequest, turn: () => Promise<void>, handOver: () => void): Promise<ChangeAccepted> {
-    if (req.claimedUserId !== undefined && req.claimedUserId !== req.userId) throw new Forbidden('senderId/requesterId is not the authenticated user');
+    if (req.claimedUserId !== undefined && req.claimedUserId !== req.userId)
+      throw new Forbidden('senderId/requesterId is not the authenticated user');
     const now = (this.o.now ?? (() => new Date()))();
     // in lane order: the send this change refers to, and earlier changes, are published before we look
     await turn();
@@ -51,7 +52,9 @@ export class ChangeMessageUseCase {
       requestedAt: now.toISOString(),
     };
     const cmd: EditMessageCommand | DeleteMessageCommand =
-      req.kind === 'edit' ? { type: RoutingKeys.messageEdit, ...common, content: req.content } : { type: RoutingKeys.messageDelete, ...common };
+      req.kind === 'edit'
+        ? { type: RoutingKeys.messageEdit, ...common, content: req.content }
+        : { type: RoutingKeys.messageDelete, ...common };
     // a group message only while its sender is still a member (read fresh: membership changes)
     const member = msg?.groupId && (await this.conversations.scopeFor(msg.roomId, req.userId)) ? [req.userId] : [];
     const refusal = judgeChange(msg, cmd, this.o.editWindowMs, member);

@@ -14,10 +14,22 @@ function setup(invite: Partial<InviteDoc> = {}, memberLimit = 10) {
   const published: GroupCommand[] = [];
   const group = { _id: G, kind: 'group', name: 'team', participants: [A, B, C], admins: [A] } as unknown as ConversationDoc;
   const stored = { _id: INVITE, groupId: G, inviterId: A, inviteeId: D, status: 'pending', ...invite } as unknown as InviteDoc;
-  const bus: CommandBus = { publishConfirmed: async (_key, payload) => void published.push(payload as GroupCommand), route: buildTopology('t').route };
-  const uc = new GroupCommandUseCase({ get: async (id) => (id === G ? group : null), getInvite: async (id) => (id === INVITE ? stored : null) }, bus, new SenderLanes(), memberLimit);
+  const bus: CommandBus = {
+    publishConfirmed: async (_key, payload) => void published.push(payload as GroupCommand),
+    route: buildTopology('t').route,
+  };
+  const uc = new GroupCommandUseCase(
+    { get: async (id) => (id === G ? group : null), getInvite: async (id) => (id === INVITE ? stored : null) },
+    bus,
+    new SenderLanes(),
+    memberLimit,
+  );
   const run = (userId: string, op: GroupOp, groupId: string | undefined = G) => uc.execute({ userId, groupId, op });
-  const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: AppError) => e.code);
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => 'accepted',
+      (e: AppError) => e.code,
+    );
   return { published, run, refusal };
 }
 
@@ -36,7 +48,9 @@ describe('GroupCommandUseCase (the edge judges with the rules the worker applies
     expect(await s.refusal(s.run(A, { op: 'remove', userId: A }))).toBe('VALIDATION_FAILED');
     expect(await s.refusal(s.run(A, { op: 'promote', userId: D }))).toBe('NOT_FOUND');
     expect(await s.refusal(s.run(A, { op: 'invite', inviteId: '', userId: B }))).toBe('CONFLICT');
-    expect(await s.refusal(s.run(A, { op: 'create', name: 'big', memberIds: [B, C, D, ...'23456789'.split('').map((x) => x.repeat(24))] }))).toBe('CONFLICT');
+    expect(
+      await s.refusal(s.run(A, { op: 'create', name: 'big', memberIds: [B, C, D, ...'23456789'.split('').map((x) => x.repeat(24))] })),
+    ).toBe('CONFLICT');
     expect(await s.refusal(s.run(C, { op: 'respond', inviteId: INVITE, accept: true }, undefined))).toBe('NOT_FOUND');
     expect(s.published).toEqual([]);
   });
@@ -46,6 +60,9 @@ describe('GroupCommandUseCase (the edge judges with the rules the worker applies
     expect(await declined.refusal(declined.run(D, { op: 'respond', inviteId: INVITE, accept: true }, undefined))).toBe('CONFLICT');
     // accepted here even when the group is full: the worker judges the limit against the group as it is then
     const pending = setup({}, 3);
-    await expect(pending.run(D, { op: 'respond', inviteId: INVITE, accept: true }, undefined)).resolves.toMatchObject({ groupId: G, status: 'accepted' });
+    await expect(pending.run(D, { op: 'respond', inviteId: INVITE, accept: true }, undefined)).resolves.toMatchObject({
+      groupId: G,
+      status: 'accepted',
+    });
   });
 });

@@ -49,7 +49,9 @@ export class GroupCommandUseCase {
       const checked = await this.check(req);
       await turn();
       const cmd = { ...checked, requestedAt: this.now().toISOString() };
-      const confirmed = this.bus.publishConfirmed(this.bus.route(RoutingKeys.groupCommand, cmd.groupId), cmd, { correlationId: cmd.correlationId });
+      const confirmed = this.bus.publishConfirmed(this.bus.route(RoutingKeys.groupCommand, cmd.groupId), cmd, {
+        correlationId: cmd.correlationId,
+      });
       handOver();
       await confirmed;
       return { groupId: cmd.groupId, op: cmd.op, status: 'accepted', ...(cmd.op === 'invite' ? { inviteId: cmd.inviteId } : {}) };
@@ -74,9 +76,17 @@ export class GroupCommandUseCase {
       if (!group || !group.participants.includes(userId)) throw new NotFound('group not found');
       if (op.op === 'invite') op = { ...op, inviteId: newId() };
     }
-    const cmd = { type: RoutingKeys.groupCommand, correlationId: req.correlationId ?? randomUUID(), groupId, actorId: userId, requestedAt: this.now().toISOString(), ...op } as GroupCommand;
+    const cmd = {
+      type: RoutingKeys.groupCommand,
+      correlationId: req.correlationId ?? randomUUID(),
+      groupId,
+      actorId: userId,
+      requestedAt: this.now().toISOString(),
+      ...op,
+    } as GroupCommand;
     // an answer is judged on the invite; whether the group has room is judged where it is applied
-    const verdict = cmd.op === 'respond' ? judgeInviteAnswer(invite, cmd) : decideGroupCommand(group ? toGroupState(group) : null, cmd, this.memberLimit);
+    const verdict =
+      cmd.op === 'respond' ? judgeInviteAnswer(invite, cmd) : decideGroupCommand(group ? toGroupState(group) : null, cmd, this.memberLimit);
     if (!verdict.ok) throw new AppError(verdict.code, verdict.message);
     return cmd;
   }

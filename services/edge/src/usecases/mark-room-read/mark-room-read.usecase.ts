@@ -13,7 +13,12 @@ export class MarkRoomReadUseCase {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async execute(req: { userId: string; roomId: string; pathUserId: string; correlationId?: string }): Promise<{ roomId: string; upToSeq: number; status: 'read' }> {
+  async execute(req: {
+    userId: string;
+    roomId: string;
+    pathUserId: string;
+    correlationId?: string;
+  }): Promise<{ roomId: string; upToSeq: number; status: 'read' }> {
     if (req.pathUserId !== req.userId) throw new Forbidden('userId is not the authenticated user');
     const c = await this.conversations.get(req.roomId, { withTail: true });
     if (!c || !c.participants.includes(req.userId)) throw new NotFound('room not found');

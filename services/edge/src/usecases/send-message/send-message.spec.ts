@@ -39,7 +39,11 @@ function setup(scopeDelay: (i: number) => number = () => 0) {
       return log.get(m.id)!;
     },
   };
-  return { uc: new SendMessageUseCase(conversations, bus, accepted, new SenderLanes()), published, failNextPublish: () => (failNext = true) };
+  return {
+    uc: new SendMessageUseCase(conversations, bus, accepted, new SenderLanes()),
+    published,
+    failNextPublish: () => (failNext = true),
+  };
 }
 
 const dto = (content: string, clientMsgId?: string) => ({ receiverId: B, roomId: ROOM, content, clientMsgId });

@@ -43,7 +43,11 @@ export class SendMessageUseCase {
     return this.lanes.run(input.userId, (turn, handOver) => this.send(input, turn, handOver));
   }
 
-  private async send({ userId, dto, correlationId }: SendMessageInput, turn: () => Promise<void>, handOver: () => void): Promise<MessageView> {
+  private async send(
+    { userId, dto, correlationId }: SendMessageInput,
+    turn: () => Promise<void>,
+    handOver: () => void,
+  ): Promise<MessageView> {
     if (dto.senderId !== undefined && dto.senderId !== userId) throw new Forbidden('senderId is not the authenticated user');
     if (dto.receiverId === userId) throw new Invalid('receiverId must be another user');
     if (dto.content.trim().length === 0) throw new Invalid('content must not be blank');

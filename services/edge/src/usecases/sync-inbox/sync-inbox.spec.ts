@@ -10,7 +10,18 @@ const scope = (roomId: string) => ({ roomId, userId: U, participants: [U, PEER],
 
 function doc(roomId: string, seq: number): MessageDoc {
   const at = new Date();
-  return { _id: `${roomId.slice(0, 20)}${String(seq).padStart(4, '0')}` as unknown as MessageDoc['_id'], roomId, seq, senderId: PEER, receiverId: U, content: `m${seq}`, clientMsgId: null, createdAt: at, editedAt: null, deletedAt: null };
+  return {
+    _id: `${roomId.slice(0, 20)}${String(seq).padStart(4, '0')}` as unknown as MessageDoc['_id'],
+    roomId,
+    seq,
+    senderId: PEER,
+    receiverId: U,
+    content: `m${seq}`,
+    clientMsgId: null,
+    createdAt: at,
+    editedAt: null,
+    deletedAt: null,
+  };
 }
 
 describe('SyncInboxUseCase', () => {
@@ -61,16 +72,20 @@ describe('SyncInboxUseCase', () => {
         return Array.from({ length: Math.min(limit, last - after) }, (_, i) => doc(s.roomId, after + i + 1));
       },
     } as unknown as Messages;
-    const cursors = { forUser: async () => new Map<string, CursorDoc>([[NEWS, { deliveredSeq: 100, readSeq: 90 } as CursorDoc]]) } as unknown as Cursors;
+    const cursors = {
+      forUser: async () => new Map<string, CursorDoc>([[NEWS, { deliveredSeq: 100, readSeq: 90 } as CursorDoc]]),
+    } as unknown as Cursors;
     const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
 
     // the sockets were handed NEWS up to 300 (ahead of the stored cursor) and QUIET up to 20
     const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 50).execute(U, { [NEWS]: 300, [QUIET]: 20 });
 
-    expect(reads.sort()).toEqual([
-      [QUIET, 20],
-      [NEWS, 300],
-    ].sort());
+    expect(reads.sort()).toEqual(
+      [
+        [QUIET, 20],
+        [NEWS, 300],
+      ].sort(),
+    );
     // QUIET's last 10 fit in one read; NEWS had 200 more than the 50 one read returns
     expect(sync.more).toEqual([NEWS]);
     expect(sync.messages.filter((m) => m.roomId === NEWS).map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 301 + i));
@@ -87,7 +102,9 @@ describe('SyncInboxUseCase', () => {
       },
     } as unknown as Messages;
     // the user's other device acknowledged up to 11; this edge's socket was handed up to 9
-    const cursors = { forUser: async () => new Map<string, CursorDoc>([[NEWS, { deliveredSeq: 11, readSeq: 0 } as CursorDoc]]) } as unknown as Cursors;
+    const cursors = {
+      forUser: async () => new Map<string, CursorDoc>([[NEWS, { deliveredSeq: 11, readSeq: 0 } as CursorDoc]]),
+    } as unknown as Cursors;
     const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
 
     const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U, { [NEWS]: 9 });
@@ -118,7 +135,13 @@ describe('SyncInboxUseCase', () => {
         ];
       },
     } as unknown as Messages;
-    const cursors = { forUser: async () => new Map<string, CursorDoc>([[QUIET, { deliveredSeq: 5 } as CursorDoc], [NEWS, { deliveredSeq: 10 } as CursorDoc]]) } as unknown as Cursors;
+    const cursors = {
+      forUser: async () =>
+        new Map<string, CursorDoc>([
+          [QUIET, { deliveredSeq: 5 } as CursorDoc],
+          [NEWS, { deliveredSeq: 10 } as CursorDoc],
+        ]),
+    } as unknown as Cursors;
     // parked: an older copy of the edit the store gives (left out), and a receipt (kept)
     const parked = [
       { key: 'k1', envelope: { event: 'message_edited', payload: { messageId: String(doc(NEWS, 7)._id), content: 'typo' } } },
@@ -132,7 +155,10 @@ describe('SyncInboxUseCase', () => {
     expect(sync.events.map((e) => e.event)).toEqual(['message_read_ack']);
     expect(sync.parkedIds).toEqual(['k1', 'k2']);
     expect(sync.changes).toEqual([
-      { event: 'message_edited', payload: { messageId: String(doc(NEWS, 7)._id), roomId: NEWS, content: 'fixed', editedAt: '2026-01-01T00:00:01.000Z' } },
+      {
+        event: 'message_edited',
+        payload: { messageId: String(doc(NEWS, 7)._id), roomId: NEWS, content: 'fixed', editedAt: '2026-01-01T00:00:01.000Z' },
+      },
       { event: 'message_deleted', payload: { messageId: String(doc(NEWS, 9)._id), roomId: NEWS, deletedAt: '2026-01-01T00:00:02.000Z' } },
     ]);
   });

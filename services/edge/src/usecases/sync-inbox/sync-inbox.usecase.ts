@@ -64,7 +64,9 @@ export class SyncInboxUseCase {
   async execute(userId: string, handed: Record<string, number> = {}): Promise<SyncResult> {
     // what is parked is listed before anything is read from the store (not alongside: a message stored and
     // parked after the rooms were read would have its parked copy removed without being in this read)
-    const peeked = await this.inbox.peek(userId).catch(() => ({ messageIds: [] as string[], events: [] as Array<{ key: string; envelope: DeliveryEnvelope }> }));
+    const peeked = await this.inbox
+      .peek(userId)
+      .catch(() => ({ messageIds: [] as string[], events: [] as Array<{ key: string; envelope: DeliveryEnvelope }> }));
     const events = peeked.events.map((e) => e.envelope);
     const parkedIds = [...peeked.messageIds, ...peeked.events.map((e) => e.key)];
     try {
@@ -79,13 +81,22 @@ export class SyncInboxUseCase {
           mapBounded(behind, (r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
           mapBounded(changedRooms, (r) => this.messages.changedSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
         ]);
-        return { rooms, mine, stored, changed, from, more: behind.filter((_, i) => stored[i].length >= this.limitPerRoom).map((r) => r.scope.roomId) };
+        return {
+          rooms,
+          mine,
+          stored,
+          changed,
+          from,
+          more: behind.filter((_, i) => stored[i].length >= this.limitPerRoom).map((r) => r.scope.roomId),
+        };
       });
       const changedDocs = changed.flat().sort((a, b) => (a.changedSeq ?? 0) - (b.changedSeq ?? 0));
       const changes = changedDocs.map(changeEvent);
       // a parked copy of a change the store read gives as well is left out: the read is as new or newer
       const fresh = new Set(changedDocs.map((d) => String(d._id)));
-      const parkedEvents = events.filter((e) => !(CHANGE_EVENTS.has(e.event) && fresh.has(String((e.payload as { messageId?: unknown } | null)?.messageId))));
+      const parkedEvents = events.filter(
+        (e) => !(CHANGE_EVENTS.has(e.event) && fresh.has(String((e.payload as { messageId?: unknown } | null)?.messageId))),
+      );
       const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, from(r.scope.roomId)]));
       const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
       return { messages: messages.sort(bySeq), events: parkedEvents, changes, parkedIds, cursors, more, source: 'store' };
@@ -104,5 +115,8 @@ const CHANGE_EVENTS = new Set<string>([ServerEvents.messageEdited, ServerEvents.
 function changeEvent(d: MessageDoc): { event: string; payload: unknown } {
   const base = { messageId: String(d._id), roomId: d.roomId, ...(d.groupId ? { groupId: d.groupId } : {}) };
   if (d.deletedAt) return { event: ServerEvents.messageDeleted, payload: { ...base, deletedAt: new Date(d.deletedAt).toISOString() } };
-  return { event: ServerEvents.messageEdited, payload: { ...base, content: d.content, editedAt: d.editedAt ? new Date(d.editedAt).toISOString() : null } };
+  return {
+    event: ServerEvents.messageEdited,
+    payload: { ...base, content: d.content, editedAt: d.editedAt ? new Date(d.editedAt).toISOString() : null },
+  };
 }

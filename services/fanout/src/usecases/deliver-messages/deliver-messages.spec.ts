@@ -23,7 +23,13 @@ function ev(seq: number, senderId = A, receiverId = B): MessagePersistedEvent {
  * `onlineUsers` on edge 'e1' (or on the edges `placed` names); `edgesListening`: the listeners each edge's
  * publish reaches (0: the edge is gone), `dead` edges always 0.
  */
-function harness(onlineUsers: string[], edgesListening = 1, groupMembers: string[] = [], placed: Record<string, string[]> = {}, dead: string[] = []) {
+function harness(
+  onlineUsers: string[],
+  edgesListening = 1,
+  groupMembers: string[] = [],
+  placed: Record<string, string[]> = {},
+  dead: string[] = [],
+) {
   const parked = new Map<string, MessageView[]>();
   const parkedEvents = new Map<string, DeliveryEnvelope[]>();
   const delivered: DeliveryEnvelope[] = [];
@@ -54,7 +60,10 @@ describe('DeliverMessagesUseCase', () => {
     const r = await h.uc.execute([ev(1), ev(2)]);
     expect(r).toEqual({ live: 2, parked: 0 });
     const line = (d: DeliveryEnvelope) => `${d.event}:${d.userId}:${(d.payload as { message: MessageView }).message.seq}`;
-    expect(h.delivered.filter((d) => d.event === 'receive_message').map(line)).toEqual([`receive_message:${B}:1`, `receive_message:${B}:2`]);
+    expect(h.delivered.filter((d) => d.event === 'receive_message').map(line)).toEqual([
+      `receive_message:${B}:1`,
+      `receive_message:${B}:2`,
+    ]);
     expect(h.delivered.filter((d) => d.event === 'message_sent').map(line)).toEqual([`message_sent:${A}:1`, `message_sent:${A}:2`]);
   });
 
@@ -96,7 +105,12 @@ describe('DeliverMessagesUseCase', () => {
     const refused = harness([A, B]);
     await refused.uc.execute([{ ...changed, outcome: 'refused', peerId: null, error: { code: 'FORBIDDEN', message: 'no' } }]);
     expect(refused.delivered).toEqual([
-      { userId: A, event: 'edit_message_status', correlationId: 'x', payload: { messageId: MID, roomId: ROOM, status: 'error', error: { code: 'FORBIDDEN', message: 'no' } } },
+      {
+        userId: A,
+        event: 'edit_message_status',
+        correlationId: 'x',
+        payload: { messageId: MID, roomId: ROOM, status: 'error', error: { code: 'FORBIDDEN', message: 'no' } },
+      },
     ]);
   });
 
@@ -139,7 +153,12 @@ describe('DeliverMessagesUseCase', () => {
     await uc.execute([renamed('first', 'one'), renamed('second', 'two'), renamed('second', 'two')]);
     expect(new Set(keys).size).toBe(2);
     // a message's edits are told apart by when they were made, not by who carried them
-    const edit = (editedAt: string, correlationId: string): DeliveryEnvelope => ({ userId: B, event: 'message_edited', correlationId, payload: { messageId: 'd'.repeat(24), editedAt } });
+    const edit = (editedAt: string, correlationId: string): DeliveryEnvelope => ({
+      userId: B,
+      event: 'message_edited',
+      correlationId,
+      payload: { messageId: 'd'.repeat(24), editedAt },
+    });
     expect(keyOf(edit('t1', 'x'))).toBe(keyOf(edit('t1', 'y')));
     expect(keyOf(edit('t1', 'x'))).not.toBe(keyOf(edit('t2', 'x')));
     expect(keyOf(edit('2026-01-01T00:00:00Z', 'x'))).not.toContain(':');
@@ -152,7 +171,10 @@ describe('DeliverMessagesUseCase', () => {
     const e = ev(1);
     e.message = { ...e.message, roomId: GROUP, receiverId: GROUP, groupId: GROUP };
     await h.uc.execute([e, ev(2)]);
-    const seen = (edge: string) => (h.perEdge.get(edge) ?? []).map((d) => `${d.event}:${recipientsOf(d).join(',')}:${(d.payload as { message: MessageView }).message.seq}`);
+    const seen = (edge: string) =>
+      (h.perEdge.get(edge) ?? []).map(
+        (d) => `${d.event}:${recipientsOf(d).join(',')}:${(d.payload as { message: MessageView }).message.seq}`,
+      );
     expect(seen('e1')).toEqual([`receive_message:${B}:1`, `receive_message:${B}:2`, `message_sent:${A}:1`, `message_sent:${A}:2`]);
     expect(seen('e2')).toEqual([`receive_message:${B},${C}:1`, `receive_message:${B}:2`]);
     expect(seen('e3')).toEqual([`receive_message:${D}:1`]);

@@ -32,7 +32,9 @@ export interface DeliveryReport {
 export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
   const statusEvent = e.change === 'edited' ? 'edit_message_status' : 'delete_message_status';
   if (e.outcome === 'refused') {
-    return [{ userId: e.actorId, event: statusEvent, payload: { messageId: e.messageId, roomId: e.roomId, status: 'error', error: e.error } }];
+    return [
+      { userId: e.actorId, event: statusEvent, payload: { messageId: e.messageId, roomId: e.roomId, status: 'error', error: e.error } },
+    ];
   }
   const detail = e.change === 'edited' ? { content: e.content, editedAt: e.editedAt } : { deletedAt: e.deletedAt };
   const peerEvent = e.change === 'edited' ? 'message_edited' : 'message_deleted';
@@ -40,7 +42,12 @@ export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] =
     { userId: e.actorId, event: statusEvent, payload: { messageId: e.messageId, roomId: e.roomId, status: e.change, ...detail } },
   ];
   const peers = e.groupId ? groupMembers.filter((u) => u !== e.actorId) : e.peerId ? [e.peerId] : [];
-  for (const userId of peers) out.push({ userId, event: peerEvent, payload: { messageId: e.messageId, roomId: e.roomId, ...(e.groupId ? { groupId: e.groupId } : {}), ...detail } });
+  for (const userId of peers)
+    out.push({
+      userId,
+      event: peerEvent,
+      payload: { messageId: e.messageId, roomId: e.roomId, ...(e.groupId ? { groupId: e.groupId } : {}), ...detail },
+    });
   return out;
 }
 
@@ -51,8 +58,19 @@ export function groupEnvelopes(e: GroupChangedEvent): DeliveryEnvelope[] {
   }
   if (e.op === 'invite') {
     const invitee = e.affected[0];
-    const out: DeliveryEnvelope[] = [{ userId: e.actorId, event: 'group_updated', payload: { groupId: e.groupId, op: e.op, actorId: e.actorId, inviteId: e.inviteId, affected: e.affected } }];
-    if (invitee) out.push({ userId: invitee, event: 'group_invite', payload: { inviteId: e.inviteId, groupId: e.groupId, name: e.group?.name, inviterId: e.actorId } });
+    const out: DeliveryEnvelope[] = [
+      {
+        userId: e.actorId,
+        event: 'group_updated',
+        payload: { groupId: e.groupId, op: e.op, actorId: e.actorId, inviteId: e.inviteId, affected: e.affected },
+      },
+    ];
+    if (invitee)
+      out.push({
+        userId: invitee,
+        event: 'group_invite',
+        payload: { inviteId: e.inviteId, groupId: e.groupId, name: e.group?.name, inviterId: e.actorId },
+      });
     return out;
   }
   const members = e.group?.members ?? [];
@@ -90,7 +108,8 @@ export class DeliverMessagesUseCase {
     for (const e of events) {
       const stamp = (list: DeliveryEnvelope[]) => list.map((env) => ({ ...env, correlationId: e.correlationId }));
       if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, messagesFor)));
-      else if (e.type === RoutingKeys.messageChanged) planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
+      else if (e.type === RoutingKeys.messageChanged)
+        planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else planned.push(...stamp(groupEnvelopes(e)));
     }
     const everyone = [...new Set([...planned.flatMap(recipientsOf), ...messagesFor.flatMap((m) => m.userIds)])];
@@ -114,12 +133,15 @@ export class DeliverMessagesUseCase {
       if (env.userIds) {
         const live = env.userIds.filter((u) => online.has(u));
         if (live.length > 0) envelopes.push({ ...env, userIds: live });
-        for (const u of env.userIds) if (!online.has(u) && PARKED_EVENTS.has(env.event)) parkEvent(u, { event: env.event, payload: env.payload, userId: u }, keyOf(env));
+        for (const u of env.userIds)
+          if (!online.has(u) && PARKED_EVENTS.has(env.event))
+            parkEvent(u, { event: env.event, payload: env.payload, userId: u }, keyOf(env));
       } else if (env.userId && online.has(env.userId)) envelopes.push(env);
       else if (env.userId && PARKED_EVENTS.has(env.event)) parkEvent(env.userId, env, keyOf(env));
     }
 
-    const receives = (list: DeliveryEnvelope[]) => list.filter((e) => e.event === 'receive_message').reduce((n, e) => n + recipientsOf(e).length, 0);
+    const receives = (list: DeliveryEnvelope[]) =>
+      list.filter((e) => e.event === 'receive_message').reduce((n, e) => n + recipientsOf(e).length, 0);
     let live = receives(envelopes);
     // presence said online but no edge holding the user is listening (it died, or is restarting): keep
     // the user's messages (the reconnect's sync finds them in the store either way)
@@ -140,7 +162,11 @@ export class DeliverMessagesUseCase {
     return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0) };
   }
 
-  private planMessage(e: MessagePersistedEvent, members: Map<string, string[]>, out: Array<{ userIds: string[]; message: MessageView; correlationId: string }>): DeliveryEnvelope[] {
+  private planMessage(
+    e: MessagePersistedEvent,
+    members: Map<string, string[]>,
+    out: Array<{ userIds: string[]; message: MessageView; correlationId: string }>,
+  ): DeliveryEnvelope[] {
     const { message } = e;
     const planned: DeliveryEnvelope[] = [{ userId: message.senderId, event: 'message_sent', payload: { message } }];
     if (!message.groupId) {
@@ -156,7 +182,14 @@ export class DeliverMessagesUseCase {
 }
 
 /** Notices worth keeping for someone offline (a message_sent echo or a status reply is not). */
-const PARKED_EVENTS = new Set<string>(['message_edited', 'message_deleted', 'taggedInMessage', 'group_invite', 'removed_from_group', 'group_updated']);
+const PARKED_EVENTS = new Set<string>([
+  'message_edited',
+  'message_deleted',
+  'taggedInMessage',
+  'group_invite',
+  'removed_from_group',
+  'group_updated',
+]);
 
 /** Group notices: each names one applied command, and two of the same kind (two renames) are two notices. */
 const GROUP_EVENTS = new Set<string>(['group_updated', 'removed_from_group']);
@@ -167,7 +200,15 @@ const GROUP_EVENTS = new Set<string>(['group_updated', 'removed_from_group']);
  * (BullMQ ids may not contain ':').
  */
 export function keyOf(env: DeliveryEnvelope): string {
-  const p = env.payload as { messageId?: string; message?: { id: string }; groupId?: string; inviteId?: string; editedAt?: string; deletedAt?: string; op?: string };
+  const p = env.payload as {
+    messageId?: string;
+    message?: { id: string };
+    groupId?: string;
+    inviteId?: string;
+    editedAt?: string;
+    deletedAt?: string;
+    op?: string;
+  };
   const which = GROUP_EVENTS.has(env.event) ? `${p.op ?? ''}|${env.correlationId ?? ''}` : (p.editedAt ?? p.deletedAt ?? '');
   return [env.event, p.messageId ?? p.message?.id ?? p.inviteId ?? p.groupId, which].join('|').replace(/:/g, '');
 }

@@ -36,7 +36,13 @@ export class ApplyGroupCommandUseCase {
       ...(inviteId ? { inviteId } : {}),
     } as const;
     if (!decision.ok) {
-      return { ...base, outcome: 'refused', group: doc ? toGroupView(doc) : null, affected: [], error: { code: decision.code, message: decision.message } };
+      return {
+        ...base,
+        outcome: 'refused',
+        group: doc ? toGroupView(doc) : null,
+        affected: [],
+        error: { code: decision.code, message: decision.message },
+      };
     }
     const at = new Date(cmd.requestedAt);
     let after = doc;

@@ -26,7 +26,11 @@ class Recorder extends MemoryRooms {
 let n = 0;
 const send = (roomId: string): SendMessageCommand => {
   const id = (++n).toString(16).padStart(24, '0');
-  return { type: RoutingKeys.messageSend, correlationId: id, message: { id, roomId, senderId: USER, receiverId: USER, content: `m${id}`, clientMsgId: null, createdAt: new Date().toISOString() } };
+  return {
+    type: RoutingKeys.messageSend,
+    correlationId: id,
+    message: { id, roomId, senderId: USER, receiverId: USER, content: `m${id}`, clientMsgId: null, createdAt: new Date().toISOString() },
+  };
 };
 const edit = (roomId: string, messageId: string): EditMessageCommand => ({
   type: RoutingKeys.messageEdit,
@@ -47,7 +51,12 @@ function build() {
     execute: async (c: EditMessageCommand) => {
       seenAtEdit.push({ messageId: c.messageId, stored: store.docs.has(c.messageId) });
       stamps.push((await storeMessages.stampChange(c.roomId))!);
-      return { type: RoutingKeys.messageChanged, correlationId: c.correlationId, roomId: c.roomId, messageId: c.messageId } as unknown as MessageChangedEvent;
+      return {
+        type: RoutingKeys.messageChanged,
+        correlationId: c.correlationId,
+        roomId: c.roomId,
+        messageId: c.messageId,
+      } as unknown as MessageChangedEvent;
     },
   } as unknown as ChangeMessageUseCase;
   const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase);

@@ -10,7 +10,19 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 const WINDOW = 15 * 60 * 1000;
 
 const msg = (over: Partial<MessageDoc> = {}): MessageDoc =>
-  ({ _id: MID, roomId: ROOM, seq: 1, senderId: A, receiverId: B, content: 'hi', clientMsgId: null, createdAt: new Date(T0), editedAt: null, deletedAt: null, ...over }) as unknown as MessageDoc;
+  ({
+    _id: MID,
+    roomId: ROOM,
+    seq: 1,
+    senderId: A,
+    receiverId: B,
+    content: 'hi',
+    clientMsgId: null,
+    createdAt: new Date(T0),
+    editedAt: null,
+    deletedAt: null,
+    ...over,
+  }) as unknown as MessageDoc;
 const edit = (over: Partial<EditMessageCommand> = {}): EditMessageCommand => ({
   type: 'message.edit.v1',
   correlationId: 'c',

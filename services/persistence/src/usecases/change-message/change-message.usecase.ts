@@ -24,9 +24,17 @@ export class ChangeMessageUseCase {
     const [msg] = await this.store.findByIds([cmd.messageId]);
     const members = msg?.groupId ? await this.store.groupMembers(msg.groupId) : [];
     const change = cmd.type === RoutingKeys.messageEdit ? 'edited' : 'deleted';
-    const base = { type: RoutingKeys.messageChanged, correlationId: cmd.correlationId, change, messageId: cmd.messageId, roomId: cmd.roomId, actorId: cmd.actorId } as const;
+    const base = {
+      type: RoutingKeys.messageChanged,
+      correlationId: cmd.correlationId,
+      change,
+      messageId: cmd.messageId,
+      roomId: cmd.roomId,
+      actorId: cmd.actorId,
+    } as const;
     const refusal = judgeChange(msg, cmd, this.editWindowMs, members);
-    if (refusal || !msg) return { ...base, peerId: null, outcome: 'refused', error: refusal ?? { code: 'NOT_FOUND', message: 'message not found' } };
+    if (refusal || !msg)
+      return { ...base, peerId: null, outcome: 'refused', error: refusal ?? { code: 'NOT_FOUND', message: 'message not found' } };
 
     if (cmd.type === RoutingKeys.messageEdit) {
       await this.store.applyEdit(cmd.messageId, cmd.content, new Date(cmd.requestedAt), (await this.stamp(cmd.roomId)) ?? undefined);

@@ -6,7 +6,13 @@ import { PersistBatchUseCase } from './persist-batch.usecase';
 const ROOM = 'c'.repeat(24);
 const topology = buildTopology('t');
 const cmd = (n: number) => ({ type: 'message.send.v1', correlationId: `c${n}` }) as unknown as RoomCommand;
-const persisted = (n: number) => ({ type: 'message.persisted.v1', correlationId: `c${n}`, message: { id: `m${n}`, roomId: ROOM, seq: n }, replay: false }) as unknown as MessagePersistedEvent;
+const persisted = (n: number) =>
+  ({
+    type: 'message.persisted.v1',
+    correlationId: `c${n}`,
+    message: { id: `m${n}`, roomId: ROOM, seq: n },
+    replay: false,
+  }) as unknown as MessagePersistedEvent;
 const log = createLogger('test', { level: 'silent', instance: 'spec' });
 
 function setup(events: Array<FanoutEvent | null>, publish: (key: string) => Promise<void> = async () => undefined) {

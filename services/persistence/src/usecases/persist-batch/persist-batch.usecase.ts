@@ -28,13 +28,18 @@ export class PersistBatchUseCase {
     const events = await this.apply.execute(commands);
     const t1 = performance.now();
     await Promise.all(
-      events.filter((ev) => ev !== null && ev !== undefined).map((ev) => this.publisher.publishConfirmed(this.route(ev.type, roomOf(ev)), ev, { correlationId: ev.correlationId })),
+      events
+        .filter((ev) => ev !== null && ev !== undefined)
+        .map((ev) => this.publisher.publishConfirmed(this.route(ev.type, roomOf(ev)), ev, { correlationId: ev.correlationId })),
     );
     this.log.debug({ size: commands.length, storeMs: Math.round(t1 - t0), publishMs: Math.round(performance.now() - t1) }, 'batch applied');
     events.forEach((ev, i) => {
-      if (!ev) this.log.error({ correlationId: commands[i].correlationId, command: commands[i].type }, 'room does not exist; dead-lettered');
-      else if (ev.type === RoutingKeys.messagePersisted) this.log.debug({ correlationId: ev.correlationId, messageId: ev.message.id, seq: ev.message.seq, replay: ev.replay }, 'stored');
-      else if (ev.type === RoutingKeys.groupChanged) this.log.debug({ correlationId: ev.correlationId, groupId: ev.groupId, op: ev.op, outcome: ev.outcome }, 'group changed');
+      if (!ev)
+        this.log.error({ correlationId: commands[i].correlationId, command: commands[i].type }, 'room does not exist; dead-lettered');
+      else if (ev.type === RoutingKeys.messagePersisted)
+        this.log.debug({ correlationId: ev.correlationId, messageId: ev.message.id, seq: ev.message.seq, replay: ev.replay }, 'stored');
+      else if (ev.type === RoutingKeys.groupChanged)
+        this.log.debug({ correlationId: ev.correlationId, groupId: ev.groupId, op: ev.op, outcome: ev.outcome }, 'group changed');
       else this.log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, change: ev.change, outcome: ev.outcome }, 'changed');
     });
     return events.map((ev) => (ev ? 'ack' : 'dead'));

@@ -13,7 +13,15 @@ function cmd(roomId = ROOM, id = (++n).toString(16).padStart(24, '0'), senderId 
   return {
     type: 'message.send.v1',
     correlationId: `c${id}`,
-    message: { id, roomId, senderId, receiverId: senderId === A ? B : A, content: `m${id}`, clientMsgId: null, createdAt: new Date().toISOString() },
+    message: {
+      id,
+      roomId,
+      senderId,
+      receiverId: senderId === A ? B : A,
+      content: `m${id}`,
+      clientMsgId: null,
+      createdAt: new Date().toISOString(),
+    },
   };
 }
 

@@ -95,7 +95,10 @@ export class StoreMessagesUseCase {
         const h = heads.get(roomId);
         if (!h) continue;
         const mine = docs.filter((d) => d.roomId === roomId && storedNow.has(d.id));
-        this.seqs.commit(h, { lastSeq: h.lastSeq + list.length, messages: mine.map((d) => ({ id: d.id, senderId: d.senderId, seq: d.seq, content: d.content, createdAt: d.createdAt })) });
+        this.seqs.commit(h, {
+          lastSeq: h.lastSeq + list.length,
+          messages: mine.map((d) => ({ id: d.id, senderId: d.senderId, seq: d.seq, content: d.content, createdAt: d.createdAt })),
+        });
       }
 
       const emitted = new Set<string>();

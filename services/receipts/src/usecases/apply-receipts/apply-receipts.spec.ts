@@ -35,7 +35,11 @@ const receipt = (kind: 'delivered' | 'read', upToSeq: number, id = upToSeq.toStr
 function setup() {
   const cursors = new FakeCursors();
   const told: DeliveryEnvelope[] = [];
-  const uc = new ApplyReceiptsUseCase(cursors, { deliver: async (e) => (told.push(...e), 1) }, { membersOf: async () => new Map(), forRoom: async () => new Map(), sendersBetween: async () => [] });
+  const uc = new ApplyReceiptsUseCase(
+    cursors,
+    { deliver: async (e) => (told.push(...e), 1) },
+    { membersOf: async () => new Map(), forRoom: async () => new Map(), sendersBetween: async () => [] },
+  );
   return { cursors, told, uc };
 }
 
@@ -44,7 +48,10 @@ describe('ApplyReceiptsUseCase', () => {
     const { cursors, told, uc } = setup();
     await uc.execute([receipt('delivered', 1), receipt('delivered', 3), receipt('delivered', 2), receipt('read', 2)]);
     expect(cursors.writes).toBe(2);
-    expect(told.map((t) => `${t.event}:${(t.payload as { upToSeq: number }).upToSeq}`)).toEqual(['message_delivered:3', 'message_read_ack:2']);
+    expect(told.map((t) => `${t.event}:${(t.payload as { upToSeq: number }).upToSeq}`)).toEqual([
+      'message_delivered:3',
+      'message_read_ack:2',
+    ]);
   });
 
   it('never moves backwards and tells nobody twice', async () => {
@@ -69,12 +76,24 @@ describe('ApplyReceiptsUseCase', () => {
     const cursors = new FakeCursors();
     const told: DeliveryEnvelope[] = [];
     const asked: number[][] = [];
-    const cursorOf = (userId: string, readSeq: number) => ({ _id: userId, roomId: ROOM, userId, deliveredSeq: readSeq, readSeq, deliveredAt: null, readAt: null }) as CursorDoc;
-    const uc = new ApplyReceiptsUseCase(cursors, { deliver: async (e) => (told.push(...e), 1) }, {
-      membersOf: async () => new Map([[ROOM, [A, B, C, D]]]),
-      forRoom: async () => new Map([[B, cursorOf(B, cursors.read)], [D, cursorOf(D, 1)]]),
-      sendersBetween: async (_room, after, upto) => (asked.push([after, upto]), written.filter((m) => m.seq > after && m.seq <= upto).reverse()),
-    });
+    const cursorOf = (userId: string, readSeq: number) =>
+      ({ _id: userId, roomId: ROOM, userId, deliveredSeq: readSeq, readSeq, deliveredAt: null, readAt: null }) as CursorDoc;
+    const uc = new ApplyReceiptsUseCase(
+      cursors,
+      { deliver: async (e) => (told.push(...e), 1) },
+      {
+        membersOf: async () => new Map([[ROOM, [A, B, C, D]]]),
+        forRoom: async () =>
+          new Map([
+            [B, cursorOf(B, cursors.read)],
+            [D, cursorOf(D, 1)],
+          ]),
+        sendersBetween: async (_room, after, upto) => (
+          asked.push([after, upto]),
+          written.filter((m) => m.seq > after && m.seq <= upto).reverse()
+        ),
+      },
+    );
     await uc.execute([{ ...receipt('read', 4, id(4)), group: true, notifyUserId: B }]);
     expect(asked).toEqual([[0, 4]]);
     // A and C, not D (wrote nothing there) and not B (the reader): one event each, naming their last message

@@ -12,7 +12,12 @@ export interface GroupCountsPort {
   membersOf(groupIds: string[]): Promise<Map<string, string[]>>;
   forRoom(roomId: string): Promise<Map<string, CursorDoc>>;
   /** The newest `limit` messages with seq in (afterSeq, uptoSeq], newest first (MessageStore.sendersBetween). */
-  sendersBetween(roomId: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Array<{ id: string; seq: number; senderId: string }>>;
+  sendersBetween(
+    roomId: string,
+    afterSeq: number,
+    uptoSeq: number,
+    limit: number,
+  ): Promise<Array<{ id: string; seq: number; senderId: string }>>;
 }
 
 /**
@@ -101,7 +106,8 @@ export class ApplyReceiptsUseCase {
       // each sender's last message in (from, to] (newest first: the first seen), senders still in the group, the reader aside
       const lastBy = new Map<string, { id: string; seq: number }>();
       for (const m of writtenIn.get(move.roomId) ?? []) {
-        if (m.seq > move.from && m.seq <= move.to && m.senderId !== move.userId && !lastBy.has(m.senderId) && group.includes(m.senderId)) lastBy.set(m.senderId, m);
+        if (m.seq > move.from && m.seq <= move.to && m.senderId !== move.userId && !lastBy.has(m.senderId) && group.includes(m.senderId))
+          lastBy.set(m.senderId, m);
       }
       for (const [senderId, m] of lastBy) {
         const counts = groupCounts({ seq: m.seq, senderId }, group, cursorsOf.get(move.roomId)!);
@@ -109,7 +115,16 @@ export class ApplyReceiptsUseCase {
           userId: senderId,
           event: 'group_receipt',
           correlationId: g.r.correlationId,
-          payload: { groupId: move.roomId, messageId: m.id, fromSeq: move.from, upToSeq: move.to, kind: move.kind, by: move.userId, at: move.at.toISOString(), counts },
+          payload: {
+            groupId: move.roomId,
+            messageId: m.id,
+            fromSeq: move.from,
+            upToSeq: move.to,
+            kind: move.kind,
+            by: move.userId,
+            at: move.at.toISOString(),
+            counts,
+          },
         });
       }
     }
@@ -121,6 +136,16 @@ function toEnvelope(g: Group, move: CursorMove): DeliveryEnvelope {
   const at = move.at.toISOString();
   const common = { messageId: g.lastMessageId, roomId: move.roomId, upToSeq: move.to };
   return move.kind === 'delivered'
-    ? { userId: g.r.notifyUserId!, event: 'message_delivered', correlationId: g.r.correlationId, payload: { ...common, deliveredBy: move.userId, deliveredAt: at } }
-    : { userId: g.r.notifyUserId!, event: 'message_read_ack', correlationId: g.r.correlationId, payload: { ...common, readBy: move.userId, readAt: at } };
+    ? {
+        userId: g.r.notifyUserId!,
+        event: 'message_delivered',
+        correlationId: g.r.correlationId,
+        payload: { ...common, deliveredBy: move.userId, deliveredAt: at },
+      }
+    : {
+        userId: g.r.notifyUserId!,
+        event: 'message_read_ack',
+        correlationId: g.r.correlationId,
+        payload: { ...common, readBy: move.userId, readAt: at },
+      };
 }
