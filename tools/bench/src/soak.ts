@@ -421,7 +421,8 @@ function buildReport(
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: { cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    store: { backend: store.backend, location: store.location, ferretdb: 'v1.24.2' },
+    // the report names paths inside the repository only
+    store: { backend: store.backend, location: store.location.split(`${REPO_ROOT}/`).join(''), ferretdb: 'v1.24.2' },
     args,
     checkpoints,
     ingest: { windowMessages: windowSize, windows, earlyPerSecond: early, latePerSecond: late },
