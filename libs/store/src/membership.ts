@@ -1,10 +1,9 @@
 import { trusted } from 'mongoose';
 import { ONE_BATCH, type ConversationDoc, type Models } from './models';
+import { lookupEach } from './lookup-each';
 import { resolveSummaries } from './room-tail';
 
 const DUPLICATE_KEY = 11000;
-/** _id lookups of a user's rooms in flight at once. */
-const ROOM_LOOKUP_CONCURRENCY = 16;
 const rowId = (roomId: string, userId: string) => `${roomId}:${userId}`;
 
 /**
@@ -55,17 +54,12 @@ export async function roomsOf(
   const select = q.select
     ? { ...q.select, _id: 1, lastSeq: 1, lastActivityAt: 1, tailOpen: 1, lastMessage: 1, lastSeqBy: 1, sendersTracked: 1 }
     : undefined;
-  const found: ConversationDoc[] = [];
-  for (let i = 0; i < rows.length; i += ROOM_LOOKUP_CONCURRENCY) {
-    const docs = await Promise.all(
-      rows.slice(i, i + ROOM_LOOKUP_CONCURRENCY).map((r) => {
-        const one = m.Conversation.findById(r.roomId);
-        return (select ? one.select(select) : one).lean<ConversationDoc>();
-      }),
-    );
-    // a room whose owner has an open tail may hold messages its summary does not count yet
-    for (const d of docs) if (d && (!q.withMessages || d.lastSeq > 0 || (d.tailOpen !== undefined && d.tailOpen !== null))) found.push(d);
-  }
+  const rooms = await lookupEach(rows, (r) => {
+    const one = m.Conversation.findById(r.roomId);
+    return (select ? one.select(select) : one).lean<ConversationDoc>();
+  });
+  // a room whose owner has an open tail may hold messages its summary does not count yet
+  const found = q.withMessages ? rooms.filter((d) => d.lastSeq > 0 || (d.tailOpen !== undefined && d.tailOpen !== null)) : rooms;
   // ordered and paged here, after the open tails are applied: a tail moves a room's last activity
   const docs = await resolveSummaries(m, found);
   docs.sort(

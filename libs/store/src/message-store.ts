@@ -1,10 +1,9 @@
+import { lookupEach } from './lookup-each';
 import { Types, trusted } from 'mongoose';
 import type { MessageDoc, Models } from './models';
 import type { RoomScope } from './scope';
 
 const DUPLICATE_KEY = 11000;
-/** Lookups by _id in flight at once for one findByIds (a driver pool holds 20 connections by default). */
-const FIND_BY_ID_CONCURRENCY = 16;
 
 /** A message to store: the id is the 24-hex string the edge assigned. */
 export type NewMessage = Omit<MessageDoc, '_id'> & { id: string };
@@ -18,7 +17,7 @@ export class MessageStore {
   constructor(private readonly m: Models) {}
 
   /**
-   * The stored versions of these ids, by one _id lookup each, at most FIND_BY_ID_CONCURRENCY at a time.
+   * The stored versions of these ids, by one _id lookup each, a few at a time (lookupEach).
    * FerretDB v1 pushes an _id equality down to PostgreSQL but answers `$in` by scanning the whole
    * collection: after a store outage every redelivered persistence batch (up to 200 ids) scanned the
    * 170,000 messages of the fault suite, FerretDB took both cores for half a minute and nothing was stored
@@ -26,14 +25,7 @@ export class MessageStore {
    */
   async findByIds(ids: string[]): Promise<MessageDoc[]> {
     const valid = [...new Set(ids)].filter((id) => Types.ObjectId.isValid(id));
-    const found: MessageDoc[] = [];
-    for (let i = 0; i < valid.length; i += FIND_BY_ID_CONCURRENCY) {
-      const docs = await Promise.all(
-        valid.slice(i, i + FIND_BY_ID_CONCURRENCY).map((id) => this.m.Message.findById(id).lean<MessageDoc>()),
-      );
-      for (const d of docs) if (d) found.push(d);
-    }
-    return found;
+    return lookupEach(valid, (id) => this.m.Message.findById(id).lean<MessageDoc>());
   }
 
   /**
