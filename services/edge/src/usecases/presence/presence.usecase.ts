@@ -1,4 +1,4 @@
-import { AppError, ServerEvents, type DeliveryEnvelope, type PresenceView } from '@chat/contracts';
+import { AppError, envelope, ServerEvents, type DeliveryEnvelope, type PresenceView } from '@chat/contracts';
 
 export interface PresencePorts {
   /** Everyone who shares a room with the user (ConversationStore.contactsOf). */
@@ -89,6 +89,6 @@ export class PresenceUseCase {
     if (contacts.length === 0) return;
     const hidden = await this.p.settings.hidingPresence(contacts);
     const to = contacts.filter((c) => !hidden.has(c));
-    if (to.length > 0) await this.p.relay({ userIds: to, event: ServerEvents.presence, payload: view });
+    if (to.length > 0) await this.p.relay(envelope({ userIds: to }, ServerEvents.presence, view));
   }
 }

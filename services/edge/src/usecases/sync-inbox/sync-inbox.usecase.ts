@@ -1,4 +1,4 @@
-import { ServerEvents, type DeliveryEnvelope, type MessageView } from '@chat/contracts';
+import { changeNotice, ServerEvents, type DeliveryEnvelope, type MessageView, type ServerEmit } from '@chat/contracts';
 import { toMessageView, type MessageDoc } from '@chat/store';
 import { mapBounded } from '../bounded';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
@@ -13,7 +13,7 @@ export interface SyncResult {
    * seq the read started from) made after it, oldest first, as the events the sockets would have got live;
    * emitted last (they give each message's current state).
    */
-  changes: Array<{ event: string; payload: unknown }>;
+  changes: Array<ServerEmit<'message_edited' | 'message_deleted'>>;
   /** Parked jobs to remove once everything was handed to the socket. */
   parkedIds: string[];
   /** Per room, the seq the user's devices already acknowledged (lets the socket gate drop replays). */
@@ -111,12 +111,9 @@ export class SyncInboxUseCase {
 
 const CHANGE_EVENTS = new Set<string>([ServerEvents.messageEdited, ServerEvents.messageDeleted]);
 
-/** A stored change as the event a socket gets live (fanout's changeEnvelopes): the message's state now. */
-function changeEvent(d: MessageDoc): { event: string; payload: unknown } {
-  const base = { messageId: String(d._id), roomId: d.roomId, ...(d.groupId ? { groupId: d.groupId } : {}) };
-  if (d.deletedAt) return { event: ServerEvents.messageDeleted, payload: { ...base, deletedAt: new Date(d.deletedAt).toISOString() } };
-  return {
-    event: ServerEvents.messageEdited,
-    payload: { ...base, content: d.content, editedAt: d.editedAt ? new Date(d.editedAt).toISOString() : null },
-  };
+/** A stored change as the event a socket gets live (the same constructor as fanout's): the message's state now. */
+function changeEvent(d: MessageDoc): ServerEmit<'message_edited' | 'message_deleted'> {
+  const m = { messageId: String(d._id), roomId: d.roomId, groupId: d.groupId };
+  if (d.deletedAt) return changeNotice(m, { change: 'deleted', deletedAt: new Date(d.deletedAt).toISOString() });
+  return changeNotice(m, { change: 'edited', content: d.content, editedAt: d.editedAt ? new Date(d.editedAt).toISOString() : null });
 }

@@ -1,4 +1,4 @@
-import type { DeliveryEnvelope, ReceiptCommand } from '@chat/contracts';
+import { envelope, ServerEvents, type DeliveryEnvelope, type ReceiptCommand } from '@chat/contracts';
 import { groupCounts, type CursorDoc, type CursorMove } from '@chat/store';
 
 export interface CursorPort {
@@ -111,21 +111,23 @@ export class ApplyReceiptsUseCase {
       }
       for (const [senderId, m] of lastBy) {
         const counts = groupCounts({ seq: m.seq, senderId }, group, cursorsOf.get(move.roomId)!);
-        out.push({
-          userId: senderId,
-          event: 'group_receipt',
-          correlationId: g.r.correlationId,
-          payload: {
-            groupId: move.roomId,
-            messageId: m.id,
-            fromSeq: move.from,
-            upToSeq: move.to,
-            kind: move.kind,
-            by: move.userId,
-            at: move.at.toISOString(),
-            counts,
-          },
-        });
+        out.push(
+          envelope(
+            { userId: senderId },
+            ServerEvents.groupReceipt,
+            {
+              groupId: move.roomId,
+              messageId: m.id,
+              fromSeq: move.from,
+              upToSeq: move.to,
+              kind: move.kind,
+              by: move.userId,
+              at: move.at.toISOString(),
+              counts,
+            },
+            g.r.correlationId,
+          ),
+        );
       }
     }
     return out;
@@ -135,17 +137,8 @@ export class ApplyReceiptsUseCase {
 function toEnvelope(g: Group, move: CursorMove): DeliveryEnvelope {
   const at = move.at.toISOString();
   const common = { messageId: g.lastMessageId, roomId: move.roomId, upToSeq: move.to };
+  const to = { userId: g.r.notifyUserId! };
   return move.kind === 'delivered'
-    ? {
-        userId: g.r.notifyUserId!,
-        event: 'message_delivered',
-        correlationId: g.r.correlationId,
-        payload: { ...common, deliveredBy: move.userId, deliveredAt: at },
-      }
-    : {
-        userId: g.r.notifyUserId!,
-        event: 'message_read_ack',
-        correlationId: g.r.correlationId,
-        payload: { ...common, readBy: move.userId, readAt: at },
-      };
+    ? envelope(to, ServerEvents.messageDelivered, { ...common, deliveredBy: move.userId, deliveredAt: at }, g.r.correlationId)
+    : envelope(to, ServerEvents.messageReadAck, { ...common, readBy: move.userId, readAt: at }, g.r.correlationId);
 }
