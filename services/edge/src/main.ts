@@ -7,7 +7,13 @@ import { Server } from 'socket.io';
 import { createAuthClient, TokenVerifier } from '@chat/auth';
 import { brokerUp, buildTopology, connectBroker, Publisher, QueueAdmin } from '@chat/broker';
 import { loadConfig } from '@chat/config';
-import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
+import {
+  CHAT_NAMESPACE_PATH,
+  MAX_CONTENT_LENGTH,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  type ServerToClientEvents,
+} from '@chat/contracts';
 import { adapterKey, EdgeChannel, edgeChannel, LastSeen, OfflineInbox, Presence, StageLag } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
@@ -23,6 +29,7 @@ import { clientAddressOf, trustedHops } from './http/client-address';
 import { mountDemo } from './http/demo';
 import { ReceiptBatcher } from './receipt-batcher';
 import { ChatGateway } from './socket/gateway';
+import type { ChatServer, ChatSocketData } from './socket/chat-socket';
 import { ListConversationsUseCase } from './usecases/list-conversations/list-conversations.usecase';
 import { ListOfflineUseCase } from './usecases/list-offline/list-offline.usecase';
 import { OpenConversationUseCase } from './usecases/open-conversation/open-conversation.usecase';
@@ -177,7 +184,7 @@ runService('edge', async () => {
     },
   });
   const http = createServer(app);
-  const io = new Server(http, {
+  const io: ChatServer = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ChatSocketData>(http, {
     adapter: createAdapter(pub, sub, { key: adapterKey(ns) }),
     maxHttpBufferSize: MAX_CONTENT_LENGTH * 4 + 4096,
     serveClient: false,

@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { Namespace, Socket } from 'socket.io';
 import { catchUpsPending, edgeDeliveries, errors, offlineDrained, onScrape, socketsConnected } from '@chat/ops';
 import {
   AppError,
   ClientEvents,
+  emitOf,
+  type ClientEventName,
+  type ServerEmit,
   EPHEMERAL_EVENTS,
   NotFound,
   ServerEvents,
@@ -22,7 +24,7 @@ import {
   type DeliveryEnvelope,
   type MessageView,
 } from '@chat/contracts';
-import type { Identity, TokenVerifier } from '@chat/auth';
+import type { TokenVerifier } from '@chat/auth';
 import type { Presence } from '@chat/delivery';
 import type { Logger } from '@chat/logging';
 import type { ReceiptBatcher } from '../receipt-batcher';
@@ -33,6 +35,8 @@ import type { ChangeMessageUseCase } from '../usecases/change-message/change-mes
 import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipts.usecase';
 import type { Inbox } from '../usecases/ports';
 import { CatchUps } from './catch-ups';
+import type { ChatNamespace, ChatSocket } from './chat-socket';
+import { emitTo } from './chat-socket';
 import { LocalSockets } from './local-sockets';
 import { handedFloor, SocketDelivery } from './socket-delivery';
 import type { RateLimits } from '../rate-limits';
@@ -68,6 +72,9 @@ export interface GatewayDeps {
 
 type Ack = (res: unknown) => void;
 
+/** Replies that say how a request about one message ended. */
+type StatusEvent = 'edit_message_status' | 'delete_message_status' | 'message_delivered_ack' | 'message_read_status';
+
 /** Events that write: they count against the user's write limit. */
 const WRITES = new Set<string>([
   ClientEvents.sendMessage,
@@ -98,7 +105,7 @@ export class ChatGateway {
       const hold = more || !release;
       // what a device says it already has (handshake auth.since) was set in its gate when it connected, so
       // it is not sent again even when its delivered receipt was lost with an edge that died before writing it
-      const parked = sync.events.map((env) => ({ event: env.event, payload: env.payload }));
+      const parked = sync.events.map(emitOf);
       for (const local of this.sockets.of(userId)) {
         if (hold) local.delivery.feed(sync.messages, sync.cursors, parked, sync.changes);
         else local.delivery.release(sync.messages, sync.cursors, parked, sync.changes);
@@ -133,7 +140,7 @@ export class ChatGateway {
   private readonly goingOffline = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly nsp: Namespace,
+    private readonly nsp: ChatNamespace,
     private readonly d: GatewayDeps,
   ) {
     this.typing = new TypingThrottle((key, isTyping) => void this.sendTyping(key, isTyping), { stopAfterMs: d.typing?.stopAfterMs });
@@ -182,7 +189,7 @@ export class ChatGateway {
           if (max !== undefined && !(await this.d.presence.claim(identity.userId, socket.id, max))) {
             throw new AppError('RATE_LIMITED', `at most ${max} connections per user`);
           }
-          (socket.data as { identity: Identity }).identity = identity;
+          socket.data.identity = identity;
           next();
         })
         .catch((err: unknown) => {
@@ -236,8 +243,8 @@ export class ChatGateway {
     );
   }
 
-  private async onConnection(socket: Socket): Promise<void> {
-    const { identity } = socket.data as { identity: Identity };
+  private async onConnection(socket: ChatSocket): Promise<void> {
+    const { identity } = socket.data;
     const userId = identity.userId;
     const ackTimeout = this.d.ackTimeoutMs ?? 60_000;
     const delivery = new SocketDelivery(
@@ -246,7 +253,7 @@ export class ChatGateway {
           if (!err) this.d.receipts.delivered(userId, m);
         });
       },
-      (e) => socket.emit(e.event, e.payload),
+      (e) => emitTo(socket, e),
       this.d.gateRepeats === true,
     );
     // what this device says it has (handshake auth.since) is where its catch-ups start in those rooms, even
@@ -317,9 +324,9 @@ export class ChatGateway {
     this.goingOffline.set(userId, timer);
   }
 
-  private bind(socket: Socket, userId: string): void {
+  private bind(socket: ChatSocket, userId: string): void {
     const handle = <T extends object>(
-      event: string,
+      event: ClientEventName,
       run: (payload: unknown, correlationId: string) => Promise<T>,
       onOk?: (r: T) => void,
       onError?: (payload: unknown, body: ReturnType<typeof toErrorBody>) => void,
@@ -357,8 +364,8 @@ export class ChatGateway {
     };
     const idOf = (payload: unknown) =>
       (payload && typeof payload === 'object' ? (payload as { messageId?: unknown }).messageId : undefined) ?? null;
-    const statusError = (statusEvent: string) => (payload: unknown, body: ReturnType<typeof toErrorBody>) =>
-      socket.emit(statusEvent, { messageId: idOf(payload), status: 'error', ...body });
+    const statusError = (statusEvent: StatusEvent) => (payload: unknown, body: ReturnType<typeof toErrorBody>) =>
+      emitTo(socket, { event: statusEvent, payload: { messageId: idOf(payload), status: 'error', ...body } });
 
     handle(
       ClientEvents.joinOrCreateRoom,
@@ -424,7 +431,7 @@ export class ChatGateway {
           await this.d.markReceipts.execute({ userId, kind, messageIds: [messageId], correlationId });
           return { messageId, status: kind };
         },
-        (r) => socket.emit(statusEvent, r),
+        (r) => emitTo(socket, { event: statusEvent, payload: r } as ServerEmit<typeof statusEvent>),
         statusError(statusEvent),
       );
     }
@@ -443,9 +450,9 @@ export class ChatGateway {
           this.d.log.debug({ correlationId: env.correlationId, event: env.event, userId, sockets: locals.length }, 'emitted to socket');
         for (const local of locals) {
           // typing and presence: not in the message gate (nothing to order or hold for a sync)
-          if (EPHEMERAL_EVENTS.has(env.event)) local.socket.emit(env.event, env.payload);
-          else if (env.event === ServerEvents.receiveMessage) local.delivery.offer((env.payload as { message: MessageView }).message);
-          else local.delivery.offerEvent({ event: env.event, payload: env.payload });
+          if (EPHEMERAL_EVENTS.has(env.event)) emitTo(local.socket, emitOf(env));
+          else if (env.event === ServerEvents.receiveMessage) local.delivery.offer(env.payload.message);
+          else local.delivery.offerEvent(emitOf(env));
         }
       }
     }
@@ -513,7 +520,7 @@ export class ChatGateway {
 }
 
 /** What the device says it already has, per room (handshake `auth.since`); validated by mergeSince. */
-function claimedSince(socket: Socket): unknown {
+function claimedSince(socket: ChatSocket): unknown {
   return (socket.handshake.auth as { since?: unknown } | undefined)?.since;
 }
 

@@ -1,8 +1,8 @@
-import type { Socket } from 'socket.io';
+import type { ChatSocket } from './chat-socket';
 import type { SocketDelivery } from './socket-delivery';
 
 export interface LocalSocket {
-  socket: Socket;
+  socket: ChatSocket;
   userId: string;
   delivery: SocketDelivery;
 }

@@ -1,9 +1,11 @@
 import type { MessageView } from '@chat/contracts';
-import { handedFloor, SocketDelivery } from './socket-delivery';
+import { handedFloor, SocketDelivery, type SocketEvent } from './socket-delivery';
 
 const R1 = '1'.repeat(24);
 const R2 = '2'.repeat(24);
 const m = (roomId: string, seq: number) => ({ id: `${roomId}-${seq}`, roomId, seq }) as MessageView;
+// the delivery never looks into an event's payload: partial ones stand for the real thing
+const ev = (event: string, payload: object) => ({ event, payload }) as SocketEvent;
 
 describe('SocketDelivery', () => {
   it('holds live messages until the sync is released, then hands all over in order, once', () => {
@@ -90,15 +92,15 @@ describe('mergeSince (handshake auth.since)', () => {
       (e) => out.push(`${e.event} ${(e.payload as { messageId: string }).messageId}`),
     );
     d.release([m(R1, 1)]);
-    d.offerEvent({ event: 'message_edited', payload: { messageId: 'a' } }); // not held: at once
+    d.offerEvent(ev('message_edited', { messageId: 'a' })); // not held: at once
     d.hold();
     d.offer(m(R1, 3)); // live, during a catch-up
-    d.offerEvent({ event: 'message_deleted', payload: { messageId: `${R1}-3` } }); // its delete overtakes the catch-up
+    d.offerEvent(ev('message_deleted', { messageId: `${R1}-3` })); // its delete overtakes the catch-up
     expect(out).toEqual(['msg 1', 'message_edited a']);
-    d.release([m(R1, 2)], {}, [{ event: 'message_edited', payload: { messageId: `${R1}-2` } }]);
+    d.release([m(R1, 2)], {}, [ev('message_edited', { messageId: `${R1}-2` })]);
     // the device has message 3 before it is told it was deleted, and the older parked edit comes first
     expect(out).toEqual(['msg 1', 'message_edited a', 'msg 2', 'msg 3', `message_edited ${R1}-2`, `message_deleted ${R1}-3`]);
-    d.offerEvent({ event: 'message_read_ack', payload: { messageId: 'z' } });
+    d.offerEvent(ev('message_read_ack', { messageId: 'z' }));
     expect(out[out.length - 1]).toBe('message_read_ack z');
   });
 
@@ -108,14 +110,9 @@ describe('mergeSince (handshake auth.since)', () => {
       (x) => out.push(`msg ${x.seq}`),
       (e) => out.push(`${e.event}:${(e.payload as { content?: string }).content ?? ''}`),
     );
-    d.offerEvent({ event: 'message_edited', payload: { content: 'b' } }); // live, held (the connect-time sync runs)
-    d.feed(
-      [m(R1, 1)],
-      {},
-      [{ event: 'message_edited', payload: { content: 'a' } }],
-      [{ event: 'message_edited', payload: { content: 'c' } }],
-    );
-    d.release([m(R1, 2)], {}, [], [{ event: 'message_deleted', payload: {} }]);
+    d.offerEvent(ev('message_edited', { content: 'b' })); // live, held (the connect-time sync runs)
+    d.feed([m(R1, 1)], {}, [ev('message_edited', { content: 'a' })], [ev('message_edited', { content: 'c' })]);
+    d.release([m(R1, 2)], {}, [], [ev('message_deleted', {})]);
     expect(out).toEqual(['msg 1', 'msg 2', 'message_edited:a', 'message_edited:b', 'message_edited:c', 'message_deleted:']);
   });
 

@@ -1,12 +1,9 @@
-import type { MessageView } from '@chat/contracts';
+import type { MessageView, ServerEmit } from '@chat/contracts';
 
 const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq! - b.seq! : a.roomId < b.roomId ? -1 : 1);
 
 /** Any other event for the socket (an edit, a delete, a receipt): emitted in the order it came. */
-export interface SocketEvent {
-  event: string;
-  payload: unknown;
-}
+export type SocketEvent = ServerEmit;
 
 /**
  * The gate between the pipeline and one socket: hands each room's messages over in seq order and never
