@@ -1,4 +1,5 @@
 import type { MessageView } from '@chat/contracts';
+import { mergeSince } from './handshake';
 import { handedFloor, SocketDelivery, type SocketEvent } from './socket-delivery';
 
 const R1 = '1'.repeat(24);
@@ -55,9 +56,6 @@ describe('SocketDelivery', () => {
 });
 
 describe('mergeSince (handshake auth.since)', () => {
-  // imported here to keep the gateway's Socket.IO wiring out of the other specs
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { mergeSince } = require('./gateway') as typeof import('./gateway');
   const R = 'a'.repeat(24);
   const S = 'b'.repeat(24);
   it('takes the larger of the stored cursor and the device’s claim, per room', () => {
