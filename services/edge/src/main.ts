@@ -36,7 +36,7 @@ import { OpenConversationUseCase } from './usecases/open-conversation/open-conve
 import { ReadHistoryUseCase } from './usecases/read-history/read-history.usecase';
 import { SendMessageUseCase } from './usecases/send-message/send-message.usecase';
 import { SenderLanes } from './usecases/sender-lanes';
-import { SyncInboxUseCase } from './usecases/sync-inbox/sync-inbox.usecase';
+import { ReadMissedUseCase } from './usecases/read-missed/read-missed.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { MarkReceiptsUseCase } from './usecases/mark-receipts/mark-receipts.usecase';
 import { MarkRoomReadUseCase } from './usecases/mark-room-read/mark-room-read.usecase';
@@ -118,7 +118,7 @@ runService('edge', async () => {
   const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, config.GROUP_MEMBER_LIMIT);
   const summaries = new RoomSummaries(conversations, messages, cursors);
   const groupQueries = new GroupQueriesUseCase(groups, conversations, messages, summaries, cursors);
-  const syncInbox = new SyncInboxUseCase(
+  const readMissed = new ReadMissedUseCase(
     conversations,
     messages,
     cursors,
@@ -199,7 +199,7 @@ runService('edge', async () => {
     sendMessage,
     changeMessage,
     markReceipts,
-    syncInbox,
+    readMissed,
     log,
     limits,
     maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,

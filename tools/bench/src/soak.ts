@@ -10,7 +10,7 @@
  *   findById   MessageStore.findByIds([id]) of a message anywhere in the store
  *   page       a room's newest page: ConversationStore.scopeFor, MessageStore.history (50), CursorStore.forRoom
  *   unread     the unread counts (UnreadCountsUseCase's reads): rooms with messages, the user's cursors, a count per room behind
- *   sync       a connect-time sync (SyncInboxUseCase's store reads): the same two, then incomingSince per room behind
+ *   sync       a connect-time sync (ReadMissedUseCase's store reads): the same two, then incomingSince per room behind
  * for users and rooms that grow with the store, and for a few rooms that stop at 50 messages (the store grows
  * around them). Before each checkpoint every participant's cursors are moved as the receipts worker moves them,
  * to 20 messages before the end (read) and 10 (delivered), so each lookup has the same work at every size.

@@ -17,7 +17,7 @@ import { claimedSince, installHandshake, mergeSince, type HandshakeDeps } from '
 import { LocalSockets } from './local-sockets';
 import { PresenceAnnouncer, type PresenceAnnouncements } from './presence-announcer';
 import { RoomTyping, type TypingRooms } from './room-typing';
-import { SocketDelivery } from './socket-delivery';
+import { OrderedDelivery } from './ordered-delivery';
 import { bindHandlers, socketHandlers, type HandlerDeps, type SocketHandlers } from './socket-handlers';
 import { StoreCatchUps, type StoreCatchUpDeps } from './store-catch-ups';
 
@@ -118,7 +118,7 @@ export class ChatGateway {
   private async onConnection(socket: ChatSocket): Promise<void> {
     const { userId } = socket.data.identity;
     const ackTimeout = this.deps.ackTimeoutMs ?? 60_000;
-    const delivery = new SocketDelivery(
+    const delivery = new OrderedDelivery(
       (m: MessageView) => {
         socket.timeout(ackTimeout).emit(ServerEvents.receiveMessage, { message: m }, (err: Error | null) => {
           if (!err) this.deps.receipts.delivered(userId, m);
@@ -129,7 +129,7 @@ export class ChatGateway {
     );
     // what this device says it has (handshake auth.since) is where its catch-ups start in those rooms, even
     // below the user's stored cursor, which the user's other devices move: a phone that acknowledged
-    // messages must not keep them from the laptop that reconnects (SyncInboxUseCase reads from `handed`)
+    // messages must not keep them from the laptop that reconnects (ReadMissedUseCase reads from `handed`)
     delivery.feed([], mergeSince({}, claimedSince(socket)));
     this.sockets.add({ socket, userId, delivery });
     socketsConnected.inc();
@@ -147,7 +147,7 @@ export class ChatGateway {
     });
 
     try {
-      await this.deps.presence.online(userId, socket.id); // before the sync: see SyncInboxUseCase
+      await this.deps.presence.online(userId, socket.id); // before the sync: see ReadMissedUseCase
     } catch (err) {
       this.deps.log.warn({ userId, err: (err as Error).message }, 'could not mark the user online; asking the client to reconnect');
       socket.emit(ServerEvents.error, toErrorBody(new AppError('UNAVAILABLE', 'sync failed, reconnect')));

@@ -3,14 +3,14 @@ import type { Presence } from '@chat/delivery';
 import type { Logger } from '@chat/logging';
 import { offlineDrained } from '@chat/ops';
 import type { Inbox } from '../usecases/ports';
-import type { SyncInboxUseCase, SyncResult } from '../usecases/sync-inbox/sync-inbox.usecase';
+import type { ReadMissedUseCase, MissedDeliveries } from '../usecases/read-missed/read-missed.usecase';
 import { CatchUps } from './catch-ups';
 import type { LocalSockets } from './local-sockets';
-import { handedFloor } from './socket-delivery';
+import { handedFloor } from './ordered-delivery';
 
 export interface StoreCatchUpDeps {
   sockets: LocalSockets;
-  syncInbox: SyncInboxUseCase;
+  readMissed: ReadMissedUseCase;
   inbox: Inbox;
   presence: Presence;
   log: Logger;
@@ -23,13 +23,13 @@ export interface StoreCatchUpDeps {
  * over and the hold released, so a live message never overtakes an older one the read brings.
  */
 export class StoreCatchUps {
-  private readonly runs: CatchUps<SyncResult>;
+  private readonly runs: CatchUps<MissedDeliveries>;
 
   constructor(private readonly deps: StoreCatchUpDeps) {
     const { sockets, log } = deps;
-    this.runs = new CatchUps<SyncResult>({
+    this.runs = new CatchUps<MissedDeliveries>({
       read: async (userId) => {
-        const sync = await deps.syncInbox.execute(userId, this.handedToAll(userId));
+        const sync = await deps.readMissed.execute(userId, this.handedToAll(userId));
         if (sync.source !== 'store') throw new AppError('UNAVAILABLE', 'store unavailable');
         return sync;
       },
@@ -95,7 +95,7 @@ export class StoreCatchUps {
     this.hold(this.deps.sockets.all().map((s) => s.userId));
   }
 
-  private async apply(userId: string, sync: SyncResult, release: boolean): Promise<void> {
+  private async apply(userId: string, sync: MissedDeliveries, release: boolean): Promise<void> {
     // a room with more stored than one read returns: hand this page over, keep holding, read the next
     const more = sync.more.length > 0;
     const hold = more || !release;

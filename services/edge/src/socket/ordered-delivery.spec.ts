@@ -1,6 +1,6 @@
 import type { MessageView } from '@chat/contracts';
 import { mergeSince } from './handshake';
-import { handedFloor, SocketDelivery, type SocketEvent } from './socket-delivery';
+import { handedFloor, OrderedDelivery, type SocketEvent } from './ordered-delivery';
 
 const R1 = '1'.repeat(24);
 const R2 = '2'.repeat(24);
@@ -8,10 +8,10 @@ const m = (roomId: string, seq: number) => ({ id: `${roomId}-${seq}`, roomId, se
 // the delivery never looks into an event's payload: partial ones stand for the real thing
 const ev = (event: string, payload: object) => ({ event, payload }) as SocketEvent;
 
-describe('SocketDelivery', () => {
+describe('OrderedDelivery', () => {
   it('holds live messages until the sync is released, then hands all over in order, once', () => {
     const out: string[] = [];
-    const d = new SocketDelivery((x) => out.push(x.id));
+    const d = new OrderedDelivery((x) => out.push(x.id));
     d.offer(m(R1, 4));
     d.offer(m(R1, 3));
     expect(out).toEqual([]);
@@ -25,7 +25,7 @@ describe('SocketDelivery', () => {
 
   it('keeps rooms independent and respects acknowledged cursors', () => {
     const out: string[] = [];
-    const d = new SocketDelivery((x) => out.push(x.id));
+    const d = new OrderedDelivery((x) => out.push(x.id));
     d.release([], { [R1]: 10 });
     d.offer(m(R1, 9));
     d.offer(m(R2, 1));
@@ -35,14 +35,14 @@ describe('SocketDelivery', () => {
 
   it('ignores messages without a seq', () => {
     const out: string[] = [];
-    const d = new SocketDelivery((x) => out.push(x.id));
+    const d = new OrderedDelivery((x) => out.push(x.id));
     d.release([{ ...m(R1, 1), seq: null }]);
     expect(out).toEqual([]);
   });
 
   it('holds live deliveries during a later catch-up, so a newer live message cannot overtake older ones', () => {
     const out: string[] = [];
-    const d = new SocketDelivery((x) => out.push(x.id));
+    const d = new OrderedDelivery((x) => out.push(x.id));
     d.release([m(R1, 1)]);
     d.hold(); // Redis lost presence; the catch-up starts
     d.offer(m(R1, 5)); // fanout sees the user online again before the catch-up read the store
@@ -70,7 +70,7 @@ describe('mergeSince (handshake auth.since)', () => {
 
   it('hands a sync over page by page while live messages keep waiting for the last page', () => {
     const out: number[] = [];
-    const d = new SocketDelivery((x) => out.push(x.seq!));
+    const d = new OrderedDelivery((x) => out.push(x.seq!));
     d.offer(m(R1, 9)); // live, newer than the whole backlog
     d.feed([m(R1, 1), m(R1, 2), m(R1, 3)]);
     expect(out).toEqual([1, 2, 3]);
@@ -85,7 +85,7 @@ describe('mergeSince (handshake auth.since)', () => {
 
   it('holds edits, deletes and receipts with the messages, and emits them after every message, parked ones first', () => {
     const out: string[] = [];
-    const d = new SocketDelivery(
+    const d = new OrderedDelivery(
       (x) => out.push(`msg ${x.seq}`),
       (e) => out.push(`${e.event} ${(e.payload as { messageId: string }).messageId}`),
     );
@@ -104,7 +104,7 @@ describe('mergeSince (handshake auth.since)', () => {
 
   it('emits the changes a sync read last, after the parked and the held live events', () => {
     const out: string[] = [];
-    const d = new SocketDelivery(
+    const d = new OrderedDelivery(
       (x) => out.push(`msg ${x.seq}`),
       (e) => out.push(`${e.event}:${(e.payload as { content?: string }).content ?? ''}`),
     );
@@ -115,11 +115,11 @@ describe('mergeSince (handshake auth.since)', () => {
   });
 
   it('starts a catch-up of several sockets where the furthest behind is, room by room', () => {
-    const behind = new SocketDelivery(() => undefined);
+    const behind = new OrderedDelivery(() => undefined);
     behind.feed([], { [R1]: 50 }); // a laptop that said it has 50
-    const ahead = new SocketDelivery(() => undefined);
+    const ahead = new OrderedDelivery(() => undefined);
     ahead.feed([], { [R1]: 80, [R2]: 7 });
-    const fresh = new SocketDelivery(() => undefined); // just connected, handed nothing yet
+    const fresh = new OrderedDelivery(() => undefined); // just connected, handed nothing yet
     expect(handedFloor([behind, ahead, fresh])).toEqual({ [R1]: 50, [R2]: 7 });
     expect(handedFloor([fresh])).toEqual({});
   });

@@ -3,7 +3,7 @@ import { toMessageView, type MessageDoc } from '@chat/store';
 import { mapBounded } from '../bounded';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
 
-export interface SyncResult {
+export interface MissedDeliveries {
   /** Everything the user's devices have not acknowledged, per room in seq order. */
   messages: MessageView[];
   /** Edits and deletes parked while the user was away, in order; emitted after the messages. */
@@ -16,7 +16,7 @@ export interface SyncResult {
   changes: Array<ServerEmit<'message_edited' | 'message_deleted'>>;
   /** Parked jobs to remove once everything was handed to the socket. */
   parkedIds: string[];
-  /** Per room, the seq the user's devices already acknowledged (lets the socket gate drop replays). */
+  /** Per room, the seq the user's devices already acknowledged (lets each socket's ordered delivery drop replays). */
   cursors: Record<string, number>;
   /**
    * Rooms whose read stopped at the per-room limit: more is stored after the last message returned. The
@@ -36,11 +36,11 @@ const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq
  * the seq the user's devices acknowledged in each room (current content, deleted ones left out), so a
  * Redis that lost the offline inbox loses nothing. The parked copies in the inbox are removed after the
  * hand-over. When the store cannot answer, the result says so (`source: 'inbox'`, with the parked copies
- * only): the gateway does not hand that over, as the inbox may have gaps, but holds the socket and retries.
+ * only): the caller (StoreCatchUps) does not hand that over, as the inbox may have gaps, but holds the socket and retries.
  * Must run after the user is marked online: fanout then delivers live, and whatever it parked before
  * was already stored, so this read sees it.
  */
-export class SyncInboxUseCase {
+export class ReadMissedUseCase {
   constructor(
     private readonly conversations: Conversations,
     private readonly messages: Messages,
@@ -61,7 +61,7 @@ export class SyncInboxUseCase {
    * cursor, which is the user's and not the device's: another device that acknowledged newer messages
    * moves it past what these sockets missed (a fresh socket was handed nothing, and starts from the cursor).
    */
-  async execute(userId: string, handed: Record<string, number> = {}): Promise<SyncResult> {
+  async execute(userId: string, handed: Record<string, number> = {}): Promise<MissedDeliveries> {
     // what is parked is listed before anything is read from the store (not alongside: a message stored and
     // parked after the rooms were read would have its parked copy removed without being in this read)
     const peeked = await this.inbox
