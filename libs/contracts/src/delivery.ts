@@ -44,6 +44,9 @@ export function readdressed<E extends ServerEventName>(env: DeliveryEnvelope<E>,
   return { event: env.event, payload: env.payload, userId };
 }
 
+/** What the other participants are told of an applied edit or delete. */
+export type ChangeNotice = ServerEmit<typeof ServerEvents.messageEdited | typeof ServerEvents.messageDeleted>;
+
 /** A message's state after an applied edit or delete. */
 export type MessageChange = { change: 'edited'; content?: string; editedAt?: string | null } | { change: 'deleted'; deletedAt?: string };
 
@@ -51,10 +54,7 @@ export type MessageChange = { change: 'edited'; content?: string; editedAt?: str
  * What the other participants see of a change (message_edited / message_deleted): built the same way live
  * (fanout) and when a catch-up reads the change from the store (the edge), so both look alike.
  */
-export function changeNotice(
-  m: { messageId: string; roomId: string; groupId?: string | null },
-  c: MessageChange,
-): ServerEmit<'message_edited' | 'message_deleted'> {
+export function changeNotice(m: { messageId: string; roomId: string; groupId?: string | null }, c: MessageChange): ChangeNotice {
   const base = { messageId: m.messageId, roomId: m.roomId, ...(m.groupId ? { groupId: m.groupId } : {}) };
   if (c.change === 'deleted')
     return { event: ServerEvents.messageDeleted, payload: { ...base, deletedAt: c.deletedAt } satisfies MessageDeleted };
@@ -65,7 +65,7 @@ export function changeNotice(
 export function changeStatus(
   m: { messageId: string; roomId: string },
   c: MessageChange,
-): ServerEmit<'edit_message_status' | 'delete_message_status'> {
+): ServerEmit<typeof ServerEvents.editMessageStatus | typeof ServerEvents.deleteMessageStatus> {
   const base = { messageId: m.messageId, roomId: m.roomId };
   if (c.change === 'deleted')
     return { event: ServerEvents.deleteMessageStatus, payload: { ...base, status: 'deleted', deletedAt: c.deletedAt } };

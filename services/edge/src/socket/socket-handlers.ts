@@ -46,7 +46,11 @@ export interface SocketRequest {
 type EventCarrying<T> = { [S in ServerEventName]: T extends ServerPayloads[S] ? S : never }[ServerEventName];
 
 /** Replies that say how a request about one message ended, success or refusal. */
-type StatusEvent = 'edit_message_status' | 'delete_message_status' | 'message_delivered_ack' | 'message_read_status';
+type StatusEvent =
+  | typeof ServerEvents.editMessageStatus
+  | typeof ServerEvents.deleteMessageStatus
+  | typeof ServerEvents.messageDeliveredAck
+  | typeof ServerEvents.messageReadStatus;
 
 /** One client event: parse its payload and call its use case; what it answers is the ack's payload. */
 export interface SocketHandler<E extends ClientEventName> {

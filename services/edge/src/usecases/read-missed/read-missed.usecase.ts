@@ -1,4 +1,4 @@
-import { changeNotice, ServerEvents, type DeliveryEnvelope, type MessageView, type ServerEmit } from '@chat/contracts';
+import { changeNotice, ServerEvents, type DeliveryEnvelope, type MessageView, type ChangeNotice } from '@chat/contracts';
 import { toMessageView, type MessageDoc } from '@chat/store';
 import { mapBounded } from '../bounded';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
@@ -13,7 +13,7 @@ export interface MissedDeliveries {
    * seq the read started from) made after it, oldest first, as the events the sockets would have got live;
    * emitted last (they give each message's current state).
    */
-  changes: Array<ServerEmit<'message_edited' | 'message_deleted'>>;
+  changes: Array<ChangeNotice>;
   /** Parked jobs to remove once everything was handed to the socket. */
   parkedIds: string[];
   /** Per room, the seq the user's devices already acknowledged (lets each socket's ordered delivery drop replays). */
@@ -112,7 +112,7 @@ export class ReadMissedUseCase {
 const CHANGE_EVENTS = new Set<string>([ServerEvents.messageEdited, ServerEvents.messageDeleted]);
 
 /** A stored change as the event a socket gets live (the same constructor as fanout's): the message's state now. */
-function changeEvent(d: MessageDoc): ServerEmit<'message_edited' | 'message_deleted'> {
+function changeEvent(d: MessageDoc): ChangeNotice {
   const m = { messageId: String(d._id), roomId: d.roomId, groupId: d.groupId };
   if (d.deletedAt) return changeNotice(m, { change: 'deleted', deletedAt: new Date(d.deletedAt).toISOString() });
   return changeNotice(m, { change: 'edited', content: d.content, editedAt: d.editedAt ? new Date(d.editedAt).toISOString() : null });
