@@ -102,7 +102,7 @@ describe('store lookups use an index', () => {
     expect(found.map((d) => String(d._id)).sort()).toEqual([...wanted].sort());
     // a scope as ConversationStore hands it out (the store checks membership; here the room is ours)
     const scopeOf = (userId: string) =>
-      ({ roomId: rooms[5], userId, participants: [], kind: 'direct', fromSeq: 0, top: 150 }) as unknown as RoomScope;
+      ({ roomId: rooms[5], userId, participants: [], kind: 'direct', fromSeq: 0 }) as unknown as RoomScope;
     const scope = scopeOf(all[0].receiverId);
     // the history API's pages, oldest first after a seq and newest first before one
     const after = await store.history(scope, { after: 100, limit: 30 });
@@ -140,22 +140,34 @@ describe('store lookups use an index', () => {
         deletedAt: null,
       })),
     );
-    const scope = (top: number, tailOpen = false) =>
-      ({ roomId, userId: me, participants: [], kind: 'direct', fromSeq: 0, top, tailOpen }) as unknown as RoomScope;
+    const scope = { roomId, userId: me, participants: [], kind: 'direct', fromSeq: 0 } as unknown as RoomScope;
+    // the room's summary as its persistence worker writes it: its last seq, and whether its tail is open
+    const summary = async (lastSeq: number, tailOpen: string | null) =>
+      models.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId) }, { $set: { lastSeq, tailOpen } }, { upsert: true });
     const newest = [...Array.from({ length: 21 }, (_, i) => 420 - i), ...Array.from({ length: 9 }, (_, i) => 150 - i)];
     // the summary knows the room's end, or is behind it with the owner's tail open: the newest page is the same
-    for (const top of [420, 405, 399]) {
-      const page = await store.history(scope(top, top !== 420), { limit: 30 });
+    for (const [top, tail] of [
+      [420, null],
+      [405, 'persistence-1'],
+      [399, 'persistence-1'],
+    ] as const) {
+      await summary(top, tail);
+      const page = await store.history(scope, { limit: 30 });
       expect({ top, seqs: page.messages.map((m) => m.seq), hasMore: page.hasMore }).toEqual({ top, seqs: newest, hasMore: true });
     }
-    const older = await store.history(scope(420), { before: 400, limit: 3 });
+    const older = await store.history(scope, { before: 400, limit: 3 });
     expect(older.messages.map((m) => m.seq)).toEqual([150, 149, 148]);
     // a catch-up from before the hole: everything others sent, in order, across it
-    const incoming = await store.incomingSince(scope(420), 145, 100);
+    const incoming = await store.incomingSince(scope, 145, 100);
     expect(incoming.map((m) => m.seq)).toEqual([...seqs.filter((s) => s > 145 && s % 10 !== 0)]);
-    expect(await store.countIncomingSince(scope(405, true), 145)).toBe(incoming.length);
-    // a summary without an open tail is where the room ends for that read
-    expect(await store.countIncomingSince(scope(405), 145)).toBe(seqs.filter((s) => s > 145 && s <= 405 && s % 10 !== 0).length);
+    expect(await store.countIncomingSince(scope, 145)).toBe(incoming.length);
+    // where the caller read that the room ends (the sync, the unread counts): the read stops there
+    const upto405 = seqs.filter((s) => s > 145 && s <= 405 && s % 10 !== 0);
+    expect(await store.countIncomingSince(scope, 145, 405)).toBe(upto405.length);
+    expect((await store.incomingSince(scope, 145, 100, 405)).map((m) => m.seq)).toEqual(upto405);
+    // a summary without an open tail is where the room ends
+    await summary(405, null);
+    expect((await store.history(scope, { limit: 3 })).messages.map((m) => m.seq)).toEqual([405, 404, 403]);
     const senders = await store.sendersBetween(roomId, 140, 402, 5);
     expect(senders.map((s) => [s.seq, s.senderId === me])).toEqual([
       [402, false],

@@ -3,7 +3,7 @@ import { isObjectId, pairKey } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, Models } from './models';
 import { addMemberships, contactsOf, joinedSeqOf, roomsOf, type MemberRoom } from './membership';
 import { makeScope, type RoomScope } from './scope';
-import { headState, readTail, resolveSummary, tailIsOpen, type RoomHeadState } from './room-tail';
+import { headState, readTail, resolveSummary, type RoomHeadState } from './room-tail';
 
 /** What one summary write sets: the seq reached, the last message, the senders' last seqs since the previous write. */
 export interface SummaryWrite {
@@ -72,7 +72,7 @@ export class ConversationStore {
     if (!c || !c.participants.includes(userId)) return null;
     // one-to-one rooms are seen whole; a group from when the user joined it
     const fromSeq = c.kind === 'group' ? await joinedSeqOf(this.m, roomId, userId) : 0;
-    return makeScope(roomId, userId, c.participants, c.kind ?? 'direct', fromSeq, c.lastSeq ?? 0, tailIsOpen(c));
+    return makeScope(roomId, userId, c.participants, c.kind ?? 'direct', fromSeq);
   }
 
   /** Everyone who shares a room with the user (presence goes to them, and only they may ask for it). */
@@ -90,7 +90,7 @@ export class ConversationStore {
    * the seq of their last edit or delete (0: none).
    */
   async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number; lastChangeSeq: number }>> {
-    // their summaries come with open tails applied (roomsOf): lastSeq is where each room ends
+    // their summaries come with open tails applied (roomsOf), so lastIncomingSeq is where a read can stop
     const docs = await roomsOf(this.m, userId, 'any', {
       withMessages: true,
       select: { lastSeq: 1, lastSeqBy: 1, sendersTracked: 1, lastChangeSeq: 1, participants: 1, kind: 1 },
@@ -98,7 +98,7 @@ export class ConversationStore {
     return docs
       .filter((d) => d.participants.includes(userId))
       .map((d) => ({
-        scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct', d.kind === 'group' ? d.joinedSeq : 0, d.lastSeq),
+        scope: makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct', d.kind === 'group' ? d.joinedSeq : 0),
         lastIncomingSeq: lastIncomingSeq(d, userId),
         lastChangeSeq: d.lastChangeSeq ?? 0,
       }));

@@ -1,6 +1,7 @@
 import { lookupEach } from './lookup-each';
 import { Types, trusted } from 'mongoose';
-import type { MessageDoc, Models } from './models';
+import type { ConversationDoc, MessageDoc, Models } from './models';
+import { tailIsOpen } from './room-tail';
 import { bucketOf, walkRoom } from './room-buckets';
 import type { RoomScope } from './scope';
 
@@ -68,25 +69,38 @@ export class MessageStore {
       roomId: scope.roomId,
       above: Math.max(q.after ?? 0, scope.fromSeq),
       below: q.before,
-      top: scope.top,
-      pastTop: scope.tailOpen,
+      ...(q.before !== undefined ? { top: q.before - 1 } : await this.endOf(scope.roomId)),
       order: q.after !== undefined ? 1 : -1,
       limit: q.limit + 1,
     });
     return { messages: docs.slice(0, q.limit), hasMore: docs.length > q.limit };
   }
 
-  /** Messages from others in the scope's room after `afterSeq`, in seq order (reconnect sync). */
-  async incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
+  /**
+   * Messages from others in the scope's room after `afterSeq`, in seq order (reconnect sync). `upto`: where
+   * the caller knows the room ends (its summary with the open tail applied); without it, read here.
+   */
+  async incomingSince(scope: RoomScope, afterSeq: number, limit: number, upto?: number): Promise<MessageDoc[]> {
     return walkRoom(this.m, {
       roomId: scope.roomId,
       above: Math.max(afterSeq, scope.fromSeq),
-      top: scope.top,
-      pastTop: scope.tailOpen,
+      ...(await this.endOf(scope.roomId, upto)),
       order: 1,
       limit,
       keep: (d) => d.senderId !== scope.userId && !d.deletedAt,
     });
+  }
+
+  /**
+   * Where a read of the room's newest messages starts: `upto` when the caller knows it, else the room's
+   * summary, and past it while buckets hold messages when the owner's tail is open (room-buckets.ts).
+   */
+  private async endOf(roomId: string, upto?: number): Promise<{ top: number; pastTop: boolean }> {
+    if (upto !== undefined) return { top: upto, pastTop: false };
+    const doc = await this.m.Conversation.findById(roomId)
+      .select({ lastSeq: 1, tailOpen: 1 })
+      .lean<Pick<ConversationDoc, 'lastSeq' | 'tailOpen'>>();
+    return { top: doc?.lastSeq ?? 0, pastTop: !doc || tailIsOpen(doc) };
   }
 
   /** One message, only if the user is its sender or receiver (null otherwise: callers answer 404). */
@@ -137,13 +151,12 @@ export class MessageStore {
       .lean<MessageDoc[]>();
   }
 
-  /** How many messages from others in the scope's room come after `afterSeq` and are not deleted. */
-  async countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number> {
+  /** How many messages from others in the scope's room come after `afterSeq` and are not deleted (`upto` as above). */
+  async countIncomingSince(scope: RoomScope, afterSeq: number, upto?: number): Promise<number> {
     const docs = await walkRoom(this.m, {
       roomId: scope.roomId,
       above: Math.max(afterSeq, scope.fromSeq),
-      top: scope.top,
-      pastTop: scope.tailOpen,
+      ...(await this.endOf(scope.roomId, upto)),
       order: 1,
       limit: Number.POSITIVE_INFINITY,
       keep: (d) => d.senderId !== scope.userId && !d.deletedAt,

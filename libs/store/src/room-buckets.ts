@@ -100,6 +100,11 @@ export async function backfillMessageBuckets(m: Models): Promise<number> {
     await m.Message.collection.updateOne({ _id: d._id }, { $set: { rb: bucketOf(String(d.roomId), Number(d.seq)) } });
     n++;
   }
-  await meta.updateOne({ _id: 'message-buckets' }, { $set: { at: new Date() } }, { upsert: true });
+  try {
+    await meta.insertOne({ _id: 'message-buckets', at: new Date() });
+  } catch (err) {
+    // another persistence worker finished first
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
   return n;
 }

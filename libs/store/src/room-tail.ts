@@ -42,6 +42,7 @@ async function readTailByBucket(m: Models, roomId: string, afterSeq: number): Pr
     roomId,
     above: afterSeq,
     top: afterSeq,
+    pastTop: true,
     order: 1,
     limit: Number.POSITIVE_INFINITY,
     select: TAIL_FIELDS,

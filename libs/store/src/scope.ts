@@ -15,10 +15,6 @@ export interface RoomScope {
    * unread or served as history. Every message query applies it.
    */
   readonly fromSeq: number;
-  /** The room's last seq as its summary said when the scope was made: where reads of its newest messages start. */
-  readonly top: number;
-  /** Whether messages may follow `top` (the summary's tail was open): reads then look past it. */
-  readonly tailOpen: boolean;
   readonly [scopeBrand]: true;
 }
 
@@ -28,8 +24,6 @@ export function makeScope(
   participants: readonly string[],
   kind: 'direct' | 'group' = 'direct',
   fromSeq = 0,
-  top = 0,
-  tailOpen = false,
 ): RoomScope {
-  return Object.freeze({ roomId, userId, participants, kind, fromSeq, top, tailOpen }) as RoomScope;
+  return Object.freeze({ roomId, userId, participants, kind, fromSeq }) as RoomScope;
 }
