@@ -47,7 +47,7 @@ async function readTailByBucket(m: Models, roomId: string, afterSeq: number): Pr
     limit: Number.POSITIVE_INFINITY,
     select: TAIL_FIELDS,
   });
-  return withLastContent(m, tail as TailMessage[]);
+  return withLastContent(m, tail);
 }
 
 async function withLastContent(m: Models, tail: TailMessage[]): Promise<TailMessage[]> {
