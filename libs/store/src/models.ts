@@ -76,6 +76,8 @@ export interface MessageDoc {
   /** Group messages: the group (receiverId holds it too) and the members mentioned. */
   groupId?: string | null;
   mentions?: string[];
+  /** The room's bucket of this seq (room-buckets.ts): seq ranges are read by bucket. */
+  rb?: string;
 }
 
 /**
@@ -170,9 +172,12 @@ const messageSchema = new Schema<MessageDoc>(
     changedSeq: { type: Number },
     groupId: { type: String, default: null },
     mentions: { type: [String], default: undefined },
+    rb: { type: String },
   },
   { collection: 'messages', versionKey: false },
 );
+// every seq range of a room: one equality lookup per bucket (room-buckets.ts)
+messageSchema.index({ rb: 1 });
 // a member's mentions in a group
 messageSchema.index({ roomId: 1, mentions: 1, seq: -1 });
 // history and reconnect sync: one room, by seq

@@ -229,7 +229,7 @@ class Soak {
     const counts = await Promise.all(
       rooms.map(async (r) => {
         const read = Math.max(mine.get(r.scope.roomId)?.readSeq ?? 0, r.scope.fromSeq);
-        return r.lastIncomingSeq <= read ? 0 : this.messages.countIncomingSince(r.scope, read);
+        return r.lastIncomingSeq <= read ? 0 : this.messages.countIncomingSince(r.scope, read, r.lastIncomingSeq);
       }),
     );
     return counts.reduce((a, b) => a + b, 0);
@@ -242,7 +242,7 @@ class Soak {
     const behind = rooms.filter((r) => r.lastIncomingSeq > from(r.scope.roomId));
     const changed = rooms.filter((r) => (r.lastChangeSeq ?? 0) > from(r.scope.roomId));
     const [stored] = await Promise.all([
-      Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), SYNC_LIMIT_PER_ROOM))),
+      Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), SYNC_LIMIT_PER_ROOM, r.lastIncomingSeq))),
       Promise.all(changed.map((r) => this.messages.changedSince(r.scope, from(r.scope.roomId), SYNC_LIMIT_PER_ROOM))),
     ]);
     return stored.flat().length;

@@ -78,7 +78,7 @@ export class ReadMissedUseCase {
         // a room edited or deleted in past where the read starts: what the sockets have may be out of date
         const changedRooms = rooms.filter((r) => (r.lastChangeSeq ?? 0) > from(r.scope.roomId));
         const [stored, changed] = await Promise.all([
-          mapBounded(behind, (r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
+          mapBounded(behind, (r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom, r.lastIncomingSeq)),
           mapBounded(changedRooms, (r) => this.messages.changedSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
         ]);
         return {
