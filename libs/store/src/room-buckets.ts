@@ -18,6 +18,7 @@ export function bucketOf(roomId: string, seq: number): string {
 }
 
 const bucketIndex = (seq: number) => Math.floor(seq / BUCKET_SIZE);
+const MAX_AHEAD = 4;
 
 export interface RoomWalk {
   roomId: string;
@@ -59,15 +60,21 @@ export async function walkRoom(m: Models, walk: RoomWalk): Promise<MessageDoc[]>
     }
   };
 
+  // buckets a read knows it needs are read a few at a time: a page of 50 is one round trip, a catch-up of
+  // thousands a fraction of one per bucket
+  const ahead = (from: number, to: number) => {
+    const left = w.limit - out.length;
+    const n = Math.max(1, Math.min(MAX_AHEAD, Math.ceil(left / BUCKET_SIZE), Math.abs(to - from) + 1));
+    return Array.from({ length: n }, (_, i) => from + i * w.order);
+  };
+
   if (w.order === 1) {
     const high = w.below !== undefined ? bucketIndex(w.below - 1) : bucketIndex(Math.max(w.top, w.above + 1));
-    if (w.limit === Number.POSITIVE_INFINITY) {
-      // a count of a known range: every bucket is needed, so a few at a time
-      for (let k = low; k <= high; k += 4) {
-        const ks = Array.from({ length: Math.min(4, high - k + 1) }, (_, i) => k + i);
-        for (const docs of await Promise.all(ks.map(read))) take(docs);
-      }
-    } else for (let k = low; k <= high && out.length < w.limit; k++) take(await read(k));
+    for (let k = low; k <= high && out.length < w.limit;) {
+      const ks = ahead(k, high);
+      for (const docs of await Promise.all(ks.map(read))) take(docs);
+      k += ks.length;
+    }
     if (w.below !== undefined || !w.pastTop) return out;
     // past the known top: on while buckets hold messages
     for (let k = high + 1; out.length < w.limit; k++) {
@@ -92,7 +99,11 @@ export async function walkRoom(m: Models, walk: RoomWalk): Promise<MessageDoc[]>
     }
   }
   for (let i = above.length - 1; i >= 0 && out.length < w.limit; i--) take(above[i]);
-  for (let k = high; k >= low && out.length < w.limit; k--) take(await read(k));
+  for (let k = high; k >= low && out.length < w.limit;) {
+    const ks = ahead(k, low);
+    for (const docs of await Promise.all(ks.map(read))) take(docs);
+    k -= ks.length;
+  }
   return out;
 }
 
