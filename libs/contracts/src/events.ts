@@ -13,6 +13,7 @@ export const ClientEvents = {
   messageRead: 'message_read',
   sendGroupMessage: 'send_group_message',
   typing: 'typing',
+  reactMessage: 'react_message',
 } as const;
 
 export const ServerEvents = {
@@ -23,6 +24,8 @@ export const ServerEvents = {
   messageEdited: 'message_edited',
   deleteMessageStatus: 'delete_message_status',
   messageDeleted: 'message_deleted',
+  messageReaction: 'message_reaction',
+  reactMessageStatus: 'react_message_status',
   messageDeliveredAck: 'message_delivered_ack',
   messageDelivered: 'message_delivered',
   messageReadStatus: 'message_read_status',
@@ -59,6 +62,33 @@ export interface ClientToServerEvents {
   message_delivered: (payload: unknown, ack?: Ack<{ messageId: string; status: 'delivered' }>) => void;
   message_read: (payload: unknown, ack?: Ack<{ messageId: string; status: 'read' }>) => void;
   typing: (payload: unknown, ack?: Ack) => void;
+  react_message: (payload: unknown, ack?: Ack<ReactionAccepted>) => void;
+}
+
+/** The answer to an accepted reaction: it applies in the room's order, then members get message_reaction. */
+export interface ReactionAccepted {
+  messageId: string;
+  roomId: string;
+  emoji: string;
+  on: boolean;
+  status: 'accepted';
+}
+
+/**
+ * A reaction changed (live: `emoji`, `userId` and `on` say which) or, from the connect-time sync, the
+ * message's reactions now (no `emoji`; `myReactions` gives the reader's own). `counts` is the whole count
+ * per emoji after the change: a client replaces what it shows, so an event seen twice changes nothing
+ * (they come in the room's order).
+ */
+export interface MessageReactionEvent {
+  messageId: string;
+  roomId: string;
+  groupId?: string;
+  emoji?: string;
+  userId?: string;
+  on?: boolean;
+  counts: Record<string, number>;
+  myReactions?: string[];
 }
 
 export interface ServerToClientEvents {
@@ -72,6 +102,7 @@ export interface ServerToClientEvents {
   typing: (p: TypingEvent) => void;
   /** Someone who shares a room with you came online or went offline (not sent while either side hides presence). */
   presence: (p: PresenceView) => void;
+  message_reaction: (p: MessageReactionEvent) => void;
 }
 
 export interface TypingEvent {

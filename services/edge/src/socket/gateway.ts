@@ -14,6 +14,7 @@ import {
   MessageIdDto,
   OBJECT_ID_RE,
   parseDto,
+  ReactMessageDto,
   recipientsOf,
   SendMessageDto,
   SocketGroupMessageDto,
@@ -30,6 +31,7 @@ import type { OpenConversationUseCase } from '../usecases/open-conversation/open
 import type { SendMessageUseCase } from '../usecases/send-message/send-message.usecase';
 import type { SyncInboxUseCase, SyncResult } from '../usecases/sync-inbox/sync-inbox.usecase';
 import type { ChangeMessageUseCase } from '../usecases/change-message/change-message.usecase';
+import type { ReactMessageUseCase } from '../usecases/react-message/react-message.usecase';
 import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipts.usecase';
 import type { Inbox } from '../usecases/ports';
 import { CatchUps } from './catch-ups';
@@ -48,6 +50,7 @@ export interface GatewayDeps {
   openConversation: OpenConversationUseCase;
   sendMessage: SendMessageUseCase;
   changeMessage: ChangeMessageUseCase;
+  reactMessage: ReactMessageUseCase;
   markReceipts: MarkReceiptsUseCase;
   syncInbox: SyncInboxUseCase;
   log: Logger;
@@ -74,6 +77,7 @@ const WRITES = new Set<string>([
   ClientEvents.sendGroupMessage,
   ClientEvents.editMessage,
   ClientEvents.deleteMessage,
+  ClientEvents.reactMessage,
   ClientEvents.joinOrCreateRoom,
   ClientEvents.messageDelivered,
   ClientEvents.messageRead,
@@ -401,6 +405,11 @@ export class ChatGateway {
       },
       undefined,
       statusError(ServerEvents.deleteMessageStatus),
+    );
+
+    // members then get message_reaction; a refusal by the worker arrives as react_message_status
+    handle(ClientEvents.reactMessage, async (payload, correlationId) =>
+      this.d.reactMessage.execute({ userId, ...parseDto(ReactMessageDto, payload, 'payload'), correlationId }),
     );
 
     // ephemeral: not stored, not queued, throttled here; only members of the room may send it

@@ -2,11 +2,14 @@ import { sendToEdges, type EdgeShares, type WhereOnline } from '@chat/delivery';
 import {
   recipientsOf,
   RoutingKeys,
+  ServerEvents,
   type DeliveryEnvelope,
   type FanoutEvent,
   type GroupChangedEvent,
   type MessageChangedEvent,
   type MessagePersistedEvent,
+  type MessageReactedEvent,
+  type MessageReactionEvent,
   type MessageView,
 } from '@chat/contracts';
 
@@ -49,6 +52,30 @@ export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] =
       payload: { messageId: e.messageId, roomId: e.roomId, ...(e.groupId ? { groupId: e.groupId } : {}), ...detail },
     });
   return out;
+}
+
+/**
+ * An applied reaction goes to every member of the room, the actor's own devices included; a refused one
+ * only to the actor. Not parked for members away: their connect-time sync reads the reactions from the
+ * store (each change takes a room seq), which costs no Redis write per offline member of a large group.
+ */
+export function reactionEnvelopes(e: MessageReactedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
+  if (e.outcome === 'refused') {
+    const payload = { messageId: e.messageId, roomId: e.roomId, emoji: e.emoji, on: e.on, status: 'error', error: e.error };
+    return [{ userId: e.actorId, event: ServerEvents.reactMessageStatus, payload }];
+  }
+  const audience = e.groupId ? groupMembers : e.audience;
+  if (audience.length === 0) return [];
+  const payload: MessageReactionEvent = {
+    messageId: e.messageId,
+    roomId: e.roomId,
+    ...(e.groupId ? { groupId: e.groupId } : {}),
+    emoji: e.emoji,
+    userId: e.actorId,
+    on: e.on,
+    counts: e.counts ?? {},
+  };
+  return [{ userIds: audience, event: ServerEvents.messageReaction, payload }];
 }
 
 /** Who hears of a group change: members before and after; removed users also get removed_from_group. */
@@ -110,6 +137,8 @@ export class DeliverMessagesUseCase {
       if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, messagesFor)));
       else if (e.type === RoutingKeys.messageChanged)
         planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
+      else if (e.type === RoutingKeys.messageReacted)
+        planned.push(...stamp(reactionEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else planned.push(...stamp(groupEnvelopes(e)));
     }
     const everyone = [...new Set([...planned.flatMap(recipientsOf), ...messagesFor.flatMap((m) => m.userIds)])];
@@ -215,6 +244,6 @@ export function keyOf(env: DeliveryEnvelope): string {
 
 function groupOf(e: FanoutEvent): string | undefined {
   if (e.type === RoutingKeys.messagePersisted) return e.message.groupId;
-  if (e.type === RoutingKeys.messageChanged) return e.groupId;
+  if (e.type === RoutingKeys.messageChanged || e.type === RoutingKeys.messageReacted) return e.groupId;
   return undefined;
 }
