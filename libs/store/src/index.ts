@@ -21,6 +21,7 @@ export {
 } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
+export { backfillMessageBuckets, bucketOf, BUCKET_SIZE } from './room-buckets';
 export { MessageStore, type HistoryPage, type NewMessage } from './message-store';
 export { type RoomScope } from './scope';
 export { type MemberRoom } from './membership';

@@ -85,6 +85,8 @@ export interface MessageDoc {
   reactions?: Array<{ emoji: string; userIds: string[] }>;
   /** The room's seq the last reaction change took (like changedSeq): a catch-up finds missed ones by it. */
   reactedSeq?: number;
+  /** The room's bucket of this seq (room-buckets.ts): seq ranges are read by bucket. */
+  rb?: string;
 }
 
 /**
@@ -182,9 +184,12 @@ const messageSchema = new Schema<MessageDoc>(
     replyTo: { type: new Schema({ id: String, senderId: String, excerpt: String }, { _id: false }), default: undefined },
     reactions: { type: [new Schema({ emoji: String, userIds: [String] }, { _id: false })], default: undefined },
     reactedSeq: { type: Number },
+    rb: { type: String },
   },
   { collection: 'messages', versionKey: false },
 );
+// every seq range of a room: one equality lookup per bucket (room-buckets.ts)
+messageSchema.index({ rb: 1 });
 // a member's mentions in a group
 messageSchema.index({ roomId: 1, mentions: 1, seq: -1 });
 // history and reconnect sync: one room, by seq

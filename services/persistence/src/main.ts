@@ -4,7 +4,7 @@ import { decodeRoomCommand, type RoomCommand } from '@chat/contracts';
 import { StageLag } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { stageLag, timedCalls } from '@chat/ops';
-import { ConversationStore, GroupStore, isStoreUnavailable, MessageStore, withStoreDeadline } from '@chat/store';
+import { backfillMessageBuckets, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, withStoreDeadline } from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
 import { RoomHeads } from './room-heads';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
@@ -18,6 +18,9 @@ runConsumerService<RoomCommand>(
   'persistence',
   { redis: 'best-effort' },
   async ({ config, log, topology, models, redis, broker, waitFor }) => {
+    // a store written before messages had read buckets gets them once, before any read relies on them
+    const backfilled = await backfillMessageBuckets(models);
+    if (backfilled > 0) log.info({ messages: backfilled }, 'gave stored messages their read buckets');
     const messages = new MessageStore(models);
     const conversations = new ConversationStore(models);
     const groups = new GroupStore(models);

@@ -26,7 +26,7 @@ export class ReactMessageUseCase {
     private readonly accepted: AcceptedLog,
     private readonly bus: CommandBus,
     private readonly lanes: SenderLanes,
-    private readonly o: { waitForStoreMs: number; now?: () => Date },
+    private readonly options: { waitForStoreMs: number; now?: () => Date },
   ) {}
 
   execute(req: ReactRequest): Promise<ReactionAccepted> {
@@ -34,7 +34,7 @@ export class ReactMessageUseCase {
   }
 
   private async react(req: ReactRequest, turn: () => Promise<void>, handOver: () => void): Promise<ReactionAccepted> {
-    const now = (this.o.now ?? (() => new Date()))();
+    const now = (this.options.now ?? (() => new Date()))();
     // in lane order: a send of this user that the reaction refers to is published before we look
     await turn();
     const msg = await this.lookup(req.messageId, req.userId);
@@ -65,7 +65,7 @@ export class ReactMessageUseCase {
     if (stored) return stored;
     const pending = await this.accepted.get(messageId);
     if (!pending || pending.senderId !== userId) return null;
-    const deadline = Date.now() + this.o.waitForStoreMs;
+    const deadline = Date.now() + this.options.waitForStoreMs;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
       const [landed] = await this.messages.findByIds([messageId]);

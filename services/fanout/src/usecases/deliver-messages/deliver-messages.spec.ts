@@ -188,12 +188,13 @@ describe('DeliverMessagesUseCase', () => {
     await uc.execute([renamed('first', 'one'), renamed('second', 'two'), renamed('second', 'two')]);
     expect(new Set(keys).size).toBe(2);
     // a message's edits are told apart by when they were made, not by who carried them
-    const edit = (editedAt: string, correlationId: string): DeliveryEnvelope => ({
-      userId: B,
-      event: 'message_edited',
-      correlationId,
-      payload: { messageId: 'd'.repeat(24), editedAt },
-    });
+    const edit = (editedAt: string, correlationId: string): DeliveryEnvelope =>
+      ({
+        userId: B,
+        event: 'message_edited',
+        correlationId,
+        payload: { messageId: 'd'.repeat(24), editedAt },
+      }) as DeliveryEnvelope;
     expect(keyOf(edit('t1', 'x'))).toBe(keyOf(edit('t1', 'y')));
     expect(keyOf(edit('t1', 'x'))).not.toBe(keyOf(edit('t2', 'x')));
     expect(keyOf(edit('2026-01-01T00:00:00Z', 'x'))).not.toContain(':');

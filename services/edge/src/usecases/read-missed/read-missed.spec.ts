@@ -1,6 +1,6 @@
 import type { CursorDoc, MessageDoc, RoomScope } from '@chat/store';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
-import { SyncInboxUseCase } from './sync-inbox.usecase';
+import { ReadMissedUseCase } from './read-missed.usecase';
 
 const U = 'a'.repeat(24);
 const PEER = 'b'.repeat(24);
@@ -24,7 +24,7 @@ function doc(roomId: string, seq: number): MessageDoc {
   };
 }
 
-describe('SyncInboxUseCase', () => {
+describe('ReadMissedUseCase', () => {
   it('reads only the rooms with a message from someone else past the user’s cursor', async () => {
     const read: string[] = [];
     const rooms = [
@@ -49,12 +49,12 @@ describe('SyncInboxUseCase', () => {
     } as unknown as Cursors;
     const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
 
-    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U);
 
     expect(read).toEqual([NEWS]);
     expect(sync.source).toBe('store');
     expect(sync.messages.map((m) => [m.roomId, m.seq])).toEqual([[NEWS, 12]]);
-    // the cursors the socket gate uses still cover every room
+    // the cursors each socket's ordered delivery uses still cover every room
     expect(sync.cursors).toEqual({ [QUIET]: 7, [NEWS]: 10 });
   });
 
@@ -78,7 +78,7 @@ describe('SyncInboxUseCase', () => {
     const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
 
     // the sockets were handed NEWS up to 300 (ahead of the stored cursor) and QUIET up to 20
-    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 50).execute(U, { [NEWS]: 300, [QUIET]: 20 });
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 50).execute(U, { [NEWS]: 300, [QUIET]: 20 });
 
     expect(reads.sort()).toEqual(
       [
@@ -107,14 +107,14 @@ describe('SyncInboxUseCase', () => {
     } as unknown as Cursors;
     const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
 
-    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U, { [NEWS]: 9 });
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U, { [NEWS]: 9 });
 
     expect(reads).toEqual([[NEWS, 9]]);
     expect(sync.messages.map((m) => m.seq)).toEqual([10, 11, 12]);
     expect(sync.cursors).toEqual({ [NEWS]: 9 });
     // a fresh socket (handed nothing) starts from the user's cursor
     reads.length = 0;
-    await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+    await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U);
     expect(reads).toEqual([[NEWS, 11]]);
   });
 
@@ -154,7 +154,7 @@ describe('SyncInboxUseCase', () => {
     ];
     const inbox = { peek: async () => ({ messageIds: [], events: parked }) } as unknown as Inbox;
 
-    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U);
 
     expect(asked).toEqual([
       [NEWS, 10],
