@@ -1,4 +1,11 @@
-import { ServerEvents, type MessageDeleted, type MessageEdited, type ServerEventName, type ServerPayloads } from './events';
+import {
+  ServerEvents,
+  type MessageDeleted,
+  type MessageEdited,
+  type MessageReactionEvent,
+  type ServerEventName,
+  type ServerPayloads,
+} from './events';
 
 /** One server event with its payload, as a socket is handed it. */
 export type ServerEmit<E extends ServerEventName = ServerEventName> = { [K in E]: { event: K; payload: ServerPayloads[K] } }[E];
@@ -70,6 +77,23 @@ export function changeStatus(
   if (c.change === 'deleted')
     return { event: ServerEvents.deleteMessageStatus, payload: { ...base, status: 'deleted', deletedAt: c.deletedAt } };
   return { event: ServerEvents.editMessageStatus, payload: { ...base, status: 'edited', content: c.content, editedAt: c.editedAt } };
+}
+
+/** What members see of a message's reactions (message_reaction). */
+export type ReactionNotice = ServerEmit<typeof ServerEvents.messageReaction>;
+
+/**
+ * message_reaction, built the same way live (fanout: one change, `emoji`, `userId`, `on`) and when a
+ * catch-up reads the message's reactions from the store (the edge: the counts and the reader's own).
+ */
+export function reactionNotice(
+  m: { messageId: string; roomId: string; groupId?: string | null },
+  r: Omit<MessageReactionEvent, 'messageId' | 'roomId' | 'groupId'>,
+): ReactionNotice {
+  return {
+    event: ServerEvents.messageReaction,
+    payload: { messageId: m.messageId, roomId: m.roomId, ...(m.groupId ? { groupId: m.groupId } : {}), ...r },
+  };
 }
 
 /** Events between servers (Socket.IO serverSideEmit through the Redis adapter). */

@@ -18,6 +18,7 @@ export const ClientEvents = {
   messageRead: 'message_read',
   sendGroupMessage: 'send_group_message',
   typing: 'typing',
+  reactMessage: 'react_message',
 } as const;
 
 export type ClientEventName = (typeof ClientEvents)[keyof typeof ClientEvents];
@@ -30,6 +31,8 @@ export const ServerEvents = {
   messageEdited: 'message_edited',
   deleteMessageStatus: 'delete_message_status',
   messageDeleted: 'message_deleted',
+  messageReaction: 'message_reaction',
+  reactMessageStatus: 'react_message_status',
   messageDeliveredAck: 'message_delivered_ack',
   messageDelivered: 'message_delivered',
   messageReadStatus: 'message_read_status',
@@ -125,6 +128,32 @@ export interface GroupReceipt {
   counts: GroupReceiptCounts;
 }
 
+/** The answer to an accepted reaction: it applies in the room's order, then members get message_reaction. */
+export interface ReactionAccepted {
+  messageId: string;
+  roomId: string;
+  emoji: string;
+  on: boolean;
+  status: 'accepted';
+}
+
+/**
+ * A reaction changed (live: `emoji`, `userId` and `on` say which) or, from the connect-time sync, the
+ * message's reactions now (no `emoji`; `myReactions` gives the reader's own). `counts` is the whole count
+ * per emoji after the change: a client replaces what it shows, so an event seen twice changes nothing
+ * (they come in the room's order).
+ */
+export interface MessageReactionEvent {
+  messageId: string;
+  roomId: string;
+  groupId?: string;
+  emoji?: string;
+  userId?: string;
+  on?: boolean;
+  counts: Record<string, number>;
+  myReactions?: string[];
+}
+
 /** The payload of each server event: the one place a socket payload's shape is written down. */
 export interface ServerPayloads {
   join_room_success: { roomId: string; conversation: ConversationView };
@@ -134,6 +163,9 @@ export interface ServerPayloads {
   message_edited: MessageEdited;
   delete_message_status: MessageRefused | ({ status: 'deleted' } & MessageDeleted);
   message_deleted: MessageDeleted;
+  message_reaction: MessageReactionEvent;
+  /** Only a refusal by the room's worker: an accepted reaction is answered by the ack, then message_reaction. */
+  react_message_status: MessageRefused & { emoji: string; on: boolean };
   message_delivered_ack: MessageRefused | { messageId: string; status: 'delivered' };
   message_delivered: CursorMoved & { deliveredBy: string; deliveredAt: string };
   message_read_status: MessageRefused | { messageId: string; status: 'read' };
@@ -170,6 +202,7 @@ export interface ClientAcks {
   message_delivered: { messageId: string; status: 'delivered' };
   message_read: { messageId: string; status: 'read' };
   typing: object;
+  react_message: ReactionAccepted;
 }
 
 const clientEventsHaveAcks: Same<ClientEventName, keyof ClientAcks> = true;

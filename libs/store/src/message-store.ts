@@ -131,6 +131,45 @@ export class MessageStore {
     );
   }
 
+  /** Writes a message's reactions (judged by the room's persistence worker) and the room seq the change took. */
+  async applyReactions(messageId: string, reactions: MessageDoc['reactions'], reactedSeq?: number): Promise<void> {
+    await this.m.Message.updateOne(
+      { _id: new Types.ObjectId(messageId) },
+      { $set: { reactions: reactions ?? [], ...(reactedSeq ? { reactedSeq } : {}) } },
+    );
+  }
+
+  /**
+   * Messages of the scope's room whose reactions changed after `afterSeq`, any sender (reactions to the
+   * user's own messages matter most), not deleted, oldest change first. Asked only for rooms whose last
+   * change is past `afterSeq`, like changedSince, and like it a read by roomId rather than by bucket: a
+   * reacted message can be anywhere in the room, so on MongoDB it walks the room's (roomId, seq) index
+   * entries and on FerretDB v1 it reads the whole room.
+   */
+  async reactedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
+    return this.m.Message.find({
+      roomId: scope.roomId,
+      reactedSeq: trusted({ $gt: afterSeq }),
+      deletedAt: null,
+      ...(scope.fromSeq > 0 ? { seq: trusted({ $gt: scope.fromSeq }) } : {}),
+    })
+      .sort({ reactedSeq: 1 })
+      .limit(limit)
+      .batchSize(limit)
+      .lean<MessageDoc[]>();
+  }
+
+  /**
+   * The messages replies answer, with only what a reply shows of them (room, sender, deletion), by one _id
+   * lookup each (see findByIds).
+   */
+  async replyTargets(ids: string[]): Promise<Array<Pick<MessageDoc, '_id' | 'roomId' | 'senderId' | 'seq' | 'deletedAt'>>> {
+    const valid = [...new Set(ids)].filter((id) => Types.ObjectId.isValid(id));
+    return lookupEach(valid, (id) =>
+      this.m.Message.findById(id).select({ roomId: 1, senderId: 1, seq: 1, deletedAt: 1 }).lean<MessageDoc>(),
+    );
+  }
+
   /**
    * Messages to the user at or below `afterSeq` (the ones a device already has) that were edited or
    * deleted after it: what a catch-up must tell the device besides the new messages. Only asked for rooms

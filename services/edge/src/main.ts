@@ -38,6 +38,7 @@ import { SendMessageUseCase } from './usecases/send-message/send-message.usecase
 import { SenderLanes } from './usecases/sender-lanes';
 import { ReadMissedUseCase } from './usecases/read-missed/read-missed.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
+import { ReactMessageUseCase } from './usecases/react-message/react-message.usecase';
 import { MarkReceiptsUseCase } from './usecases/mark-receipts/mark-receipts.usecase';
 import { MarkRoomReadUseCase } from './usecases/mark-room-read/mark-room-read.usecase';
 import { UnreadCountsUseCase } from './usecases/unread-counts/unread-counts.usecase';
@@ -109,9 +110,12 @@ runService('edge', async () => {
     { maxLagMs: config.ADMISSION_MAX_LAG_MS, maxQueued: config.ADMISSION_MAX_QUEUED, pollMs: config.ADMISSION_POLL_MS },
     log,
   );
-  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission);
+  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission, messages);
   const changeMessage = new ChangeMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     editWindowMs: config.EDIT_WINDOW_MS,
+    waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
+  });
+  const reactMessage = new ReactMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
   });
   const markReceipts = new MarkReceiptsUseCase(messages, conversations, publisher);
@@ -167,6 +171,7 @@ runService('edge', async () => {
     sendMessage,
     listConversations: new ListConversationsUseCase(conversations, summaries),
     changeMessage,
+    reactMessage,
     markReceipts,
     markRoomRead: new MarkRoomReadUseCase(conversations, publisher),
     unreadCounts: new UnreadCountsUseCase(conversations, messages, cursors),
@@ -198,6 +203,7 @@ runService('edge', async () => {
     openConversation,
     sendMessage,
     changeMessage,
+    reactMessage,
     markReceipts,
     readMissed,
     log,

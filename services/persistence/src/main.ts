@@ -11,6 +11,7 @@ import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-g
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { PersistBatchUseCase } from './usecases/persist-batch/persist-batch.usecase';
+import { ReactMessageUseCase } from './usecases/react-message/react-message.usecase';
 import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.usecase';
 
 runConsumerService<RoomCommand>(
@@ -73,6 +74,14 @@ runConsumerService<RoomCommand>(
         },
         config.GROUP_MEMBER_LIMIT,
         (groupId) => heads.lastSeqOf(groupId),
+      ),
+      new ReactMessageUseCase(
+        {
+          findByIds: (ids) => messages.findByIds(ids),
+          applyReactions: (id, reactions, seq) => messages.applyReactions(id, reactions, seq),
+          groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
+        },
+        (roomId) => storeMessages.stampChange(roomId),
       ),
     );
     // summaries written behind: due ones every quarter interval, every one (tails closed) on stop

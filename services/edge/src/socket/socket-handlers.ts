@@ -7,6 +7,7 @@ import {
   JoinRoomDto,
   MessageIdDto,
   parseDto,
+  ReactMessageDto,
   SendMessageDto,
   ServerEvents,
   SocketGroupMessageDto,
@@ -23,6 +24,7 @@ import type { RateLimits } from '../rate-limits';
 import type { ChangeMessageUseCase } from '../usecases/change-message/change-message.usecase';
 import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipts.usecase';
 import type { OpenConversationUseCase } from '../usecases/open-conversation/open-conversation.usecase';
+import type { ReactMessageUseCase } from '../usecases/react-message/react-message.usecase';
 import type { SendMessageUseCase } from '../usecases/send-message/send-message.usecase';
 import { emitTo, type ChatSocket } from './chat-socket';
 import type { RoomTyping } from './room-typing';
@@ -31,6 +33,7 @@ export interface HandlerDeps {
   openConversation: OpenConversationUseCase;
   sendMessage: SendMessageUseCase;
   changeMessage: ChangeMessageUseCase;
+  reactMessage: ReactMessageUseCase;
   markReceipts: MarkReceiptsUseCase;
   typing: RoomTyping;
   limits?: RateLimits;
@@ -115,6 +118,12 @@ export function socketHandlers(d: HandlerDeps): SocketHandlers {
         return d.changeMessage.execute({ kind: 'delete', userId, messageId, correlationId });
       },
       statusEvent: ServerEvents.deleteMessageStatus,
+    },
+    // members then get message_reaction; a refusal by the worker arrives as react_message_status
+    [ClientEvents.reactMessage]: {
+      write: true,
+      run: async ({ userId, correlationId }, payload) =>
+        d.reactMessage.execute({ userId, ...parseDto(ReactMessageDto, payload, 'payload'), correlationId }),
     },
     // ephemeral: not stored, not queued, throttled here; only members of the room may send it
     [ClientEvents.typing]: {

@@ -118,7 +118,7 @@ describe('ReadMissedUseCase', () => {
     expect(reads).toEqual([[NEWS, 11]]);
   });
 
-  it('reads the edits and deletes past where it starts, only in rooms whose last change is past it, oldest first', async () => {
+  it('reads the edits, deletes and reactions past where it starts, only in rooms whose last change is past it, oldest first', async () => {
     const asked: Array<[string, number]> = [];
     const rooms = [
       { scope: scope(QUIET), lastIncomingSeq: 5, lastChangeSeq: 4 }, // its last change is already known
@@ -133,6 +133,11 @@ describe('ReadMissedUseCase', () => {
           { ...doc(NEWS, 9), content: '', deletedAt: new Date('2026-01-01T00:00:02Z'), changedSeq: 13 },
           { ...doc(NEWS, 7), content: 'fixed', editedAt: new Date('2026-01-01T00:00:01Z'), changedSeq: 12 },
         ];
+      },
+      // reactions to the user's own message count too; one made between the edit and the delete
+      reactedSince: async (s: RoomScope, after: number) => {
+        asked.push([s.roomId, after]);
+        return [{ ...doc(NEWS, 8), senderId: U, reactions: [{ emoji: '👍', userIds: [PEER, U] }], reactedSeq: 12.5 }];
       },
     } as unknown as Messages;
     const cursors = {
@@ -151,13 +156,20 @@ describe('ReadMissedUseCase', () => {
 
     const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U);
 
-    expect(asked).toEqual([[NEWS, 10]]);
+    expect(asked).toEqual([
+      [NEWS, 10],
+      [NEWS, 10],
+    ]);
     expect(sync.events.map((e) => e.event)).toEqual(['message_read_ack']);
     expect(sync.parkedIds).toEqual(['k1', 'k2']);
     expect(sync.changes).toEqual([
       {
         event: 'message_edited',
         payload: { messageId: String(doc(NEWS, 7)._id), roomId: NEWS, content: 'fixed', editedAt: '2026-01-01T00:00:01.000Z' },
+      },
+      {
+        event: 'message_reaction',
+        payload: { messageId: String(doc(NEWS, 8)._id), roomId: NEWS, counts: { '👍': 2 }, myReactions: ['👍'] },
       },
       { event: 'message_deleted', payload: { messageId: String(doc(NEWS, 9)._id), roomId: NEWS, deletedAt: '2026-01-01T00:00:02.000Z' } },
     ]);

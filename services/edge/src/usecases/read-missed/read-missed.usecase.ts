@@ -1,5 +1,13 @@
-import { changeNotice, ServerEvents, type DeliveryEnvelope, type MessageView, type ChangeNotice } from '@chat/contracts';
-import { toMessageView, type MessageDoc } from '@chat/store';
+import {
+  changeNotice,
+  reactionNotice,
+  ServerEvents,
+  type ChangeNotice,
+  type DeliveryEnvelope,
+  type MessageView,
+  type ReactionNotice,
+} from '@chat/contracts';
+import { reactionView, toMessageView, type MessageDoc } from '@chat/store';
 import { mapBounded } from '../bounded';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
 
@@ -10,10 +18,10 @@ export interface MissedDeliveries {
   events: DeliveryEnvelope[];
   /**
    * Edits and deletes, read from the store, of messages the user's sockets already had (at or below the
-   * seq the read started from) made after it, oldest first, as the events the sockets would have got live;
-   * emitted last (they give each message's current state).
+   * seq the read started from) made after it, and reactions changed after it, oldest first, as the events
+   * the sockets would have got live; emitted last (they give each message's current state).
    */
-  changes: Array<ChangeNotice>;
+  changes: Array<ChangeNotice | ReactionNotice>;
   /** Parked jobs to remove once everything was handed to the socket. */
   parkedIds: string[];
   /** Per room, the seq the user's devices already acknowledged (lets each socket's ordered delivery drop replays). */
@@ -70,28 +78,35 @@ export class ReadMissedUseCase {
     const events = peeked.events.map((e) => e.envelope);
     const parkedIds = [...peeked.messageIds, ...peeked.events.map((e) => e.key)];
     try {
-      const { rooms, mine, stored, changed, from, more } = await this.limit(async () => {
+      const { rooms, mine, stored, changed, reacted, from, more } = await this.limit(async () => {
         const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
         const from = (roomId: string) => handed[roomId] ?? ackedIn(mine, roomId);
         // a room whose newer messages are all the user's own has nothing to hand over: not read
         const behind = rooms.filter((r) => r.lastIncomingSeq > from(r.scope.roomId));
         // a room edited or deleted in past where the read starts: what the sockets have may be out of date
         const changedRooms = rooms.filter((r) => (r.lastChangeSeq ?? 0) > from(r.scope.roomId));
-        const [stored, changed] = await Promise.all([
+        // reactions take seqs from the same counter (lastChangeSeq), to anyone's messages, the user's own included
+        const [stored, changed, reacted] = await Promise.all([
           mapBounded(behind, (r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom, r.lastIncomingSeq)),
           mapBounded(changedRooms, (r) => this.messages.changedSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
+          mapBounded(changedRooms, (r) => this.messages.reactedSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
         ]);
         return {
           rooms,
           mine,
           stored,
           changed,
+          reacted,
           from,
           more: behind.filter((_, i) => stored[i].length >= this.limitPerRoom).map((r) => r.scope.roomId),
         };
       });
-      const changedDocs = changed.flat().sort((a, b) => (a.changedSeq ?? 0) - (b.changedSeq ?? 0));
-      const changes = changedDocs.map(changeEvent);
+      const changedDocs = changed.flat();
+      const read: Array<{ seq: number; notice: ChangeNotice | ReactionNotice }> = [
+        ...changedDocs.map((d) => ({ seq: d.changedSeq ?? 0, notice: changeEvent(d) })),
+        ...reacted.flat().map((d) => ({ seq: d.reactedSeq ?? 0, notice: reactionEvent(d, userId) })),
+      ];
+      const changes = read.sort((a, b) => a.seq - b.seq).map((c) => c.notice);
       // a parked copy of a change the store read gives as well is left out: the read is as new or newer
       const fresh = new Set(changedDocs.map((d) => String(d._id)));
       const parkedEvents = events.filter(
@@ -107,6 +122,15 @@ export class ReadMissedUseCase {
       return { messages: own.sort(bySeq), events, changes: [], parkedIds: [], cursors: {}, more: [], source: 'inbox' };
     }
   }
+}
+
+/** A message's reactions now, as the sync tells them (no single change: the counts and the reader's own). */
+function reactionEvent(d: MessageDoc, userId: string): ReactionNotice {
+  const { reactions, myReactions } = reactionView(d, userId);
+  return reactionNotice(
+    { messageId: String(d._id), roomId: d.roomId, groupId: d.groupId },
+    { counts: reactions ?? {}, myReactions: myReactions ?? [] },
+  );
 }
 
 const CHANGE_EVENTS = new Set<string>([ServerEvents.messageEdited, ServerEvents.messageDeleted]);

@@ -1,4 +1,10 @@
-import { recipientsOf, type DeliveryEnvelope, type MessagePersistedEvent, type MessageView } from '@chat/contracts';
+import {
+  recipientsOf,
+  type DeliveryEnvelope,
+  type MessagePersistedEvent,
+  type MessageReactedEvent,
+  type MessageView,
+} from '@chat/contracts';
 import { DeliverMessagesUseCase, keyOf } from './deliver-messages.usecase';
 
 const A = 'a'.repeat(24);
@@ -112,6 +118,35 @@ describe('DeliverMessagesUseCase', () => {
         payload: { messageId: MID, roomId: ROOM, status: 'error', error: { code: 'FORBIDDEN', message: 'no' } },
       },
     ]);
+  });
+
+  it('sends an applied reaction to every online member of the room, parks nothing, and a refusal to the actor only', async () => {
+    const G = 'e'.repeat(24);
+    const C = 'f'.repeat(24);
+    const base = { type: 'message.reacted.v1', correlationId: 'r', messageId: 'd'.repeat(24), roomId: G, actorId: A, emoji: '👍' } as const;
+    const h = harness([A, B], 1, [A, B, C]);
+    const applied: MessageReactedEvent = { ...base, on: true, outcome: 'applied', audience: [], groupId: G, counts: { '👍': 1 } };
+    const refused: MessageReactedEvent = {
+      ...base,
+      on: false,
+      outcome: 'refused',
+      audience: [],
+      error: { code: 'CONFLICT', message: 'x' },
+    };
+    await h.uc.execute([applied, refused]);
+    const reactions = h.delivered.filter((e) => e.event === 'message_reaction');
+    expect(reactions.flatMap(recipientsOf).sort()).toEqual([A, B]);
+    expect(reactions[0].payload).toEqual({
+      messageId: base.messageId,
+      roomId: G,
+      groupId: G,
+      emoji: '👍',
+      userId: A,
+      on: true,
+      counts: { '👍': 1 },
+    });
+    expect(h.delivered.filter((e) => e.event === 'react_message_status').map((e) => e.userId)).toEqual([A]);
+    expect(h.parkedEvents.size).toBe(0);
   });
 
   it('sends a group message once for all online members, parks it for offline ones, and tags mentions', async () => {

@@ -3,6 +3,7 @@ import {
   changeNotice,
   changeStatus,
   envelope,
+  reactionNotice,
   readdressed,
   recipientsOf,
   RoutingKeys,
@@ -13,6 +14,7 @@ import {
   type GroupChangedEvent,
   type MessageChangedEvent,
   type MessagePersistedEvent,
+  type MessageReactedEvent,
   type MessageView,
 } from '@chat/contracts';
 
@@ -48,6 +50,22 @@ export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] =
   const notice = changeNotice(e, change);
   for (const userId of peers) out.push({ userId, ...notice });
   return out;
+}
+
+/**
+ * An applied reaction goes to every member of the room, the actor's own devices included; a refused one
+ * only to the actor. Not parked for members away: their connect-time sync reads the reactions from the
+ * store (each change takes a room seq), which costs no Redis write per offline member of a large group.
+ */
+export function reactionEnvelopes(e: MessageReactedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
+  if (e.outcome === 'refused') {
+    const refused = { messageId: e.messageId, roomId: e.roomId, emoji: e.emoji, on: e.on, status: 'error', error: e.error } as const;
+    return [envelope({ userId: e.actorId }, ServerEvents.reactMessageStatus, refused)];
+  }
+  const audience = e.groupId ? groupMembers : e.audience;
+  if (audience.length === 0) return [];
+  const { event, payload } = reactionNotice(e, { emoji: e.emoji, userId: e.actorId, on: e.on, counts: e.counts ?? {} });
+  return [envelope({ userIds: audience }, event, payload)];
 }
 
 /** Who hears of a group change: members before and after; removed users also get removed_from_group. */
@@ -116,6 +134,8 @@ export class DeliverMessagesUseCase {
       if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, messagesFor)));
       else if (e.type === RoutingKeys.messageChanged)
         planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
+      else if (e.type === RoutingKeys.messageReacted)
+        planned.push(...stamp(reactionEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else planned.push(...stamp(groupEnvelopes(e)));
     }
     const everyone = [...new Set([...planned.flatMap(recipientsOf), ...messagesFor.flatMap((m) => m.userIds)])];
@@ -219,6 +239,6 @@ export function keyOf(env: DeliveryEnvelope): string {
 
 function groupOf(e: FanoutEvent): string | undefined {
   if (e.type === RoutingKeys.messagePersisted) return e.message.groupId;
-  if (e.type === RoutingKeys.messageChanged) return e.groupId;
+  if (e.type === RoutingKeys.messageChanged || e.type === RoutingKeys.messageReacted) return e.groupId;
   return undefined;
 }
