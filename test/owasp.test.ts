@@ -416,7 +416,9 @@ describe('limits per client behind a proxy, and what the public port serves', ()
     // one bogus token from many addresses: refused once by auth, then from the edge's memory
     for (let i = 0; i < 30; i++)
       expect((await call('GET', '/chat/groups', { from: TRUSTED, xff: `198.51.100.${100 + i}`, token: bogus(99) })).status).toBe(401);
-    expect((await authRefusals()) - before).toBeLessThanOrEqual(6);
+    // 6 when every call answers in time; a call the edge gave up on under load (not remembered: an
+    // unavailable auth says nothing about the token) is asked again. Without the limit first: 60
+    expect((await authRefusals()) - before).toBeLessThanOrEqual(8);
 
     // a good token behind another client address is not held back by the flood above
     const good = await t.token(newUserId());
