@@ -49,6 +49,17 @@ export async function walkRoom(m: Models, walk: RoomWalk): Promise<MessageDoc[]>
     const q = m.Message.find({ rb: `${w.roomId}:${k}` });
     return (select ? q.select(select) : q).batchSize(ONE_BATCH).lean<MessageDoc[]>();
   };
+  // the buckets from `first` on up to the first empty one, a few at a time (a tail can be thousands long)
+  const readPast = async (first: number, visit: (docs: MessageDoc[]) => void, enough: () => boolean): Promise<void> => {
+    for (let k = first; ; k += MAX_AHEAD) {
+      const batch = await Promise.all(Array.from({ length: MAX_AHEAD }, (_, i) => read(k + i)));
+      for (const docs of batch) {
+        if (docs.length === 0) return;
+        visit(docs);
+      }
+      if (enough()) return;
+    }
+  };
   const inRange = (d: MessageDoc) => d.seq > w.above && (w.below === undefined || d.seq < w.below) && (w.keep ? w.keep(d) : true);
   const low = bucketIndex(w.above + 1);
   const out: MessageDoc[] = [];
@@ -77,11 +88,7 @@ export async function walkRoom(m: Models, walk: RoomWalk): Promise<MessageDoc[]>
     }
     if (w.below !== undefined || !w.pastTop) return out;
     // past the known top: on while buckets hold messages
-    for (let k = high + 1; out.length < w.limit; k++) {
-      const docs = await read(k);
-      if (docs.length === 0) break;
-      take(docs);
-    }
+    await readPast(high + 1, take, () => out.length >= w.limit);
     return out;
   }
 
@@ -92,11 +99,11 @@ export async function walkRoom(m: Models, walk: RoomWalk): Promise<MessageDoc[]>
   else {
     // the buckets past the known top come first when reading newest first
     high = bucketIndex(w.top);
-    for (let k = high + 1; ; k++) {
-      const docs = await read(k);
-      if (docs.length === 0) break;
-      above.push(docs);
-    }
+    await readPast(
+      high + 1,
+      (docs) => above.push(docs),
+      () => false,
+    );
   }
   for (let i = above.length - 1; i >= 0 && out.length < w.limit; i--) take(above[i]);
   for (let k = high; k >= low && out.length < w.limit;) {
