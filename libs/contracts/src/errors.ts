@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'EDIT_WINDOW_CLOSED'
+  /** A per-user bound is reached (the groups one user may be in). */
+  | 'LIMIT_REACHED'
   | 'RATE_LIMITED'
   | 'BUSY'
   | 'UNAVAILABLE'
@@ -74,6 +76,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   EDIT_WINDOW_CLOSED: 409,
+  LIMIT_REACHED: 409,
   RATE_LIMITED: 429,
   BUSY: 503,
   UNAVAILABLE: 503,
