@@ -45,7 +45,13 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
   const queues: QueueSpec[] = [
     ...range.map((p) => ({
       name: persistQueues[p],
-      bindings: [RoutingKeys.messageSend, RoutingKeys.messageEdit, RoutingKeys.messageDelete, RoutingKeys.groupCommand].map((k) => ({
+      bindings: [
+        RoutingKeys.messageSend,
+        RoutingKeys.messageEdit,
+        RoutingKeys.messageDelete,
+        RoutingKeys.messageReact,
+        RoutingKeys.groupCommand,
+      ].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),
       })),
@@ -53,10 +59,12 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
     })),
     ...range.map((p) => ({
       name: fanoutQueues[p],
-      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.groupChanged].map((k) => ({
-        exchange,
-        routingKey: partitionKey(k, p),
-      })),
+      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.messageReacted, RoutingKeys.groupChanged].map(
+        (k) => ({
+          exchange,
+          routingKey: partitionKey(k, p),
+        }),
+      ),
       singleActiveConsumer: true,
     })),
     ...range.map((p) => ({

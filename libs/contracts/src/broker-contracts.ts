@@ -12,8 +12,10 @@ export const RoutingKeys = {
   messageSend: 'message.send.v1',
   messageEdit: 'message.edit.v1',
   messageDelete: 'message.delete.v1',
+  messageReact: 'message.react.v1',
   messagePersisted: 'message.persisted.v1',
   messageChanged: 'message.changed.v1',
+  messageReacted: 'message.reacted.v1',
   receipt: 'message.receipt.v1',
   groupCommand: 'group.command.v1',
   groupChanged: 'group.changed.v1',
@@ -45,6 +47,18 @@ export interface DeleteMessageCommand {
   requestedAt: string;
 }
 
+/** A reaction set (`on`) or taken back by a member of the message's room; applied in the room's order. */
+export interface ReactMessageCommand {
+  type: typeof RoutingKeys.messageReact;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  actorId: string;
+  emoji: string;
+  on: boolean;
+  requestedAt: string;
+}
+
 /**
  * A change to a group, judged and applied by the persistence worker that owns the group's partition.
  * `inviteIds` (create, add) holds one id per listed user, in the list's order: the invite's id if the worker
@@ -70,7 +84,7 @@ export type GroupCommand = {
 } & GroupOp;
 
 /** Everything the persistence worker applies, in a room's order. */
-export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand | GroupCommand;
+export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand | ReactMessageCommand | GroupCommand;
 
 export interface MessagePersistedEvent {
   type: typeof RoutingKeys.messagePersisted;
@@ -99,6 +113,24 @@ export interface MessageChangedEvent {
   error?: { code: ErrorCode; message: string };
 }
 
+/** The outcome of a reaction: every member of the room hears of an applied one, only the actor of a refused one. */
+export interface MessageReactedEvent {
+  type: typeof RoutingKeys.messageReacted;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  actorId: string;
+  emoji: string;
+  on: boolean;
+  outcome: 'applied' | 'refused';
+  /** A one-to-one message's sender and receiver; empty for a group message (fanout reads the members). */
+  audience: string[];
+  groupId?: string;
+  /** Applied: the count per emoji after the change. */
+  counts?: Record<string, number>;
+  error?: { code: ErrorCode; message: string };
+}
+
 /** The outcome of a group command: who must hear of it and the group as it now is. */
 export interface GroupChangedEvent {
   type: typeof RoutingKeys.groupChanged;
@@ -118,7 +150,7 @@ export interface GroupChangedEvent {
   error?: { code: ErrorCode; message: string };
 }
 
-export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | GroupChangedEvent;
+export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent;
 
 export interface ReceiptCommand {
   type: typeof RoutingKeys.receipt;

@@ -8,7 +8,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'EDIT_WINDOW_CLOSED'
-  /** A per-user bound is reached (the groups one user may be in). */
+  /** A bound is reached (the groups one user may be in, the emoji kinds one message may carry). */
   | 'LIMIT_REACHED'
   | 'RATE_LIMITED'
   | 'BUSY'
@@ -46,7 +46,7 @@ export class NotFound extends AppError {
   }
 }
 export class Conflict extends AppError {
-  constructor(message: string, code: 'CONFLICT' | 'EDIT_WINDOW_CLOSED' = 'CONFLICT') {
+  constructor(message: string, code: 'CONFLICT' | 'EDIT_WINDOW_CLOSED' | 'LIMIT_REACHED' = 'CONFLICT') {
     super(code, message);
   }
 }

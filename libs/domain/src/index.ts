@@ -19,3 +19,14 @@ export {
   type InviteAnswer,
   type InviteState,
 } from './group-rules';
+export {
+  applyReaction,
+  judgeReaction,
+  MAX_REACTION_KINDS,
+  reactionCounts,
+  reactionsOf,
+  type ReactableMessage,
+  type ReactionCommand,
+  type ReactionEntry,
+} from './reactions';
+export { judgeReplyTarget, replyExcerpt, REPLY_EXCERPT_LENGTH, type ReplyTarget } from './replies';

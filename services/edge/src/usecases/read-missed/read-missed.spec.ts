@@ -1,6 +1,6 @@
 import type { CursorDoc, MessageDoc, RoomScope } from '@chat/store';
 import type { Conversations, Cursors, Inbox, Messages } from '../ports';
-import { SyncInboxUseCase } from './sync-inbox.usecase';
+import { ReadMissedUseCase } from './read-missed.usecase';
 
 const U = 'a'.repeat(24);
 const PEER = 'b'.repeat(24);
@@ -24,7 +24,7 @@ function doc(roomId: string, seq: number): MessageDoc {
   };
 }
 
-describe('SyncInboxUseCase', () => {
+describe('ReadMissedUseCase', () => {
   it('reads only the rooms with a message from someone else past the user’s cursor', async () => {
     const read: string[] = [];
     const rooms = [
@@ -49,12 +49,12 @@ describe('SyncInboxUseCase', () => {
     } as unknown as Cursors;
     const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
 
-    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U);
 
     expect(read).toEqual([NEWS]);
     expect(sync.source).toBe('store');
     expect(sync.messages.map((m) => [m.roomId, m.seq])).toEqual([[NEWS, 12]]);
-    // the cursors the socket gate uses still cover every room
+    // the cursors each socket's ordered delivery uses still cover every room
     expect(sync.cursors).toEqual({ [QUIET]: 7, [NEWS]: 10 });
   });
 
@@ -78,7 +78,7 @@ describe('SyncInboxUseCase', () => {
     const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
 
     // the sockets were handed NEWS up to 300 (ahead of the stored cursor) and QUIET up to 20
-    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 50).execute(U, { [NEWS]: 300, [QUIET]: 20 });
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 50).execute(U, { [NEWS]: 300, [QUIET]: 20 });
 
     expect(reads.sort()).toEqual(
       [
@@ -107,18 +107,18 @@ describe('SyncInboxUseCase', () => {
     } as unknown as Cursors;
     const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
 
-    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U, { [NEWS]: 9 });
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U, { [NEWS]: 9 });
 
     expect(reads).toEqual([[NEWS, 9]]);
     expect(sync.messages.map((m) => m.seq)).toEqual([10, 11, 12]);
     expect(sync.cursors).toEqual({ [NEWS]: 9 });
     // a fresh socket (handed nothing) starts from the user's cursor
     reads.length = 0;
-    await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+    await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U);
     expect(reads).toEqual([[NEWS, 11]]);
   });
 
-  it('reads the edits and deletes past where it starts, only in rooms whose last change is past it, oldest first', async () => {
+  it('reads the edits, deletes and reactions past where it starts, only in rooms whose last change is past it, oldest first', async () => {
     const asked: Array<[string, number]> = [];
     const rooms = [
       { scope: scope(QUIET), lastIncomingSeq: 5, lastChangeSeq: 4 }, // its last change is already known
@@ -133,6 +133,11 @@ describe('SyncInboxUseCase', () => {
           { ...doc(NEWS, 9), content: '', deletedAt: new Date('2026-01-01T00:00:02Z'), changedSeq: 13 },
           { ...doc(NEWS, 7), content: 'fixed', editedAt: new Date('2026-01-01T00:00:01Z'), changedSeq: 12 },
         ];
+      },
+      // reactions to the user's own message count too; one made between the edit and the delete
+      reactedSince: async (s: RoomScope, after: number) => {
+        asked.push([s.roomId, after]);
+        return [{ ...doc(NEWS, 8), senderId: U, reactions: [{ emoji: '👍', userIds: [PEER, U] }], reactedSeq: 12.5 }];
       },
     } as unknown as Messages;
     const cursors = {
@@ -149,15 +154,22 @@ describe('SyncInboxUseCase', () => {
     ];
     const inbox = { peek: async () => ({ messageIds: [], events: parked }) } as unknown as Inbox;
 
-    const sync = await new SyncInboxUseCase(conversations, messages, cursors, inbox, 100).execute(U);
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 100).execute(U);
 
-    expect(asked).toEqual([[NEWS, 10]]);
+    expect(asked).toEqual([
+      [NEWS, 10],
+      [NEWS, 10],
+    ]);
     expect(sync.events.map((e) => e.event)).toEqual(['message_read_ack']);
     expect(sync.parkedIds).toEqual(['k1', 'k2']);
     expect(sync.changes).toEqual([
       {
         event: 'message_edited',
         payload: { messageId: String(doc(NEWS, 7)._id), roomId: NEWS, content: 'fixed', editedAt: '2026-01-01T00:00:01.000Z' },
+      },
+      {
+        event: 'message_reaction',
+        payload: { messageId: String(doc(NEWS, 8)._id), roomId: NEWS, counts: { '👍': 2 }, myReactions: ['👍'] },
       },
       { event: 'message_deleted', payload: { messageId: String(doc(NEWS, 9)._id), roomId: NEWS, deletedAt: '2026-01-01T00:00:02.000Z' } },
     ]);
