@@ -38,6 +38,8 @@ describe('client contract', () => {
   it('a group change reaches every member as group_updated with the group as it now is', async () => {
     const [x, y] = [newUserId(), newUserId()];
     const [tx, ty] = await Promise.all([t.token(x), t.token(y)]);
+    // y lets anyone add it to a group (group-consent.test.ts covers the default)
+    await t.http('PATCH', '/chat/me/settings', { token: ty, body: { groupAdds: 'everyone' } });
     const sx = await t.connect(tx, 0);
     const sy = await t.connect(ty, 1);
     const ux = collect(sx, 'group_updated');

@@ -13,9 +13,11 @@ describe('groups', () => {
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
 
+  /** Users who let anyone add them to a group: consent to being added is group-consent.test.ts's subject. */
   async function users(n: number) {
     const ids = Array.from({ length: n }, newUserId);
     const tokens = await Promise.all(ids.map((u) => t.token(u)));
+    await Promise.all(tokens.map((token) => t.http('PATCH', '/chat/me/settings', { token, body: { groupAdds: 'everyone' } })));
     return ids.map((id, i) => ({ id, token: tokens[i] }));
   }
 
@@ -346,7 +348,10 @@ describe('groups', () => {
     const tooBig = await t.http('POST', '/chat/groups', { token: a.token, body: { name: 'too big', memberIds: filler(1000) } });
     expect([tooBig.status, tooBig.body.error?.code]).toEqual([409, 'CONFLICT']);
 
-    const groupId = await createGroup(a, filler(997), 'nearly full'); // 998 members with a
+    // users who let anyone add them (a stranger listed would only be invited), 50 at a time
+    const fillers: string[] = [];
+    for (let i = 0; i < 997; i += 50) fillers.push(...(await users(Math.min(50, 997 - i))).map((u) => u.id));
+    const groupId = await createGroup(a, fillers, 'nearly full'); // 998 members with a
     const overAdd = await t.http('POST', `/chat/groups/${groupId}/members`, { token: a.token, body: { userIds: [x.id, y.id, z.id] } });
     expect([overAdd.status, overAdd.body.error?.code]).toEqual([409, 'CONFLICT']);
 

@@ -24,6 +24,8 @@ describe('OWASP API Security Top 10 (2023)', () => {
     });
     const messageId = sent.body.message.id as string;
     await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages?.length === 1, 'stored');
+    // b lets anyone add it to a group (b never wrote to a, so by default b would only be invited)
+    await t.http('PATCH', '/chat/me/settings', { token: tb, body: { groupAdds: 'everyone' } });
     const g = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'team', memberIds: [b] } });
     const groupId = g.body.groupId as string;
     await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: ta })).status === 200, 'group stored');

@@ -43,6 +43,8 @@ describe('typing indicators and presence', () => {
     it('reaches the other members of a one-to-one room and of a group on any edge, never the typist, and refuses outsiders', async () => {
       const [a, b, c, d] = await Promise.all([user(), user(), user(), user()]);
       const roomId = await room(a, b);
+      // b and c let anyone add them to a group (group-consent.test.ts covers the default)
+      for (const u of [b, c]) await t.http('PATCH', '/chat/me/settings', { token: u.token, body: { groupAdds: 'everyone' } });
       const g = await t.http('POST', '/chat/groups', { token: a.token, body: { name: 'typing', memberIds: [b.id, c.id] } });
       expect(g.status).toBe(202);
       const groupId = g.body.groupId as string;
@@ -211,9 +213,11 @@ describe('typing indicators and presence', () => {
       const bad = await t.http('PATCH', '/chat/me/settings', { token: a.token, body: { showPresence: 'no' } });
       expect([bad.status, bad.body.error?.code]).toEqual([400, 'VALIDATION_FAILED']);
       const hide = await t.http('PATCH', '/chat/me/settings', { token: a.token, body: { showPresence: false } });
-      expect([hide.status, hide.body]).toEqual([200, { settings: { showPresence: false } }]);
+      expect([hide.status, hide.body]).toEqual([200, { settings: { showPresence: false, groupAdds: 'contacts' } }]);
       // stored: the other edge reads it back
-      expect((await t.http('GET', '/chat/me/settings', { token: a.token, edge: 1 })).body).toEqual({ settings: { showPresence: false } });
+      expect((await t.http('GET', '/chat/me/settings', { token: a.token, edge: 1 })).body).toEqual({
+        settings: { showPresence: false, groupAdds: 'contacts' },
+      });
 
       // a comes and goes: b is told nothing and reads nothing
       const sa = await t.connect(a.token, 0);

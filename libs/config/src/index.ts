@@ -67,6 +67,8 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) SYNC_LIMIT_PER_ROOM = 5000;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) SYNC_CONCURRENCY = 16;
   @Transform(toInt) @IsInt() @Min(2) @Max(100000) GROUP_MEMBER_LIMIT = 1000;
+  /** The groups one user may be in: creating, being added or accepting beyond it is refused (LIMIT_REACHED). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000) MAX_GROUPS_PER_USER = 500;
   /**
    * Partition queues per stage (at most this many active copies of each worker). Every service must run
    * with the same value; changing it needs the stop in docs/operations.md ("Changing the partition count").

@@ -59,11 +59,16 @@ export interface ReactMessageCommand {
   requestedAt: string;
 }
 
-/** A change to a group, judged and applied by the persistence worker that owns the group's partition. */
+/**
+ * A change to a group, judged and applied by the persistence worker that owns the group's partition.
+ * `inviteIds` (create, add) holds one id per listed user, in the list's order: the invite's id if the worker
+ * finds that user may not be added without consent (commands from before it existed get ids derived from
+ * the command).
+ */
 export type GroupOp =
-  | { op: 'create'; name: string; memberIds: string[] }
+  | { op: 'create'; name: string; memberIds: string[]; inviteIds?: string[] }
   | { op: 'rename'; name: string }
-  | { op: 'add'; userIds: string[] }
+  | { op: 'add'; userIds: string[]; inviteIds?: string[] }
   | { op: 'remove'; userId: string }
   | { op: 'promote'; userId: string }
   | { op: 'leave' }
@@ -140,6 +145,8 @@ export interface GroupChangedEvent {
   /** Members before the change (so a removed member hears of the removal). */
   previousMembers: string[];
   inviteId?: string;
+  /** Create and add: the listed users who were invited instead of added (see groupAddsDirectly). */
+  invited?: Array<{ userId: string; inviteId: string }>;
   error?: { code: ErrorCode; message: string };
 }
 

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsNotEmpty,
   IsOptional,
@@ -237,9 +238,14 @@ export class PresenceQueryDto {
   userIds!: string[];
 }
 
-/** `PATCH /chat/me/settings`. */
+/** Who may put the user in a group without asking: everyone, only contacts (the default), or nobody (always an invite). */
+export const GROUP_ADDS = ['contacts', 'everyone', 'nobody'] as const;
+export type GroupAdds = (typeof GROUP_ADDS)[number];
+
+/** `PATCH /chat/me/settings`: the fields given are changed, the others kept. */
 export class UserSettingsDto {
-  @IsBoolean() showPresence!: boolean;
+  @IsOptional() @IsBoolean() showPresence?: boolean;
+  @IsOptional() @IsIn(GROUP_ADDS, { message: `$property must be one of ${GROUP_ADDS.join(', ')}` }) groupAdds?: GroupAdds;
 }
 
 /** An empty body or query: nothing may be sent. */

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'EDIT_WINDOW_CLOSED'
+  /** A bound is reached (the groups one user may be in, the emoji kinds one message may carry). */
   | 'LIMIT_REACHED'
   | 'RATE_LIMITED'
   | 'BUSY'

@@ -114,6 +114,8 @@ export interface GroupUpdated {
   inviteId?: string;
   affected: string[];
   group?: GroupView | null;
+  /** Create and add, to the actor only: the listed users invited instead of added (each gets group_invite). */
+  invited?: Array<{ userId: string; inviteId: string }>;
 }
 
 export interface GroupReceipt {

@@ -121,6 +121,14 @@ function ids(v: unknown, what: string, max = 1000): string[] {
   return v.map((x, i) => id(x, `${what}[${i}]`));
 }
 
+/** One invite id per listed user, or none at all (a command from before they existed). */
+function inviteIdsFor(c: Record<string, unknown>, listed: string[]): { inviteIds?: string[] } {
+  if (c.inviteIds === undefined) return {};
+  const inviteIds = ids(c.inviteIds, 'inviteIds');
+  if (inviteIds.length !== listed.length) throw new Invalid('inviteIds must name one id per listed user');
+  return { inviteIds };
+}
+
 export function decodeGroupCommand(c: Record<string, unknown>): GroupCommand {
   const base = {
     type: RoutingKeys.groupCommand,
@@ -130,12 +138,16 @@ export function decodeGroupCommand(c: Record<string, unknown>): GroupCommand {
     requestedAt: date(c.requestedAt, 'requestedAt'),
   } as const;
   switch (c.op) {
-    case 'create':
-      return { ...base, op: 'create', name: str(c.name, 'name'), memberIds: ids(c.memberIds, 'memberIds') };
+    case 'create': {
+      const memberIds = ids(c.memberIds, 'memberIds');
+      return { ...base, op: 'create', name: str(c.name, 'name'), memberIds, ...inviteIdsFor(c, memberIds) };
+    }
     case 'rename':
       return { ...base, op: 'rename', name: str(c.name, 'name') };
-    case 'add':
-      return { ...base, op: 'add', userIds: ids(c.userIds, 'userIds') };
+    case 'add': {
+      const userIds = ids(c.userIds, 'userIds');
+      return { ...base, op: 'add', userIds, ...inviteIdsFor(c, userIds) };
+    }
     case 'remove':
     case 'promote':
       return { ...base, op: c.op, userId: id(c.userId, 'userId') };

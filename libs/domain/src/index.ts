@@ -6,8 +6,15 @@
 export { judgeChange, type ChangeCommand, type ChangeableMessage, type Refusal } from './message-change';
 export {
   decideGroupCommand,
+  groupAddsDirectly,
+  judgeGroupCap,
   judgeInviteAnswer,
+  splitGroupAdds,
+  UNKNOWN_JOINER,
   type GroupDecision,
+  type GroupFacts,
+  type GroupLimits,
+  type Joiner,
   type GroupState,
   type InviteAnswer,
   type InviteState,

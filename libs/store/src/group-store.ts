@@ -1,5 +1,6 @@
-import type { GroupState } from '@chat/domain';
+import type { GroupState, Joiner } from '@chat/domain';
 import { Types } from 'mongoose';
+import { joinersOf } from './group-joiners';
 import { addMemberships, removeMemberships, roomsOf, type MemberRoom } from './membership';
 import type { ConversationDoc, InviteDoc, Models } from './models';
 
@@ -91,6 +92,11 @@ export class GroupStore {
   /** The user's groups; a row written just before the state that makes the user a member is left out. */
   async listForUser(userId: string, page: { limit: number; offset: number }): Promise<MemberRoom[]> {
     return (await roomsOf(this.m, userId, 'group', page)).filter((g) => g.participants.includes(userId));
+  }
+
+  /** What the group rules need of the users a command would put in a group (see joinersOf). */
+  joiners(actorId: string, listed: string[], opts: { groupCap: number; withActor: boolean }): Promise<Map<string, Joiner>> {
+    return joinersOf(this.m, actorId, listed, opts);
   }
 
   async getInvite(inviteId: string): Promise<InviteDoc | null> {

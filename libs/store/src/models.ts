@@ -1,3 +1,4 @@
+import { GROUP_ADDS, type GroupAdds } from '@chat/contracts';
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
 export interface LastMessage {
@@ -108,6 +109,8 @@ export interface UserSettingsDoc {
   _id: string;
   /** False: the user's online state and last seen are shown to nobody, and the user sees nobody's. */
   showPresence: boolean;
+  /** Who may put the user in a group without asking (unset: 'contacts'). */
+  groupAdds?: GroupAdds;
   updatedAt: Date;
 }
 
@@ -230,6 +233,7 @@ const userSettingsSchema = new Schema<UserSettingsDoc>(
   {
     _id: { type: String, required: true },
     showPresence: { type: Boolean, default: true },
+    groupAdds: { type: String, enum: GROUP_ADDS },
     updatedAt: { type: Date, required: true },
   },
   { collection: 'user_settings', versionKey: false },

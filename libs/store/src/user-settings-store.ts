@@ -1,3 +1,4 @@
+import type { GroupAdds } from '@chat/contracts';
 import type { Models, UserSettingsDoc } from './models';
 
 /** Lookups by _id in flight at once (as MessageStore.findByIds: FerretDB v1 answers `$in` with a scan). */
@@ -5,27 +6,27 @@ const CONCURRENCY = 16;
 
 export interface UserSettings {
   showPresence: boolean;
+  groupAdds: GroupAdds;
 }
 
-export const DEFAULT_SETTINGS: UserSettings = Object.freeze({ showPresence: true });
+export const DEFAULT_SETTINGS: UserSettings = Object.freeze({ showPresence: true, groupAdds: 'contacts' });
 
 /** Each user's own settings (one document per user who changed one; the others have the defaults). */
 export class UserSettingsStore {
   constructor(private readonly m: Models) {}
 
   async get(userId: string): Promise<UserSettings> {
-    const doc = await this.m.UserSettings.findById(userId).lean<UserSettingsDoc>();
-    return { showPresence: doc?.showPresence ?? DEFAULT_SETTINGS.showPresence };
+    return withDefaults(await this.m.UserSettings.findById(userId).lean<UserSettingsDoc>());
   }
 
   /** Replaces the user's settings; the last write wins (only the user writes them). */
   async set(userId: string, s: UserSettings): Promise<UserSettings> {
     await this.m.UserSettings.updateOne(
       { _id: userId },
-      { $set: { showPresence: s.showPresence, updatedAt: new Date() } },
+      { $set: { showPresence: s.showPresence, groupAdds: s.groupAdds, updatedAt: new Date() } },
       { upsert: true },
     );
-    return { showPresence: s.showPresence };
+    return { showPresence: s.showPresence, groupAdds: s.groupAdds };
   }
 
   /** Which of these users hide their presence. */
@@ -42,4 +43,9 @@ export class UserSettingsStore {
     }
     return hidden;
   }
+}
+
+/** A user's settings, the defaults where the user set nothing (or before the setting existed). */
+export function withDefaults(doc: Partial<UserSettingsDoc> | null): UserSettings {
+  return { showPresence: doc?.showPresence ?? DEFAULT_SETTINGS.showPresence, groupAdds: doc?.groupAdds ?? DEFAULT_SETTINGS.groupAdds };
 }

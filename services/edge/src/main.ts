@@ -119,7 +119,10 @@ runService('edge', async () => {
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
   });
   const markReceipts = new MarkReceiptsUseCase(messages, conversations, publisher);
-  const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, config.GROUP_MEMBER_LIMIT);
+  const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, {
+    members: config.GROUP_MEMBER_LIMIT,
+    groupsPerUser: config.MAX_GROUPS_PER_USER,
+  });
   const summaries = new RoomSummaries(conversations, messages, cursors);
   const groupQueries = new GroupQueriesUseCase(groups, conversations, messages, summaries, cursors);
   const readMissed = new ReadMissedUseCase(

@@ -71,8 +71,9 @@ runConsumerService<RoomCommand>(
           getInvite: (id) => groups.getInvite(id),
           createInvite: (i) => groups.createInvite(i),
           answerInvite: (...a) => groups.answerInvite(...a),
+          joiners: (...a) => groups.joiners(...a),
         },
-        config.GROUP_MEMBER_LIMIT,
+        { members: config.GROUP_MEMBER_LIMIT, groupsPerUser: config.MAX_GROUPS_PER_USER },
         (groupId) => heads.lastSeqOf(groupId),
       ),
       new ReactMessageUseCase(

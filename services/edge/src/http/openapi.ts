@@ -157,10 +157,11 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/chat/groups',
-    summary: 'Create a group; you are its admin. Applied by the group worker; members get group_updated',
+    summary:
+      'Create a group; you are its admin. Members whose groupAdds setting does not let you add them are invited instead (group_invite). Applied by the group worker; members get group_updated',
     body: CreateGroupDto,
     status: 202,
-    response: '{ groupId, op, status: "accepted" }',
+    response: '{ groupId, op, status: "accepted", added, invited }',
   },
   {
     method: 'get',
@@ -207,11 +208,11 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/chat/groups/:groupId/members',
-    summary: 'Add members (admins), within the member limit',
+    summary: 'Add members (admins), within the member limit; users whose groupAdds setting does not let you add them are invited instead',
     params: GroupIdParams,
     body: GroupMembersDto,
     status: 202,
-    response: '{ groupId, op, status: "accepted" }',
+    response: '{ groupId, op, status: "accepted", added, invited }',
   },
   {
     method: 'delete',
@@ -290,14 +291,21 @@ export const ROUTES: RouteDoc[] = [
     status: 200,
     response: '{ presence: [{ userId, online, lastSeenAt }] }',
   },
-  { method: 'get', path: '/chat/me/settings', summary: 'Your settings', status: 200, response: '{ settings: { showPresence } }' },
+  {
+    method: 'get',
+    path: '/chat/me/settings',
+    summary: 'Your settings',
+    status: 200,
+    response: '{ settings: { showPresence, groupAdds } }',
+  },
   {
     method: 'patch',
     path: '/chat/me/settings',
-    summary: 'Change your settings; showPresence false hides your presence from everyone and everyone’s from you',
+    summary:
+      'Change your settings (the fields given); showPresence false hides your presence from everyone and everyone’s from you; groupAdds says who may add you to a group without an invite: contacts (default), everyone or nobody',
     body: UserSettingsDto,
     status: 200,
-    response: '{ settings: { showPresence } }',
+    response: '{ settings: { showPresence, groupAdds } }',
   },
   {
     method: 'get',

@@ -1,5 +1,6 @@
 import { buildTopology } from '@chat/broker';
 import type { AppError, GroupCommand, GroupOp } from '@chat/contracts';
+import { UNKNOWN_JOINER, type Joiner } from '@chat/domain';
 import type { ConversationDoc, InviteDoc } from '@chat/store';
 import type { CommandBus } from '../ports';
 import { SenderLanes } from '../sender-lanes';
@@ -10,7 +11,7 @@ const G = '0'.repeat(24);
 const INVITE = '1'.repeat(24);
 
 /** A stored group G of A (admin), B and C, an invite of D to it, and the commands the edge published. */
-function setup(invite: Partial<InviteDoc> = {}, memberLimit = 10) {
+function setup(invite: Partial<InviteDoc> = {}, memberLimit = 10, people: Record<string, Partial<Joiner>> = {}) {
   const published: GroupCommand[] = [];
   const group = { _id: G, kind: 'group', name: 'team', participants: [A, B, C], admins: [A] } as unknown as ConversationDoc;
   const stored = { _id: INVITE, groupId: G, inviterId: A, inviteeId: D, status: 'pending', ...invite } as unknown as InviteDoc;
@@ -19,10 +20,14 @@ function setup(invite: Partial<InviteDoc> = {}, memberLimit = 10) {
     route: buildTopology('t').route,
   };
   const uc = new GroupCommandUseCase(
-    { get: async (id) => (id === G ? group : null), getInvite: async (id) => (id === INVITE ? stored : null) },
+    {
+      get: async (id) => (id === G ? group : null),
+      getInvite: async (id) => (id === INVITE ? stored : null),
+      joiners: async (actor, listed) => new Map([actor, ...listed].map((u) => [u, { ...UNKNOWN_JOINER, ...people[u] }])),
+    },
     bus,
     new SenderLanes(),
-    memberLimit,
+    { members: memberLimit, groupsPerUser: 3 },
   );
   const run = (userId: string, op: GroupOp, groupId: string | undefined = G) => uc.execute({ userId, groupId, op });
   const refusal = (p: Promise<unknown>) =>
@@ -64,5 +69,22 @@ describe('GroupCommandUseCase (the edge judges with the rules the worker applies
       groupId: G,
       status: 'accepted',
     });
+  });
+
+  it('adds at once the listed users whose setting lets the actor, invites the others, and says which', async () => {
+    const s = setup({}, 10, { [B]: { contact: true }, [C]: { groupAdds: 'everyone' } });
+    await expect(s.run(A, { op: 'create', name: 'new', memberIds: [B, C, D] })).resolves.toMatchObject({ added: [B, C], invited: [D] });
+    await expect(s.run(A, { op: 'add', userIds: [D] })).resolves.toMatchObject({ added: [], invited: [D] });
+    // each listed user gets an invite id, for the worker to use if it judges that user invited
+    expect(s.published.map((c) => (c.op === 'create' || c.op === 'add' ? c.inviteIds?.length : 0))).toEqual([3, 1]);
+  });
+
+  it('refuses with LIMIT_REACHED creating, adding or accepting beyond the groups one user may be in', async () => {
+    const s = setup({}, 10, { [A]: { groups: 3 }, [D]: { groupAdds: 'everyone', groups: 3 } });
+    expect(await s.refusal(s.run(A, { op: 'create', name: 'one more', memberIds: [] }))).toBe('LIMIT_REACHED');
+    expect(await s.refusal(s.run(A, { op: 'add', userIds: [D] }))).toBe('LIMIT_REACHED');
+    expect(await s.refusal(s.run(D, { op: 'respond', inviteId: INVITE, accept: true }, undefined))).toBe('LIMIT_REACHED');
+    await expect(s.run(D, { op: 'respond', inviteId: INVITE, accept: false }, undefined)).resolves.toMatchObject({ status: 'accepted' });
+    expect(s.published.map((c) => c.op)).toEqual(['respond']);
   });
 });

@@ -1,11 +1,17 @@
-import { AppError, envelope, ServerEvents, type DeliveryEnvelope, type PresenceView } from '@chat/contracts';
+import { AppError, envelope, ServerEvents, type DeliveryEnvelope, type GroupAdds, type PresenceView } from '@chat/contracts';
+
+/** The user's own settings (UserSettingsStore). */
+export interface Settings {
+  showPresence: boolean;
+  groupAdds: GroupAdds;
+}
 
 export interface PresencePorts {
   /** Everyone who shares a room with the user (ConversationStore.contactsOf). */
   contactsOf(userId: string): Promise<Set<string>>;
   settings: {
-    get(userId: string): Promise<{ showPresence: boolean }>;
-    set(userId: string, s: { showPresence: boolean }): Promise<{ showPresence: boolean }>;
+    get(userId: string): Promise<Settings>;
+    set(userId: string, s: Settings): Promise<Settings>;
     hidingPresence(userIds: string[]): Promise<Set<string>>;
   };
   /** Transitions and last-seen times (LastSeen, in Redis). */
@@ -46,14 +52,14 @@ export class PresenceUseCase {
     };
   }
 
-  settings(userId: string): Promise<{ showPresence: boolean }> {
+  settings(userId: string): Promise<Settings> {
     return this.ports.settings.get(userId);
   }
 
-  /** Saves the settings; on a change of showPresence the contacts are told (nothing, or the state now). */
-  async updateSettings(userId: string, s: { showPresence: boolean }): Promise<{ settings: { showPresence: boolean } }> {
+  /** Saves the settings given (the others kept); on a change of showPresence the contacts are told (nothing, or the state now). */
+  async updateSettings(userId: string, patch: Partial<Settings>): Promise<{ settings: Settings }> {
     const before = await this.ports.settings.get(userId);
-    const settings = await this.ports.settings.set(userId, s);
+    const settings = await this.ports.settings.set(userId, { ...before, ...defined(patch) });
     if (before.showPresence !== settings.showPresence) {
       const view = settings.showPresence ? await this.current(userId) : HIDDEN(userId);
       await this.announce(userId, view, true);
@@ -91,4 +97,9 @@ export class PresenceUseCase {
     const to = contacts.filter((c) => !hidden.has(c));
     if (to.length > 0) await this.ports.relay(envelope({ userIds: to }, ServerEvents.presence, view));
   }
+}
+
+/** The fields given a value (a PATCH leaves out what it does not change). */
+function defined(patch: Partial<Settings>): Partial<Settings> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
 }

@@ -5,7 +5,7 @@ import {
   type MessageReactedEvent,
   type MessageView,
 } from '@chat/contracts';
-import { DeliverMessagesUseCase, keyOf } from './deliver-messages.usecase';
+import { DeliverMessagesUseCase, groupEnvelopes, keyOf } from './deliver-messages.usecase';
 
 const A = 'a'.repeat(24);
 const B = 'b'.repeat(24);
@@ -163,6 +163,33 @@ describe('DeliverMessagesUseCase', () => {
     expect(h.parked.get(D)!.map((m) => m.seq)).toEqual([1]);
     expect(h.delivered.filter((d) => d.event === 'taggedInMessage').map(recipientsOf)).toEqual([[C]]);
     expect(h.parkedEvents.get(D)!.map((x) => x.event)).toEqual(['taggedInMessage']);
+  });
+
+  it('tells each user invited by a create or add, and only the actor who was invited', () => {
+    const GROUP = '9'.repeat(24);
+    const [C, D] = ['c'.repeat(24), 'd'.repeat(24)];
+    const group = { id: GROUP, name: 'g', createdBy: A, members: [A, B], admins: [A], lastSeq: 0, lastActivityAt: '', createdAt: '' };
+    const base = { type: 'group.changed.v1' as const, correlationId: 'x', groupId: GROUP, actorId: A, outcome: 'applied' as const, group };
+    const invited = [{ userId: C, inviteId: '1'.repeat(24) }];
+    const created = groupEnvelopes({ ...base, op: 'create', previousMembers: [], affected: [A, B], invited });
+    expect(created.map((e) => [e.userId, e.event, (e.payload as { invited?: unknown }).invited])).toEqual([
+      [A, 'group_updated', invited],
+      [B, 'group_updated', undefined],
+      [C, 'group_invite', undefined],
+    ]);
+    expect(created[2].payload).toEqual({ inviteId: '1'.repeat(24), groupId: GROUP, name: 'g', inviterId: A });
+    // an add that only invited: the members are told nothing
+    const onlyInvited = groupEnvelopes({
+      ...base,
+      op: 'add',
+      previousMembers: [A, B],
+      affected: [],
+      invited: [{ userId: D, inviteId: '2'.repeat(24) }],
+    });
+    expect(onlyInvited.map((e) => [e.userId, e.event])).toEqual([
+      [A, 'group_updated'],
+      [D, 'group_invite'],
+    ]);
   });
 
   it('parks two changes of a group for an offline member as two notices, and a redelivered one as one', async () => {

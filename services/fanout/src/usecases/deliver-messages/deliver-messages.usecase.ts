@@ -98,11 +98,27 @@ export function groupEnvelopes(e: GroupChangedEvent): DeliveryEnvelope[] {
     return out;
   }
   const members = e.group?.members ?? [];
-  const audience = [...new Set([...members, ...e.previousMembers, e.actorId])];
+  const invited = e.invited ?? [];
+  // an add that only invited changed nothing the members see; invites are told to the actor alone, as for op invite
+  const onlyInvited = e.op === 'add' && e.affected.length === 0 && invited.length > 0;
+  const audience = onlyInvited ? [] : [...new Set([...members, ...e.previousMembers])].filter((u) => u !== e.actorId);
   const payload = { groupId: e.groupId, op: e.op, actorId: e.actorId, affected: e.affected, group: e.group };
-  const out: DeliveryEnvelope[] = audience.map((userId) => envelope({ userId }, ServerEvents.groupUpdated, payload));
+  const out: DeliveryEnvelope[] = [
+    envelope({ userId: e.actorId }, ServerEvents.groupUpdated, invited.length > 0 ? { ...payload, invited } : payload),
+    ...audience.map((userId) => envelope({ userId }, ServerEvents.groupUpdated, payload)),
+  ];
   for (const gone of e.previousMembers.filter((u) => !members.includes(u))) {
     out.push(envelope({ userId: gone }, ServerEvents.groupRemoved, { groupId: e.groupId, by: e.actorId }));
+  }
+  for (const i of invited) {
+    out.push(
+      envelope({ userId: i.userId }, ServerEvents.groupInvite, {
+        inviteId: i.inviteId,
+        groupId: e.groupId,
+        name: e.group?.name,
+        inviterId: e.actorId,
+      }),
+    );
   }
   return out;
 }
