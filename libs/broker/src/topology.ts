@@ -45,7 +45,14 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
   const queues: QueueSpec[] = [
     ...range.map((p) => ({
       name: persistQueues[p],
-      bindings: [RoutingKeys.messageSend, RoutingKeys.messageEdit, RoutingKeys.messageDelete, RoutingKeys.groupCommand].map((k) => ({
+      bindings: [
+        RoutingKeys.messageSend,
+        RoutingKeys.messageEdit,
+        RoutingKeys.messageDelete,
+        RoutingKeys.groupCommand,
+        RoutingKeys.messagePin,
+        RoutingKeys.messageUnpin,
+      ].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),
       })),
@@ -53,7 +60,7 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
     })),
     ...range.map((p) => ({
       name: fanoutQueues[p],
-      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.groupChanged].map((k) => ({
+      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.groupChanged, RoutingKeys.pinChanged].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),
       })),

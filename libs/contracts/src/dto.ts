@@ -6,6 +6,7 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
+  IsISO8601,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -201,6 +202,22 @@ export class PresenceQueryDto {
 /** `PATCH /chat/me/settings`. */
 export class UserSettingsDto {
   @IsBoolean() showPresence!: boolean;
+}
+
+/** `POST /chat/rooms/:roomId/pins`. */
+export class PinMessageDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+}
+
+export class RoomMessageParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId!: string;
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+}
+
+/** `PATCH /chat/rooms/:roomId/settings`: mute (until a future ISO time, or until unmuted) or unmute. */
+export class RoomSettingsDto {
+  @IsBoolean() muted!: boolean;
+  @IsOptional() @IsISO8601({ strict: true }, { message: '$property must be an ISO 8601 date-time' }) until?: string;
 }
 
 /** An empty body or query: nothing may be sent. */

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'EDIT_WINDOW_CLOSED'
+  | 'LIMIT_REACHED'
   | 'RATE_LIMITED'
   | 'BUSY'
   | 'UNAVAILABLE'
@@ -44,7 +45,7 @@ export class NotFound extends AppError {
   }
 }
 export class Conflict extends AppError {
-  constructor(message: string, code: 'CONFLICT' | 'EDIT_WINDOW_CLOSED' = 'CONFLICT') {
+  constructor(message: string, code: 'CONFLICT' | 'EDIT_WINDOW_CLOSED' | 'LIMIT_REACHED' = 'CONFLICT') {
     super(code, message);
   }
 }
@@ -74,6 +75,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   EDIT_WINDOW_CLOSED: 409,
+  LIMIT_REACHED: 409,
   RATE_LIMITED: 429,
   BUSY: 503,
   UNAVAILABLE: 503,

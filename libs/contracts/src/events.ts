@@ -37,6 +37,10 @@ export const ServerEvents = {
   serverDraining: 'server_draining',
   typing: 'typing',
   presence: 'presence',
+  messagePinned: 'message_pinned',
+  messageUnpinned: 'message_unpinned',
+  pinError: 'pin_error',
+  syncGap: 'sync_gap',
 } as const;
 
 /** Events that are not stored nor parked: handed to sockets at once, outside the per-socket message gate. */
@@ -72,6 +76,26 @@ export interface ServerToClientEvents {
   typing: (p: TypingEvent) => void;
   /** Someone who shares a room with you came online or went offline (not sent while either side hides presence). */
   presence: (p: PresenceView) => void;
+  /** A member pinned or unpinned a message of the room (a delete also unpins; `by` is then the deleter). */
+  message_pinned: (p: PinEvent) => void;
+  message_unpinned: (p: PinEvent) => void;
+  /** A pin or unpin accepted with 202 and then refused where it was applied in the room's order. */
+  pin_error: (p: { roomId: string; messageId: string; op: 'pin' | 'unpin' } & ErrorBody) => void;
+  /** The sync could not hand over everything the device lacks: fetch seqs fromSeq..toSeq with GET /chat/messages/:roomId?after=fromSeq-1. */
+  sync_gap: (p: SyncGap) => void;
+}
+
+export interface PinEvent {
+  roomId: string;
+  messageId: string;
+  by: string;
+}
+
+/** Seqs of a room, both ends included, that a device may lack and was not sent (see ServerToClientEvents.sync_gap). */
+export interface SyncGap {
+  roomId: string;
+  fromSeq: number;
+  toSeq: number;
 }
 
 export interface TypingEvent {

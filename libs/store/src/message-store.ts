@@ -87,6 +87,24 @@ export class MessageStore {
       .lean<MessageDoc[]>();
   }
 
+  /**
+   * The newest `limit` messages from others in the scope's room after `afterSeq`, oldest first (reconnect
+   * sync: a device away longer than one sync hands over gets the latest, and is told of the gap before them).
+   */
+  async latestIncoming(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
+    const docs = await this.m.Message.find({
+      roomId: scope.roomId,
+      seq: trusted({ $gt: Math.max(afterSeq, scope.fromSeq) }),
+      senderId: trusted({ $ne: scope.userId }),
+      deletedAt: null,
+    })
+      .sort({ seq: -1 })
+      .limit(limit)
+      .batchSize(limit)
+      .lean<MessageDoc[]>();
+    return docs.reverse();
+  }
+
   /** One message, only if the user is its sender or receiver (null otherwise: callers answer 404). */
   async findForParticipant(messageId: string, userId: string): Promise<MessageDoc | null> {
     if (!Types.ObjectId.isValid(messageId)) return null;

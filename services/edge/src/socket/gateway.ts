@@ -93,14 +93,14 @@ export class ChatGateway {
       return sync;
     },
     apply: async (userId, sync, release) => {
-      // a room with more stored than one read returns: hand this page over, keep holding, read the next
-      const more = sync.more.length > 0;
-      const hold = more || !release;
       // what a device says it already has (handshake auth.since) was set in its gate when it connected, so
       // it is not sent again even when its delivered receipt was lost with an edge that died before writing it
-      const parked = sync.events.map((env) => ({ event: env.event, payload: env.payload }));
+      const parked = [
+        ...sync.gaps.map((gap) => ({ event: ServerEvents.syncGap, payload: gap })),
+        ...sync.events.map((env) => ({ event: env.event, payload: env.payload })),
+      ];
       for (const local of this.sockets.of(userId)) {
-        if (hold) local.delivery.feed(sync.messages, sync.cursors, parked, sync.changes);
+        if (!release) local.delivery.feed(sync.messages, sync.cursors, parked, sync.changes);
         else local.delivery.release(sync.messages, sync.cursors, parked, sync.changes);
       }
       if (sync.parkedIds.length > 0) {
@@ -108,11 +108,9 @@ export class ChatGateway {
         offlineDrained.inc(sync.parkedIds.length);
       }
       this.d.log.debug(
-        { userId, synced: sync.messages.length, parked: sync.parkedIds.length, more: sync.more.length },
+        { userId, synced: sync.messages.length, parked: sync.parkedIds.length, gaps: sync.gaps.length },
         'user synced from the store',
       );
-      // asked from within the hand-over: the run reads again at once, from what the sockets now have
-      if (more) this.catchUps.request(userId);
     },
     connected: (userId) => this.sockets.has(userId),
     done: (userId, took) => {

@@ -17,7 +17,8 @@ export interface Conversations {
 
 export interface Messages {
   history(scope: RoomScope, q: { before?: number; after?: number; limit: number }): Promise<HistoryPage>;
-  incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
+  /** The newest `limit` messages from others after `afterSeq`, oldest first (MessageStore.latestIncoming). */
+  latestIncoming(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
   /** Messages to the user up to `afterSeq` edited or deleted after it (MessageStore.changedSince). */
   changedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
   countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number>;

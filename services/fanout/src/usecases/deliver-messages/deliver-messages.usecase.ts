@@ -8,6 +8,8 @@ import {
   type MessageChangedEvent,
   type MessagePersistedEvent,
   type MessageView,
+  type PinChangedEvent,
+  ServerEvents,
 } from '@chat/contracts';
 
 /** Per online user, the edges holding its sockets ('*': an entry naming no edge, reached by all). */
@@ -48,7 +50,29 @@ export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] =
       event: peerEvent,
       payload: { messageId: e.messageId, roomId: e.roomId, ...(e.groupId ? { groupId: e.groupId } : {}), ...detail },
     });
+  // the delete took the message off the pins: everyone who sees pins hears of it, the actor too
+  if (e.unpinned)
+    out.push({
+      userIds: [e.actorId, ...peers],
+      event: ServerEvents.messageUnpinned,
+      payload: { roomId: e.roomId, messageId: e.messageId, by: e.actorId },
+    });
   return out;
+}
+
+/** An applied pin or unpin goes to every member (the actor's other devices too); a refusal to the actor alone. */
+export function pinEnvelopes(e: PinChangedEvent): DeliveryEnvelope[] {
+  if (e.outcome === 'refused')
+    return [
+      {
+        userId: e.actorId,
+        event: ServerEvents.pinError,
+        payload: { roomId: e.roomId, messageId: e.messageId, op: e.change === 'pinned' ? 'pin' : 'unpin', error: e.error },
+      },
+    ];
+  if (e.members.length === 0) return [];
+  const event = e.change === 'pinned' ? ServerEvents.messagePinned : ServerEvents.messageUnpinned;
+  return [{ userIds: e.members, event, payload: { roomId: e.roomId, messageId: e.messageId, by: e.actorId } }];
 }
 
 /** Who hears of a group change: members before and after; removed users also get removed_from_group. */
@@ -110,6 +134,7 @@ export class DeliverMessagesUseCase {
       if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, messagesFor)));
       else if (e.type === RoutingKeys.messageChanged)
         planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
+      else if (e.type === RoutingKeys.pinChanged) planned.push(...stamp(pinEnvelopes(e)));
       else planned.push(...stamp(groupEnvelopes(e)));
     }
     const everyone = [...new Set([...planned.flatMap(recipientsOf), ...messagesFor.flatMap((m) => m.userIds)])];

@@ -59,7 +59,11 @@ function build() {
       } as unknown as MessageChangedEvent;
     },
   } as unknown as ChangeMessageUseCase;
-  const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase);
+  const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase, {
+    execute: async () => {
+      throw new Error('no pins here');
+    },
+  });
   return { uc, store, seenAtEdit, stamps };
 }
 
