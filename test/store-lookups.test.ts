@@ -100,9 +100,9 @@ describe('store lookups use an index', () => {
     const before = await store.history(scope, { before: 4, limit: 30 });
     expect({ seqs: before.messages.map((m) => m.seq), hasMore: before.hasMore }).toEqual({ seqs: [3, 2, 1], hasMore: false });
     // a reconnect's catch-up: what others sent after the device's seq, in order (the user's own message left out)
-    const incoming = await store.incomingSince(scope, 140, 100);
+    const incoming = await store.latestIncoming(scope, 140, 100);
     expect(incoming.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 141 + i));
-    const fromOthers = await store.incomingSince(scopeOf(all[144].senderId), 140, 100);
+    const fromOthers = await store.latestIncoming(scopeOf(all[144].senderId), 140, 100);
     expect(fromOthers.map((m) => m.seq)).toEqual([141, 142, 143, 144, 146, 147, 148, 149, 150]);
   });
 });

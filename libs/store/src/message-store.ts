@@ -73,20 +73,6 @@ export class MessageStore {
     return { messages: docs.slice(0, q.limit), hasMore: docs.length > q.limit };
   }
 
-  /** Messages from others in the scope's room after `afterSeq`, in seq order (reconnect sync). */
-  async incomingSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
-    return this.m.Message.find({
-      roomId: scope.roomId,
-      seq: trusted({ $gt: Math.max(afterSeq, scope.fromSeq) }),
-      senderId: trusted({ $ne: scope.userId }),
-      deletedAt: null,
-    })
-      .sort({ seq: 1 })
-      .limit(limit)
-      .batchSize(limit)
-      .lean<MessageDoc[]>();
-  }
-
   /**
    * The newest `limit` messages from others in the scope's room after `afterSeq`, oldest first (reconnect
    * sync: a device away longer than one sync hands over gets the latest, and is told of the gap before them).
