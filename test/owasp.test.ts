@@ -44,11 +44,13 @@ describe('OWASP API Security Top 10 (2023)', () => {
       inviteId: w.inviteId,
       userId: w.a,
       requesterId: x,
+      emoji: 'x',
     };
     const bodies: Record<string, unknown> = {
       'post /chat/conversation': { user1: w.a, user2: w.b },
       'post /chat/messages': { receiverId: w.b, roomId: w.roomId, content: 'intruder', clientMsgId: 'x1' },
       'put /chat/message/:messageId': { senderId: x, content: 'hacked' },
+      'post /chat/message/:messageId/reactions': { emoji: '👍' },
       'patch /chat/messages/delivered': { messageIds: [w.messageId] },
       'patch /chat/groups/invite/:inviteId/respond': { accept: true },
       'patch /chat/groups/:groupId': { name: 'pwned' },
@@ -84,6 +86,7 @@ describe('OWASP API Security Top 10 (2023)', () => {
       ['send_message', { receiverId: w.b, roomId: w.roomId, content: 'intruder', clientMsgId: 'x3' }],
       ['edit_message', { messageId: w.messageId, newContent: 'hacked' }],
       ['delete_message', { messageId: w.messageId }],
+      ['react_message', { messageId: w.messageId, emoji: '👍', on: true }],
       ['message_delivered', { messageId: w.messageId }],
       ['message_read', { messageId: w.messageId }],
       ['send_group_message', { groupId: w.groupId, content: 'intruder', clientMsgId: 'x4' }],
@@ -153,6 +156,8 @@ describe('OWASP API Security Top 10 (2023)', () => {
       { createdAt: '2000-01-01T00:00:00Z' },
       { deletedAt: null },
       { readAt: '2000-01-01T00:00:00Z' },
+      { replyTo: { id: 'f'.repeat(24), senderId: b, excerpt: 'forged' } },
+      { reactions: { '👍': 99 } },
     ]) {
       const r = await t.http('POST', '/chat/messages', {
         token: ta,

@@ -7,7 +7,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { Client } from 'pg';
-import { createModels, MessageStore, openStore, type Models, type RoomScope, type StoreConnection } from '@chat/store';
+import {
+  backfillMessageBuckets,
+  bucketOf,
+  createModels,
+  MessageStore,
+  openStore,
+  type Models,
+  type RoomScope,
+  type StoreConnection,
+} from '@chat/store';
 
 const hex = () => randomBytes(12).toString('hex');
 
@@ -37,7 +46,10 @@ describe('store lookups use an index', () => {
         createdAt: at,
       })),
     );
+    // stored as a version without read buckets stored them: the persistence worker's start gives them theirs
     await createModels(db).Message.insertMany(docs, { lean: true });
+    expect(await backfillMessageBuckets(models)).toBe(docs.length);
+    expect(await backfillMessageBuckets(models)).toBe(0); // once per store
   }, 60_000);
   afterAll(async () => {
     await db.dropDatabase().catch(() => undefined);
@@ -59,6 +71,7 @@ describe('store lookups use an index', () => {
         for (const [field, value] of [
           ['_id', JSON.stringify(String(one!._id))],
           ['roomId', JSON.stringify(rooms[3])],
+          ['rb', JSON.stringify(bucketOf(rooms[3], 120))],
         ]) {
           const args = `${pg.escapeLiteral(field)}, ${pg.escapeLiteral(value)}::jsonb`;
           for (let i = 0; i < 6; i++) await pg.query(`execute lookup(${args})`); // past the point a generic plan would be chosen
@@ -73,7 +86,7 @@ describe('store lookups use an index', () => {
   } else {
     it('MongoDB: finds by _id and by roomId use an index', async () => {
       const one = await models.Message.findOne({ roomId: rooms[3] }).lean();
-      for (const filter of [{ _id: one!._id }, { roomId: rooms[3] }]) {
+      for (const filter of [{ _id: one!._id }, { roomId: rooms[3] }, { rb: bucketOf(rooms[3], 120) }]) {
         const explained = JSON.stringify(await models.Message.find(filter).explain());
         expect(explained).toMatch(/IXSCAN|IDHACK|EXPRESS_IXSCAN/);
       }
@@ -104,5 +117,68 @@ describe('store lookups use an index', () => {
     expect(incoming.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 141 + i));
     const fromOthers = await store.latestIncoming(scopeOf(all[144].senderId), 140, 100);
     expect(fromOthers.map((m) => m.seq)).toEqual([141, 142, 143, 144, 146, 147, 148, 149, 150]);
+  });
+
+  it('a room read by bucket: past a stale summary, across a hole of whole buckets, newest first and oldest first', async () => {
+    const store = new MessageStore(models);
+    const roomId = hex();
+    const [me, other] = [hex(), hex()];
+    const at = new Date();
+    // seqs 1-150, then 400-420: 151-399 went to edits and deletes (they take seqs and store no message)
+    const seqs = [...Array.from({ length: 150 }, (_, i) => i + 1), ...Array.from({ length: 21 }, (_, i) => 400 + i)];
+    await store.insertIdempotent(
+      seqs.map((seq) => ({
+        id: new Types.ObjectId().toString(),
+        roomId,
+        seq,
+        senderId: seq % 10 === 0 ? me : other,
+        receiverId: seq % 10 === 0 ? other : me,
+        content: `m${seq}`,
+        clientMsgId: null,
+        createdAt: at,
+        editedAt: null,
+        deletedAt: null,
+      })),
+    );
+    const scope = { roomId, userId: me, participants: [], kind: 'direct', fromSeq: 0 } as unknown as RoomScope;
+    // the room's summary as its persistence worker writes it: its last seq, and whether its tail is open
+    const summary = async (lastSeq: number, tailOpen: string | null) =>
+      models.Conversation.collection.updateOne({ _id: new Types.ObjectId(roomId) }, { $set: { lastSeq, tailOpen } }, { upsert: true });
+    const newest = [...Array.from({ length: 21 }, (_, i) => 420 - i), ...Array.from({ length: 9 }, (_, i) => 150 - i)];
+    // the summary knows the room's end, or is behind it with the owner's tail open: the newest page is the same
+    for (const [top, tail] of [
+      [420, null],
+      [405, 'persistence-1'],
+      [399, 'persistence-1'],
+    ] as const) {
+      await summary(top, tail);
+      const page = await store.history(scope, { limit: 30 });
+      expect({ top, seqs: page.messages.map((m) => m.seq), hasMore: page.hasMore }).toEqual({ top, seqs: newest, hasMore: true });
+    }
+    const older = await store.history(scope, { before: 400, limit: 3 });
+    expect(older.messages.map((m) => m.seq)).toEqual([150, 149, 148]);
+    // a catch-up from before the hole: everything others sent, in order, across it
+    const fromOthers = seqs.filter((s) => s > 145 && s % 10 !== 0);
+    const incoming = await store.latestIncoming(scope, 145, 100);
+    expect(incoming.map((m) => m.seq)).toEqual(fromOthers);
+    expect(await store.countIncomingSince(scope, 145)).toBe(incoming.length);
+    // more than the limit: the newest, oldest first, read back across the hole
+    expect((await store.latestIncoming(scope, 145, 20)).map((m) => m.seq)).toEqual(fromOthers.slice(-20));
+    // where the caller read that the room ends (the sync, the unread counts): the read stops there
+    const upto405 = seqs.filter((s) => s > 145 && s <= 405 && s % 10 !== 0);
+    expect(await store.countIncomingSince(scope, 145, 405)).toBe(upto405.length);
+    expect((await store.latestIncoming(scope, 145, 100, 405)).map((m) => m.seq)).toEqual(upto405);
+    expect((await store.latestIncoming(scope, 145, 3, 405)).map((m) => m.seq)).toEqual([403, 404, 405]);
+    // a summary without an open tail is where the room ends
+    await summary(405, null);
+    expect((await store.history(scope, { limit: 3 })).messages.map((m) => m.seq)).toEqual([405, 404, 403]);
+    const senders = await store.sendersBetween(roomId, 140, 402, 5);
+    expect(senders.map((s) => [s.seq, s.senderId === me])).toEqual([
+      [402, false],
+      [401, false],
+      [400, true],
+      [150, true],
+      [149, false],
+    ]);
   });
 });

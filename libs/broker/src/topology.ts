@@ -49,6 +49,7 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
         RoutingKeys.messageSend,
         RoutingKeys.messageEdit,
         RoutingKeys.messageDelete,
+        RoutingKeys.messageReact,
         RoutingKeys.groupCommand,
         RoutingKeys.messagePin,
         RoutingKeys.messageUnpin,
@@ -60,7 +61,13 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
     })),
     ...range.map((p) => ({
       name: fanoutQueues[p],
-      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.groupChanged, RoutingKeys.pinChanged].map((k) => ({
+      bindings: [
+        RoutingKeys.messagePersisted,
+        RoutingKeys.messageChanged,
+        RoutingKeys.messageReacted,
+        RoutingKeys.groupChanged,
+        RoutingKeys.pinChanged,
+      ].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),
       })),

@@ -12,8 +12,10 @@ export const RoutingKeys = {
   messageSend: 'message.send.v1',
   messageEdit: 'message.edit.v1',
   messageDelete: 'message.delete.v1',
+  messageReact: 'message.react.v1',
   messagePersisted: 'message.persisted.v1',
   messageChanged: 'message.changed.v1',
+  messageReacted: 'message.reacted.v1',
   receipt: 'message.receipt.v1',
   groupCommand: 'group.command.v1',
   groupChanged: 'group.changed.v1',
@@ -61,6 +63,18 @@ export interface PinCommand {
   requestedAt: string;
 }
 
+/** A reaction set (`on`) or taken back by a member of the message's room; applied in the room's order. */
+export interface ReactMessageCommand {
+  type: typeof RoutingKeys.messageReact;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  actorId: string;
+  emoji: string;
+  on: boolean;
+  requestedAt: string;
+}
+
 /** A change to a group, judged and applied by the persistence worker that owns the group's partition. */
 export type GroupOp =
   | { op: 'create'; name: string; memberIds: string[] }
@@ -81,7 +95,7 @@ export type GroupCommand = {
 } & GroupOp;
 
 /** Everything the persistence worker applies, in a room's order. */
-export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand | GroupCommand | PinCommand;
+export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand | ReactMessageCommand | GroupCommand | PinCommand;
 
 export interface MessagePersistedEvent {
   type: typeof RoutingKeys.messagePersisted;
@@ -126,6 +140,24 @@ export interface PinChangedEvent {
   error?: { code: ErrorCode; message: string };
 }
 
+/** The outcome of a reaction: every member of the room hears of an applied one, only the actor of a refused one. */
+export interface MessageReactedEvent {
+  type: typeof RoutingKeys.messageReacted;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  actorId: string;
+  emoji: string;
+  on: boolean;
+  outcome: 'applied' | 'refused';
+  /** A one-to-one message's sender and receiver; empty for a group message (fanout reads the members). */
+  audience: string[];
+  groupId?: string;
+  /** Applied: the count per emoji after the change. */
+  counts?: Record<string, number>;
+  error?: { code: ErrorCode; message: string };
+}
+
 /** The outcome of a group command: who must hear of it and the group as it now is. */
 export interface GroupChangedEvent {
   type: typeof RoutingKeys.groupChanged;
@@ -143,7 +175,7 @@ export interface GroupChangedEvent {
   error?: { code: ErrorCode; message: string };
 }
 
-export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | GroupChangedEvent | PinChangedEvent;
+export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent | PinChangedEvent;
 
 export interface ReceiptCommand {
   type: typeof RoutingKeys.receipt;

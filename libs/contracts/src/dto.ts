@@ -15,6 +15,7 @@ import {
   MaxLength,
   Min,
   validateSync,
+  ValidateBy,
   type ValidationError,
 } from 'class-validator';
 import { Invalid } from './errors';
@@ -26,6 +27,23 @@ export const MAX_PAGE_SIZE = 100;
 
 const ID_MESSAGE = '$property must be a 24-character hex id';
 const CLIENT_MSG_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Longest reaction emoji, in UTF-16 code units (a family emoji with joiners takes 11). */
+export const MAX_EMOJI_LENGTH = 16;
+
+/** A reaction's emoji: 1..MAX_EMOJI_LENGTH code units, no white space, control characters or lone surrogates. */
+export function isReactionEmoji(v: unknown): v is string {
+  return typeof v === 'string' && v.length >= 1 && v.length <= MAX_EMOJI_LENGTH && !/[\s\p{Cc}\p{Cs}]/u.test(v);
+}
+
+const IsReactionEmoji = () =>
+  ValidateBy({
+    name: 'isReactionEmoji',
+    validator: {
+      validate: (v: unknown) => isReactionEmoji(v),
+      defaultMessage: () => `$property must be 1-${MAX_EMOJI_LENGTH} characters, without spaces or control characters`,
+    },
+  });
+
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value);
 
 export class CreateConversationDto {
@@ -45,6 +63,8 @@ export class SendMessageDto {
   @IsString()
   @Matches(CLIENT_MSG_ID_RE, { message: '$property must be 1-64 characters of [A-Za-z0-9_.:-]' })
   clientMsgId?: string;
+  /** The message of the same room this one answers. */
+  @IsOptional() @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) replyToId?: string;
 }
 
 /** REST body: the seed sent senderId too; it must equal the token's user. */
@@ -90,6 +110,24 @@ export class EditMessageDto {
 export class RestEditMessageDto {
   @IsOptional() @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) senderId?: string;
   @IsString() @IsNotEmpty() @MaxLength(MAX_CONTENT_LENGTH) content!: string;
+}
+
+/** Socket `react_message`: set (`on: true`) or take back one's reaction with `emoji`. */
+export class ReactMessageDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+  @IsReactionEmoji() emoji!: string;
+  @IsBoolean() on!: boolean;
+}
+
+/** REST `POST /chat/message/:messageId/reactions`. */
+export class ReactionBodyDto {
+  @IsReactionEmoji() emoji!: string;
+}
+
+/** REST `DELETE /chat/message/:messageId/reactions/:emoji`. */
+export class ReactionParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+  @IsReactionEmoji() emoji!: string;
 }
 
 export class DeleteMessageParams {
@@ -173,6 +211,7 @@ export class GroupMessageDto {
   @ArrayMaxSize(MAX_MENTIONS)
   @Matches(OBJECT_ID_RE, { each: true, message: 'each of $property must be a 24-character hex id' })
   mentions?: string[];
+  @IsOptional() @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) replyToId?: string;
 }
 
 /** Socket `send_group_message`. */

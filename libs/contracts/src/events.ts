@@ -1,7 +1,12 @@
+import type { GroupOp } from './broker-contracts';
 import type { ErrorBody } from './errors';
-import type { ConversationView, MessageView } from './messages';
+import type { ConversationView, GroupReceiptCounts, GroupView, MessageView } from './messages';
 
-/** Socket.IO namespace and event names: persistent contracts with existing clients. */
+/**
+ * Socket.IO namespace and event names: persistent contracts with existing clients. Adding a server event:
+ * its name in ServerEvents, its payload in ServerPayloads (the compiler checks the two agree), and where it
+ * is sent from, a constructor in delivery.ts (envelopes) or a row in the edge's event table (replies).
+ */
 export const CHAT_NAMESPACE_PATH = '/chat';
 
 export const ClientEvents = {
@@ -13,7 +18,10 @@ export const ClientEvents = {
   messageRead: 'message_read',
   sendGroupMessage: 'send_group_message',
   typing: 'typing',
+  reactMessage: 'react_message',
 } as const;
+
+export type ClientEventName = (typeof ClientEvents)[keyof typeof ClientEvents];
 
 export const ServerEvents = {
   joinRoomSuccess: 'join_room_success',
@@ -23,6 +31,8 @@ export const ServerEvents = {
   messageEdited: 'message_edited',
   deleteMessageStatus: 'delete_message_status',
   messageDeleted: 'message_deleted',
+  messageReaction: 'message_reaction',
+  reactMessageStatus: 'react_message_status',
   messageDeliveredAck: 'message_delivered_ack',
   messageDelivered: 'message_delivered',
   messageReadStatus: 'message_read_status',
@@ -43,47 +53,15 @@ export const ServerEvents = {
   syncGap: 'sync_gap',
 } as const;
 
-/** Events that are not stored nor parked: handed to sockets at once, outside the per-socket message gate. */
-export const EPHEMERAL_EVENTS: ReadonlySet<string> = new Set([ServerEvents.typing, ServerEvents.presence]);
-
 export type ServerEventName = (typeof ServerEvents)[keyof typeof ServerEvents];
 
-/** Edge-to-edge events carried by the Redis adapter (fanout → every edge, which gates per socket). */
+/** Events that are not stored nor parked: handed to sockets at once, outside the per-socket ordered delivery. */
+export const EPHEMERAL_EVENTS: ReadonlySet<string> = new Set([ServerEvents.typing, ServerEvents.presence]);
+
+/** Edge-to-edge events carried by the Redis adapter (fanout → every edge, which orders them per socket). */
 export const InternalEvents = {
   deliver: 'internal:deliver:v1',
 } as const;
-
-export type Ack<T extends object = object> = (res: ({ ok: true } & T) | ({ ok: false } & ErrorBody)) => void;
-
-export interface ClientToServerEvents {
-  join_or_create_room: (payload: unknown, ack?: Ack<{ roomId: string; conversation: ConversationView }>) => void;
-  send_message: (payload: unknown, ack?: Ack<{ message: MessageView }>) => void;
-  edit_message: (payload: unknown, ack?: Ack<{ messageId: string; status: 'accepted' }>) => void;
-  delete_message: (payload: unknown, ack?: Ack<{ messageId: string; status: 'accepted' }>) => void;
-  message_delivered: (payload: unknown, ack?: Ack<{ messageId: string; status: 'delivered' }>) => void;
-  message_read: (payload: unknown, ack?: Ack<{ messageId: string; status: 'read' }>) => void;
-  typing: (payload: unknown, ack?: Ack) => void;
-}
-
-export interface ServerToClientEvents {
-  join_room_success: (p: { roomId: string; conversation: ConversationView }) => void;
-  message_sent: (p: { message: MessageView }) => void;
-  receive_message: (p: { message: MessageView }, ack?: () => void) => void;
-  error_event: (p: ErrorBody) => void;
-  /** This edge is stopping: reconnect (to another edge, with `since`) after `reconnectAfterMs`; it closes the socket soon after. */
-  server_draining: (p: { reconnectAfterMs: number }) => void;
-  /** Another member of the room started or stopped typing (a stop also comes TYPING_STOP_MS after the last start). */
-  typing: (p: TypingEvent) => void;
-  /** Someone who shares a room with you came online or went offline (not sent while either side hides presence). */
-  presence: (p: PresenceView) => void;
-  /** A member pinned or unpinned a message of the room (a delete also unpins; `by` is then the deleter). */
-  message_pinned: (p: PinEvent) => void;
-  message_unpinned: (p: PinEvent) => void;
-  /** A pin or unpin accepted with 202 and then refused where it was applied in the room's order. */
-  pin_error: (p: { roomId: string; messageId: string; op: 'pin' | 'unpin' } & ErrorBody) => void;
-  /** The sync could not hand over everything the device lacks: fetch seqs fromSeq..toSeq with GET /chat/messages/:roomId?after=fromSeq-1. */
-  sync_gap: (p: SyncGap) => void;
-}
 
 export interface PinEvent {
   roomId: string;
@@ -91,7 +69,7 @@ export interface PinEvent {
   by: string;
 }
 
-/** Seqs of a room, both ends included, that a device may lack and was not sent (see ServerToClientEvents.sync_gap). */
+/** Seqs of a room, both ends included, that a device may lack and was not sent (see ServerPayloads.sync_gap). */
 export interface SyncGap {
   roomId: string;
   fromSeq: number;
@@ -111,25 +89,152 @@ export interface PresenceView {
   lastSeenAt: string | null;
 }
 
+export interface MessagePayload {
+  message: MessageView;
+}
+
+/** A refused request about a message: the id the client named (echoed as given), and why. */
+export interface MessageRefused {
+  messageId: unknown;
+  roomId?: string;
+  status: 'error';
+  error?: ErrorBody['error'];
+}
+
+/** The message's state after an edit (`content` and `editedAt` as stored, null when never edited). */
+export interface MessageEdited {
+  messageId: string;
+  roomId: string;
+  groupId?: string;
+  content?: string;
+  editedAt?: string | null;
+}
+
+export interface MessageDeleted {
+  messageId: string;
+  roomId: string;
+  groupId?: string;
+  deletedAt?: string;
+}
+
+/** The other participant's cursor moved: it has every message of the room up to `upToSeq`. */
+export interface CursorMoved {
+  messageId: string | null;
+  roomId: string;
+  upToSeq: number;
+}
+
+export interface GroupUpdated {
+  groupId: string;
+  op: GroupOp['op'];
+  actorId: string;
+  inviteId?: string;
+  affected: string[];
+  group?: GroupView | null;
+}
+
+export interface GroupReceipt {
+  groupId: string;
+  messageId: string;
+  /** The member is counted in for each of the receiver's messages with seq in (fromSeq, upToSeq]. */
+  fromSeq: number;
+  upToSeq: number;
+  kind: 'delivered' | 'read';
+  by: string;
+  at: string;
+  counts: GroupReceiptCounts;
+}
+
+/** The answer to an accepted reaction: it applies in the room's order, then members get message_reaction. */
+export interface ReactionAccepted {
+  messageId: string;
+  roomId: string;
+  emoji: string;
+  on: boolean;
+  status: 'accepted';
+}
+
 /**
- * One event for one user (`userId`) or for many (`userIds`: a group message, sent through Redis once and
- * fanned out by each edge to its own sockets), handed by a worker to whichever edges hold those sockets.
- * `receive_message` envelopes are gated per socket by (roomId, seq): in order, never twice.
+ * A reaction changed (live: `emoji`, `userId` and `on` say which) or, from the connect-time sync, the
+ * message's reactions now (no `emoji`; `myReactions` gives the reader's own). `counts` is the whole count
+ * per emoji after the change: a client replaces what it shows, so an event seen twice changes nothing
+ * (they come in the room's order).
  */
-export interface DeliveryEnvelope {
+export interface MessageReactionEvent {
+  messageId: string;
+  roomId: string;
+  groupId?: string;
+  emoji?: string;
   userId?: string;
-  userIds?: string[];
-  event: ServerEventName;
-  payload: object;
-  /** The id of the request that caused this event, for logs: one grep follows a message end to end. */
-  correlationId?: string;
+  on?: boolean;
+  counts: Record<string, number>;
+  myReactions?: string[];
 }
 
-export function recipientsOf(env: DeliveryEnvelope): string[] {
-  return env.userIds ?? (env.userId ? [env.userId] : []);
+/** The payload of each server event: the one place a socket payload's shape is written down. */
+export interface ServerPayloads {
+  join_room_success: { roomId: string; conversation: ConversationView };
+  message_sent: MessagePayload;
+  receive_message: MessagePayload;
+  edit_message_status: MessageRefused | ({ status: 'edited' } & MessageEdited);
+  message_edited: MessageEdited;
+  delete_message_status: MessageRefused | ({ status: 'deleted' } & MessageDeleted);
+  message_deleted: MessageDeleted;
+  message_reaction: MessageReactionEvent;
+  /** Only a refusal by the room's worker: an accepted reaction is answered by the ack, then message_reaction. */
+  react_message_status: MessageRefused & { emoji: string; on: boolean };
+  message_delivered_ack: MessageRefused | { messageId: string; status: 'delivered' };
+  message_delivered: CursorMoved & { deliveredBy: string; deliveredAt: string };
+  message_read_status: MessageRefused | { messageId: string; status: 'read' };
+  message_read_ack: CursorMoved & { readBy: string; readAt: string };
+  taggedInMessage: MessagePayload;
+  group_updated: GroupUpdated;
+  removed_from_group: { groupId: string; by: string };
+  group_invite: { inviteId?: string; groupId: string; name?: string; inviterId: string };
+  group_error: { groupId: string; op: GroupOp['op']; inviteId?: string; error?: ErrorBody['error'] };
+  group_receipt: GroupReceipt;
+  error_event: ErrorBody;
+  /** This edge is stopping: reconnect (to another edge, with `since`) after `reconnectAfterMs`; it closes the socket soon after. */
+  server_draining: { reconnectAfterMs: number };
+  /** Another member of the room started or stopped typing (a stop also comes TYPING_STOP_MS after the last start). */
+  typing: TypingEvent;
+  /** Someone who shares a room with you came online or went offline (not sent while either side hides presence). */
+  presence: PresenceView;
+  /** A member pinned or unpinned a message of the room (a delete also unpins; `by` is then the deleter). */
+  message_pinned: PinEvent;
+  message_unpinned: PinEvent;
+  /** A pin or unpin accepted with 202 and then refused where it was applied in the room's order. */
+  pin_error: { roomId: string; messageId: string; op: 'pin' | 'unpin'; error?: ErrorBody['error'] };
+  /** The sync could not hand over everything the device lacks: fetch seqs fromSeq..toSeq with GET /chat/messages/:roomId?after=fromSeq-1. */
+  sync_gap: SyncGap;
 }
 
-/** Events between servers (Socket.IO serverSideEmit through the Redis adapter). */
-export interface InterServerEvents {
-  'internal:deliver:v1': (envelopes: DeliveryEnvelope[]) => void;
+/** Fails to compile when ServerEvents and ServerPayloads name different events. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const serverEventsHavePayloads: Same<ServerEventName, keyof ServerPayloads> = true;
+void serverEventsHavePayloads;
+
+export type Ack<T extends object = object> = (res: ({ ok: true } & T) | ({ ok: false } & ErrorBody)) => void;
+
+/** What each client event's ack answers (payloads are validated at the edge, so they arrive as unknown). */
+export interface ClientAcks {
+  join_or_create_room: { roomId: string; conversation: ConversationView };
+  send_message: MessagePayload;
+  send_group_message: MessagePayload;
+  edit_message: { messageId: string; status: 'accepted' };
+  delete_message: { messageId: string; status: 'accepted' };
+  message_delivered: { messageId: string; status: 'delivered' };
+  message_read: { messageId: string; status: 'read' };
+  typing: object;
+  react_message: ReactionAccepted;
 }
+
+const clientEventsHaveAcks: Same<ClientEventName, keyof ClientAcks> = true;
+void clientEventsHaveAcks;
+
+export type ClientToServerEvents = { [E in ClientEventName]: (payload: unknown, ack?: Ack<ClientAcks[E]>) => void };
+
+/** A device acknowledges each message it is handed (the edge then records it delivered). */
+export type ServerToClientEvents = { [E in Exclude<ServerEventName, 'receive_message'>]: (p: ServerPayloads[E]) => void } & {
+  receive_message: (p: MessagePayload, ack: () => void) => void;
+};

@@ -11,11 +11,14 @@ import {
   type MessagePersistedEvent,
   type PinChangedEvent,
   type PinCommand,
+  type MessageReactedEvent,
+  type ReactMessageCommand,
   type ReceiptCommand,
   type RoomCommand,
   type SendMessageCommand,
 } from './broker-contracts';
-import type { MessageView } from './messages';
+import { isReactionEmoji } from './dto';
+import type { MessageView, ReplyRef } from './messages';
 
 /** Runtime checks of broker payloads: workers trust nothing they did not validate themselves. */
 function obj(v: unknown, what: string): Record<string, unknown> {
@@ -51,6 +54,55 @@ function messageCore(raw: unknown): Omit<MessageView, 'seq' | 'status'> & Partia
     createdAt,
     ...(m.groupId !== undefined ? { groupId: id(m.groupId, 'message.groupId') } : {}),
     ...(m.mentions !== undefined ? { mentions: ids(m.mentions, 'message.mentions', 100) } : {}),
+    ...(m.replyTo !== undefined ? { replyTo: replyRef(m.replyTo) } : {}),
+  };
+}
+
+function replyRef(raw: unknown): ReplyRef {
+  const r = obj(raw, 'message.replyTo');
+  const excerpt = r.excerpt === null ? null : str(r.excerpt, 'message.replyTo.excerpt');
+  return {
+    id: id(r.id, 'message.replyTo.id'),
+    senderId: id(r.senderId, 'message.replyTo.senderId'),
+    excerpt,
+    ...(r.deleted === true ? { deleted: true as const } : {}),
+  };
+}
+
+function emoji(v: unknown): string {
+  if (!isReactionEmoji(v)) throw new Invalid('emoji must be a short string');
+  return v;
+}
+
+function reactCommand(c: Record<string, unknown>): ReactMessageCommand {
+  if (typeof c.on !== 'boolean') throw new Invalid('on must be a boolean');
+  return {
+    type: RoutingKeys.messageReact,
+    correlationId: correlationOf(c),
+    messageId: id(c.messageId, 'messageId'),
+    roomId: id(c.roomId, 'roomId'),
+    actorId: id(c.actorId, 'actorId'),
+    emoji: emoji(c.emoji),
+    on: c.on,
+    requestedAt: date(c.requestedAt, 'requestedAt'),
+  };
+}
+
+function reactedEvent(c: Record<string, unknown>): MessageReactedEvent {
+  if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
+  if (typeof c.on !== 'boolean') throw new Invalid('on must be a boolean');
+  return {
+    ...(c as unknown as MessageReactedEvent),
+    type: RoutingKeys.messageReacted,
+    correlationId: correlationOf(c),
+    messageId: id(c.messageId, 'messageId'),
+    roomId: id(c.roomId, 'roomId'),
+    actorId: id(c.actorId, 'actorId'),
+    emoji: emoji(c.emoji),
+    on: c.on,
+    audience: ids(c.audience, 'audience', 2),
+    ...(c.groupId !== undefined ? { groupId: id(c.groupId, 'groupId') } : {}),
+    ...(c.counts !== undefined ? { counts: obj(c.counts, 'counts') as Record<string, number> } : {}),
   };
 }
 
@@ -106,6 +158,7 @@ export function decodeRoomCommand(raw: unknown): RoomCommand {
   if (c.type === RoutingKeys.messageSend) return decodeSendCommand(c);
   if (c.type === RoutingKeys.groupCommand) return decodeGroupCommand(c);
   if (c.type === RoutingKeys.messagePin || c.type === RoutingKeys.messageUnpin) return decodePinCommand(c);
+  if (c.type === RoutingKeys.messageReact) return reactCommand(c);
   if (c.type !== RoutingKeys.messageEdit && c.type !== RoutingKeys.messageDelete) throw new Invalid('not a room command');
   const base = {
     correlationId: correlationOf(c),
@@ -147,6 +200,7 @@ export function decodeFanoutEvent(raw: unknown): FanoutEvent {
   const c = obj(raw, 'event');
   if (c.type === RoutingKeys.messagePersisted) return decodePersistedEvent(c);
   if (c.type === RoutingKeys.pinChanged) return decodePinChanged(c);
+  if (c.type === RoutingKeys.messageReacted) return reactedEvent(c);
   if (c.type === RoutingKeys.groupChanged) {
     if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
     return {

@@ -20,6 +20,22 @@ export interface MessageView {
   groupId?: string;
   mentions?: string[];
   receipts?: GroupReceiptCounts;
+  /** Set when the message answers another of the same room. */
+  replyTo?: ReplyRef;
+  /** History (and the sync): how many reacted with each emoji, and the reader's own reactions. */
+  reactions?: Record<string, number>;
+  myReactions?: string[];
+}
+
+/**
+ * The message a reply answers, as it was when the reply was sent (`excerpt`: its first characters). Read
+ * from history once the answered message is deleted: `excerpt: null, deleted: true`.
+ */
+export interface ReplyRef {
+  id: string;
+  senderId: string;
+  excerpt: string | null;
+  deleted?: true;
 }
 
 /** For a group message: how many of the other members have it delivered and read, of how many. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { CHAT_NAMESPACE_PATH, type DeliveryEnvelope, InternalEvents } from '@chat/contracts';
+import { CHAT_NAMESPACE_PATH, type DeliveryEnvelope, emitOf, InternalEvents } from '@chat/contracts';
 
 /** Redis key prefix shared by the edges' adapter and the workers' emitter. */
 export function adapterKey(ns: string): string {
@@ -82,11 +82,10 @@ export function shareByEdge(envelopes: DeliveryEnvelope[], where: Map<string, Se
         else byEdge.set(edge, [u]);
       }
     }
-    const { event, payload, correlationId } = env;
+    const { correlationId } = env;
     for (const [edge, userIds] of byEdge)
       add(edge, {
-        event,
-        payload,
+        ...emitOf(env),
         ...(correlationId ? { correlationId } : {}),
         ...(userIds.length === 1 ? { userId: userIds[0] } : { userIds }),
       });

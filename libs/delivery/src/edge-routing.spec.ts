@@ -2,8 +2,9 @@ import type { DeliveryEnvelope, ServerEventName } from '@chat/contracts';
 import { LiveNotifier, sendToEdges } from './edge-routing';
 
 const [A, B, C] = ['a', 'b', 'c'].map((x) => x.repeat(24));
+// routing looks at recipients only: an empty payload stands for any event's
 const env = (userIds: string[], event: ServerEventName = 'receive_message'): DeliveryEnvelope =>
-  userIds.length === 1 ? { userId: userIds[0], event, payload: {} } : { userIds, event, payload: {} };
+  (userIds.length === 1 ? { userId: userIds[0], event, payload: {} } : { userIds, event, payload: {} }) as DeliveryEnvelope;
 
 /** Edges that record their shares; `listening`: listeners per edge (absent: 1). */
 function edges(listening: Record<string, number> = {}) {

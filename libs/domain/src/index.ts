@@ -14,3 +14,14 @@ export {
 } from './group-rules';
 export { judgePin, type PinDecision, type PinnableMessage, type PinRoom, type PinState } from './pin-rules';
 export { decideMute, isMuted, type RoomMute } from './mute-rules';
+export {
+  applyReaction,
+  judgeReaction,
+  MAX_REACTION_KINDS,
+  reactionCounts,
+  reactionsOf,
+  type ReactableMessage,
+  type ReactionCommand,
+  type ReactionEntry,
+} from './reactions';
+export { judgeReplyTarget, replyExcerpt, REPLY_EXCERPT_LENGTH, type ReplyTarget } from './replies';

@@ -90,6 +90,7 @@ export class ConversationStore {
    * the seq of their last edit or delete (0: none).
    */
   async roomsWithMessages(userId: string): Promise<Array<{ scope: RoomScope; lastIncomingSeq: number; lastChangeSeq: number }>> {
+    // their summaries come with open tails applied (roomsOf), so lastIncomingSeq is where a read can stop
     const docs = await roomsOf(this.m, userId, 'any', {
       withMessages: true,
       select: { lastSeq: 1, lastSeqBy: 1, sendersTracked: 1, lastChangeSeq: 1, participants: 1, kind: 1 },

@@ -22,10 +22,11 @@ export {
 } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
+export { backfillMessageBuckets, bucketOf, BUCKET_SIZE } from './room-buckets';
 export { MessageStore, type HistoryPage, type NewMessage } from './message-store';
 export { type RoomScope } from './scope';
 export { type MemberRoom } from './membership';
-export { toMessageView, toHistoryView, toConversationView, toGroupView, groupCounts } from './views';
+export { toMessageView, toHistoryView, toConversationView, toGroupView, groupCounts, reactionView, replyTombstone } from './views';
 export { CursorStore, statusFor, type CursorKind, type CursorMove } from './cursor-store';
 export { GroupStore, toGroupState, type GroupState } from './group-store';
 export { UserSettingsStore, DEFAULT_SETTINGS, type UserSettings } from './user-settings-store';

@@ -1,12 +1,14 @@
 import { lookupEach } from './lookup-each';
 import { Types, trusted } from 'mongoose';
-import type { MessageDoc, Models } from './models';
+import type { ConversationDoc, MessageDoc, Models } from './models';
+import { tailIsOpen } from './room-tail';
+import { bucketOf, walkRoom } from './room-buckets';
 import type { RoomScope } from './scope';
 
 const DUPLICATE_KEY = 11000;
 
 /** A message to store: the id is the 24-hex string the edge assigned. */
-export type NewMessage = Omit<MessageDoc, '_id'> & { id: string };
+export type NewMessage = Omit<MessageDoc, '_id' | 'rb'> & { id: string };
 
 export interface HistoryPage {
   messages: MessageDoc[];
@@ -35,7 +37,11 @@ export class MessageStore {
   async insertIdempotent(messages: NewMessage[]): Promise<Set<string>> {
     const collided = new Set<string>();
     if (messages.length === 0) return collided;
-    const docs: MessageDoc[] = messages.map(({ id, ...rest }) => ({ _id: new Types.ObjectId(id), ...rest }));
+    const docs: MessageDoc[] = messages.map(({ id, ...rest }) => ({
+      _id: new Types.ObjectId(id),
+      ...rest,
+      rb: bucketOf(rest.roomId, rest.seq),
+    }));
     try {
       await this.m.Message.insertMany(docs, { ordered: false, lean: true });
     } catch (err) {
@@ -56,39 +62,48 @@ export class MessageStore {
 
   /**
    * One page of a room's history. Without `after`: newest first, older pages with `before`.
-   * With `after`: oldest first from that seq (used to catch up).
+   * With `after`: oldest first from that seq (used to catch up). Read by bucket (room-buckets.ts).
    */
   async history(scope: RoomScope, q: { before?: number; after?: number; limit: number }): Promise<HistoryPage> {
-    const filter: Record<string, unknown> = { roomId: scope.roomId };
-    const range: Record<string, number> = {};
-    if (q.before !== undefined) range.$lt = q.before;
-    if (q.after !== undefined || scope.fromSeq > 0) range.$gt = Math.max(q.after ?? 0, scope.fromSeq);
-    if (Object.keys(range).length > 0) filter.seq = trusted(range);
-    const ascending = q.after !== undefined;
-    const docs = await this.m.Message.find(filter)
-      .sort({ seq: ascending ? 1 : -1 })
-      .limit(q.limit + 1)
-      .batchSize(q.limit + 1)
-      .lean<MessageDoc[]>();
+    const docs = await walkRoom(this.m, {
+      roomId: scope.roomId,
+      above: Math.max(q.after ?? 0, scope.fromSeq),
+      below: q.before,
+      ...(q.before !== undefined ? { top: q.before - 1 } : await this.endOf(scope.roomId)),
+      order: q.after !== undefined ? 1 : -1,
+      limit: q.limit + 1,
+    });
     return { messages: docs.slice(0, q.limit), hasMore: docs.length > q.limit };
   }
 
   /**
    * The newest `limit` messages from others in the scope's room after `afterSeq`, oldest first (reconnect
    * sync: a device away longer than one sync hands over gets the latest, and is told of the gap before them).
+   * Read newest first by bucket, so a long absence costs the buckets handed over, not the room. `upto`:
+   * where the caller knows the room ends (its summary with the open tail applied); without it, read here.
    */
-  async latestIncoming(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
-    const docs = await this.m.Message.find({
+  async latestIncoming(scope: RoomScope, afterSeq: number, limit: number, upto?: number): Promise<MessageDoc[]> {
+    const docs = await walkRoom(this.m, {
       roomId: scope.roomId,
-      seq: trusted({ $gt: Math.max(afterSeq, scope.fromSeq) }),
-      senderId: trusted({ $ne: scope.userId }),
-      deletedAt: null,
-    })
-      .sort({ seq: -1 })
-      .limit(limit)
-      .batchSize(limit)
-      .lean<MessageDoc[]>();
+      above: Math.max(afterSeq, scope.fromSeq),
+      ...(await this.endOf(scope.roomId, upto)),
+      order: -1,
+      limit,
+      keep: (d) => d.senderId !== scope.userId && !d.deletedAt,
+    });
     return docs.reverse();
+  }
+
+  /**
+   * Where a read of the room's newest messages starts: `upto` when the caller knows it, else the room's
+   * summary, and past it while buckets hold messages when the owner's tail is open (room-buckets.ts).
+   */
+  private async endOf(roomId: string, upto?: number): Promise<{ top: number; pastTop: boolean }> {
+    if (upto !== undefined) return { top: upto, pastTop: false };
+    const doc = await this.m.Conversation.findById(roomId)
+      .select({ lastSeq: 1, tailOpen: 1 })
+      .lean<Pick<ConversationDoc, 'lastSeq' | 'tailOpen'>>();
+    return { top: doc?.lastSeq ?? 0, pastTop: !doc || tailIsOpen(doc) };
   }
 
   /** One message, only if the user is its sender or receiver (null otherwise: callers answer 404). */
@@ -119,11 +134,51 @@ export class MessageStore {
     );
   }
 
+  /** Writes a message's reactions (judged by the room's persistence worker) and the room seq the change took. */
+  async applyReactions(messageId: string, reactions: MessageDoc['reactions'], reactedSeq?: number): Promise<void> {
+    await this.m.Message.updateOne(
+      { _id: new Types.ObjectId(messageId) },
+      { $set: { reactions: reactions ?? [], ...(reactedSeq ? { reactedSeq } : {}) } },
+    );
+  }
+
+  /**
+   * Messages of the scope's room whose reactions changed after `afterSeq`, any sender (reactions to the
+   * user's own messages matter most), not deleted, oldest change first. Asked only for rooms whose last
+   * change is past `afterSeq`, like changedSince, and like it a read by roomId rather than by bucket: a
+   * reacted message can be anywhere in the room, so on MongoDB it walks the room's (roomId, seq) index
+   * entries and on FerretDB v1 it reads the whole room.
+   */
+  async reactedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
+    return this.m.Message.find({
+      roomId: scope.roomId,
+      reactedSeq: trusted({ $gt: afterSeq }),
+      deletedAt: null,
+      ...(scope.fromSeq > 0 ? { seq: trusted({ $gt: scope.fromSeq }) } : {}),
+    })
+      .sort({ reactedSeq: 1 })
+      .limit(limit)
+      .batchSize(limit)
+      .lean<MessageDoc[]>();
+  }
+
+  /**
+   * The messages replies answer, with only what a reply shows of them (room, sender, deletion), by one _id
+   * lookup each (see findByIds).
+   */
+  async replyTargets(ids: string[]): Promise<Array<Pick<MessageDoc, '_id' | 'roomId' | 'senderId' | 'seq' | 'deletedAt'>>> {
+    const valid = [...new Set(ids)].filter((id) => Types.ObjectId.isValid(id));
+    return lookupEach(valid, (id) =>
+      this.m.Message.findById(id).select({ roomId: 1, senderId: 1, seq: 1, deletedAt: 1 }).lean<MessageDoc>(),
+    );
+  }
+
   /**
    * Messages to the user at or below `afterSeq` (the ones a device already has) that were edited or
    * deleted after it: what a catch-up must tell the device besides the new messages. Only asked for rooms
    * whose last change is past `afterSeq` (ConversationDoc.lastChangeSeq), so it runs rarely; on MongoDB it
-   * walks the (roomId, seq) index up to `afterSeq`.
+   * walks the (roomId, seq) index up to `afterSeq`, on FerretDB v1 it reads the whole room (an edited
+   * message can be anywhere in it).
    */
   async changedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]> {
     return this.m.Message.find({
@@ -138,21 +193,24 @@ export class MessageStore {
       .lean<MessageDoc[]>();
   }
 
-  /** How many messages from others in the scope's room come after `afterSeq` and are not deleted. */
-  async countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number> {
-    return this.m.Message.countDocuments({
+  /** How many messages from others in the scope's room come after `afterSeq` and are not deleted (`upto` as above). */
+  async countIncomingSince(scope: RoomScope, afterSeq: number, upto?: number): Promise<number> {
+    const docs = await walkRoom(this.m, {
       roomId: scope.roomId,
-      seq: trusted({ $gt: Math.max(afterSeq, scope.fromSeq) }),
-      senderId: trusted({ $ne: scope.userId }),
-      deletedAt: null,
+      above: Math.max(afterSeq, scope.fromSeq),
+      ...(await this.endOf(scope.roomId, upto)),
+      order: 1,
+      limit: Number.POSITIVE_INFINITY,
+      keep: (d) => d.senderId !== scope.userId && !d.deletedAt,
+      select: { senderId: 1, deletedAt: 1 },
     });
+    return docs.length;
   }
 
   /**
    * Who wrote the messages of a room with seq in (afterSeq, uptoSeq], with each message's id and seq, newest
    * first, at most `limit` (the newest ones): the senders a group receipt covering that range concerns.
    * For the receipts worker, which learns from a receipt that a member reached uptoSeq; no content is read.
-   * On MongoDB a walk of the (roomId, seq) index; FerretDB v1 reads the whole room (no range push-down).
    */
   async sendersBetween(
     roomId: string,
@@ -160,16 +218,20 @@ export class MessageStore {
     uptoSeq: number,
     limit: number,
   ): Promise<Array<{ id: string; seq: number; senderId: string }>> {
-    const docs = await this.m.Message.find({ roomId, seq: trusted({ $gt: afterSeq, $lte: uptoSeq }) })
-      .select({ _id: 1, seq: 1, senderId: 1 })
-      .sort({ seq: -1 })
-      .limit(limit)
-      .batchSize(limit)
-      .lean<Array<Pick<MessageDoc, '_id' | 'seq' | 'senderId'>>>();
+    if (uptoSeq <= afterSeq) return [];
+    const docs = await walkRoom(this.m, {
+      roomId,
+      above: afterSeq,
+      below: uptoSeq + 1,
+      top: uptoSeq,
+      order: -1,
+      limit,
+      select: { _id: 1, senderId: 1 },
+    });
     return docs.map((d) => ({ id: String(d._id), seq: d.seq, senderId: d.senderId }));
   }
 
-  /** The scope user's mentions in a group, newest first. */
+  /** The scope user's mentions in a group, newest first (on FerretDB v1 a read of the whole room). */
   async mentioning(scope: RoomScope, limit: number): Promise<MessageDoc[]> {
     const since = scope.fromSeq > 0 ? { seq: trusted({ $gt: scope.fromSeq }) } : {};
     return this.m.Message.find({ roomId: scope.roomId, mentions: scope.userId, deletedAt: null, ...since })

@@ -76,6 +76,17 @@ export interface MessageDoc {
   /** Group messages: the group (receiverId holds it too) and the members mentioned. */
   groupId?: string | null;
   mentions?: string[];
+  /** The message this one answers, as it was when this was sent (history shows a tombstone once it is deleted). */
+  replyTo?: { id: string; senderId: string; excerpt: string | null } | null;
+  /**
+   * Who reacted with what, emoji in the order first used. An array rather than a map keyed by emoji: an
+   * emoji is user input, and a field name with '.' or a leading '$' cannot be written with $set.
+   */
+  reactions?: Array<{ emoji: string; userIds: string[] }>;
+  /** The room's seq the last reaction change took (like changedSeq): a catch-up finds missed ones by it. */
+  reactedSeq?: number;
+  /** The room's bucket of this seq (room-buckets.ts): seq ranges are read by bucket. */
+  rb?: string;
 }
 
 /**
@@ -199,9 +210,15 @@ const messageSchema = new Schema<MessageDoc>(
     changedSeq: { type: Number },
     groupId: { type: String, default: null },
     mentions: { type: [String], default: undefined },
+    replyTo: { type: new Schema({ id: String, senderId: String, excerpt: String }, { _id: false }), default: undefined },
+    reactions: { type: [new Schema({ emoji: String, userIds: [String] }, { _id: false })], default: undefined },
+    reactedSeq: { type: Number },
+    rb: { type: String },
   },
   { collection: 'messages', versionKey: false },
 );
+// every seq range of a room: one equality lookup per bucket (room-buckets.ts)
+messageSchema.index({ rb: 1 });
 // a member's mentions in a group
 messageSchema.index({ roomId: 1, mentions: 1, seq: -1 });
 // history and reconnect sync: one room, by seq

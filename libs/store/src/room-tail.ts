@@ -1,6 +1,7 @@
 import { trusted } from 'mongoose';
 import { isObjectId } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, MessageDoc, Models } from './models';
+import { walkRoom } from './room-buckets';
 
 /**
  * A room's summary (lastSeq, lastMessage, lastSeqBy, lastActivityAt) is written behind by the persistence
@@ -21,10 +22,35 @@ export type RoomSummary = Pick<ConversationDoc, 'lastSeq' | 'lastMessage' | 'las
  */
 export async function readTail(m: Models, roomId: string, afterSeq: number): Promise<TailMessage[]> {
   const tail = await m.Message.find({ roomId, seq: trusted({ $gt: afterSeq }) })
-    .select({ _id: 1, seq: 1, senderId: 1, createdAt: 1, deletedAt: 1 })
+    .select(TAIL_FIELDS)
     .sort({ seq: 1 })
     .batchSize(10_000)
     .lean<TailMessage[]>();
+  return withLastContent(m, tail);
+}
+
+const TAIL_FIELDS = { _id: 1, seq: 1, senderId: 1, createdAt: 1, deletedAt: 1 } as const;
+
+/**
+ * readTail for readers, by bucket (room-buckets.ts): the buckets past `afterSeq` while they hold messages.
+ * The room's owner, taking a room over, reads the tail by range instead (readTail): a hole of a whole
+ * bucket in a tail (seqs an owner reserved and died before storing) would end this walk early, and an owner
+ * must know the true last seq; a reader at worst sees a summary a moment old.
+ */
+async function readTailByBucket(m: Models, roomId: string, afterSeq: number): Promise<TailMessage[]> {
+  const tail = await walkRoom(m, {
+    roomId,
+    above: afterSeq,
+    top: afterSeq,
+    pastTop: true,
+    order: 1,
+    limit: Number.POSITIVE_INFINITY,
+    select: TAIL_FIELDS,
+  });
+  return withLastContent(m, tail);
+}
+
+async function withLastContent(m: Models, tail: TailMessage[]): Promise<TailMessage[]> {
   if (tail.length === 0) return tail;
   const last = tail[tail.length - 1];
   const withContent = await m.Message.findById(last._id).select({ content: 1 }).lean<Pick<TailMessage, 'content'>>();
@@ -74,7 +100,7 @@ export function tailIsOpen(doc: Pick<ConversationDoc, 'tailOpen'>): boolean {
 /** The summary a reader can trust: with the tail applied when the owner has one open. */
 export async function resolveSummary<T extends RoomSummary & Pick<ConversationDoc, '_id' | 'tailOpen'>>(m: Models, doc: T): Promise<T> {
   if (!tailIsOpen(doc)) return doc;
-  return withTail(doc, await readTail(m, String(doc._id), doc.lastSeq));
+  return withTail(doc, await readTailByBucket(m, String(doc._id), doc.lastSeq));
 }
 
 /** resolveSummary for many rooms, at most `concurrency` tail reads at once. */

@@ -1,4 +1,5 @@
-import type { ConversationView, GroupView, MessageView, TombstoneView } from '@chat/contracts';
+import type { ConversationView, GroupView, MessageView, ReplyRef, TombstoneView } from '@chat/contracts';
+import { reactionCounts, reactionsOf } from '@chat/domain';
 import { statusFor } from './cursor-store';
 import type { ConversationDoc, CursorDoc, MessageDoc } from './models';
 
@@ -23,7 +24,18 @@ export function toMessageView(m: MessageDoc, receiverCursor?: CursorDoc): Messag
     deliveredAt: status !== 'sent' ? iso(receiverCursor?.deliveredAt) : null,
     readAt: status === 'read' ? iso(receiverCursor?.readAt) : null,
     ...(m.groupId ? { groupId: m.groupId, mentions: m.mentions ?? [] } : {}),
+    ...(m.replyTo ? { replyTo: { id: m.replyTo.id, senderId: m.replyTo.senderId, excerpt: m.replyTo.excerpt ?? null } } : {}),
   };
+}
+
+/** The message's reactions as `viewerId` reads them: the count per emoji and the viewer's own. */
+export function reactionView(m: Pick<MessageDoc, 'reactions'>, viewerId: string): Pick<MessageView, 'reactions' | 'myReactions'> {
+  return { reactions: reactionCounts(m.reactions), myReactions: reactionsOf(m.reactions, viewerId) };
+}
+
+/** A reply whose answered message is gone (deleted, or no longer readable) shows a tombstone. */
+export function replyTombstone(r: ReplyRef): ReplyRef {
+  return { id: r.id, senderId: r.senderId, excerpt: null, deleted: true };
 }
 
 /** Group receipt counts for a message: the other members whose cursors passed its seq. */

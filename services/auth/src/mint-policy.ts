@@ -27,17 +27,17 @@ const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 /** Who may ask the auth service for a token, and for which role. */
 export class MintPolicy {
-  constructor(private readonly o: MintPolicyOptions) {}
+  constructor(private readonly options: MintPolicyOptions) {}
 
   get open(): boolean {
-    return this.o.open;
+    return this.options.open;
   }
 
   check(presented: string | undefined, role: string): void {
-    if (this.o.open) return;
+    if (this.options.open) return;
     const given = presented ?? '';
-    const isAdmin = this.o.adminKey !== undefined && same(given, this.o.adminKey);
-    const isUser = this.o.userKey !== undefined && same(given, this.o.userKey);
+    const isAdmin = this.options.adminKey !== undefined && same(given, this.options.adminKey);
+    const isUser = this.options.userKey !== undefined && same(given, this.options.userKey);
     if (!isAdmin && !isUser) throw new MintRefused('unauthenticated', `GenerateToken needs the caller's credential in ${MINT_KEY_HEADER}`);
     if (role === 'admin' && !isAdmin) throw new MintRefused('forbidden', 'this caller may not mint admin tokens');
   }

@@ -14,7 +14,7 @@ export class InvalidRequest extends Error {}
 
 /** Signs and checks HS256 JWTs. Only HS256 is accepted, so `alg: none` and algorithm swaps fail. */
 export class TokenIssuer {
-  constructor(private readonly o: IssuerOptions) {}
+  constructor(private readonly options: IssuerOptions) {}
 
   /**
    * An access token only: `refresh_token` stays empty. Nothing redeemed or revoked refresh tokens, so one
@@ -25,9 +25,9 @@ export class TokenIssuer {
     const role = p.role || 'user';
     if (role !== 'user' && role !== 'admin') throw new InvalidRequest('role must be "user" or "admin"');
     const claims = { email: p.email ?? '', role, deviceId: p.deviceId ?? '' };
-    const common = { algorithm: 'HS256' as const, issuer: this.o.issuer, audience: this.o.audience, subject: p.userId };
+    const common = { algorithm: 'HS256' as const, issuer: this.options.issuer, audience: this.options.audience, subject: p.userId };
     return {
-      access_token: jwt.sign({ ...claims, typ: 'access' }, this.o.secret, { ...common, expiresIn: this.o.ttlSeconds }),
+      access_token: jwt.sign({ ...claims, typ: 'access' }, this.options.secret, { ...common, expiresIn: this.options.ttlSeconds }),
       refresh_token: '',
     };
   }
@@ -35,10 +35,10 @@ export class TokenIssuer {
   validate(token: string): UserPayload {
     let c: JwtPayload;
     try {
-      c = jwt.verify(token, this.o.secret, {
+      c = jwt.verify(token, this.options.secret, {
         algorithms: ['HS256'],
-        issuer: this.o.issuer,
-        audience: this.o.audience,
+        issuer: this.options.issuer,
+        audience: this.options.audience,
       }) as JwtPayload;
     } catch (err) {
       throw new InvalidToken((err as Error).message);

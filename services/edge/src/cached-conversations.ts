@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { ConversationDoc, MemberRoom, RoomScope } from '@chat/store';
 import { idAgeMs } from '@chat/contracts';
-import { FRESH_WINDOW_MS, readIssued } from './usecases/fresh';
+import { READ_YOUR_WRITES_WINDOW_MS, readYourWrites } from './usecases/read-your-writes';
 import type { Conversations } from './usecases/ports';
 
 /**
@@ -32,8 +32,8 @@ export class CachedConversations implements Conversations {
     const hit = this.scopes.get(key);
     if (hit) return hit;
     let scope = await this.inner.scopeFor(roomId, userId);
-    // A group created a moment ago may still be on its way to the store (see readIssued).
-    if (!scope && idAgeMs(roomId) < FRESH_WINDOW_MS && (await readIssued(roomId, () => this.inner.get(roomId))))
+    // A group created a moment ago may still be on its way to the store (see readYourWrites).
+    if (!scope && idAgeMs(roomId) < READ_YOUR_WRITES_WINDOW_MS && (await readYourWrites(roomId, () => this.inner.get(roomId))))
       scope = await this.inner.scopeFor(roomId, userId);
     if (scope && scope.kind === 'direct') this.scopes.set(key, scope);
     return scope;

@@ -7,7 +7,13 @@ import { Server } from 'socket.io';
 import { createAuthClient, TokenVerifier } from '@chat/auth';
 import { brokerUp, buildTopology, connectBroker, Publisher, QueueAdmin } from '@chat/broker';
 import { loadConfig } from '@chat/config';
-import { CHAT_NAMESPACE_PATH, MAX_CONTENT_LENGTH } from '@chat/contracts';
+import {
+  CHAT_NAMESPACE_PATH,
+  MAX_CONTENT_LENGTH,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  type ServerToClientEvents,
+} from '@chat/contracts';
 import { adapterKey, EdgeChannel, edgeChannel, LastSeen, OfflineInbox, Presence, StageLag } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
@@ -33,14 +39,16 @@ import { clientAddressOf, trustedHops } from './http/client-address';
 import { mountDemo } from './http/demo';
 import { ReceiptBatcher } from './receipt-batcher';
 import { ChatGateway } from './socket/gateway';
+import type { ChatServer, ChatSocketData } from './socket/chat-socket';
 import { ListConversationsUseCase } from './usecases/list-conversations/list-conversations.usecase';
 import { ListOfflineUseCase } from './usecases/list-offline/list-offline.usecase';
 import { OpenConversationUseCase } from './usecases/open-conversation/open-conversation.usecase';
 import { ReadHistoryUseCase } from './usecases/read-history/read-history.usecase';
 import { SendMessageUseCase } from './usecases/send-message/send-message.usecase';
 import { SenderLanes } from './usecases/sender-lanes';
-import { SyncInboxUseCase } from './usecases/sync-inbox/sync-inbox.usecase';
+import { ReadMissedUseCase } from './usecases/read-missed/read-missed.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
+import { ReactMessageUseCase } from './usecases/react-message/react-message.usecase';
 import { MarkReceiptsUseCase } from './usecases/mark-receipts/mark-receipts.usecase';
 import { MarkRoomReadUseCase } from './usecases/mark-room-read/mark-room-read.usecase';
 import { UnreadCountsUseCase } from './usecases/unread-counts/unread-counts.usecase';
@@ -114,16 +122,19 @@ runService('edge', async () => {
     { maxLagMs: config.ADMISSION_MAX_LAG_MS, maxQueued: config.ADMISSION_MAX_QUEUED, pollMs: config.ADMISSION_POLL_MS },
     log,
   );
-  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission);
+  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission, messages);
   const changeMessage = new ChangeMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     editWindowMs: config.EDIT_WINDOW_MS,
+    waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
+  });
+  const reactMessage = new ReactMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
   });
   const markReceipts = new MarkReceiptsUseCase(messages, conversations, publisher);
   const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, config.GROUP_MEMBER_LIMIT);
   const summaries = new RoomSummaries(conversations, messages, cursors);
   const groupQueries = new GroupQueriesUseCase(groups, conversations, messages, summaries, cursors);
-  const syncInbox = new SyncInboxUseCase(
+  const readMissed = new ReadMissedUseCase(
     conversations,
     messages,
     cursors,
@@ -172,6 +183,7 @@ runService('edge', async () => {
     sendMessage,
     listConversations: new ListConversationsUseCase(conversations, summaries),
     changeMessage,
+    reactMessage,
     markReceipts,
     markRoomRead: new MarkRoomReadUseCase(conversations, publisher),
     unreadCounts: new UnreadCountsUseCase(conversations, messages, cursors),
@@ -191,7 +203,7 @@ runService('edge', async () => {
     },
   });
   const http = createServer(app);
-  const io = new Server(http, {
+  const io: ChatServer = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ChatSocketData>(http, {
     adapter: createAdapter(pub, sub, { key: adapterKey(ns) }),
     maxHttpBufferSize: MAX_CONTENT_LENGTH * 4 + 4096,
     serveClient: false,
@@ -205,8 +217,9 @@ runService('edge', async () => {
     openConversation,
     sendMessage,
     changeMessage,
+    reactMessage,
     markReceipts,
-    syncInbox,
+    readMissed,
     log,
     limits,
     maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,

@@ -4,7 +4,15 @@ import { decodeRoomCommand, type RoomCommand } from '@chat/contracts';
 import { StageLag } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { stageLag, timedCalls } from '@chat/ops';
-import { ConversationStore, GroupStore, isStoreUnavailable, MessageStore, PinStore, withStoreDeadline } from '@chat/store';
+import {
+  backfillMessageBuckets,
+  ConversationStore,
+  GroupStore,
+  isStoreUnavailable,
+  MessageStore,
+  PinStore,
+  withStoreDeadline,
+} from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
 import { RoomHeads } from './room-heads';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
@@ -12,12 +20,16 @@ import { ApplyPinUseCase } from './usecases/apply-pin/apply-pin.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { PersistBatchUseCase } from './usecases/persist-batch/persist-batch.usecase';
+import { ReactMessageUseCase } from './usecases/react-message/react-message.usecase';
 import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.usecase';
 
 runConsumerService<RoomCommand>(
   'persistence',
   { redis: 'best-effort' },
   async ({ config, log, topology, models, redis, broker, waitFor }) => {
+    // a store written before messages had read buckets gets them once, before any read relies on them
+    const backfilled = await backfillMessageBuckets(models);
+    if (backfilled > 0) log.info({ messages: backfilled }, 'gave stored messages their read buckets');
     const messages = new MessageStore(models);
     const conversations = new ConversationStore(models);
     const groups = new GroupStore(models);
@@ -73,6 +85,14 @@ runConsumerService<RoomCommand>(
         },
         config.GROUP_MEMBER_LIMIT,
         (groupId) => heads.lastSeqOf(groupId),
+      ),
+      new ReactMessageUseCase(
+        {
+          findByIds: (ids) => messages.findByIds(ids),
+          applyReactions: (id, reactions, seq) => messages.applyReactions(id, reactions, seq),
+          groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
+        },
+        (roomId) => storeMessages.stampChange(roomId),
       ),
       new ApplyPinUseCase({
         room: (id) => conversations.get(id),

@@ -26,6 +26,8 @@ import {
   PresenceQueryDto,
   RoomMessageParams,
   RoomSettingsDto,
+  ReactionBodyDto,
+  ReactionParams,
   UserSettingsDto,
   RestEditMessageDto,
   RestSendMessageDto,
@@ -41,6 +43,7 @@ import type { OpenConversationUseCase } from '../usecases/open-conversation/open
 import type { ReadHistoryUseCase } from '../usecases/read-history/read-history.usecase';
 import type { SendMessageUseCase } from '../usecases/send-message/send-message.usecase';
 import type { ChangeMessageUseCase } from '../usecases/change-message/change-message.usecase';
+import type { ReactMessageUseCase } from '../usecases/react-message/react-message.usecase';
 import type { MarkReceiptsUseCase } from '../usecases/mark-receipts/mark-receipts.usecase';
 import type { MarkRoomReadUseCase } from '../usecases/mark-room-read/mark-room-read.usecase';
 import type { UnreadCountsUseCase } from '../usecases/unread-counts/unread-counts.usecase';
@@ -63,6 +66,7 @@ export interface HttpDeps {
   readHistory: ReadHistoryUseCase;
   listOffline: ListOfflineUseCase;
   changeMessage: ChangeMessageUseCase;
+  reactMessage: ReactMessageUseCase;
   markReceipts: MarkReceiptsUseCase;
   markRoomRead: MarkRoomReadUseCase;
   unreadCounts: UnreadCountsUseCase;
@@ -200,6 +204,17 @@ export function buildHttpApp(d: HttpDeps): express.Express {
       correlationId: cid(req),
     });
     res.status(202).json(r);
+  });
+
+  chat.post('/message/:messageId/reactions', async (req, res) => {
+    const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
+    const { emoji } = parseDto(ReactionBodyDto, req.body);
+    res.status(202).json(await d.reactMessage.execute({ userId: me(req), messageId, emoji, on: true, correlationId: cid(req) }));
+  });
+
+  chat.delete('/message/:messageId/reactions/:emoji', async (req, res) => {
+    const { messageId, emoji } = parseDto(ReactionParams, { ...req.params }, 'path');
+    res.status(202).json(await d.reactMessage.execute({ userId: me(req), messageId, emoji, on: false, correlationId: cid(req) }));
   });
 
   chat.patch('/messages/delivered', async (req, res) => {

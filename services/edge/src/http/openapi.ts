@@ -20,6 +20,8 @@ import {
   PresenceQueryDto,
   RoomMessageParams,
   RoomSettingsDto,
+  ReactionBodyDto,
+  ReactionParams,
   UserSettingsDto,
   RestEditMessageDto,
   RestSendMessageDto,
@@ -103,6 +105,24 @@ export const ROUTES: RouteDoc[] = [
     params: DeleteMessageParams,
     status: 202,
     response: '{ messageId, roomId, status: "accepted" }',
+  },
+  {
+    method: 'post',
+    path: '/chat/message/:messageId/reactions',
+    summary:
+      'React to a message of a room you are in (one per emoji per user; at most 20 different emoji per message: LIMIT_REACHED); members get message_reaction',
+    params: MessageIdDto,
+    body: ReactionBodyDto,
+    status: 202,
+    response: '{ messageId, roomId, emoji, on: true, status: "accepted" }',
+  },
+  {
+    method: 'delete',
+    path: '/chat/message/:messageId/reactions/:emoji',
+    summary: 'Take back your reaction with this emoji (URL-encoded); members get message_reaction',
+    params: ReactionParams,
+    status: 202,
+    response: '{ messageId, roomId, emoji, on: false, status: "accepted" }',
   },
   {
     method: 'patch',

@@ -87,7 +87,7 @@ export class CatchUps<R> {
           // are bounded (a device reconnecting every second, subscriptions dropping faster than a read):
           // past the bound the read is handed over but the hold stays, so the sockets are not starved, and
           // the loop reads again. Releasing it would let live deliveries past what it lacks, which the
-          // sockets' gates would then drop for good.
+          // sockets' ordered deliveries would then drop for good.
           if (run.again) {
             if (discarded++ < MAX_DISCARDED_READS) continue;
             run.again = false;

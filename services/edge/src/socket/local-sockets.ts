@@ -1,10 +1,10 @@
-import type { Socket } from 'socket.io';
-import type { SocketDelivery } from './socket-delivery';
+import type { ChatSocket } from './chat-socket';
+import type { OrderedDelivery } from './ordered-delivery';
 
 export interface LocalSocket {
-  socket: Socket;
+  socket: ChatSocket;
   userId: string;
-  delivery: SocketDelivery;
+  delivery: OrderedDelivery;
 }
 
 /** The sockets connected to this edge, by user: where deliveries for a user land on this process. */

@@ -17,11 +17,18 @@ export interface Conversations {
 
 export interface Messages {
   history(scope: RoomScope, q: { before?: number; after?: number; limit: number }): Promise<HistoryPage>;
-  /** The newest `limit` messages from others after `afterSeq`, oldest first (MessageStore.latestIncoming). */
-  latestIncoming(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
+  /**
+   * The newest `limit` messages from others after `afterSeq`, oldest first (MessageStore.latestIncoming);
+   * `upto`: where the room ends as the caller read it.
+   */
+  latestIncoming(scope: RoomScope, afterSeq: number, limit: number, upto?: number): Promise<MessageDoc[]>;
   /** Messages to the user up to `afterSeq` edited or deleted after it (MessageStore.changedSince). */
   changedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
-  countIncomingSince(scope: RoomScope, afterSeq: number): Promise<number>;
+  /** Messages of the room whose reactions changed after `afterSeq` (MessageStore.reactedSince). */
+  reactedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
+  /** What a reply shows of the messages these replies answer (MessageStore.replyTargets). */
+  replyTargets(ids: string[]): Promise<Array<Pick<MessageDoc, '_id' | 'roomId' | 'senderId' | 'seq' | 'deletedAt'>>>;
+  countIncomingSince(scope: RoomScope, afterSeq: number, upto?: number): Promise<number>;
   findForParticipant(messageId: string, userId: string): Promise<MessageDoc | null>;
   findByIds(ids: string[]): Promise<MessageDoc[]>;
 }

@@ -29,9 +29,10 @@ export class RoomSummaries {
     const mine = await this.cursors.forUser(userId);
     const unread = await mapBounded(docs, async (c) => {
       const read = Math.max(mine.get(String(c._id))?.readSeq ?? 0, c.joinedSeq);
-      if (lastIncomingSeq(c, userId) <= read) return 0;
+      const upto = lastIncomingSeq(c, userId);
+      if (upto <= read) return 0;
       const scope = await this.conversations.scopeFor(String(c._id), userId);
-      return scope ? this.messages.countIncomingSince(scope, read) : 0;
+      return scope ? this.messages.countIncomingSince(scope, read, upto) : 0;
     });
     const now = new Date();
     return docs.map((c, i) => ({

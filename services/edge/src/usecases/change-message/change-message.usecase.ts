@@ -30,7 +30,7 @@ export class ChangeMessageUseCase {
     private readonly accepted: AcceptedLog,
     private readonly bus: CommandBus,
     private readonly lanes: SenderLanes,
-    private readonly o: { editWindowMs: number; waitForStoreMs: number; now?: () => Date },
+    private readonly options: { editWindowMs: number; waitForStoreMs: number; now?: () => Date },
   ) {}
 
   execute(req: ChangeRequest): Promise<ChangeAccepted> {
@@ -40,7 +40,7 @@ export class ChangeMessageUseCase {
   private async change(req: ChangeRequest, turn: () => Promise<void>, handOver: () => void): Promise<ChangeAccepted> {
     if (req.claimedUserId !== undefined && req.claimedUserId !== req.userId)
       throw new Forbidden('senderId/requesterId is not the authenticated user');
-    const now = (this.o.now ?? (() => new Date()))();
+    const now = (this.options.now ?? (() => new Date()))();
     // in lane order: the send this change refers to, and earlier changes, are published before we look
     await turn();
     const msg = await this.lookup(req.messageId, req.userId);
@@ -57,7 +57,7 @@ export class ChangeMessageUseCase {
         : { type: RoutingKeys.messageDelete, ...common };
     // a group message only while its sender is still a member (read fresh: membership changes)
     const member = msg?.groupId && (await this.conversations.scopeFor(msg.roomId, req.userId)) ? [req.userId] : [];
-    const refusal = judgeChange(msg, cmd, this.o.editWindowMs, member);
+    const refusal = judgeChange(msg, cmd, this.options.editWindowMs, member);
     if (refusal || !msg) throw new AppError(refusal?.code ?? 'NOT_FOUND', refusal?.message ?? 'message not found');
     const confirmed = this.bus.publishConfirmed(this.bus.route(cmd.type, msg.roomId), cmd, { correlationId: common.correlationId });
     handOver();
@@ -71,7 +71,7 @@ export class ChangeMessageUseCase {
     if (stored) return stored;
     const pending = await this.accepted.get(messageId);
     if (!pending || pending.senderId !== userId) return null;
-    const deadline = Date.now() + this.o.waitForStoreMs;
+    const deadline = Date.now() + this.options.waitForStoreMs;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
       const landed = await this.messages.findForParticipant(messageId, userId);

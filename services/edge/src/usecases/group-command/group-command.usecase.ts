@@ -3,7 +3,7 @@ import { AppError, newTimedId, NotFound, RoutingKeys, type GroupCommand, type Gr
 import { decideGroupCommand, judgeInviteAnswer } from '@chat/domain';
 import { toGroupState, type ConversationDoc, type InviteDoc } from '@chat/store';
 import type { CommandBus } from '../ports';
-import { readIssued } from '../fresh';
+import { readYourWrites } from '../read-your-writes';
 import type { SenderLanes } from '../sender-lanes';
 
 export interface GroupReads {
@@ -68,10 +68,10 @@ export class GroupCommandUseCase {
     if (op.op === 'create') groupId = newId();
     else if (op.op === 'respond') {
       const inviteId = op.inviteId;
-      invite = await readIssued(inviteId, () => this.groups.getInvite(inviteId));
+      invite = await readYourWrites(inviteId, () => this.groups.getInvite(inviteId));
       groupId = invite?.groupId ?? '';
     } else {
-      group = groupId ? await readIssued(groupId, () => this.groups.get(groupId)) : null;
+      group = groupId ? await readYourWrites(groupId, () => this.groups.get(groupId)) : null;
       // an outsider is told the group does not exist, as for any room it is not in
       if (!group || !group.participants.includes(userId)) throw new NotFound('group not found');
       if (op.op === 'invite') op = { ...op, inviteId: newId() };

@@ -1,4 +1,4 @@
-import { AppError, ServerEvents, type DeliveryEnvelope, type PresenceView } from '@chat/contracts';
+import { AppError, envelope, ServerEvents, type DeliveryEnvelope, type PresenceView } from '@chat/contracts';
 
 export interface PresencePorts {
   /** Everyone who shares a room with the user (ConversationStore.contactsOf). */
@@ -27,17 +27,17 @@ const HIDDEN = (userId: string): PresenceView => ({ userId, online: null, lastSe
  * who hides theirs is shown to nobody and is shown nobody's.
  */
 export class PresenceUseCase {
-  constructor(private readonly p: PresencePorts) {}
+  constructor(private readonly ports: PresencePorts) {}
 
   /** GET /chat/presence: only about the caller and people the caller shares a room with (others: 404). */
   async query(userId: string, userIds: string[]): Promise<{ presence: PresenceView[] }> {
     const ids = [...new Set(userIds)];
-    const contacts = await this.p.contactsOf(userId);
+    const contacts = await this.ports.contactsOf(userId);
     const strangers = ids.filter((id) => id !== userId && !contacts.has(id));
     if (strangers.length > 0) throw new AppError('NOT_FOUND', 'you share no room with some of these users', { userIds: strangers });
-    const hidden = await this.p.settings.hidingPresence([userId, ...ids]);
+    const hidden = await this.ports.settings.hidingPresence([userId, ...ids]);
     const shown = ids.filter((id) => id === userId || (!hidden.has(userId) && !hidden.has(id)));
-    const states = await this.p.lastSeen.read(shown);
+    const states = await this.ports.lastSeen.read(shown);
     return {
       presence: ids.map((id) => {
         const s = states.get(id);
@@ -47,13 +47,13 @@ export class PresenceUseCase {
   }
 
   settings(userId: string): Promise<{ showPresence: boolean }> {
-    return this.p.settings.get(userId);
+    return this.ports.settings.get(userId);
   }
 
   /** Saves the settings; on a change of showPresence the contacts are told (nothing, or the state now). */
   async updateSettings(userId: string, s: { showPresence: boolean }): Promise<{ settings: { showPresence: boolean } }> {
-    const before = await this.p.settings.get(userId);
-    const settings = await this.p.settings.set(userId, s);
+    const before = await this.ports.settings.get(userId);
+    const settings = await this.ports.settings.set(userId, s);
     if (before.showPresence !== settings.showPresence) {
       const view = settings.showPresence ? await this.current(userId) : HIDDEN(userId);
       await this.announce(userId, view, true);
@@ -63,32 +63,32 @@ export class PresenceUseCase {
 
   /** A socket of the user connected (after its presence entry was written): announces it if it was offline. */
   async connected(userId: string): Promise<void> {
-    if (await this.p.lastSeen.cameOnline(userId)) await this.announce(userId, { userId, online: true, lastSeenAt: null });
+    if (await this.ports.lastSeen.cameOnline(userId)) await this.announce(userId, { userId, online: true, lastSeenAt: null });
   }
 
   /** A socket of the user closed: its time is the user's last seen if it was the last one. */
   socketClosed(userId: string): Promise<void> {
-    return this.p.lastSeen.socketClosed(userId);
+    return this.ports.lastSeen.socketClosed(userId);
   }
 
   /** After the grace: announces the user offline if no socket of it is left anywhere. */
   async settle(userId: string): Promise<void> {
-    const at = await this.p.lastSeen.settleOffline(userId);
+    const at = await this.ports.lastSeen.settleOffline(userId);
     if (at) await this.announce(userId, { userId, online: false, lastSeenAt: at.toISOString() });
   }
 
   private async current(userId: string): Promise<PresenceView> {
-    const s = (await this.p.lastSeen.read([userId])).get(userId);
+    const s = (await this.ports.lastSeen.read([userId])).get(userId);
     return { userId, online: s?.online ?? false, lastSeenAt: s?.lastSeenAt?.toISOString() ?? null };
   }
 
   /** Tells the user's contacts who show their presence; nothing at all if the user hides it (unless `evenIfHidden`). */
   private async announce(userId: string, view: PresenceView, evenIfHidden = false): Promise<void> {
-    if (!evenIfHidden && !(await this.p.settings.get(userId)).showPresence) return;
-    const contacts = [...(await this.p.contactsOf(userId))];
+    if (!evenIfHidden && !(await this.ports.settings.get(userId)).showPresence) return;
+    const contacts = [...(await this.ports.contactsOf(userId))];
     if (contacts.length === 0) return;
-    const hidden = await this.p.settings.hidingPresence(contacts);
+    const hidden = await this.ports.settings.hidingPresence(contacts);
     const to = contacts.filter((c) => !hidden.has(c));
-    if (to.length > 0) await this.p.relay({ userIds: to, event: ServerEvents.presence, payload: view });
+    if (to.length > 0) await this.ports.relay(envelope({ userIds: to }, ServerEvents.presence, view));
   }
 }

@@ -1,5 +1,5 @@
 import { Forbidden, NotFound, type MessageView, type TombstoneView } from '@chat/contracts';
-import { groupCounts, toHistoryView } from '@chat/store';
+import { groupCounts, reactionView, replyTombstone, toHistoryView, type MessageDoc } from '@chat/store';
 import type { Conversations, Cursors, Messages } from '../ports';
 
 export interface HistoryInput {
@@ -18,7 +18,11 @@ export interface HistoryResult {
   order: 'asc' | 'desc';
 }
 
-/** One page of a room's history, for participants only; deleted messages come back as tombstones. */
+/**
+ * One page of a room's history, for participants only; deleted messages come back as tombstones. Each
+ * message carries its reactions (count per emoji, and the reader's own), and a reply whose answered message
+ * was deleted since shows that one as a tombstone.
+ */
 export class ReadHistoryUseCase {
   constructor(
     private readonly conversations: Conversations,
@@ -34,10 +38,16 @@ export class ReadHistoryUseCase {
       this.messages.history(scope, { before: q.before, after: q.after, limit: q.limit ?? 50 }),
       this.cursors.forRoom(scope.roomId),
     ]);
-    const view = (m: (typeof page.messages)[number]) => {
-      if (scope.kind !== 'group') return toHistoryView(m, cursors.get(m.receiverId));
-      const v = toHistoryView(m);
-      if ('deleted' in v) return v;
+    const gone = await this.answeredAndGone(page.messages);
+    const view = (m: MessageDoc) => {
+      const base = toHistoryView(m, scope.kind !== 'group' ? cursors.get(m.receiverId) : undefined);
+      if ('deleted' in base) return base;
+      const v = {
+        ...base,
+        ...reactionView(m, q.userId),
+        ...(base.replyTo && gone.has(base.replyTo.id) ? { replyTo: replyTombstone(base.replyTo) } : {}),
+      };
+      if (scope.kind !== 'group') return v;
       // in a group the counts say how far the other members got; the status is read/delivered once all did
       const receipts = groupCounts(m, scope.participants, cursors);
       const all = (n: number) => receipts.of > 0 && n === receipts.of;
@@ -48,5 +58,18 @@ export class ReadHistoryUseCase {
       hasMore: page.hasMore,
       order: q.after !== undefined ? 'asc' : 'desc',
     };
+  }
+
+  /**
+   * The messages replies on the page answer that are deleted (or not found): those replies show a tombstone.
+   * Resolved here rather than written into each reply on delete, so a delete stays one write; it costs
+   * one _id lookup per answered message, only on pages that hold replies.
+   */
+  private async answeredAndGone(page: MessageDoc[]): Promise<Set<string>> {
+    const ids = [...new Set(page.flatMap((m) => (m.replyTo && !m.deletedAt ? [m.replyTo.id] : [])))];
+    if (ids.length === 0) return new Set();
+    const found = await this.messages.replyTargets(ids);
+    const live = new Set(found.filter((t) => !t.deletedAt).map((t) => String(t._id)));
+    return new Set(ids.filter((id) => !live.has(id)));
   }
 }

@@ -6,10 +6,12 @@ import {
   NotFound,
   RoutingKeys,
   type MessageView,
+  type ReplyRef,
   type SendMessageCommand,
   type SendMessageDto,
 } from '@chat/contracts';
-import type { AcceptedLog, CommandBus, Conversations } from '../ports';
+import { judgeReplyTarget, replyExcerpt } from '@chat/domain';
+import type { AcceptedLog, CommandBus, Conversations, Messages } from '../ports';
 import type { SenderLanes } from '../sender-lanes';
 
 export interface SendMessageInput {
@@ -37,6 +39,8 @@ export class SendMessageUseCase {
     private readonly now: () => Date = () => new Date(),
     /** Refuses new messages with BUSY while the store is behind (Admission); a resend of an accepted one still gets its answer. */
     private readonly admission: { check(): void } = { check: () => undefined },
+    /** Where a reply finds the message it answers (one read, for replies only). */
+    private readonly replies: Pick<Messages, 'findByIds'> = { findByIds: async () => [] },
   ) {}
 
   execute(input: SendMessageInput): Promise<MessageView> {
@@ -67,6 +71,7 @@ export class SendMessageUseCase {
       if (first) return first;
     }
     this.admission.check();
+    const replyTo = dto.replyToId ? await this.replyTo(dto.replyToId, dto.roomId, scope.fromSeq) : undefined;
     const message: MessageView = {
       id,
       roomId: dto.roomId,
@@ -78,6 +83,7 @@ export class SendMessageUseCase {
       status: 'sent',
       createdAt: this.now().toISOString(),
       ...(group ? { groupId: dto.roomId, mentions } : {}),
+      ...(replyTo ? { replyTo } : {}),
     };
     const { seq: _seq, status: _status, ...core } = message;
     const cmd: SendMessageCommand = { type: RoutingKeys.messageSend, correlationId: correlationId ?? randomUUID(), message: core };
@@ -88,5 +94,17 @@ export class SendMessageUseCase {
     handOver(); // the publish is queued on the channel in order; the next send may queue its own
     await confirmed;
     return this.accepted.remember(message);
+  }
+
+  /**
+   * What the reply shows of the message it answers: the stored one, or one just accepted and still on its
+   * way to the store (the accepted log). Must be a message of the same room the sender can see, not deleted.
+   */
+  private async replyTo(id: string, roomId: string, fromSeq: number): Promise<ReplyRef> {
+    const [stored] = await this.replies.findByIds([id]);
+    const target = stored ?? (await this.accepted.get(id));
+    const problem = judgeReplyTarget(target, roomId, fromSeq);
+    if (problem || !target) throw new Invalid('replyToId is invalid', [{ field: 'replyToId', problems: [problem] }]);
+    return { id, senderId: target.senderId, excerpt: replyExcerpt(target.content) };
   }
 }

@@ -22,7 +22,7 @@ export class UnreadCountsUseCase {
     await mapBounded(rooms, async (r) => {
       const read = Math.max(mine.get(r.scope.roomId)?.readSeq ?? 0, r.scope.fromSeq);
       if (r.lastIncomingSeq <= read) return;
-      const n = await this.messages.countIncomingSince(r.scope, read);
+      const n = await this.messages.countIncomingSince(r.scope, read, r.lastIncomingSeq);
       if (n > 0) byRoom[r.scope.roomId] = n;
     });
     return { count: Object.values(byRoom).reduce((a, b) => a + b, 0), byRoom };

@@ -1,4 +1,10 @@
-import { recipientsOf, type DeliveryEnvelope, type MessagePersistedEvent, type MessageView } from '@chat/contracts';
+import {
+  recipientsOf,
+  type DeliveryEnvelope,
+  type MessagePersistedEvent,
+  type MessageReactedEvent,
+  type MessageView,
+} from '@chat/contracts';
 import { changeEnvelopes, DeliverMessagesUseCase, keyOf, pinEnvelopes } from './deliver-messages.usecase';
 
 const A = 'a'.repeat(24);
@@ -114,6 +120,35 @@ describe('DeliverMessagesUseCase', () => {
     ]);
   });
 
+  it('sends an applied reaction to every online member of the room, parks nothing, and a refusal to the actor only', async () => {
+    const G = 'e'.repeat(24);
+    const C = 'f'.repeat(24);
+    const base = { type: 'message.reacted.v1', correlationId: 'r', messageId: 'd'.repeat(24), roomId: G, actorId: A, emoji: '👍' } as const;
+    const h = harness([A, B], 1, [A, B, C]);
+    const applied: MessageReactedEvent = { ...base, on: true, outcome: 'applied', audience: [], groupId: G, counts: { '👍': 1 } };
+    const refused: MessageReactedEvent = {
+      ...base,
+      on: false,
+      outcome: 'refused',
+      audience: [],
+      error: { code: 'CONFLICT', message: 'x' },
+    };
+    await h.uc.execute([applied, refused]);
+    const reactions = h.delivered.filter((e) => e.event === 'message_reaction');
+    expect(reactions.flatMap(recipientsOf).sort()).toEqual([A, B]);
+    expect(reactions[0].payload).toEqual({
+      messageId: base.messageId,
+      roomId: G,
+      groupId: G,
+      emoji: '👍',
+      userId: A,
+      on: true,
+      counts: { '👍': 1 },
+    });
+    expect(h.delivered.filter((e) => e.event === 'react_message_status').map((e) => e.userId)).toEqual([A]);
+    expect(h.parkedEvents.size).toBe(0);
+  });
+
   it('sends a group message once for all online members, parks it for offline ones, and tags mentions', async () => {
     const [C, D] = ['e'.repeat(24), 'f'.repeat(24)];
     const GROUP = '9'.repeat(24);
@@ -153,12 +188,13 @@ describe('DeliverMessagesUseCase', () => {
     await uc.execute([renamed('first', 'one'), renamed('second', 'two'), renamed('second', 'two')]);
     expect(new Set(keys).size).toBe(2);
     // a message's edits are told apart by when they were made, not by who carried them
-    const edit = (editedAt: string, correlationId: string): DeliveryEnvelope => ({
-      userId: B,
-      event: 'message_edited',
-      correlationId,
-      payload: { messageId: 'd'.repeat(24), editedAt },
-    });
+    const edit = (editedAt: string, correlationId: string): DeliveryEnvelope =>
+      ({
+        userId: B,
+        event: 'message_edited',
+        correlationId,
+        payload: { messageId: 'd'.repeat(24), editedAt },
+      }) as DeliveryEnvelope;
     expect(keyOf(edit('t1', 'x'))).toBe(keyOf(edit('t1', 'y')));
     expect(keyOf(edit('t1', 'x'))).not.toBe(keyOf(edit('t2', 'x')));
     expect(keyOf(edit('2026-01-01T00:00:00Z', 'x'))).not.toContain(':');

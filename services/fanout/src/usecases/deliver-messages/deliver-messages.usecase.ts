@@ -1,15 +1,22 @@
 import { sendToEdges, type EdgeShares, type WhereOnline } from '@chat/delivery';
 import {
+  changeNotice,
+  changeStatus,
+  envelope,
+  reactionNotice,
+  readdressed,
   recipientsOf,
   RoutingKeys,
+  ServerEvents,
   type DeliveryEnvelope,
+  type MessageChange,
   type FanoutEvent,
   type GroupChangedEvent,
   type MessageChangedEvent,
   type MessagePersistedEvent,
+  type MessageReactedEvent,
   type MessageView,
   type PinChangedEvent,
-  ServerEvents,
 } from '@chat/contracts';
 
 /** Per online user, the edges holding its sockets ('*': an entry naming no edge, reached by all). */
@@ -32,77 +39,91 @@ export interface DeliveryReport {
 
 /** What an edit or delete means for each side: the actor learns the outcome, the others see the change. */
 export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
-  const statusEvent = e.change === 'edited' ? 'edit_message_status' : 'delete_message_status';
+  const actor = { userId: e.actorId };
   if (e.outcome === 'refused') {
-    return [
-      { userId: e.actorId, event: statusEvent, payload: { messageId: e.messageId, roomId: e.roomId, status: 'error', error: e.error } },
-    ];
+    const statusEvent = e.change === 'edited' ? ServerEvents.editMessageStatus : ServerEvents.deleteMessageStatus;
+    return [envelope(actor, statusEvent, { messageId: e.messageId, roomId: e.roomId, status: 'error', error: e.error })];
   }
-  const detail = e.change === 'edited' ? { content: e.content, editedAt: e.editedAt } : { deletedAt: e.deletedAt };
-  const peerEvent = e.change === 'edited' ? 'message_edited' : 'message_deleted';
-  const out: DeliveryEnvelope[] = [
-    { userId: e.actorId, event: statusEvent, payload: { messageId: e.messageId, roomId: e.roomId, status: e.change, ...detail } },
-  ];
+  const change: MessageChange =
+    e.change === 'edited' ? { change: 'edited', content: e.content, editedAt: e.editedAt } : { change: 'deleted', deletedAt: e.deletedAt };
+  const out: DeliveryEnvelope[] = [{ ...actor, ...changeStatus(e, change) }];
   const peers = e.groupId ? groupMembers.filter((u) => u !== e.actorId) : e.peerId ? [e.peerId] : [];
-  for (const userId of peers)
-    out.push({
-      userId,
-      event: peerEvent,
-      payload: { messageId: e.messageId, roomId: e.roomId, ...(e.groupId ? { groupId: e.groupId } : {}), ...detail },
-    });
+  const notice = changeNotice(e, change);
+  for (const userId of peers) out.push({ userId, ...notice });
   // the delete took the message off the pins: everyone who sees pins hears of it, the actor too
   if (e.unpinned)
-    out.push({
-      userIds: [e.actorId, ...peers],
-      event: ServerEvents.messageUnpinned,
-      payload: { roomId: e.roomId, messageId: e.messageId, by: e.actorId },
-    });
+    out.push(
+      envelope({ userIds: [e.actorId, ...peers] }, ServerEvents.messageUnpinned, {
+        roomId: e.roomId,
+        messageId: e.messageId,
+        by: e.actorId,
+      }),
+    );
   return out;
 }
 
 /** An applied pin or unpin goes to every member (the actor's other devices too); a refusal to the actor alone. */
 export function pinEnvelopes(e: PinChangedEvent): DeliveryEnvelope[] {
-  if (e.outcome === 'refused')
-    return [
-      {
-        userId: e.actorId,
-        event: ServerEvents.pinError,
-        payload: { roomId: e.roomId, messageId: e.messageId, op: e.change === 'pinned' ? 'pin' : 'unpin', error: e.error },
-      },
-    ];
+  if (e.outcome === 'refused') {
+    const refused = { roomId: e.roomId, messageId: e.messageId, op: e.change === 'pinned' ? 'pin' : 'unpin', error: e.error } as const;
+    return [envelope({ userId: e.actorId }, ServerEvents.pinError, refused)];
+  }
   if (e.members.length === 0) return [];
   const event = e.change === 'pinned' ? ServerEvents.messagePinned : ServerEvents.messageUnpinned;
-  return [{ userIds: e.members, event, payload: { roomId: e.roomId, messageId: e.messageId, by: e.actorId } }];
+  return [envelope({ userIds: e.members }, event, { roomId: e.roomId, messageId: e.messageId, by: e.actorId })];
+}
+
+/**
+ * An applied reaction goes to every member of the room, the actor's own devices included; a refused one
+ * only to the actor. Not parked for members away: their connect-time sync reads the reactions from the
+ * store (each change takes a room seq), which costs no Redis write per offline member of a large group.
+ */
+export function reactionEnvelopes(e: MessageReactedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
+  if (e.outcome === 'refused') {
+    const refused = { messageId: e.messageId, roomId: e.roomId, emoji: e.emoji, on: e.on, status: 'error', error: e.error } as const;
+    return [envelope({ userId: e.actorId }, ServerEvents.reactMessageStatus, refused)];
+  }
+  const audience = e.groupId ? groupMembers : e.audience;
+  if (audience.length === 0) return [];
+  const { event, payload } = reactionNotice(e, { emoji: e.emoji, userId: e.actorId, on: e.on, counts: e.counts ?? {} });
+  return [envelope({ userIds: audience }, event, payload)];
 }
 
 /** Who hears of a group change: members before and after; removed users also get removed_from_group. */
 export function groupEnvelopes(e: GroupChangedEvent): DeliveryEnvelope[] {
   if (e.outcome === 'refused') {
-    return [{ userId: e.actorId, event: 'group_error', payload: { groupId: e.groupId, op: e.op, inviteId: e.inviteId, error: e.error } }];
+    return [
+      envelope({ userId: e.actorId }, ServerEvents.groupError, { groupId: e.groupId, op: e.op, inviteId: e.inviteId, error: e.error }),
+    ];
   }
   if (e.op === 'invite') {
     const invitee = e.affected[0];
     const out: DeliveryEnvelope[] = [
-      {
-        userId: e.actorId,
-        event: 'group_updated',
-        payload: { groupId: e.groupId, op: e.op, actorId: e.actorId, inviteId: e.inviteId, affected: e.affected },
-      },
+      envelope({ userId: e.actorId }, ServerEvents.groupUpdated, {
+        groupId: e.groupId,
+        op: e.op,
+        actorId: e.actorId,
+        inviteId: e.inviteId,
+        affected: e.affected,
+      }),
     ];
     if (invitee)
-      out.push({
-        userId: invitee,
-        event: 'group_invite',
-        payload: { inviteId: e.inviteId, groupId: e.groupId, name: e.group?.name, inviterId: e.actorId },
-      });
+      out.push(
+        envelope({ userId: invitee }, ServerEvents.groupInvite, {
+          inviteId: e.inviteId,
+          groupId: e.groupId,
+          name: e.group?.name,
+          inviterId: e.actorId,
+        }),
+      );
     return out;
   }
   const members = e.group?.members ?? [];
   const audience = [...new Set([...members, ...e.previousMembers, e.actorId])];
   const payload = { groupId: e.groupId, op: e.op, actorId: e.actorId, affected: e.affected, group: e.group };
-  const out: DeliveryEnvelope[] = audience.map((userId) => ({ userId, event: 'group_updated', payload }));
+  const out: DeliveryEnvelope[] = audience.map((userId) => envelope({ userId }, ServerEvents.groupUpdated, payload));
   for (const gone of e.previousMembers.filter((u) => !members.includes(u))) {
-    out.push({ userId: gone, event: 'removed_from_group', payload: { groupId: e.groupId, by: e.actorId } });
+    out.push(envelope({ userId: gone }, ServerEvents.groupRemoved, { groupId: e.groupId, by: e.actorId }));
   }
   return out;
 }
@@ -135,6 +156,8 @@ export class DeliverMessagesUseCase {
       else if (e.type === RoutingKeys.messageChanged)
         planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else if (e.type === RoutingKeys.pinChanged) planned.push(...stamp(pinEnvelopes(e)));
+      else if (e.type === RoutingKeys.messageReacted)
+        planned.push(...stamp(reactionEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else planned.push(...stamp(groupEnvelopes(e)));
     }
     const everyone = [...new Set([...planned.flatMap(recipientsOf), ...messagesFor.flatMap((m) => m.userIds)])];
@@ -151,29 +174,27 @@ export class DeliverMessagesUseCase {
     for (const { userIds, message, correlationId } of messagesFor) {
       const live = userIds.filter((u) => online.has(u));
       for (const u of userIds) if (!online.has(u)) park(u, message);
-      if (live.length === 1) envelopes.push({ userId: live[0], event: 'receive_message', payload: { message }, correlationId });
-      else if (live.length > 1) envelopes.push({ userIds: live, event: 'receive_message', payload: { message }, correlationId });
+      const to = live.length === 1 ? { userId: live[0] } : { userIds: live };
+      if (live.length > 0) envelopes.push(envelope(to, ServerEvents.receiveMessage, { message }, correlationId));
     }
     for (const env of planned) {
       if (env.userIds) {
         const live = env.userIds.filter((u) => online.has(u));
         if (live.length > 0) envelopes.push({ ...env, userIds: live });
-        for (const u of env.userIds)
-          if (!online.has(u) && PARKED_EVENTS.has(env.event))
-            parkEvent(u, { event: env.event, payload: env.payload, userId: u }, keyOf(env));
+        for (const u of env.userIds) if (!online.has(u) && PARKED_EVENTS.has(env.event)) parkEvent(u, readdressed(env, u), keyOf(env));
       } else if (env.userId && online.has(env.userId)) envelopes.push(env);
       else if (env.userId && PARKED_EVENTS.has(env.event)) parkEvent(env.userId, env, keyOf(env));
     }
 
     const receives = (list: DeliveryEnvelope[]) =>
-      list.filter((e) => e.event === 'receive_message').reduce((n, e) => n + recipientsOf(e).length, 0);
+      list.filter((e) => e.event === ServerEvents.receiveMessage).reduce((n, e) => n + recipientsOf(e).length, 0);
     let live = receives(envelopes);
     // presence said online but no edge holding the user is listening (it died, or is restarting): keep
     // the user's messages (the reconnect's sync finds them in the store either way)
     const unheard = await sendToEdges(this.edges, envelopes, where);
     for (const e of envelopes) {
-      if (e.event !== 'receive_message') continue;
-      const m = (e.payload as { message: MessageView }).message;
+      if (e.event !== ServerEvents.receiveMessage) continue;
+      const m = e.payload.message;
       for (const u of recipientsOf(e)) {
         if (!unheard.has(u)) continue;
         park(u, m);
@@ -193,7 +214,7 @@ export class DeliverMessagesUseCase {
     out: Array<{ userIds: string[]; message: MessageView; correlationId: string }>,
   ): DeliveryEnvelope[] {
     const { message } = e;
-    const planned: DeliveryEnvelope[] = [{ userId: message.senderId, event: 'message_sent', payload: { message } }];
+    const planned: DeliveryEnvelope[] = [envelope({ userId: message.senderId }, ServerEvents.messageSent, { message })];
     if (!message.groupId) {
       out.push({ userIds: [message.receiverId], message, correlationId: e.correlationId });
       return planned;
@@ -201,23 +222,23 @@ export class DeliverMessagesUseCase {
     const group = members.get(message.groupId) ?? [];
     out.push({ userIds: group.filter((u) => u !== message.senderId), message, correlationId: e.correlationId });
     const tagged = (message.mentions ?? []).filter((u) => u !== message.senderId && group.includes(u));
-    if (tagged.length > 0) planned.push({ userIds: tagged, event: 'taggedInMessage', payload: { message } });
+    if (tagged.length > 0) planned.push(envelope({ userIds: tagged }, ServerEvents.taggedInMessage, { message }));
     return planned;
   }
 }
 
 /** Notices worth keeping for someone offline (a message_sent echo or a status reply is not). */
 const PARKED_EVENTS = new Set<string>([
-  'message_edited',
-  'message_deleted',
-  'taggedInMessage',
-  'group_invite',
-  'removed_from_group',
-  'group_updated',
+  ServerEvents.messageEdited,
+  ServerEvents.messageDeleted,
+  ServerEvents.taggedInMessage,
+  ServerEvents.groupInvite,
+  ServerEvents.groupRemoved,
+  ServerEvents.groupUpdated,
 ]);
 
 /** Group notices: each names one applied command, and two of the same kind (two renames) are two notices. */
-const GROUP_EVENTS = new Set<string>(['group_updated', 'removed_from_group']);
+const GROUP_EVENTS = new Set<string>([ServerEvents.groupUpdated, ServerEvents.groupRemoved]);
 
 /**
  * The parked job's id: the same notice parked twice (a redelivered event) is one job, while two changes
@@ -240,6 +261,6 @@ export function keyOf(env: DeliveryEnvelope): string {
 
 function groupOf(e: FanoutEvent): string | undefined {
   if (e.type === RoutingKeys.messagePersisted) return e.message.groupId;
-  if (e.type === RoutingKeys.messageChanged) return e.groupId;
+  if (e.type === RoutingKeys.messageChanged || e.type === RoutingKeys.messageReacted) return e.groupId;
   return undefined;
 }

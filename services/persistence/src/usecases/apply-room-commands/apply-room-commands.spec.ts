@@ -1,4 +1,10 @@
-import { RoutingKeys, type EditMessageCommand, type MessageChangedEvent, type SendMessageCommand } from '@chat/contracts';
+import {
+  RoutingKeys,
+  type EditMessageCommand,
+  type MessageChangedEvent,
+  type MessageReactedEvent,
+  type SendMessageCommand,
+} from '@chat/contracts';
 import type { NewMessage } from '@chat/store';
 import { RoomHeads } from '../../room-heads';
 import { MemoryRooms } from '../../testing/memory-rooms';
@@ -59,7 +65,8 @@ function build() {
       } as unknown as MessageChangedEvent;
     },
   } as unknown as ChangeMessageUseCase;
-  const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase, {
+  const react = { execute: async () => ({}) as unknown as MessageReactedEvent };
+  const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase, react, {
     execute: async () => {
       throw new Error('no pins here');
     },

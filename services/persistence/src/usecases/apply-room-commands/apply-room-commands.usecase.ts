@@ -2,11 +2,12 @@ import { RoutingKeys, type FanoutEvent, type RoomCommand, type SendMessageComman
 import type { ApplyGroupCommandUseCase } from '../apply-group-command/apply-group-command.usecase';
 import type { ApplyPinUseCase } from '../apply-pin/apply-pin.usecase';
 import type { ChangeMessageUseCase } from '../change-message/change-message.usecase';
+import type { ReactMessageUseCase } from '../react-message/react-message.usecase';
 import type { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 
 /**
  * Applies a batch of room commands in each room's order: consecutive sends are stored together; an edit,
- * a delete, a pin or a group command waits for the sends before it and runs alone. Rooms proceed in parallel. Returns one event per
+ * a delete, a reaction, a pin or a group command waits for the sends before it and runs alone. Rooms proceed in parallel. Returns one event per
  * command in input order (null: dead-letter it).
  *
  * The sends that open each room's part of the batch (all of it, in the usual batch of sends only) are
@@ -19,6 +20,7 @@ export class ApplyRoomCommandsUseCase {
     private readonly store: StoreMessagesUseCase,
     private readonly change: ChangeMessageUseCase,
     private readonly group: ApplyGroupCommandUseCase,
+    private readonly react: Pick<ReactMessageUseCase, 'execute'>,
     private readonly pin: Pick<ApplyPinUseCase, 'execute'>,
   ) {}
 
@@ -58,6 +60,7 @@ export class ApplyRoomCommandsUseCase {
           }
           await flush();
           if (c.type === RoutingKeys.groupCommand) out[i] = await this.group.execute(c);
+          else if (c.type === RoutingKeys.messageReact) out[i] = await this.react.execute(c);
           else if (c.type === RoutingKeys.messageEdit || c.type === RoutingKeys.messageDelete) out[i] = await this.change.execute(c);
           else out[i] = await this.pin.execute(c);
         }

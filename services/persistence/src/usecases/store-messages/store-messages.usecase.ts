@@ -138,5 +138,6 @@ function toDoc(c: SendMessageCommand, seq: number): NewMessage {
     editedAt: null,
     deletedAt: null,
     ...(m.groupId ? { groupId: m.groupId, mentions: m.mentions ?? [] } : {}),
+    ...(m.replyTo ? { replyTo: { id: m.replyTo.id, senderId: m.replyTo.senderId, excerpt: m.replyTo.excerpt } } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { DeliveryEnvelope, ReceiptCommand } from '@chat/contracts';
+import { envelope, ServerEvents, type DeliveryEnvelope, type ReceiptCommand } from '@chat/contracts';
 import { groupCounts, type CursorDoc, type CursorMove } from '@chat/store';
 
 export interface CursorPort {
@@ -26,7 +26,9 @@ export interface GroupCountsPort {
  */
 const MAX_MESSAGES_PASSED = 1000;
 
-interface Group {
+/** The receipts of one batch for one (user, room, kind), merged: the cursor goes to the highest seq they reach. */
+interface MergedReceipt {
+  /** The receipt that reached furthest (its ids, correlation and who to tell). */
   r: ReceiptCommand;
   upTo: number;
   lastMessageId: string | null;
@@ -46,33 +48,37 @@ export class ApplyReceiptsUseCase {
   ) {}
 
   async execute(receipts: ReceiptCommand[]): Promise<CursorMove[]> {
-    const groups = new Map<string, Group>();
+    const merged = new Map<string, MergedReceipt>();
     for (const r of receipts) {
       if (r.upToSeq === undefined) continue;
       const key = `${r.userId}|${r.roomId}|${r.kind}`;
-      const g = groups.get(key) ?? { r, upTo: 0, lastMessageId: null, at: new Date(r.at) };
-      if (r.upToSeq >= g.upTo) {
-        g.upTo = r.upToSeq;
-        g.lastMessageId = r.messageIds[r.messageIds.length - 1] ?? g.lastMessageId;
-        g.r = r;
+      const receipt = merged.get(key) ?? { r, upTo: 0, lastMessageId: null, at: new Date(r.at) };
+      if (r.upToSeq >= receipt.upTo) {
+        receipt.upTo = r.upToSeq;
+        receipt.lastMessageId = r.messageIds[r.messageIds.length - 1] ?? receipt.lastMessageId;
+        receipt.r = r;
       }
-      groups.set(key, g);
+      merged.set(key, receipt);
     }
-    // one room's groups run in sequence (delivered before read), rooms in parallel
-    const byRoom = new Map<string, Group[]>();
-    for (const g of [...groups.values()].sort((a, b) => (a.r.kind === b.r.kind ? 0 : a.r.kind === 'delivered' ? -1 : 1))) {
-      byRoom.set(g.r.roomId, [...(byRoom.get(g.r.roomId) ?? []), g]);
+    // one room's merged receipts run in sequence (delivered before read), rooms in parallel
+    const byRoom = new Map<string, MergedReceipt[]>();
+    for (const receipt of [...merged.values()].sort((a, b) => (a.r.kind === b.r.kind ? 0 : a.r.kind === 'delivered' ? -1 : 1))) {
+      byRoom.set(receipt.r.roomId, [...(byRoom.get(receipt.r.roomId) ?? []), receipt]);
     }
     const applied = await Promise.all(
       [...byRoom.values()].map(async (list) => {
-        const out: Array<{ g: Group; move: CursorMove }> = [];
-        for (const g of list) out.push({ g, move: await this.cursors.advance(g.r.roomId, g.r.userId, g.r.kind, g.upTo, g.at) });
+        const out: Array<{ receipt: MergedReceipt; move: CursorMove }> = [];
+        for (const receipt of list)
+          out.push({
+            receipt,
+            move: await this.cursors.advance(receipt.r.roomId, receipt.r.userId, receipt.r.kind, receipt.upTo, receipt.at),
+          });
         return out;
       }),
     );
-    const moved = applied.flat().filter(({ g, move }) => move.to > move.from && g.r.notifyUserId);
-    const envelopes = moved.filter(({ g }) => !g.r.group).map(({ g, move }) => toEnvelope(g, move));
-    envelopes.push(...(await this.groupEnvelopes(moved.filter(({ g }) => g.r.group))));
+    const moved = applied.flat().filter(({ receipt, move }) => move.to > move.from && receipt.r.notifyUserId);
+    const envelopes = moved.filter(({ receipt }) => !receipt.r.group).map(({ receipt, move }) => toEnvelope(receipt, move));
+    envelopes.push(...(await this.groupEnvelopes(moved.filter(({ receipt }) => receipt.r.group))));
     if (envelopes.length > 0) await this.notify.deliver(envelopes);
     return applied.flat().map((a) => a.move);
   }
@@ -84,7 +90,7 @@ export class ApplyReceiptsUseCase {
    * member would cost members² emits per message in a large group (each member's receipt to all others).
    * One read of the senders per room covers all of the batch's moves there.
    */
-  private async groupEnvelopes(moved: Array<{ g: Group; move: CursorMove }>): Promise<DeliveryEnvelope[]> {
+  private async groupEnvelopes(moved: Array<{ receipt: MergedReceipt; move: CursorMove }>): Promise<DeliveryEnvelope[]> {
     if (moved.length === 0) return [];
     const rooms = [...new Set(moved.map(({ move }) => move.roomId))];
     const members = await this.groups.membersOf(rooms);
@@ -101,7 +107,7 @@ export class ApplyReceiptsUseCase {
       ).then((e) => new Map(e)),
     ]);
     const out: DeliveryEnvelope[] = [];
-    for (const { g, move } of moved) {
+    for (const { receipt, move } of moved) {
       const group = members.get(move.roomId) ?? [];
       // each sender's last message in (from, to] (newest first: the first seen), senders still in the group, the reader aside
       const lastBy = new Map<string, { id: string; seq: number }>();
@@ -111,41 +117,34 @@ export class ApplyReceiptsUseCase {
       }
       for (const [senderId, m] of lastBy) {
         const counts = groupCounts({ seq: m.seq, senderId }, group, cursorsOf.get(move.roomId)!);
-        out.push({
-          userId: senderId,
-          event: 'group_receipt',
-          correlationId: g.r.correlationId,
-          payload: {
-            groupId: move.roomId,
-            messageId: m.id,
-            fromSeq: move.from,
-            upToSeq: move.to,
-            kind: move.kind,
-            by: move.userId,
-            at: move.at.toISOString(),
-            counts,
-          },
-        });
+        out.push(
+          envelope(
+            { userId: senderId },
+            ServerEvents.groupReceipt,
+            {
+              groupId: move.roomId,
+              messageId: m.id,
+              fromSeq: move.from,
+              upToSeq: move.to,
+              kind: move.kind,
+              by: move.userId,
+              at: move.at.toISOString(),
+              counts,
+            },
+            receipt.r.correlationId,
+          ),
+        );
       }
     }
     return out;
   }
 }
 
-function toEnvelope(g: Group, move: CursorMove): DeliveryEnvelope {
+function toEnvelope(receipt: MergedReceipt, move: CursorMove): DeliveryEnvelope {
   const at = move.at.toISOString();
-  const common = { messageId: g.lastMessageId, roomId: move.roomId, upToSeq: move.to };
+  const common = { messageId: receipt.lastMessageId, roomId: move.roomId, upToSeq: move.to };
+  const to = { userId: receipt.r.notifyUserId! };
   return move.kind === 'delivered'
-    ? {
-        userId: g.r.notifyUserId!,
-        event: 'message_delivered',
-        correlationId: g.r.correlationId,
-        payload: { ...common, deliveredBy: move.userId, deliveredAt: at },
-      }
-    : {
-        userId: g.r.notifyUserId!,
-        event: 'message_read_ack',
-        correlationId: g.r.correlationId,
-        payload: { ...common, readBy: move.userId, readAt: at },
-      };
+    ? envelope(to, ServerEvents.messageDelivered, { ...common, deliveredBy: move.userId, deliveredAt: at }, receipt.r.correlationId)
+    : envelope(to, ServerEvents.messageReadAck, { ...common, readBy: move.userId, readAt: at }, receipt.r.correlationId);
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { idAgeMs } from '@chat/contracts';
 
 /** How long after the edge issued an id (a group, an invite) a miss is taken for "still in the queue". */
-export const FRESH_WINDOW_MS = 5_000;
+export const READ_YOUR_WRITES_WINDOW_MS = 5_000;
 
 /**
  * Read-your-writes for things created through the broker. The edge answers 202 as soon as a create is
@@ -11,10 +11,10 @@ export const FRESH_WINDOW_MS = 5_000;
  * timestamp says it is younger than the window, a miss is re-read with a short backoff. Ids that are
  * old, malformed or from the future miss at once, so guessing costs the guesser nothing but a 404.
  */
-export async function readIssued<T>(
+export async function readYourWrites<T>(
   id: string,
   read: () => Promise<T | null>,
-  windowMs = FRESH_WINDOW_MS,
+  windowMs = READ_YOUR_WRITES_WINDOW_MS,
   now: () => number = Date.now,
 ): Promise<T | null> {
   let found = await read();

@@ -1,22 +1,19 @@
-import type { MessageView } from '@chat/contracts';
+import type { MessageView, ServerEmit } from '@chat/contracts';
 
 const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq! - b.seq! : a.roomId < b.roomId ? -1 : 1);
 
 /** Any other event for the socket (an edit, a delete, a receipt): emitted in the order it came. */
-export interface SocketEvent {
-  event: string;
-  payload: unknown;
-}
+export type SocketEvent = ServerEmit;
 
 /**
- * The gate between the pipeline and one socket: hands each room's messages over in seq order and never
+ * Between the pipeline and one socket: hands each room's messages over in seq order and never
  * twice. While the connect-time sync (or a later catch-up) runs, live deliveries wait in a buffer; the sync
  * result goes first, then the buffer, and anything at or below what was already handed over (or
  * acknowledged in an earlier session) is dropped. The other events wait too, and follow every message: an
  * edit or delete that overtook its message would reach a device that does not have it yet, which would then
  * show the message as it was (a deleted message with its content).
  */
-export class SocketDelivery {
+export class OrderedDelivery {
   private readonly handed = new Map<string, number>();
   private buffer: MessageView[] | null = [];
   /** Events parked while the user was away (and the sync's gaps), the live ones held meanwhile, and the changes the sync read. */
@@ -104,12 +101,12 @@ export class SocketDelivery {
  * the read brings what the furthest-behind socket lacks (the others drop what they have). A room none of
  * them was handed anything in is left out: the read starts there from the user's stored cursor. (Leaving a
  * room out because one socket, just connected, lacks it would start it at the cursor, past what a socket
- * behind it still lacks, and the gate of that socket would then skip the difference for good.)
+ * behind it still lacks, and that socket's delivery would then skip the difference for good.)
  */
-export function handedFloor(gates: SocketDelivery[]): Record<string, number> {
+export function handedFloor(deliveries: OrderedDelivery[]): Record<string, number> {
   const floor: Record<string, number> = {};
-  for (const gate of gates) {
-    for (const [room, seq] of gate.handedRooms()) if (floor[room] === undefined || seq < floor[room]) floor[room] = seq;
+  for (const delivery of deliveries) {
+    for (const [room, seq] of delivery.handedRooms()) if (floor[room] === undefined || seq < floor[room]) floor[room] = seq;
   }
   return floor;
 }

@@ -1,14 +1,17 @@
 import type { MessageView } from '@chat/contracts';
-import { handedFloor, SocketDelivery } from './socket-delivery';
+import { mergeSince } from './handshake';
+import { handedFloor, OrderedDelivery, type SocketEvent } from './ordered-delivery';
 
 const R1 = '1'.repeat(24);
 const R2 = '2'.repeat(24);
 const m = (roomId: string, seq: number) => ({ id: `${roomId}-${seq}`, roomId, seq }) as MessageView;
+// the delivery never looks into an event's payload: partial ones stand for the real thing
+const ev = (event: string, payload: object) => ({ event, payload }) as SocketEvent;
 
-describe('SocketDelivery', () => {
+describe('OrderedDelivery', () => {
   it('holds live messages until the sync is released, then hands all over in order, once', () => {
     const out: string[] = [];
-    const d = new SocketDelivery((x) => out.push(x.id));
+    const d = new OrderedDelivery((x) => out.push(x.id));
     d.offer(m(R1, 4));
     d.offer(m(R1, 3));
     expect(out).toEqual([]);
@@ -22,7 +25,7 @@ describe('SocketDelivery', () => {
 
   it('keeps rooms independent and respects acknowledged cursors', () => {
     const out: string[] = [];
-    const d = new SocketDelivery((x) => out.push(x.id));
+    const d = new OrderedDelivery((x) => out.push(x.id));
     d.release([], { [R1]: 10 });
     d.offer(m(R1, 9));
     d.offer(m(R2, 1));
@@ -32,14 +35,14 @@ describe('SocketDelivery', () => {
 
   it('ignores messages without a seq', () => {
     const out: string[] = [];
-    const d = new SocketDelivery((x) => out.push(x.id));
+    const d = new OrderedDelivery((x) => out.push(x.id));
     d.release([{ ...m(R1, 1), seq: null }]);
     expect(out).toEqual([]);
   });
 
   it('holds live deliveries during a later catch-up, so a newer live message cannot overtake older ones', () => {
     const out: string[] = [];
-    const d = new SocketDelivery((x) => out.push(x.id));
+    const d = new OrderedDelivery((x) => out.push(x.id));
     d.release([m(R1, 1)]);
     d.hold(); // Redis lost presence; the catch-up starts
     d.offer(m(R1, 5)); // fanout sees the user online again before the catch-up read the store
@@ -53,9 +56,6 @@ describe('SocketDelivery', () => {
 });
 
 describe('mergeSince (handshake auth.since)', () => {
-  // imported here to keep the gateway's Socket.IO wiring out of the other specs
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { mergeSince } = require('./gateway') as typeof import('./gateway');
   const R = 'a'.repeat(24);
   const S = 'b'.repeat(24);
   it('takes the larger of the stored cursor and the device’s claim, per room', () => {
@@ -70,7 +70,7 @@ describe('mergeSince (handshake auth.since)', () => {
 
   it('hands a sync over page by page while live messages keep waiting for the last page', () => {
     const out: number[] = [];
-    const d = new SocketDelivery((x) => out.push(x.seq!));
+    const d = new OrderedDelivery((x) => out.push(x.seq!));
     d.offer(m(R1, 9)); // live, newer than the whole backlog
     d.feed([m(R1, 1), m(R1, 2), m(R1, 3)]);
     expect(out).toEqual([1, 2, 3]);
@@ -85,46 +85,41 @@ describe('mergeSince (handshake auth.since)', () => {
 
   it('holds edits, deletes and receipts with the messages, and emits them after every message, parked ones first', () => {
     const out: string[] = [];
-    const d = new SocketDelivery(
+    const d = new OrderedDelivery(
       (x) => out.push(`msg ${x.seq}`),
       (e) => out.push(`${e.event} ${(e.payload as { messageId: string }).messageId}`),
     );
     d.release([m(R1, 1)]);
-    d.offerEvent({ event: 'message_edited', payload: { messageId: 'a' } }); // not held: at once
+    d.offerEvent(ev('message_edited', { messageId: 'a' })); // not held: at once
     d.hold();
     d.offer(m(R1, 3)); // live, during a catch-up
-    d.offerEvent({ event: 'message_deleted', payload: { messageId: `${R1}-3` } }); // its delete overtakes the catch-up
+    d.offerEvent(ev('message_deleted', { messageId: `${R1}-3` })); // its delete overtakes the catch-up
     expect(out).toEqual(['msg 1', 'message_edited a']);
-    d.release([m(R1, 2)], {}, [{ event: 'message_edited', payload: { messageId: `${R1}-2` } }]);
+    d.release([m(R1, 2)], {}, [ev('message_edited', { messageId: `${R1}-2` })]);
     // the device has message 3 before it is told it was deleted, and the older parked edit comes first
     expect(out).toEqual(['msg 1', 'message_edited a', 'msg 2', 'msg 3', `message_edited ${R1}-2`, `message_deleted ${R1}-3`]);
-    d.offerEvent({ event: 'message_read_ack', payload: { messageId: 'z' } });
+    d.offerEvent(ev('message_read_ack', { messageId: 'z' }));
     expect(out[out.length - 1]).toBe('message_read_ack z');
   });
 
   it('emits the changes a sync read last, after the parked and the held live events', () => {
     const out: string[] = [];
-    const d = new SocketDelivery(
+    const d = new OrderedDelivery(
       (x) => out.push(`msg ${x.seq}`),
       (e) => out.push(`${e.event}:${(e.payload as { content?: string }).content ?? ''}`),
     );
-    d.offerEvent({ event: 'message_edited', payload: { content: 'b' } }); // live, held (the connect-time sync runs)
-    d.feed(
-      [m(R1, 1)],
-      {},
-      [{ event: 'message_edited', payload: { content: 'a' } }],
-      [{ event: 'message_edited', payload: { content: 'c' } }],
-    );
-    d.release([m(R1, 2)], {}, [], [{ event: 'message_deleted', payload: {} }]);
+    d.offerEvent(ev('message_edited', { content: 'b' })); // live, held (the connect-time sync runs)
+    d.feed([m(R1, 1)], {}, [ev('message_edited', { content: 'a' })], [ev('message_edited', { content: 'c' })]);
+    d.release([m(R1, 2)], {}, [], [ev('message_deleted', {})]);
     expect(out).toEqual(['msg 1', 'msg 2', 'message_edited:a', 'message_edited:b', 'message_edited:c', 'message_deleted:']);
   });
 
   it('starts a catch-up of several sockets where the furthest behind is, room by room', () => {
-    const behind = new SocketDelivery(() => undefined);
+    const behind = new OrderedDelivery(() => undefined);
     behind.feed([], { [R1]: 50 }); // a laptop that said it has 50
-    const ahead = new SocketDelivery(() => undefined);
+    const ahead = new OrderedDelivery(() => undefined);
     ahead.feed([], { [R1]: 80, [R2]: 7 });
-    const fresh = new SocketDelivery(() => undefined); // just connected, handed nothing yet
+    const fresh = new OrderedDelivery(() => undefined); // just connected, handed nothing yet
     expect(handedFloor([behind, ahead, fresh])).toEqual({ [R1]: 50, [R2]: 7 });
     expect(handedFloor([fresh])).toEqual({});
   });

@@ -1,5 +1,5 @@
 import { idAgeMs, newTimedId } from '@chat/contracts';
-import { readIssued } from './fresh';
+import { readYourWrites } from './read-your-writes';
 
 describe('ids issued by the edge and read-your-writes', () => {
   it('a timed id is 24 hex and knows its age', () => {
@@ -14,13 +14,13 @@ describe('ids issued by the edge and read-your-writes', () => {
   it('waits for a fresh id to appear, and gives up on an old one at once', async () => {
     let reads = 0;
     const appearsOnThird = () => Promise.resolve(++reads >= 3 ? 'doc' : null);
-    expect(await readIssued(newTimedId(), appearsOnThird)).toBe('doc');
+    expect(await readYourWrites(newTimedId(), appearsOnThird)).toBe('doc');
     expect(reads).toBe(3);
 
     let oldReads = 0;
     const never = () => Promise.resolve((oldReads++, null));
     const old = newTimedId(Date.now() - 60_000);
-    expect(await readIssued(old, never)).toBeNull();
+    expect(await readYourWrites(old, never)).toBeNull();
     expect(oldReads).toBe(1);
   });
 
@@ -29,7 +29,7 @@ describe('ids issued by the edge and read-your-writes', () => {
     const id = newTimedId(clock);
     let reads = 0;
     const never = () => Promise.resolve((reads++, (clock += 1_000), null));
-    expect(await readIssued(id, never, 5_000, () => clock)).toBeNull();
+    expect(await readYourWrites(id, never, 5_000, () => clock)).toBeNull();
     expect(reads).toBeGreaterThan(1);
     expect(reads).toBeLessThanOrEqual(7);
   });
