@@ -59,6 +59,8 @@ describe('OWASP API Security Top 10 (2023)', () => {
       'post /chat/groups/:groupId/members': { userIds: [x] },
       'post /chat/groups/:groupId/invite': { userId: x },
       'post /chat/groups/:groupId/messages': { content: 'intruder', clientMsgId: 'x2' },
+      'post /chat/rooms/:roomId/pins': { messageId: w.messageId },
+      'patch /chat/rooms/:roomId/settings': { muted: true },
     };
     // "me" routes: the path names a user, which must be the caller
     const selfRoutes: Record<string, string> = { 'patch /chat/message/read/room/:roomId/user/:userId': x };

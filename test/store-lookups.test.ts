@@ -113,9 +113,9 @@ describe('store lookups use an index', () => {
     const before = await store.history(scope, { before: 4, limit: 30 });
     expect({ seqs: before.messages.map((m) => m.seq), hasMore: before.hasMore }).toEqual({ seqs: [3, 2, 1], hasMore: false });
     // a reconnect's catch-up: what others sent after the device's seq, in order (the user's own message left out)
-    const incoming = await store.incomingSince(scope, 140, 100);
+    const incoming = await store.latestIncoming(scope, 140, 100);
     expect(incoming.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 141 + i));
-    const fromOthers = await store.incomingSince(scopeOf(all[144].senderId), 140, 100);
+    const fromOthers = await store.latestIncoming(scopeOf(all[144].senderId), 140, 100);
     expect(fromOthers.map((m) => m.seq)).toEqual([141, 142, 143, 144, 146, 147, 148, 149, 150]);
   });
 
@@ -158,13 +158,17 @@ describe('store lookups use an index', () => {
     const older = await store.history(scope, { before: 400, limit: 3 });
     expect(older.messages.map((m) => m.seq)).toEqual([150, 149, 148]);
     // a catch-up from before the hole: everything others sent, in order, across it
-    const incoming = await store.incomingSince(scope, 145, 100);
-    expect(incoming.map((m) => m.seq)).toEqual([...seqs.filter((s) => s > 145 && s % 10 !== 0)]);
+    const fromOthers = seqs.filter((s) => s > 145 && s % 10 !== 0);
+    const incoming = await store.latestIncoming(scope, 145, 100);
+    expect(incoming.map((m) => m.seq)).toEqual(fromOthers);
     expect(await store.countIncomingSince(scope, 145)).toBe(incoming.length);
+    // more than the limit: the newest, oldest first, read back across the hole
+    expect((await store.latestIncoming(scope, 145, 20)).map((m) => m.seq)).toEqual(fromOthers.slice(-20));
     // where the caller read that the room ends (the sync, the unread counts): the read stops there
     const upto405 = seqs.filter((s) => s > 145 && s <= 405 && s % 10 !== 0);
     expect(await store.countIncomingSince(scope, 145, 405)).toBe(upto405.length);
-    expect((await store.incomingSince(scope, 145, 100, 405)).map((m) => m.seq)).toEqual(upto405);
+    expect((await store.latestIncoming(scope, 145, 100, 405)).map((m) => m.seq)).toEqual(upto405);
+    expect((await store.latestIncoming(scope, 145, 3, 405)).map((m) => m.seq)).toEqual([403, 404, 405]);
     // a summary without an open tail is where the room ends
     await summary(405, null);
     expect((await store.history(scope, { limit: 3 })).messages.map((m) => m.seq)).toEqual([405, 404, 403]);

@@ -195,7 +195,7 @@ async function exercise(t: Traced, roomId: string, user: string, messageId: stri
   await t.trace('messages.findForParticipant', () => messages.findForParticipant(messageId, user));
   await t.trace('messages.history', () => messages.history(scope, { limit: 50 }));
   await t.trace('messages.history(before)', () => messages.history(scope, { limit: 50, before: 30 }));
-  await t.trace('messages.incomingSince', () => messages.incomingSince(scope, 20, 5000));
+  await t.trace('messages.latestIncoming', () => messages.latestIncoming(scope, 20, 5000));
   await t.trace('messages.countIncomingSince', () => messages.countIncomingSince(scope, 20));
   await t.trace('messages.changedSince', () => messages.changedSince(scope, 20, 5000));
   await t.trace('messages.sendersBetween', () => messages.sendersBetween(roomId, 20, 30, 100));

@@ -51,6 +51,8 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
         RoutingKeys.messageDelete,
         RoutingKeys.messageReact,
         RoutingKeys.groupCommand,
+        RoutingKeys.messagePin,
+        RoutingKeys.messageUnpin,
       ].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),
@@ -59,12 +61,16 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
     })),
     ...range.map((p) => ({
       name: fanoutQueues[p],
-      bindings: [RoutingKeys.messagePersisted, RoutingKeys.messageChanged, RoutingKeys.messageReacted, RoutingKeys.groupChanged].map(
-        (k) => ({
-          exchange,
-          routingKey: partitionKey(k, p),
-        }),
-      ),
+      bindings: [
+        RoutingKeys.messagePersisted,
+        RoutingKeys.messageChanged,
+        RoutingKeys.messageReacted,
+        RoutingKeys.groupChanged,
+        RoutingKeys.pinChanged,
+      ].map((k) => ({
+        exchange,
+        routingKey: partitionKey(k, p),
+      })),
       singleActiveConsumer: true,
     })),
     ...range.map((p) => ({

@@ -19,7 +19,13 @@ export const RoutingKeys = {
   receipt: 'message.receipt.v1',
   groupCommand: 'group.command.v1',
   groupChanged: 'group.changed.v1',
+  messagePin: 'message.pin.v1',
+  messageUnpin: 'message.unpin.v1',
+  pinChanged: 'message.pin-changed.v1',
 } as const;
+
+/** Most messages pinned in one room at a time. */
+export const MAX_PINS_PER_ROOM = 50;
 
 export interface SendMessageCommand {
   type: typeof RoutingKeys.messageSend;
@@ -43,6 +49,16 @@ export interface DeleteMessageCommand {
   correlationId: string;
   messageId: string;
   roomId: string;
+  actorId: string;
+  requestedAt: string;
+}
+
+/** Pin or unpin a message of a room, applied in the room's order (after the message, before a later delete). */
+export interface PinCommand {
+  type: typeof RoutingKeys.messagePin | typeof RoutingKeys.messageUnpin;
+  correlationId: string;
+  roomId: string;
+  messageId: string;
   actorId: string;
   requestedAt: string;
 }
@@ -84,7 +100,7 @@ export type GroupCommand = {
 } & GroupOp;
 
 /** Everything the persistence worker applies, in a room's order. */
-export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand | ReactMessageCommand | GroupCommand;
+export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand | ReactMessageCommand | GroupCommand | PinCommand;
 
 export interface MessagePersistedEvent {
   type: typeof RoutingKeys.messagePersisted;
@@ -110,6 +126,22 @@ export interface MessageChangedEvent {
   content?: string;
   editedAt?: string;
   deletedAt?: string;
+  /** A delete that took the message off the room's pins: the audience also gets message_unpinned. */
+  unpinned?: boolean;
+  error?: { code: ErrorCode; message: string };
+}
+
+/** The outcome of a pin or unpin: the room's members hear of an applied one, the actor alone of a refusal. */
+export interface PinChangedEvent {
+  type: typeof RoutingKeys.pinChanged;
+  correlationId: string;
+  change: 'pinned' | 'unpinned';
+  roomId: string;
+  messageId: string;
+  actorId: string;
+  outcome: 'applied' | 'refused';
+  /** The room's members when it was applied (empty when refused). */
+  members: string[];
   error?: { code: ErrorCode; message: string };
 }
 
@@ -150,7 +182,7 @@ export interface GroupChangedEvent {
   error?: { code: ErrorCode; message: string };
 }
 
-export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent;
+export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent | PinChangedEvent;
 
 export interface ReceiptCommand {
   type: typeof RoutingKeys.receipt;

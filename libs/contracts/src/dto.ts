@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -246,6 +247,22 @@ export type GroupAdds = (typeof GROUP_ADDS)[number];
 export class UserSettingsDto {
   @IsOptional() @IsBoolean() showPresence?: boolean;
   @IsOptional() @IsIn(GROUP_ADDS, { message: `$property must be one of ${GROUP_ADDS.join(', ')}` }) groupAdds?: GroupAdds;
+}
+
+/** `POST /chat/rooms/:roomId/pins`. */
+export class PinMessageDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+}
+
+export class RoomMessageParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId!: string;
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) messageId!: string;
+}
+
+/** `PATCH /chat/rooms/:roomId/settings`: mute (until a future ISO time, or until unmuted) or unmute. */
+export class RoomSettingsDto {
+  @IsBoolean() muted!: boolean;
+  @IsOptional() @IsISO8601({ strict: true }, { message: '$property must be an ISO 8601 date-time' }) until?: string;
 }
 
 /** An empty body or query: nothing may be sent. */

@@ -47,6 +47,10 @@ export const ServerEvents = {
   serverDraining: 'server_draining',
   typing: 'typing',
   presence: 'presence',
+  messagePinned: 'message_pinned',
+  messageUnpinned: 'message_unpinned',
+  pinError: 'pin_error',
+  syncGap: 'sync_gap',
 } as const;
 
 export type ServerEventName = (typeof ServerEvents)[keyof typeof ServerEvents];
@@ -58,6 +62,19 @@ export const EPHEMERAL_EVENTS: ReadonlySet<string> = new Set([ServerEvents.typin
 export const InternalEvents = {
   deliver: 'internal:deliver:v1',
 } as const;
+
+export interface PinEvent {
+  roomId: string;
+  messageId: string;
+  by: string;
+}
+
+/** Seqs of a room, both ends included, that a device may lack and was not sent (see ServerPayloads.sync_gap). */
+export interface SyncGap {
+  roomId: string;
+  fromSeq: number;
+  toSeq: number;
+}
 
 export interface TypingEvent {
   roomId: string;
@@ -185,6 +202,13 @@ export interface ServerPayloads {
   typing: TypingEvent;
   /** Someone who shares a room with you came online or went offline (not sent while either side hides presence). */
   presence: PresenceView;
+  /** A member pinned or unpinned a message of the room (a delete also unpins; `by` is then the deleter). */
+  message_pinned: PinEvent;
+  message_unpinned: PinEvent;
+  /** A pin or unpin accepted with 202 and then refused where it was applied in the room's order. */
+  pin_error: { roomId: string; messageId: string; op: 'pin' | 'unpin'; error?: ErrorBody['error'] };
+  /** The sync could not hand over everything the device lacks: fetch seqs fromSeq..toSeq with GET /chat/messages/:roomId?after=fromSeq-1. */
+  sync_gap: SyncGap;
 }
 
 /** Fails to compile when ServerEvents and ServerPayloads name different events. */

@@ -9,6 +9,8 @@ import {
   type GroupCommand,
   type MessageChangedEvent,
   type MessagePersistedEvent,
+  type PinChangedEvent,
+  type PinCommand,
   type MessageReactedEvent,
   type ReactMessageCommand,
   type ReceiptCommand,
@@ -167,6 +169,7 @@ export function decodeRoomCommand(raw: unknown): RoomCommand {
   const c = obj(raw, 'command');
   if (c.type === RoutingKeys.messageSend) return decodeSendCommand(c);
   if (c.type === RoutingKeys.groupCommand) return decodeGroupCommand(c);
+  if (c.type === RoutingKeys.messagePin || c.type === RoutingKeys.messageUnpin) return decodePinCommand(c);
   if (c.type === RoutingKeys.messageReact) return reactCommand(c);
   if (c.type !== RoutingKeys.messageEdit && c.type !== RoutingKeys.messageDelete) throw new Invalid('not a room command');
   const base = {
@@ -180,9 +183,35 @@ export function decodeRoomCommand(raw: unknown): RoomCommand {
   return { type: RoutingKeys.messageEdit, ...base, content: str(c.content, 'content') } satisfies EditMessageCommand;
 }
 
+function decodePinCommand(c: Record<string, unknown>): PinCommand {
+  return {
+    type: c.type === RoutingKeys.messagePin ? RoutingKeys.messagePin : RoutingKeys.messageUnpin,
+    correlationId: correlationOf(c),
+    roomId: id(c.roomId, 'roomId'),
+    messageId: id(c.messageId, 'messageId'),
+    actorId: id(c.actorId, 'actorId'),
+    requestedAt: date(c.requestedAt, 'requestedAt'),
+  };
+}
+
+function decodePinChanged(c: Record<string, unknown>): PinChangedEvent {
+  if (c.change !== 'pinned' && c.change !== 'unpinned') throw new Invalid('change must be pinned or unpinned');
+  if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
+  return {
+    ...(c as unknown as PinChangedEvent),
+    type: RoutingKeys.pinChanged,
+    correlationId: correlationOf(c),
+    roomId: id(c.roomId, 'roomId'),
+    messageId: id(c.messageId, 'messageId'),
+    actorId: id(c.actorId, 'actorId'),
+    members: ids(c.members, 'members', 100_000),
+  };
+}
+
 export function decodeFanoutEvent(raw: unknown): FanoutEvent {
   const c = obj(raw, 'event');
   if (c.type === RoutingKeys.messagePersisted) return decodePersistedEvent(c);
+  if (c.type === RoutingKeys.pinChanged) return decodePinChanged(c);
   if (c.type === RoutingKeys.messageReacted) return reactedEvent(c);
   if (c.type === RoutingKeys.groupChanged) {
     if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');

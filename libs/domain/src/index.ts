@@ -19,6 +19,8 @@ export {
   type InviteAnswer,
   type InviteState,
 } from './group-rules';
+export { judgePin, type PinDecision, type PinnableMessage, type PinRoom, type PinState } from './pin-rules';
+export { decideMute, isMuted, type RoomMute } from './mute-rules';
 export {
   applyReaction,
   judgeReaction,

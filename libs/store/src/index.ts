@@ -18,6 +18,7 @@ export {
   type CursorDoc,
   type InviteDoc,
   type UserSettingsDoc,
+  type PinDoc,
 } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
@@ -29,3 +30,5 @@ export { toMessageView, toHistoryView, toConversationView, toGroupView, groupCou
 export { CursorStore, statusFor, type CursorKind, type CursorMove } from './cursor-store';
 export { GroupStore, toGroupState, type GroupState } from './group-store';
 export { UserSettingsStore, DEFAULT_SETTINGS, type UserSettings } from './user-settings-store';
+export { PinStore } from './pin-store';
+export { RoomSettingsStore, type RoomMuteSetting } from './room-settings-store';

@@ -34,8 +34,8 @@ export async function joinedSeqOf(m: Models, roomId: string, userId: string): Pr
   return row?.joinedSeq ?? 0;
 }
 
-/** A room as one member sees it: the conversation and the seq the member joined at. */
-export type MemberRoom = ConversationDoc & { joinedSeq: number };
+/** A room as one member sees it: the conversation, the seq the member joined at, and the member's mute. */
+export type MemberRoom = ConversationDoc & { joinedSeq: number; muted?: boolean; mutedUntil?: Date | null };
 
 /** The user's rooms of one kind, most recent activity first (optionally only rooms holding messages). */
 export async function roomsOf(
@@ -45,9 +45,9 @@ export async function roomsOf(
   q: { limit?: number; offset?: number; withMessages?: boolean; select?: Record<string, 1> } = {},
 ): Promise<MemberRoom[]> {
   const rows = await m.Membership.find(kind === 'any' ? { userId } : { userId, kind })
-    .select({ roomId: 1, joinedSeq: 1 })
+    .select({ roomId: 1, joinedSeq: 1, muted: 1, mutedUntil: 1 })
     .batchSize(ONE_BATCH)
-    .lean<Array<{ roomId: string; joinedSeq?: number }>>();
+    .lean<Array<{ roomId: string; joinedSeq?: number; muted?: boolean; mutedUntil?: Date | null }>>();
   if (rows.length === 0) return [];
   // one _id lookup per room: FerretDB v1 answers `_id: { $in }` by reading every conversation (a scan that
   // grows with all users' rooms), an _id equality from its index; MongoDB answers either from the _id index
@@ -66,8 +66,11 @@ export async function roomsOf(
     (a, b) => new Date(b.lastActivityAt).getTime() - new Date(a.lastActivityAt).getTime() || (String(b._id) < String(a._id) ? -1 : 1),
   );
   const page = docs.slice(q.offset ?? 0, q.limit ? (q.offset ?? 0) + q.limit : undefined);
-  const joined = new Map(rows.map((r) => [r.roomId, r.joinedSeq ?? 0]));
-  return page.map((d) => ({ ...d, joinedSeq: joined.get(String(d._id)) ?? 0 }));
+  const byRoom = new Map(rows.map((r) => [r.roomId, r]));
+  return page.map((d) => {
+    const row = byRoom.get(String(d._id));
+    return { ...d, joinedSeq: row?.joinedSeq ?? 0, muted: row?.muted === true, mutedUntil: row?.mutedUntil ?? null };
+  });
 }
 
 /** Everyone who shares a room (one-to-one or group) with the user, the user left out. */

@@ -77,18 +77,21 @@ export class MessageStore {
   }
 
   /**
-   * Messages from others in the scope's room after `afterSeq`, in seq order (reconnect sync). `upto`: where
-   * the caller knows the room ends (its summary with the open tail applied); without it, read here.
+   * The newest `limit` messages from others in the scope's room after `afterSeq`, oldest first (reconnect
+   * sync: a device away longer than one sync hands over gets the latest, and is told of the gap before them).
+   * Read newest first by bucket, so a long absence costs the buckets handed over, not the room. `upto`:
+   * where the caller knows the room ends (its summary with the open tail applied); without it, read here.
    */
-  async incomingSince(scope: RoomScope, afterSeq: number, limit: number, upto?: number): Promise<MessageDoc[]> {
-    return walkRoom(this.m, {
+  async latestIncoming(scope: RoomScope, afterSeq: number, limit: number, upto?: number): Promise<MessageDoc[]> {
+    const docs = await walkRoom(this.m, {
       roomId: scope.roomId,
       above: Math.max(afterSeq, scope.fromSeq),
       ...(await this.endOf(scope.roomId, upto)),
-      order: 1,
+      order: -1,
       limit,
       keep: (d) => d.senderId !== scope.userId && !d.deletedAt,
     });
+    return docs.reverse();
   }
 
   /**

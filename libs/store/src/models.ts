@@ -102,6 +102,21 @@ export interface MembershipDoc {
   kind: 'direct' | 'group';
   /** The room's seq when the user joined (RoomScope.fromSeq); unset on rows from before it existed: 0. */
   joinedSeq?: number;
+  /**
+   * The member muted the room (until `mutedUntil`, or until unmuted when that is null): kept on this row
+   * because the room lists read it anyway. Written only at the member's request (by the edge).
+   */
+  muted?: boolean;
+  mutedUntil?: Date | null;
+}
+
+/** A pinned message: one per (room, message), written only by the room's persistence worker. */
+export interface PinDoc {
+  _id: string;
+  roomId: string;
+  messageId: string;
+  pinnedBy: string;
+  pinnedAt: Date;
 }
 
 /** A user's own settings, keyed by the user's id; written only at that user's request (by the edge). */
@@ -165,10 +180,24 @@ const membershipSchema = new Schema<MembershipDoc>(
     userId: { type: String, required: true },
     kind: { type: String, enum: ['direct', 'group'], required: true },
     joinedSeq: { type: Number, default: 0 },
+    muted: { type: Boolean },
+    mutedUntil: { type: Date },
   },
   { collection: 'memberships', versionKey: false },
 );
 membershipSchema.index({ userId: 1, kind: 1 });
+
+const pinSchema = new Schema<PinDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    messageId: { type: String, required: true },
+    pinnedBy: { type: String, required: true },
+    pinnedAt: { type: Date, required: true },
+  },
+  { collection: 'pins', versionKey: false },
+);
+pinSchema.index({ roomId: 1 });
 
 const messageSchema = new Schema<MessageDoc>(
   {
@@ -246,6 +275,7 @@ export interface Models {
   Invite: Model<InviteDoc>;
   Membership: Model<MembershipDoc>;
   UserSettings: Model<UserSettingsDoc>;
+  Pin: Model<PinDoc>;
 }
 
 /** Models bound to the caller's connection: no global mongoose state. */
@@ -257,6 +287,7 @@ export function createModels(conn: Connection): Models {
     Invite: conn.model<InviteDoc>('Invite', inviteSchema),
     Membership: conn.model<MembershipDoc>('Membership', membershipSchema),
     UserSettings: conn.model<UserSettingsDoc>('UserSettings', userSettingsSchema),
+    Pin: conn.model<PinDoc>('Pin', pinSchema),
   };
 }
 
@@ -266,6 +297,7 @@ export async function ensureIndexes(m: Models): Promise<void> {
   await m.Cursor.createIndexes();
   await m.Invite.createIndexes();
   await m.Membership.createIndexes();
+  await m.Pin.createIndexes();
 }
 
 /**

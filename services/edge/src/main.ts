@@ -18,7 +18,17 @@ import { adapterKey, EdgeChannel, edgeChannel, LastSeen, OfflineInbox, Presence,
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
-import { openStore, ConversationStore, CursorStore, GroupStore, MessageStore, pingStore, UserSettingsStore } from '@chat/store';
+import {
+  openStore,
+  ConversationStore,
+  CursorStore,
+  GroupStore,
+  MessageStore,
+  PinStore,
+  pingStore,
+  RoomSettingsStore,
+  UserSettingsStore,
+} from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { RateLimits } from './rate-limits';
 import { Admission } from './admission';
@@ -46,6 +56,8 @@ import { GroupCommandUseCase } from './usecases/group-command/group-command.usec
 import { GroupQueriesUseCase } from './usecases/group-queries/group-queries.usecase';
 import { RoomSummaries } from './usecases/room-summaries';
 import { PresenceUseCase } from './usecases/presence/presence.usecase';
+import { PinsUseCase } from './usecases/pins/pins.usecase';
+import { RoomSettingsUseCase } from './usecases/room-settings/room-settings.usecase';
 import { EphemeralRelay } from './ephemeral-relay';
 import { RoomMembers } from './room-members';
 
@@ -183,6 +195,8 @@ runService('edge', async () => {
     readHistory: new ReadHistoryUseCase(conversations, messages, cursors),
     listOffline: new ListOfflineUseCase(inbox),
     presence: presenceInfo,
+    pins: new PinsUseCase(conversations, messages, new PinStore(models), cursors, accepted, publisher, lanes),
+    roomSettings: new RoomSettingsUseCase(conversations, new RoomSettingsStore(models)),
     extra: (a) => {
       mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits });
       if (config.DEMO_ENABLED === 'true') {

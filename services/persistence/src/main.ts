@@ -4,10 +4,19 @@ import { decodeRoomCommand, type RoomCommand } from '@chat/contracts';
 import { StageLag } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { stageLag, timedCalls } from '@chat/ops';
-import { backfillMessageBuckets, ConversationStore, GroupStore, isStoreUnavailable, MessageStore, withStoreDeadline } from '@chat/store';
+import {
+  backfillMessageBuckets,
+  ConversationStore,
+  GroupStore,
+  isStoreUnavailable,
+  MessageStore,
+  PinStore,
+  withStoreDeadline,
+} from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
 import { RoomHeads } from './room-heads';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
+import { ApplyPinUseCase } from './usecases/apply-pin/apply-pin.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { PersistBatchUseCase } from './usecases/persist-batch/persist-batch.usecase';
@@ -24,6 +33,7 @@ runConsumerService<RoomCommand>(
     const messages = new MessageStore(models);
     const conversations = new ConversationStore(models);
     const groups = new GroupStore(models);
+    const pins = new PinStore(models);
     // a deadline on the hot path's store calls: one the driver left hanging after a cut connection would hold
     // its partition (and, for the merged insert, every partition) for good; the batch is retried instead
     const hot = timedCalls(messages, { insertIdempotent: 'message.insertMany', findByIds: 'message.findByIds' }, (call, op) =>
@@ -58,6 +68,7 @@ runConsumerService<RoomCommand>(
             await heads.exclusive(room, () => conversations.updateLastMessage(room, id, patch));
           },
           groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
+          unpin: (roomId, messageId) => pins.remove(roomId, messageId),
         },
         config.EDIT_WINDOW_MS,
         (roomId) => storeMessages.stampChange(roomId),
@@ -84,6 +95,13 @@ runConsumerService<RoomCommand>(
         },
         (roomId) => storeMessages.stampChange(roomId),
       ),
+      new ApplyPinUseCase({
+        room: (id) => conversations.get(id),
+        findByIds: (ids) => messages.findByIds(ids),
+        state: (roomId, messageId) => pins.state(roomId, messageId),
+        add: (...a) => pins.add(...a),
+        remove: (...a) => pins.remove(...a),
+      }),
     );
     // summaries written behind: due ones every quarter interval, every one (tails closed) on stop
     let flushing: Promise<unknown> = Promise.resolve();

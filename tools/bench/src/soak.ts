@@ -10,7 +10,7 @@
  *   findById   MessageStore.findByIds([id]) of a message anywhere in the store
  *   page       a room's newest page: ConversationStore.scopeFor, MessageStore.history (50), CursorStore.forRoom
  *   unread     the unread counts (UnreadCountsUseCase's reads): rooms with messages, the user's cursors, a count per room behind
- *   sync       a connect-time sync (ReadMissedUseCase's store reads): the same two, then incomingSince per room behind
+ *   sync       a connect-time sync (ReadMissedUseCase's store reads): the same two, then latestIncoming per room behind
  * for users and rooms that grow with the store, and for a few rooms that stop at 50 messages (the store grows
  * around them). Before each checkpoint every participant's cursors are moved as the receipts worker moves them,
  * to 20 messages before the end (read) and 10 (delivered), so each lookup has the same work at every size.
@@ -242,8 +242,10 @@ class Soak {
     const behind = rooms.filter((r) => r.lastIncomingSeq > from(r.scope.roomId));
     const changed = rooms.filter((r) => (r.lastChangeSeq ?? 0) > from(r.scope.roomId));
     const [stored] = await Promise.all([
-      Promise.all(behind.map((r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), SYNC_LIMIT_PER_ROOM, r.lastIncomingSeq))),
-      Promise.all(changed.map((r) => this.messages.changedSince(r.scope, from(r.scope.roomId), SYNC_LIMIT_PER_ROOM))),
+      Promise.all(
+        behind.map((r) => this.messages.latestIncoming(r.scope, from(r.scope.roomId), SYNC_LIMIT_PER_ROOM + 1, r.lastIncomingSeq)),
+      ),
+      Promise.all(changed.map((r) => this.messages.changedSince(r.scope, from(r.scope.roomId), SYNC_LIMIT_PER_ROOM + 1))),
     ]);
     return stored.flat().length;
   }

@@ -22,7 +22,10 @@ import {
   MessagesDeliveredDto,
   PageQueryDto,
   parseDto,
+  PinMessageDto,
   PresenceQueryDto,
+  RoomMessageParams,
+  RoomSettingsDto,
   ReactionBodyDto,
   ReactionParams,
   UserSettingsDto,
@@ -47,6 +50,8 @@ import type { UnreadCountsUseCase } from '../usecases/unread-counts/unread-count
 import type { GroupCommandUseCase } from '../usecases/group-command/group-command.usecase';
 import type { GroupQueriesUseCase } from '../usecases/group-queries/group-queries.usecase';
 import type { PresenceUseCase } from '../usecases/presence/presence.usecase';
+import type { PinsUseCase } from '../usecases/pins/pins.usecase';
+import type { RoomSettingsUseCase } from '../usecases/room-settings/room-settings.usecase';
 import { API_CSP, DOCS_CSP, withCsp } from './csp';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
@@ -68,6 +73,8 @@ export interface HttpDeps {
   groupCommand: GroupCommandUseCase;
   groupQueries: GroupQueriesUseCase;
   presence: PresenceUseCase;
+  pins: PinsUseCase;
+  roomSettings: RoomSettingsUseCase;
   limits?: RateLimits;
   corsOrigins?: string[];
   /** TRUST_PROXY: the hops whose X-Forwarded-For (and -Proto) are believed; req.ip is the client behind them. */
@@ -252,6 +259,29 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.patch('/me/settings', async (req, res) => {
     const dto = parseDto(UserSettingsDto, req.body);
     res.json(await d.presence.updateSettings(me(req), dto));
+  });
+
+  // pins: accepted here (202) and applied in the room's order by its worker; the members hear message_pinned
+  chat.post('/rooms/:roomId/pins', async (req, res) => {
+    const { roomId } = parseDto(RoomIdParams, { ...req.params }, 'path');
+    const { messageId } = parseDto(PinMessageDto, req.body);
+    res.status(202).json(await d.pins.execute({ userId: me(req), roomId, messageId, op: 'pin', correlationId: cid(req) }));
+  });
+
+  chat.delete('/rooms/:roomId/pins/:messageId', async (req, res) => {
+    const { roomId, messageId } = parseDto(RoomMessageParams, { ...req.params }, 'path');
+    res.status(202).json(await d.pins.execute({ userId: me(req), roomId, messageId, op: 'unpin', correlationId: cid(req) }));
+  });
+
+  chat.get('/rooms/:roomId/pins', async (req, res) => {
+    const { roomId } = parseDto(RoomIdParams, { ...req.params }, 'path');
+    res.json(await d.pins.list(me(req), roomId));
+  });
+
+  chat.patch('/rooms/:roomId/settings', async (req, res) => {
+    const { roomId } = parseDto(RoomIdParams, { ...req.params }, 'path');
+    const dto = parseDto(RoomSettingsDto, req.body);
+    res.json({ settings: await d.roomSettings.update(me(req), roomId, dto) });
   });
 
   // groups: changes are accepted here (202) and applied in order by the group's worker

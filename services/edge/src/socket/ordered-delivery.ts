@@ -16,7 +16,7 @@ export type SocketEvent = ServerEmit;
 export class OrderedDelivery {
   private readonly handed = new Map<string, number>();
   private buffer: MessageView[] | null = [];
-  /** Events parked while the user was away (from the sync's pages), the live ones held meanwhile, and the changes the sync read. */
+  /** Events parked while the user was away (and the sync's gaps), the live ones held meanwhile, and the changes the sync read. */
   private parked: SocketEvent[] = [];
   private events: SocketEvent[] = [];
   private changes: SocketEvent[] = [];
@@ -59,8 +59,9 @@ export class OrderedDelivery {
   }
 
   /**
-   * Hands over one page of a sync that has more to read, and keeps holding: live deliveries wait until
-   * `release`, so none can overtake the pages still to come (the socket would then drop them for good).
+   * Hands over a read that cannot release the hold (a newer hold came during it), and keeps holding: live
+   * deliveries wait until `release`, so none can overtake what the next read brings (the socket would then
+   * drop it for good).
    */
   feed(synced: MessageView[], cursors: Record<string, number> = {}, parked: SocketEvent[] = [], changes: SocketEvent[] = []): void {
     this.parked.push(...parked);

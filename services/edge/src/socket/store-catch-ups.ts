@@ -1,4 +1,4 @@
-import { AppError, emitOf } from '@chat/contracts';
+import { AppError, emitOf, ServerEvents, type ServerEmit, type SyncGap } from '@chat/contracts';
 import type { Presence } from '@chat/delivery';
 import type { Logger } from '@chat/logging';
 import { offlineDrained } from '@chat/ops';
@@ -96,14 +96,11 @@ export class StoreCatchUps {
   }
 
   private async apply(userId: string, sync: MissedDeliveries, release: boolean): Promise<void> {
-    // a room with more stored than one read returns: hand this page over, keep holding, read the next
-    const more = sync.more.length > 0;
-    const hold = more || !release;
     // what a device says it already has (handshake auth.since) was set in its delivery when it connected, so
     // it is not sent again even when its delivered receipt was lost with an edge that died before writing it
-    const parked = sync.events.map(emitOf);
+    const parked = [...sync.gaps.map(gapNotice), ...sync.events.map(emitOf)];
     for (const local of this.deps.sockets.of(userId)) {
-      if (hold) local.delivery.feed(sync.messages, sync.cursors, parked, sync.changes);
+      if (!release) local.delivery.feed(sync.messages, sync.cursors, parked, sync.changes);
       else local.delivery.release(sync.messages, sync.cursors, parked, sync.changes);
     }
     if (sync.parkedIds.length > 0) {
@@ -111,11 +108,9 @@ export class StoreCatchUps {
       offlineDrained.inc(sync.parkedIds.length);
     }
     this.deps.log.debug(
-      { userId, synced: sync.messages.length, parked: sync.parkedIds.length, more: sync.more.length },
+      { userId, synced: sync.messages.length, parked: sync.parkedIds.length, gaps: sync.gaps.length },
       'user synced from the store',
     );
-    // asked from within the hand-over: the run reads again at once, from what the sockets now have
-    if (more) this.runs.request(userId);
   }
 
   /** Where a catch-up of the user's sockets on this edge starts, per room (see handedFloor). */
@@ -129,4 +124,9 @@ export class StoreCatchUps {
     for (const userId of users) for (const local of this.deps.sockets.of(userId)) local.delivery.hold();
     return users;
   }
+}
+
+/** What a device is told of seqs of a room the read did not hand over (it backfills them through history). */
+function gapNotice(gap: SyncGap): ServerEmit<typeof ServerEvents.syncGap> {
+  return { event: ServerEvents.syncGap, payload: gap };
 }

@@ -17,8 +17,11 @@ export interface Conversations {
 
 export interface Messages {
   history(scope: RoomScope, q: { before?: number; after?: number; limit: number }): Promise<HistoryPage>;
-  /** `upto`: where the room ends as the caller read it (MessageStore.incomingSince). */
-  incomingSince(scope: RoomScope, afterSeq: number, limit: number, upto?: number): Promise<MessageDoc[]>;
+  /**
+   * The newest `limit` messages from others after `afterSeq`, oldest first (MessageStore.latestIncoming);
+   * `upto`: where the room ends as the caller read it.
+   */
+  latestIncoming(scope: RoomScope, afterSeq: number, limit: number, upto?: number): Promise<MessageDoc[]>;
   /** Messages to the user up to `afterSeq` edited or deleted after it (MessageStore.changedSince). */
   changedSince(scope: RoomScope, afterSeq: number, limit: number): Promise<MessageDoc[]>;
   /** Messages of the room whose reactions changed after `afterSeq` (MessageStore.reactedSince). */

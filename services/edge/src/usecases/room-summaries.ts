@@ -1,3 +1,4 @@
+import { isMuted } from '@chat/domain';
 import { lastIncomingSeq, type LastMessage, type MemberRoom } from '@chat/store';
 import { mapBounded } from './bounded';
 import type { Conversations, Cursors, Messages } from './ports';
@@ -6,6 +7,9 @@ export interface RoomSummary {
   unreadCount: number;
   /** A deleted last message is a tombstone: its content is null. */
   lastMessage: (Omit<LastMessage, 'createdAt' | 'content'> & { content: string | null; createdAt: string }) | null;
+  /** The user muted the room (only this user sees it); `mutedUntil` null: until unmuted. A lapsed mute reads false. */
+  muted: boolean;
+  mutedUntil: string | null;
 }
 
 /**
@@ -30,8 +34,10 @@ export class RoomSummaries {
       const scope = await this.conversations.scopeFor(String(c._id), userId);
       return scope ? this.messages.countIncomingSince(scope, read, upto) : 0;
     });
+    const now = new Date();
     return docs.map((c, i) => ({
       unreadCount: unread[i],
+      ...muteOf(c, now),
       lastMessage:
         c.lastMessage && c.lastMessage.seq > c.joinedSeq
           ? {
@@ -42,4 +48,9 @@ export class RoomSummaries {
           : null,
     }));
   }
+}
+
+function muteOf(c: MemberRoom, now: Date): Pick<RoomSummary, 'muted' | 'mutedUntil'> {
+  if (!isMuted(c, now)) return { muted: false, mutedUntil: null };
+  return { muted: true, mutedUntil: c.mutedUntil ? new Date(c.mutedUntil).toISOString() : null };
 }

@@ -6,7 +6,7 @@ const U = 'a'.repeat(24);
 const PEER = 'b'.repeat(24);
 const QUIET = 'c'.repeat(24);
 const NEWS = 'd'.repeat(24);
-const scope = (roomId: string) => ({ roomId, userId: U, participants: [U, PEER], kind: 'direct' }) as unknown as RoomScope;
+const scope = (roomId: string) => ({ roomId, userId: U, participants: [U, PEER], kind: 'direct', fromSeq: 0 }) as unknown as RoomScope;
 
 function doc(roomId: string, seq: number): MessageDoc {
   const at = new Date();
@@ -35,7 +35,7 @@ describe('ReadMissedUseCase', () => {
     ];
     const conversations = { roomsWithMessages: async () => rooms } as unknown as Conversations;
     const messages = {
-      incomingSince: async (s: RoomScope, after: number) => {
+      latestIncoming: async (s: RoomScope, after: number) => {
         read.push(s.roomId);
         return s.roomId === NEWS ? [doc(NEWS, after + 2)] : [];
       },
@@ -58,18 +58,19 @@ describe('ReadMissedUseCase', () => {
     expect(sync.cursors).toEqual({ [QUIET]: 7, [NEWS]: 10 });
   });
 
-  it('reads from what the sockets were handed when it is past the cursor, and names the rooms cut at the limit', async () => {
-    const reads: Array<[string, number]> = [];
+  it('reads from what the sockets were handed when it is past the cursor; past the limit, hands the newest and names the gap', async () => {
+    const reads: Array<[string, number, number | undefined]> = [];
     const rooms = [
       { scope: scope(QUIET), lastIncomingSeq: 30 },
       { scope: scope(NEWS), lastIncomingSeq: 500 },
     ];
     const conversations = { roomsWithMessages: async () => rooms } as unknown as Conversations;
     const messages = {
-      incomingSince: async (s: RoomScope, after: number, limit: number) => {
-        reads.push([s.roomId, after]);
+      latestIncoming: async (s: RoomScope, after: number, limit: number, upto?: number) => {
+        reads.push([s.roomId, after, upto]);
         const last = s.roomId === NEWS ? 500 : 30;
-        return Array.from({ length: Math.min(limit, last - after) }, (_, i) => doc(s.roomId, after + i + 1));
+        const n = Math.min(limit, last - after);
+        return Array.from({ length: n }, (_, i) => doc(s.roomId, last - n + i + 1));
       },
     } as unknown as Messages;
     const cursors = {
@@ -80,15 +81,17 @@ describe('ReadMissedUseCase', () => {
     // the sockets were handed NEWS up to 300 (ahead of the stored cursor) and QUIET up to 20
     const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 50).execute(U, { [NEWS]: 300, [QUIET]: 20 });
 
+    // each read stops where the room's summary says it ends (the store reads the room newest first from there)
     expect(reads.sort()).toEqual(
       [
-        [QUIET, 20],
-        [NEWS, 300],
+        [QUIET, 20, 30],
+        [NEWS, 300, 500],
       ].sort(),
     );
-    // QUIET's last 10 fit in one read; NEWS had 200 more than the 50 one read returns
-    expect(sync.more).toEqual([NEWS]);
-    expect(sync.messages.filter((m) => m.roomId === NEWS).map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 301 + i));
+    // QUIET's last 10 fit in one read; NEWS had 200, of which the newest 50 are handed over and the rest is a gap
+    expect(sync.gaps).toEqual([{ roomId: NEWS, fromSeq: 301, toSeq: 450 }]);
+    expect(sync.messages.filter((m) => m.roomId === NEWS).map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 451 + i));
+    expect(sync.messages.filter((m) => m.roomId === QUIET).map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
     expect(sync.cursors).toEqual({ [QUIET]: 20, [NEWS]: 300 });
   });
 
@@ -96,7 +99,7 @@ describe('ReadMissedUseCase', () => {
     const reads: Array<[string, number]> = [];
     const conversations = { roomsWithMessages: async () => [{ scope: scope(NEWS), lastIncomingSeq: 12 }] } as unknown as Conversations;
     const messages = {
-      incomingSince: async (s: RoomScope, after: number) => {
+      latestIncoming: async (s: RoomScope, after: number) => {
         reads.push([s.roomId, after]);
         return Array.from({ length: 12 - after }, (_, i) => doc(s.roomId, after + i + 1));
       },
@@ -126,7 +129,7 @@ describe('ReadMissedUseCase', () => {
     ];
     const conversations = { roomsWithMessages: async () => rooms } as unknown as Conversations;
     const messages = {
-      incomingSince: async () => [],
+      latestIncoming: async () => [],
       changedSince: async (s: RoomScope, after: number) => {
         asked.push([s.roomId, after]);
         return [
@@ -173,5 +176,29 @@ describe('ReadMissedUseCase', () => {
       },
       { event: 'message_deleted', payload: { messageId: String(doc(NEWS, 9)._id), roomId: NEWS, deletedAt: '2026-01-01T00:00:02.000Z' } },
     ]);
+  });
+
+  it.each(['edits', 'reactions'] as const)('names a gap over what the device had when a room has more %s than the limit', async (kind) => {
+    const rooms = [{ scope: scope(NEWS), lastIncomingSeq: 10, lastChangeSeq: 40 }];
+    const conversations = { roomsWithMessages: async () => rooms } as unknown as Conversations;
+    const many = (limit: number) =>
+      Array.from({ length: limit }, (_, i) => ({
+        ...doc(NEWS, (i % 10) + 1),
+        editedAt: new Date(),
+        changedSeq: 11 + i,
+        reactedSeq: 11 + i,
+      }));
+    const messages = {
+      latestIncoming: async () => [],
+      changedSince: async (_s: RoomScope, _after: number, limit: number) => (kind === 'edits' ? many(limit) : []),
+      reactedSince: async (_s: RoomScope, _after: number, limit: number) => (kind === 'reactions' ? many(limit) : []),
+    } as unknown as Messages;
+    const cursors = { forUser: async () => new Map<string, CursorDoc>([[NEWS, { deliveredSeq: 10 } as CursorDoc]]) } as unknown as Cursors;
+    const inbox = { peek: async () => ({ messageIds: [], events: [] }) } as unknown as Inbox;
+
+    const sync = await new ReadMissedUseCase(conversations, messages, cursors, inbox, 5).execute(U);
+
+    expect(sync.changes).toHaveLength(5);
+    expect(sync.gaps).toEqual([{ roomId: NEWS, fromSeq: 1, toSeq: 10 }]);
   });
 });

@@ -6,6 +6,7 @@ import {
   type DeliveryEnvelope,
   type MessageView,
   type ReactionNotice,
+  type SyncGap,
 } from '@chat/contracts';
 import { reactionView, toMessageView, type MessageDoc } from '@chat/store';
 import { mapBounded } from '../bounded';
@@ -27,10 +28,12 @@ export interface MissedDeliveries {
   /** Per room, the seq the user's devices already acknowledged (lets each socket's ordered delivery drop replays). */
   cursors: Record<string, number>;
   /**
-   * Rooms whose read stopped at the per-room limit: more is stored after the last message returned. The
-   * caller hands this page over and reads again from there before it lets live messages through.
+   * Seqs the device may lack that this sync does not hand over, per room: a room with more missed
+   * messages than the per-room limit gets its newest ones and a gap before them (the device backfills it
+   * through the history API with `after`); a room with more changes than the limit gets a gap over what
+   * the device had, whose current state the history API gives.
    */
-  more: string[];
+  gaps: SyncGap[];
   source: 'store' | 'inbox';
 }
 
@@ -41,8 +44,9 @@ const bySeq = (a: MessageView, b: MessageView) => (a.roomId === b.roomId ? a.seq
 
 /**
  * What a connecting user must receive. MongoDB is the source of truth: every message to the user after
- * the seq the user's devices acknowledged in each room (current content, deleted ones left out), so a
- * Redis that lost the offline inbox loses nothing. The parked copies in the inbox are removed after the
+ * the seq the user's devices acknowledged in each room (current content, deleted ones left out), the newest
+ * `limitPerRoom` of a room and a gap before them when there are more, so a Redis that lost the offline inbox
+ * loses nothing. The parked copies in the inbox are removed after the
  * hand-over. When the store cannot answer, the result says so (`source: 'inbox'`, with the parked copies
  * only): the caller (StoreCatchUps) does not hand that over, as the inbox may have gaps, but holds the socket and retries.
  * Must run after the user is marked online: fanout then delivers live, and whatever it parked before
@@ -65,7 +69,7 @@ export class ReadMissedUseCase {
 
   /**
    * `handed`: per room, a seq every socket of the user on this edge was already given (a catch-up of
-   * connected sockets, or the next page of one). The read starts after it rather than after the stored
+   * connected sockets). The read starts after it rather than after the stored
    * cursor, which is the user's and not the device's: another device that acknowledged newer messages
    * moves it past what these sockets missed (a fresh socket was handed nothing, and starts from the cursor).
    */
@@ -78,28 +82,36 @@ export class ReadMissedUseCase {
     const events = peeked.events.map((e) => e.envelope);
     const parkedIds = [...peeked.messageIds, ...peeked.events.map((e) => e.key)];
     try {
-      const { rooms, mine, stored, changed, reacted, from, more } = await this.limit(async () => {
+      const { rooms, mine, stored, changed, reacted, from, gaps } = await this.limit(async () => {
         const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
         const from = (roomId: string) => handed[roomId] ?? ackedIn(mine, roomId);
         // a room whose newer messages are all the user's own has nothing to hand over: not read
         const behind = rooms.filter((r) => r.lastIncomingSeq > from(r.scope.roomId));
         // a room edited or deleted in past where the read starts: what the sockets have may be out of date
         const changedRooms = rooms.filter((r) => (r.lastChangeSeq ?? 0) > from(r.scope.roomId));
-        // reactions take seqs from the same counter (lastChangeSeq), to anyone's messages, the user's own included
-        const [stored, changed, reacted] = await Promise.all([
-          mapBounded(behind, (r) => this.messages.incomingSince(r.scope, from(r.scope.roomId), this.limitPerRoom, r.lastIncomingSeq)),
-          mapBounded(changedRooms, (r) => this.messages.changedSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
-          mapBounded(changedRooms, (r) => this.messages.reactedSince(r.scope, from(r.scope.roomId), this.limitPerRoom)),
+        // one more than the limit: whether there is a gap before what is handed over; reactions take seqs
+        // from the same counter (lastChangeSeq), to anyone's messages, the user's own included
+        const [latest, changedRead, reactedRead] = await Promise.all([
+          mapBounded(behind, (r) => this.messages.latestIncoming(r.scope, from(r.scope.roomId), this.limitPerRoom + 1, r.lastIncomingSeq)),
+          mapBounded(changedRooms, (r) => this.messages.changedSince(r.scope, from(r.scope.roomId), this.limitPerRoom + 1)),
+          mapBounded(changedRooms, (r) => this.messages.reactedSince(r.scope, from(r.scope.roomId), this.limitPerRoom + 1)),
         ]);
-        return {
-          rooms,
-          mine,
-          stored,
-          changed,
-          reacted,
-          from,
-          more: behind.filter((_, i) => stored[i].length >= this.limitPerRoom).map((r) => r.scope.roomId),
-        };
+        const gaps: SyncGap[] = [];
+        const stored = latest.map((docs, i) => {
+          if (docs.length <= this.limitPerRoom) return docs;
+          const kept = docs.slice(docs.length - this.limitPerRoom);
+          const { scope } = behind[i];
+          gaps.push({ roomId: scope.roomId, fromSeq: Math.max(from(scope.roomId), scope.fromSeq) + 1, toSeq: kept[0].seq - 1 });
+          return kept;
+        });
+        changedRooms.forEach(({ scope }, i) => {
+          if (changedRead[i].length <= this.limitPerRoom && reactedRead[i].length <= this.limitPerRoom) return;
+          // the changes left out may be of any message the device had: all of that is the gap
+          if (from(scope.roomId) > scope.fromSeq)
+            gaps.push({ roomId: scope.roomId, fromSeq: scope.fromSeq + 1, toSeq: from(scope.roomId) });
+        });
+        const cut = (docs: MessageDoc[]) => docs.slice(0, this.limitPerRoom);
+        return { rooms, mine, stored, changed: changedRead.map(cut), reacted: reactedRead.map(cut), from, gaps };
       });
       const changedDocs = changed.flat();
       const read: Array<{ seq: number; notice: ChangeNotice | ReactionNotice }> = [
@@ -114,12 +126,12 @@ export class ReadMissedUseCase {
       );
       const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, from(r.scope.roomId)]));
       const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
-      return { messages: messages.sort(bySeq), events: parkedEvents, changes, parkedIds, cursors, more, source: 'store' };
+      return { messages: messages.sort(bySeq), events: parkedEvents, changes, parkedIds, cursors, gaps, source: 'store' };
     } catch (err) {
       this.onStoreError(err as Error);
       const parked = await this.inbox.list(userId).catch(() => [] as MessageView[]);
       const own = parked.filter((m) => m.receiverId === userId && m.seq !== null);
-      return { messages: own.sort(bySeq), events, changes: [], parkedIds: [], cursors: {}, more: [], source: 'inbox' };
+      return { messages: own.sort(bySeq), events, changes: [], parkedIds: [], cursors: {}, gaps: [], source: 'inbox' };
     }
   }
 }

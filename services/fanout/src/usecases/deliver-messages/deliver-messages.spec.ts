@@ -5,7 +5,7 @@ import {
   type MessageReactedEvent,
   type MessageView,
 } from '@chat/contracts';
-import { DeliverMessagesUseCase, groupEnvelopes, keyOf } from './deliver-messages.usecase';
+import { changeEnvelopes, DeliverMessagesUseCase, groupEnvelopes, keyOf, pinEnvelopes } from './deliver-messages.usecase';
 
 const A = 'a'.repeat(24);
 const B = 'b'.repeat(24);
@@ -252,5 +252,43 @@ describe('DeliverMessagesUseCase', () => {
     const r = await h.uc.execute([e]);
     expect(r).toEqual({ live: 1, parked: 1 });
     expect([...h.parked.keys()]).toEqual([B]);
+  });
+});
+
+describe('pin notices', () => {
+  const base = {
+    type: 'message.pin-changed.v1',
+    correlationId: 'p',
+    roomId: 'c'.repeat(24),
+    messageId: 'd'.repeat(24),
+    actorId: A,
+  } as const;
+
+  it('tells every member of an applied pin, the actor only of a refused one', () => {
+    expect(pinEnvelopes({ ...base, change: 'pinned', outcome: 'applied', members: [A, B] })).toEqual([
+      { userIds: [A, B], event: 'message_pinned', payload: { roomId: base.roomId, messageId: base.messageId, by: A } },
+    ]);
+    const error = { code: 'LIMIT_REACHED' as const, message: 'full' };
+    expect(pinEnvelopes({ ...base, change: 'pinned', outcome: 'refused', members: [], error })).toEqual([
+      { userId: A, event: 'pin_error', payload: { roomId: base.roomId, messageId: base.messageId, op: 'pin', error } },
+    ]);
+  });
+
+  it('tells the actor and the peer that a delete unpinned the message', () => {
+    const envs = changeEnvelopes({
+      type: 'message.changed.v1',
+      correlationId: 'd',
+      change: 'deleted',
+      messageId: base.messageId,
+      roomId: base.roomId,
+      actorId: A,
+      peerId: B,
+      outcome: 'applied',
+      deletedAt: new Date().toISOString(),
+      unpinned: true,
+    });
+    expect(envs.filter((e) => e.event === 'message_unpinned')).toEqual([
+      { userIds: [A, B], event: 'message_unpinned', payload: { roomId: base.roomId, messageId: base.messageId, by: A } },
+    ]);
   });
 });

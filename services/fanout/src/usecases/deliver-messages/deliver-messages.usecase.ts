@@ -16,6 +16,7 @@ import {
   type MessagePersistedEvent,
   type MessageReactedEvent,
   type MessageView,
+  type PinChangedEvent,
 } from '@chat/contracts';
 
 /** Per online user, the edges holding its sockets ('*': an entry naming no edge, reached by all). */
@@ -49,7 +50,27 @@ export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] =
   const peers = e.groupId ? groupMembers.filter((u) => u !== e.actorId) : e.peerId ? [e.peerId] : [];
   const notice = changeNotice(e, change);
   for (const userId of peers) out.push({ userId, ...notice });
+  // the delete took the message off the pins: everyone who sees pins hears of it, the actor too
+  if (e.unpinned)
+    out.push(
+      envelope({ userIds: [e.actorId, ...peers] }, ServerEvents.messageUnpinned, {
+        roomId: e.roomId,
+        messageId: e.messageId,
+        by: e.actorId,
+      }),
+    );
   return out;
+}
+
+/** An applied pin or unpin goes to every member (the actor's other devices too); a refusal to the actor alone. */
+export function pinEnvelopes(e: PinChangedEvent): DeliveryEnvelope[] {
+  if (e.outcome === 'refused') {
+    const refused = { roomId: e.roomId, messageId: e.messageId, op: e.change === 'pinned' ? 'pin' : 'unpin', error: e.error } as const;
+    return [envelope({ userId: e.actorId }, ServerEvents.pinError, refused)];
+  }
+  if (e.members.length === 0) return [];
+  const event = e.change === 'pinned' ? ServerEvents.messagePinned : ServerEvents.messageUnpinned;
+  return [envelope({ userIds: e.members }, event, { roomId: e.roomId, messageId: e.messageId, by: e.actorId })];
 }
 
 /**
@@ -150,6 +171,7 @@ export class DeliverMessagesUseCase {
       if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, messagesFor)));
       else if (e.type === RoutingKeys.messageChanged)
         planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
+      else if (e.type === RoutingKeys.pinChanged) planned.push(...stamp(pinEnvelopes(e)));
       else if (e.type === RoutingKeys.messageReacted)
         planned.push(...stamp(reactionEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else planned.push(...stamp(groupEnvelopes(e)));

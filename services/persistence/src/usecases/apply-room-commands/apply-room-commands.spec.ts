@@ -66,7 +66,11 @@ function build() {
     },
   } as unknown as ChangeMessageUseCase;
   const react = { execute: async () => ({}) as unknown as MessageReactedEvent };
-  const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase, react);
+  const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase, react, {
+    execute: async () => {
+      throw new Error('no pins here');
+    },
+  });
   return { uc, store, seenAtEdit, stamps };
 }
 

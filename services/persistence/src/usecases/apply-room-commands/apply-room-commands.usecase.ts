@@ -1,12 +1,13 @@
 import { RoutingKeys, type FanoutEvent, type RoomCommand, type SendMessageCommand } from '@chat/contracts';
 import type { ApplyGroupCommandUseCase } from '../apply-group-command/apply-group-command.usecase';
+import type { ApplyPinUseCase } from '../apply-pin/apply-pin.usecase';
 import type { ChangeMessageUseCase } from '../change-message/change-message.usecase';
 import type { ReactMessageUseCase } from '../react-message/react-message.usecase';
 import type { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 
 /**
  * Applies a batch of room commands in each room's order: consecutive sends are stored together; an edit,
- * a delete, a reaction or a group command waits for the sends before it and runs alone. Rooms proceed in parallel. Returns one event per
+ * a delete, a reaction, a pin or a group command waits for the sends before it and runs alone. Rooms proceed in parallel. Returns one event per
  * command in input order (null: dead-letter it).
  *
  * The sends that open each room's part of the batch (all of it, in the usual batch of sends only) are
@@ -20,6 +21,7 @@ export class ApplyRoomCommandsUseCase {
     private readonly change: ChangeMessageUseCase,
     private readonly group: ApplyGroupCommandUseCase,
     private readonly react: Pick<ReactMessageUseCase, 'execute'>,
+    private readonly pin: Pick<ApplyPinUseCase, 'execute'>,
   ) {}
 
   async execute(commands: RoomCommand[]): Promise<Array<FanoutEvent | null>> {
@@ -57,12 +59,10 @@ export class ApplyRoomCommandsUseCase {
             continue;
           }
           await flush();
-          out[i] =
-            c.type === RoutingKeys.groupCommand
-              ? await this.group.execute(c)
-              : c.type === RoutingKeys.messageReact
-                ? await this.react.execute(c)
-                : await this.change.execute(c);
+          if (c.type === RoutingKeys.groupCommand) out[i] = await this.group.execute(c);
+          else if (c.type === RoutingKeys.messageReact) out[i] = await this.react.execute(c);
+          else if (c.type === RoutingKeys.messageEdit || c.type === RoutingKeys.messageDelete) out[i] = await this.change.execute(c);
+          else out[i] = await this.pin.execute(c);
         }
         await flush();
       }),

@@ -44,7 +44,7 @@ const del = (over: Partial<DeleteMessageCommand> = {}): DeleteMessageCommand => 
 });
 
 describe('ChangeMessageUseCase', () => {
-  function store(m: MessageDoc) {
+  function store(m: MessageDoc, pinned = false) {
     const calls: string[] = [];
     const s: ChangeStore = {
       findByIds: async () => [m],
@@ -55,6 +55,12 @@ describe('ChangeMessageUseCase', () => {
       },
       updateLastMessage: async () => void calls.push('last'),
       groupMembers: async () => [A, B],
+      unpin: async () => {
+        const was = pinned;
+        pinned = false;
+        if (was) calls.push('unpin');
+        return was;
+      },
     };
     return { s, calls };
   }
@@ -96,5 +102,14 @@ describe('ChangeMessageUseCase', () => {
     await uc.execute(del()); // already deleted: nothing written, no seq taken
     expect(calls).toEqual(['edit:edited@7', 'last', 'delete@8', 'last']);
     expect(stamped).toEqual([ROOM, ROOM]);
+  });
+
+  it('takes a deleted message off the pins and says so; an edit leaves them', async () => {
+    const { s, calls } = store(msg(), true);
+    const uc = new ChangeMessageUseCase(s, WINDOW);
+    expect(await uc.execute(edit())).not.toHaveProperty('unpinned');
+    expect(await uc.execute(del())).toMatchObject({ outcome: 'applied', unpinned: true });
+    expect(await uc.execute(del())).not.toHaveProperty('unpinned');
+    expect(calls.filter((c) => c === 'unpin')).toHaveLength(1);
   });
 });

@@ -9,6 +9,8 @@ export interface ChangeStore {
   updateLastMessage(roomId: string, messageId: string, patch: { content: string | null; deleted?: boolean }): Promise<void>;
   /** The group's current members (a group message may be changed only by a sender who is still one). */
   groupMembers(groupId: string): Promise<string[]>;
+  /** Takes the message off the room's pins; whether it was pinned. */
+  unpin(roomId: string, messageId: string): Promise<boolean>;
 }
 
 /** Applies one edit or delete and says what happened, for the actor and the other participant. */
@@ -46,7 +48,9 @@ export class ChangeMessageUseCase {
       await this.store.applyDelete(cmd.messageId, new Date(deletedAt), (await this.stamp(cmd.roomId)) ?? undefined);
       await this.store.updateLastMessage(cmd.roomId, cmd.messageId, { content: null, deleted: true });
     }
-    return { ...base, ...audience(msg), outcome: 'applied', deletedAt };
+    // a deleted message is never pinned (also on a repeat: a crash may have come between the two writes)
+    const unpinned = await this.store.unpin(cmd.roomId, cmd.messageId);
+    return { ...base, ...audience(msg), outcome: 'applied', deletedAt, ...(unpinned ? { unpinned } : {}) };
   }
 }
 
