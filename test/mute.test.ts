@@ -46,6 +46,7 @@ describe('muting a room', () => {
   it('mutes a group until a time, for that member only, and the mute ends by itself', async () => {
     const [a, b] = [newUserId(), newUserId()];
     const [ta, tb] = await Promise.all([t.token(a), t.token(b)]);
+    await t.letAnyoneAdd(tb);
     const created = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'quiet', memberIds: [b] } });
     const groupId = created.body.groupId as string;
     await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: ta })).status === 200, 'group created');

@@ -114,6 +114,7 @@ describe('pinned messages', () => {
     const ids = Array.from({ length: 4 }, newUserId);
     const [ta, tb, tc, td] = await Promise.all(ids.map((u) => t.token(u)));
     const [a, b, c] = ids;
+    await t.letAnyoneAdd(tb, tc);
     const created = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'pins', memberIds: [b, c] } });
     const groupId = created.body.groupId as string;
     await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: ta })).status === 200, 'group created');

@@ -133,6 +133,7 @@ describe('reactions', () => {
   it('lets every member of a group react, and tells them all', async () => {
     const ids = [newUserId(), newUserId(), newUserId()];
     const [ta, tb, tc] = await Promise.all(ids.map((u) => t.token(u)));
+    await t.letAnyoneAdd(tb, tc);
     const created = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'g', memberIds: [ids[1], ids[2]] } });
     const groupId = created.body.groupId as string;
     await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: ta })).status === 200, 'group');

@@ -94,6 +94,7 @@ describe('replies', () => {
 
     const members = [newUserId(), newUserId()];
     const [tg, tm] = await Promise.all(members.map((u) => t.token(u)));
+    await t.letAnyoneAdd(tm);
     const created = await t.http('POST', '/chat/groups', { token: tg, body: { name: 'g', memberIds: [members[1]] } });
     const groupId = created.body.groupId as string;
     await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: tg })).status === 200, 'group');

@@ -142,7 +142,17 @@ export class TestStack {
       body = JSON.stringify(o.body);
       headers['content-type'] = 'application/json';
     }
-    const res = await fetch(`${this.edge(o.edge ?? 0)}${path}`, { method, headers, body, signal: AbortSignal.timeout(20_000) });
+    let res = await fetch(`${this.edge(o.edge ?? 0)}${path}`, { method, headers, body, signal: AbortSignal.timeout(20_000) });
+    // a BUSY refusal (nothing accepted) is retried after the delay named, as a client must
+    for (let attempt = 0; res.status === 503 && attempt < 30; attempt++) {
+      const refusal = (await res
+        .clone()
+        .json()
+        .catch(() => null)) as { error?: { code?: string; retryAfterMs?: number } } | null;
+      if (refusal?.error?.code !== 'BUSY') break;
+      await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(100, refusal.error?.retryAfterMs ?? 500))));
+      res = await fetch(`${this.edge(o.edge ?? 0)}${path}`, { method, headers, body, signal: AbortSignal.timeout(20_000) });
+    }
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -151,6 +161,11 @@ export class TestStack {
       // keep text
     }
     return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  /** These users let anyone add them to a group (groupAdds: 'everyone'), as tests of group features need. */
+  async letAnyoneAdd(...tokens: string[]): Promise<void> {
+    await Promise.all(tokens.map((token) => this.http('PATCH', '/chat/me/settings', { token, body: { groupAdds: 'everyone' } })));
   }
 
   /** Every message stored in a room, oldest first, read page by page through the history API. */
@@ -206,9 +221,20 @@ export class TestClient {
     });
   }
 
-  /** Emits with an acknowledgement and resolves with the server's answer. */
-  request<T = any>(event: string, payload: unknown, timeoutMs = 10000): Promise<T> {
-    return this.socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<T>;
+  /**
+   * Emits with an acknowledgement and resolves with the server's answer. A BUSY refusal (the store is
+   * behind: nothing was accepted) is retried after the delay the edge names, as a client must; the fault
+   * tests that count refusals use their own client (load-client.ts).
+   */
+  async request<T = any>(event: string, payload: unknown, timeoutMs = 10000): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = (await this.socket.timeout(timeoutMs).emitWithAck(event, payload)) as {
+        ok?: boolean;
+        error?: { code?: string; retryAfterMs?: number };
+      };
+      if (answer?.ok !== false || answer.error?.code !== 'BUSY' || attempt >= 30) return answer as T;
+      await new Promise((r) => setTimeout(r, Math.min(2000, Math.max(100, answer.error?.retryAfterMs ?? 500))));
+    }
   }
 
   /**
