@@ -1,20 +1,27 @@
 import { pairKey } from '@chat/contracts';
 import { groupAddsDirectly, UNKNOWN_JOINER, type Joiner } from '@chat/domain';
 import { lookupEach } from './lookup-each';
+import { tailIsOpen } from './room-tail';
 import type { ConversationDoc, Models, UserSettingsDoc } from './models';
 import { withDefaults } from './user-settings-store';
 
 /**
  * Whether `writer` has written to `reader` in their one-to-one conversation. Opening that conversation
- * takes one side only, so it proves nothing of the other's consent; a message from the writer does. Read
- * from the messages (the room's summary can lag behind them), by the index sync reads a receiver's with.
+ * takes one side only, so it proves nothing of the other's consent; a message from the writer does. From
+ * the room's per-sender summary (lastSeqBy) when it can say; only while its tail is open (the summary may
+ * lag the messages) or the room keeps no such map are the messages read, which on FerretDB v1 reads the
+ * whole room.
  */
 export async function hasWrittenTo(m: Models, writer: string, reader: string): Promise<boolean> {
   // the key alone, as findOrCreatePair reads it (a group's key is "group:<id>", never a pair's)
   const room = await m.Conversation.findOne({ key: pairKey(writer, reader) })
-    .select({ _id: 1 })
-    .lean<Pick<ConversationDoc, '_id'>>();
+    .select({ _id: 1, lastSeqBy: 1, sendersTracked: 1, tailOpen: 1 })
+    .lean<Pick<ConversationDoc, '_id' | 'lastSeqBy' | 'sendersTracked' | 'tailOpen'>>();
   if (!room) return false;
+  if (room.sendersTracked === true) {
+    if ((room.lastSeqBy?.[writer] ?? 0) > 0) return true;
+    if (!tailIsOpen(room)) return false;
+  }
   return (
     (await m.Message.findOne({ roomId: String(room._id), receiverId: reader })
       .select({ _id: 1 })
