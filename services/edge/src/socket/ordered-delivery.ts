@@ -9,7 +9,7 @@ export type SocketEvent = ServerEmit;
  * Between the pipeline and one socket: hands each room's messages over in seq order and never
  * twice. While the connect-time sync (or a later catch-up) runs, live deliveries wait in a buffer; the sync
  * result goes first, then the buffer, and anything at or below what was already handed over (or
- * acknowledged in an earlier session) is dropped. The other events wait too, and follow every message: an
+ * acknowledged on an earlier socket) is dropped. The other events wait too, and follow every message: an
  * edit or delete that overtook its message would reach a device that does not have it yet, which would then
  * show the message as it was (a deleted message with its content).
  */
