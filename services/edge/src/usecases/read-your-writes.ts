@@ -26,3 +26,27 @@ export async function readYourWrites<T>(
   }
   return found;
 }
+
+/**
+ * The message `find` returns, or, if `userId` just sent it and it is still on its way to the store (the
+ * accepted log has it), what `find` returns once it lands, polled for up to `waitMs`.
+ */
+export async function storedOrLanding<T>(
+  find: () => Promise<T | null>,
+  accepted: { get(messageId: string): Promise<{ senderId: string } | null> },
+  messageId: string,
+  userId: string,
+  waitMs: number,
+): Promise<T | null> {
+  const stored = await find();
+  if (stored) return stored;
+  const pending = await accepted.get(messageId);
+  if (!pending || pending.senderId !== userId) return null;
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    const landed = await find();
+    if (landed) return landed;
+  }
+  return null;
+}

@@ -3,6 +3,7 @@ import { AppError, Forbidden, RoutingKeys, type DeleteMessageCommand, type EditM
 import { judgeChange } from '@chat/domain';
 import type { MessageDoc } from '@chat/store';
 import type { AcceptedLog, CommandBus, Conversations, Messages } from '../ports';
+import { storedOrLanding } from '../read-your-writes';
 import type { SenderLanes } from '../sender-lanes';
 
 export type ChangeRequest =
@@ -66,17 +67,13 @@ export class ChangeMessageUseCase {
   }
 
   /** The stored message, or, if this user just sent it and it is still in flight, the stored one once it lands. */
-  private async lookup(messageId: string, userId: string): Promise<MessageDoc | null> {
-    const stored = await this.messages.findForParticipant(messageId, userId);
-    if (stored) return stored;
-    const pending = await this.accepted.get(messageId);
-    if (!pending || pending.senderId !== userId) return null;
-    const deadline = Date.now() + this.options.waitForStoreMs;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      const landed = await this.messages.findForParticipant(messageId, userId);
-      if (landed) return landed;
-    }
-    return null;
+  private lookup(messageId: string, userId: string): Promise<MessageDoc | null> {
+    return storedOrLanding(
+      () => this.messages.findForParticipant(messageId, userId),
+      this.accepted,
+      messageId,
+      userId,
+      this.options.waitForStoreMs,
+    );
   }
 }

@@ -3,6 +3,7 @@ import { AppError, NotFound, RoutingKeys, type ReactionAccepted, type ReactMessa
 import { judgeReaction } from '@chat/domain';
 import type { MessageDoc } from '@chat/store';
 import type { AcceptedLog, CommandBus, Conversations, Messages } from '../ports';
+import { storedOrLanding } from '../read-your-writes';
 import type { SenderLanes } from '../sender-lanes';
 
 export interface ReactRequest {
@@ -60,17 +61,13 @@ export class ReactMessageUseCase {
   }
 
   /** The stored message, or, if this user just sent it and it is still in flight, the stored one once it lands. */
-  private async lookup(messageId: string, userId: string): Promise<MessageDoc | null> {
-    const [stored] = await this.messages.findByIds([messageId]);
-    if (stored) return stored;
-    const pending = await this.accepted.get(messageId);
-    if (!pending || pending.senderId !== userId) return null;
-    const deadline = Date.now() + this.options.waitForStoreMs;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      const [landed] = await this.messages.findByIds([messageId]);
-      if (landed) return landed;
-    }
-    return null;
+  private lookup(messageId: string, userId: string): Promise<MessageDoc | null> {
+    return storedOrLanding(
+      async () => (await this.messages.findByIds([messageId]))[0] ?? null,
+      this.accepted,
+      messageId,
+      userId,
+      this.options.waitForStoreMs,
+    );
   }
 }
