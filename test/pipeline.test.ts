@@ -1,4 +1,5 @@
 import type { MessageView } from '@chat/contracts';
+import mongoose from 'mongoose';
 import { eventually, TestStack } from './support/harness';
 
 /** One-to-one messaging end to end: two edges, two copies of each worker, real RabbitMQ, Redis and store. */
@@ -135,5 +136,35 @@ describe('private chat pipeline', () => {
     }, 'conversation summary');
     const r = await t.http('GET', `/chat/conversations/${a}`, { token: ta });
     expect(r.body.conversations[0]).toMatchObject({ id: roomId, otherParticipant: b, lastSeq: 1 });
+  });
+
+  it('stores a message without the fields it does not have yet, and shows them as null until an edit or delete', async () => {
+    const { b, ta, roomId } = await t.pair();
+    const sent = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'plain' } });
+    expect(sent.status).toBe(202);
+    const id = sent.body.message.id as string;
+    await eventually(async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages?.length === 1, 'stored');
+    const shown = (await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages[0];
+    expect(shown).toMatchObject({ id, content: 'plain', clientMsgId: null, editedAt: null, deletedAt: null });
+
+    // on the stand-in store every field costs about 50 bytes besides its value, so a null is not stored
+    const conn = await mongoose.createConnection(t.storeUrl).asPromise();
+    try {
+      const raw = await conn.collection('messages').findOne({ _id: new mongoose.Types.ObjectId(id) });
+      expect(raw).toMatchObject({ roomId, content: 'plain' });
+      expect(Object.keys(raw!).filter((k) => ['clientMsgId', 'editedAt', 'deletedAt'].includes(k))).toEqual([]);
+    } finally {
+      await conn.close();
+    }
+
+    const edited = await t.http('PUT', `/chat/message/${id}`, { token: ta, body: { content: 'plain, edited' } });
+    expect(edited.status).toBeLessThan(300);
+    await eventually(
+      async () => (await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages[0].editedAt !== null,
+      'edit',
+    );
+    const after = (await t.http('GET', `/chat/messages/${roomId}`, { token: ta })).body.messages[0];
+    expect(after).toMatchObject({ content: 'plain, edited', deletedAt: null });
+    expect(Date.parse(after.editedAt)).not.toBeNaN();
   });
 });

@@ -103,10 +103,7 @@ describe('room summaries written behind, and the open tail readers add (real sto
     senderId,
     receiverId,
     content: `m${seq}`,
-    clientMsgId: null,
     createdAt: at,
-    editedAt: null,
-    deletedAt: null,
   });
 
   it('readers see the messages past the summary while the tail is open: sync, room list, last message, a new owner', async () => {

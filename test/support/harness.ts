@@ -71,6 +71,11 @@ export class TestStack {
     return this.stack.edgeUrls[i];
   }
 
+  /** The store this stack's services use (its own database), for tests that check what is stored. */
+  get storeUrl(): string {
+    return this.urls.mongoUrl;
+  }
+
   /** The JSON log lines one process of this stack wrote that mention `needle`. */
   logLines(process: string, needle: string): Array<Record<string, unknown>> {
     let text: string;

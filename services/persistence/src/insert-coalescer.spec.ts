@@ -8,10 +8,7 @@ const doc = (id: string, roomId = 'r1'): NewMessage => ({
   senderId: 's',
   receiverId: 'v',
   content: id,
-  clientMsgId: null,
   createdAt: new Date(0),
-  editedAt: null,
-  deletedAt: null,
 });
 
 /** A store stand-in: records each insert command; ids in `stored` collide; a doc named in `poison` fails the command. */

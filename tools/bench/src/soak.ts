@@ -142,8 +142,6 @@ class Soak {
           content: this.content,
           clientMsgId: randomUUID(),
           createdAt: at,
-          editedAt: null,
-          deletedAt: null,
         });
       }
     }

@@ -133,10 +133,8 @@ function toDoc(c: SendMessageCommand, seq: number): NewMessage {
     senderId: m.senderId,
     receiverId: m.receiverId,
     content: m.content,
-    clientMsgId: m.clientMsgId ?? null,
+    ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
     createdAt: new Date(m.createdAt),
-    editedAt: null,
-    deletedAt: null,
     ...(m.groupId ? { groupId: m.groupId, mentions: m.mentions ?? [] } : {}),
     ...(m.replyTo ? { replyTo: { id: m.replyTo.id, senderId: m.replyTo.senderId, excerpt: m.replyTo.excerpt } } : {}),
   };
