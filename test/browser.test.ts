@@ -179,6 +179,69 @@ describe('in a real browser', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it('demo: a reply quotes its message, a reaction counts on both sides, a pin shows above the room, a mute marks the list', async () => {
+    for (const c of browser.contexts()) await c.close();
+    const alice = await (await browser.newContext()).newPage();
+    const bob = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    for (const p of [alice, bob]) p.on('pageerror', (e) => errors.push(e.message));
+    await alice.goto(`${t.edge(0)}/demo`);
+    await bob.goto(`${t.edge(1)}/demo`);
+    await alice.click('button[data-user="alice"]');
+    await bob.click('button[data-user="bob"]');
+    await alice.locator('#status', { hasText: 'connected as alice' }).waitFor();
+    await bob.locator('#status', { hasText: 'connected as bob' }).waitFor();
+    await alice.click('.peer[data-peer="bob"]');
+    await bob.click('.peer[data-peer="alice"]');
+    await bob.locator('#composer').waitFor();
+
+    await alice.fill('#text', 'pick a film');
+    await alice.press('#text', 'Enter');
+    const film = (p: Page) => p.locator('.msg', { hasText: 'pick a film' }).first();
+    await film(bob).waitFor();
+
+    // bob replies: alice sees his message quoting hers
+    await film(bob).locator('button.reply').click();
+    await bob.locator('#replying', { hasText: 'pick a film' }).waitFor();
+    await bob.fill('#text', 'the new one');
+    await bob.press('#text', 'Enter');
+    const answer = alice.locator('.msg:not(.mine)', { hasText: 'the new one' });
+    await answer.waitFor();
+    expect(await answer.locator('.quote').textContent()).toBe('alice: pick a film');
+    expect(await bob.locator('#replying').isVisible()).toBe(false);
+    // the sender's own message goes below the ones before it, before and after it is stored
+    expect(await bob.locator('#messages .msg').last().locator('.text').textContent()).toBe('the new one');
+
+    // alice likes bob's answer (once it has its seq on her side): both see one 👍, hers marked as hers
+    await answer.locator('button.react').click();
+    await alice.locator('.msg', { hasText: 'the new one' }).locator('.reactions span.mine', { hasText: '👍 1' }).waitFor();
+    await bob.locator('.msg.mine', { hasText: 'the new one' }).locator('.reactions span', { hasText: '👍 1' }).waitFor();
+
+    // bob pins alice's message: it shows above the room for both; alice unpins it and it goes for both
+    await film(bob).locator('button.pin').click();
+    await alice.locator('#pins .pin', { hasText: 'pick a film' }).waitFor();
+    await bob.locator('#pins .pin', { hasText: 'pick a film' }).waitFor();
+    await alice.locator('#pins .pin button.unpin').click();
+    await eventually(async () => (await bob.locator('#pins .pin').count()) === 0, 'unpinned on bob');
+
+    // bob mutes the conversation: the list marks it, the button offers unmute; messages still arrive
+    await bob.click('#mute');
+    await bob.locator('.peer[data-peer="alice"] .muted').waitFor();
+    await bob.locator('#mute', { hasText: 'unmute' }).waitFor();
+    await alice.fill('#text', 'still there?');
+    await alice.press('#text', 'Enter');
+    await bob.locator('.msg', { hasText: 'still there?' }).waitFor();
+
+    // alice deletes the film message: reopened, bob's reply quotes a deleted message
+    await film(alice).locator('button.delete').click();
+    await eventually(async () => {
+      await bob.click('.peer[data-peer="alice"]');
+      return (await bob.locator('.msg', { hasText: 'the new one' }).locator('.quote.gone').count()) === 1;
+    }, 'the reply quotes a tombstone');
+    await bob.screenshot({ path: join(SHOTS, 'demo-reply-react-pin.png') });
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it('dashboard: an admin signs in, sees the queues and the offline queues in bull-board; a user cannot', async () => {
     // someone offline with parked messages, so bull-board has a queue to show
     const { b, ta, roomId } = await t.pair();
