@@ -10,7 +10,11 @@ describe('message search', () => {
   afterAll(() => t.stop(), 60_000);
 
   const search = (token: string, query: Record<string, string | number>) =>
-    t.http('GET', `/chat/search?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`, { token });
+    t.http(
+      'GET',
+      `/chat/search?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`,
+      { token },
+    );
   const ids = (r: { body: { messages: MessageView[] } }) => r.body.messages.map((m) => m.id);
 
   /** Sends through REST and waits until the room's history has it; sends apart in time, so each is newer. */

@@ -113,7 +113,9 @@ export class ConversationStore {
     });
     return docs
       .filter((d) => d.participants.includes(userId))
-      .map((d) => toSearchRoom(d, makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct', d.kind === 'group' ? d.joinedSeq : 0)));
+      .map((d) =>
+        toSearchRoom(d, makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct', d.kind === 'group' ? d.joinedSeq : 0)),
+      );
   }
 
   /** The scope's room as a search reads it (null: gone). */

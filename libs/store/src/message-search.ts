@@ -78,7 +78,8 @@ export class MessageSearch {
   }
 
   async search(rooms: SearchRoom[], q: SearchQuery): Promise<SearchPage> {
-    if (q.words.length === 0 || rooms.length === 0) return { messages: [], hasMore: false, partial: false, searchedSince: null, scanned: 0 };
+    if (q.words.length === 0 || rooms.length === 0)
+      return { messages: [], hasMore: false, partial: false, searchedSince: null, scanned: 0 };
     return this.kind === 'mongodb' ? this.searchIndexed(rooms, q) : this.scan(rooms, q);
   }
 
@@ -140,7 +141,10 @@ export class MessageSearch {
         matches.push(d);
       }
     };
-    const read = (roomId: string, k: number) => this.m.Message.find({ rb: `${roomId}:${k}` }).batchSize(ONE_BATCH).lean<MessageDoc[]>();
+    const read = (roomId: string, k: number) =>
+      this.m.Message.find({ rb: `${roomId}:${k}` })
+        .batchSize(ONE_BATCH)
+        .lean<MessageDoc[]>();
 
     // a room still being written past its summary: its buckets above lastSeq first, while they hold messages
     for (const s of scans.filter((x) => x.r.tailOpen)) {
@@ -158,9 +162,7 @@ export class MessageSearch {
       // the newest rooms' next buckets, a few at a time; with fewer rooms than reads, more of the newest one
       const picks = open.slice(0, AHEAD).map((s) => ({ s, n: 1 }));
       picks[0].n += AHEAD - picks.length;
-      const reads = picks.flatMap(({ s, n }) =>
-        Array.from({ length: Math.min(n, s.next - s.low + 1) }, (_, i) => ({ s, k: s.next - i })),
-      );
+      const reads = picks.flatMap(({ s, n }) => Array.from({ length: Math.min(n, s.next - s.low + 1) }, (_, i) => ({ s, k: s.next - i })));
       const results = await Promise.all(reads.map(({ s, k }) => read(s.r.scope.roomId, k)));
       reads.forEach(({ s, k }, i) => {
         const docs = results[i];

@@ -57,7 +57,9 @@ export class SearchMessagesUseCase {
     const page = await this.p.search.search(rooms, { words, before, limit });
     const scopes = new Map(rooms.map((r) => [r.scope.roomId, r.scope]));
     const cursors = new Map(
-      await Promise.all([...new Set(page.messages.map((m) => m.roomId))].map(async (id) => [id, await this.p.cursors.forRoom(id)] as const)),
+      await Promise.all(
+        [...new Set(page.messages.map((m) => m.roomId))].map(async (id) => [id, await this.p.cursors.forRoom(id)] as const),
+      ),
     );
     const messages = page.messages.map((m) => {
       const scope = scopes.get(m.roomId)!;
@@ -65,7 +67,11 @@ export class SearchMessagesUseCase {
       if (scope.kind !== 'group') return toMessageView(m, roomCursors.get(m.receiverId));
       const receipts = groupCounts(m, scope.participants, roomCursors);
       const all = (n: number) => receipts.of > 0 && n === receipts.of;
-      return { ...toMessageView(m), status: all(receipts.read) ? 'read' : all(receipts.delivered) ? 'delivered' : 'sent', receipts } as const;
+      return {
+        ...toMessageView(m),
+        status: all(receipts.read) ? 'read' : all(receipts.delivered) ? 'delivered' : 'sent',
+        receipts,
+      } as const;
     });
     const last = page.messages[page.messages.length - 1];
     return {
