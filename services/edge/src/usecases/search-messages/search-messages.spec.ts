@@ -6,19 +6,18 @@ import { SearchMessagesUseCase } from './search-messages.usecase';
 const [ME, PAL, ROOM, OTHER_ROOM] = ['a', 'b', 'c', 'd'].map((c) => c.repeat(24));
 const scope = (roomId: string) => ({ roomId, userId: ME, participants: [ME, PAL], kind: 'direct', fromSeq: 0 }) as unknown as RoomScope;
 const room = (roomId: string): SearchRoom => ({ scope: scope(roomId), lastSeq: 3, tailOpen: false, lastActivityAt: new Date(5000) });
-const doc = (seq: number): MessageDoc =>
-  ({
-    _id: new Types.ObjectId(),
-    roomId: ROOM,
-    seq,
-    senderId: PAL,
-    receiverId: ME,
-    content: 'hello there',
-    clientMsgId: null,
-    createdAt: new Date(1000 * seq),
-    editedAt: null,
-    deletedAt: null,
-  }) as MessageDoc;
+const doc = (seq: number): MessageDoc => ({
+  _id: new Types.ObjectId(),
+  roomId: ROOM,
+  seq,
+  senderId: PAL,
+  receiverId: ME,
+  content: 'hello there',
+  clientMsgId: null,
+  createdAt: new Date(1000 * seq),
+  editedAt: null,
+  deletedAt: null,
+});
 
 /** The rules around the store's search, over ports held in memory. */
 describe('SearchMessagesUseCase', () => {

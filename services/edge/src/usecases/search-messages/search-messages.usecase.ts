@@ -1,6 +1,7 @@
 import { Invalid, NotFound, SEARCH_MAX_WORDS, type MessageView } from '@chat/contracts';
 import {
   groupCounts,
+  type CursorDoc,
   searchWords,
   toMessageView,
   type MessageDoc,
@@ -63,7 +64,7 @@ export class SearchMessagesUseCase {
     );
     const messages = page.messages.map((m) => {
       const scope = scopes.get(m.roomId)!;
-      const roomCursors = cursors.get(m.roomId) ?? new Map();
+      const roomCursors = cursors.get(m.roomId) ?? new Map<string, CursorDoc>();
       if (scope.kind !== 'group') return toMessageView(m, roomCursors.get(m.receiverId));
       const receipts = groupCounts(m, scope.participants, roomCursors);
       const all = (n: number) => receipts.of > 0 && n === receipts.of;
