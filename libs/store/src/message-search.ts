@@ -49,16 +49,23 @@ export interface SearchPage {
 
 /** Name of the MongoDB text index; FerretDB v1 has none (no `$text`). */
 export const SEARCH_INDEX = 'search_words';
+/** Matches a MongoDB query reads at a time from one room. */
+const INDEXED_BATCH = 200;
 /** Bucket reads in flight at once in a FerretDB scan. */
 const AHEAD = 4;
 
 const key = (d: { createdAt: Date; _id: unknown }) => ({ t: new Date(d.createdAt).getTime(), id: String(d._id) });
 const newer = (a: { t: number; id: string }, b: { t: number; id: string }) => a.t > b.t || (a.t === b.t && a.id > b.id);
+/** A filter for messages strictly older than `p` by (createdAt, _id). */
+const olderThan = (p: SearchPosition) => [
+  { createdAt: trusted({ $lt: p.at }) },
+  { createdAt: p.at, _id: trusted({ $lt: new Types.ObjectId(p.id) }) },
+];
 const newestFirst = (a: MessageDoc, b: MessageDoc) => (newer(key(a), key(b)) ? -1 : newer(key(b), key(a)) ? 1 : 0);
 
 /**
  * Finds messages by their words in a member's rooms. On MongoDB a text index on (roomId, content) answers
- * one query per room, exactly. FerretDB v1 has no text index and no `$text`, and applies regexes, ranges
+ * it room by room, exactly. FerretDB v1 has no text index and no `$text`, and applies regexes, ranges
  * and sorts only after reading every document an equality matched (docs/ferretdb.md), so there the rooms'
  * newest messages are read by bucket, newest first across the rooms, and matched in JavaScript, up to
  * `scanLimit` messages a query: older messages are not searched, and the page says so (`partial`).
@@ -84,35 +91,38 @@ export class MessageSearch {
   }
 
   /**
-   * MongoDB: one `$text` query per room (a text index with a prefix field needs an equality on it), each
-   * its newest `limit + 1` matches older than the cursor; merged here. Each word is quoted, so all must
-   * be present (unquoted words would match any of them).
+   * MongoDB: `$text` queries per room (a text index with a prefix field needs an equality on it), newest
+   * first from the cursor, a batch at a time. The index finds messages holding any of the words, in its own
+   * folding (case and diacritics, language "none"); holdsAllWords keeps those that hold them all as
+   * this module defines words, so both stores answer alike. Merged here.
    */
   private async searchIndexed(rooms: SearchRoom[], q: SearchQuery): Promise<SearchPage> {
-    const $search = q.words.map((w) => `"${w}"`).join(' ');
-    const before = q.before;
-    const perRoom = await lookupEach(rooms, (r) =>
-      this.m.Message.find({
-        roomId: r.scope.roomId,
-        $text: trusted({ $search }),
-        deletedAt: null,
-        ...(r.scope.fromSeq > 0 ? { seq: trusted({ $gt: r.scope.fromSeq }) } : {}),
-        ...(before
-          ? {
-              $or: [
-                { createdAt: trusted({ $lt: before.at }) },
-                { createdAt: before.at, _id: trusted({ $lt: new Types.ObjectId(before.id) }) },
-              ],
-            }
-          : {}),
-      })
-        .sort({ createdAt: -1, _id: -1 })
-        .limit(q.limit + 1)
-        .batchSize(q.limit + 1)
-        .lean<MessageDoc[]>(),
-    );
-    const all = perRoom.flat().sort(newestFirst);
-    return { messages: all.slice(0, q.limit), hasMore: all.length > q.limit, partial: false, searchedSince: null, scanned: all.length };
+    const $search = q.words.join(' ');
+    const batch = Math.max(q.limit + 1, INDEXED_BATCH);
+    let scanned = 0;
+    const inRoom = async (r: SearchRoom): Promise<MessageDoc[]> => {
+      const found: MessageDoc[] = [];
+      for (let from = q.before; ;) {
+        const docs = await this.m.Message.find({
+          roomId: r.scope.roomId,
+          $text: trusted({ $search }),
+          deletedAt: null,
+          ...(r.scope.fromSeq > 0 ? { seq: trusted({ $gt: r.scope.fromSeq }) } : {}),
+          ...(from ? { $or: olderThan(from) } : {}),
+        })
+          .sort({ createdAt: -1, _id: -1 })
+          .limit(batch)
+          .batchSize(batch)
+          .lean<MessageDoc[]>();
+        scanned += docs.length;
+        found.push(...docs.filter((d) => holdsAllWords(d.content, q.words)));
+        if (found.length > q.limit || docs.length < batch) return found.slice(0, q.limit + 1);
+        const last = docs[docs.length - 1];
+        from = { at: new Date(last.createdAt), id: String(last._id) };
+      }
+    };
+    const all = (await lookupEach(rooms, inRoom)).flat().sort(newestFirst);
+    return { messages: all.slice(0, q.limit), hasMore: all.length > q.limit, partial: false, searchedSince: null, scanned };
   }
 
   /**
