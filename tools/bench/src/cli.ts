@@ -183,7 +183,19 @@ async function main(): Promise<void> {
     const edgeCpu: NonNullable<Report['edgeCpu']> = [];
     const typing: TypingRow[] = [];
     const loadBefore = loadavg();
-    for (const rate of args.rates) {
+    // the same rate with typists, on the same stack: by turns before and after the run without them, so
+    // neither side always meets the other's backlog
+    const typedRun = async (rate: number, first: boolean) => {
+      const meter = new CpuMeter(() => (stack ? [...stack.processes].map(([n, p]) => [n, p.child.pid!] as [string, number]) : []));
+      bar.start(100, 0, { step: `${rate} msg/s, typing` });
+      meter.begin();
+      const step = await load.stepTyping(args.typingShare, rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
+      const stepCpu = meter.end();
+      bar.stop();
+      return { step, cpu: stepCpu, sent: load.typingSent, received: load.typingReceived, first };
+    };
+    for (const [i, rate] of args.rates.entries()) {
+      const typedFirst = args.typingShare > 0 && i % 2 === 1 ? await typedRun(rate, true) : null;
       const edgeMeter = new CpuMeter(edgeProcs, true);
       edgeMeter.begin();
       bar.start(100, 0, { step: `${rate} msg/s` });
@@ -215,24 +227,13 @@ async function main(): Promise<void> {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       );
-      if (args.typingShare > 0) {
-        // the same rate again with typists, right after: what typing costs the message path in this run
-        const typedMeter = new CpuMeter(() => (stack ? [...stack.processes].map(([n, p]) => [n, p.child.pid!] as [string, number]) : []));
-        bar.start(100, 0, { step: `${rate} msg/s, typing` });
-        typedMeter.begin();
-        const t = await load.stepTyping(args.typingShare, rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
-        const typedCpu = typedMeter.end();
-        bar.stop();
+      const t = typedFirst ?? (args.typingShare > 0 ? await typedRun(rate, false) : null);
+      if (t) {
         typing.push(
-          typingRow(
-            rate,
-            { step: r, machinePct: cpu.machine ?? 0 },
-            { step: t, machinePct: typedCpu.machine ?? 0 },
-            { sent: load.typingSent, received: load.typingReceived },
-          ),
+          typingRow(rate, { step: r, cpu }, { step: t.step, cpu: t.cpu }, { sent: t.sent, received: t.received, typedFirst: t.first }),
         );
         log(
-          `${rate}/s offered with ${Math.round(args.typingShare * 100)}% typing: received ${t.throughput}/s (without: ${r.throughput}/s), e2e p99 ${t.e2eMs.p99} ms, lost ${t.lost}; ${load.typingSent} typing events sent, ${load.typingReceived} received`,
+          `${rate}/s offered with ${Math.round(args.typingShare * 100)}% typing (${t.first ? 'before' : 'after'} the run without): received ${t.step.throughput}/s (without: ${r.throughput}/s), e2e p99 ${t.step.e2eMs.p99} ms, lost ${t.step.lost}; ${t.sent} typing events sent, ${t.received} received`,
         );
       }
       if (r.e2eMs.p99 > args.p99BoundMs || r.throughput < rate * 0.8) {

@@ -17,13 +17,24 @@ const step = (throughput: number, p99 = 100): StepResult => ({
 describe('typing cost', () => {
   it('compares the highest throughput with and without typists, against a 10% target', () => {
     const rows = [
-      typingRow(400, { step: step(400), machinePct: 100 }, { step: step(400), machinePct: 110 }, { sent: 100, received: 90 }),
-      typingRow(800, { step: step(700), machinePct: 190 }, { step: step(650), machinePct: 195 }, { sent: 100, received: 90 }),
+      typingRow(
+        400,
+        { step: step(400), cpu: { machine: 100, edge: 40 } },
+        { step: step(400), cpu: { machine: 110, edge: 44 } },
+        { sent: 100, received: 90, typedFirst: false },
+      ),
+      typingRow(
+        800,
+        { step: step(700), cpu: { machine: 190, edge: 70, rabbitmq: 30, 'load generator': 20 } },
+        { step: step(650), cpu: { machine: 195, edge: 78, rabbitmq: 30, 'load generator': 20 } },
+        { sent: 100, received: 90, typedFirst: true },
+      ),
     ];
     expect(rows[1].ratio).toBe(0.929);
     const cost = typingSummary(0.2, rows, [2, 2, 2], [1, 1, 1]);
     expect(cost).toMatchObject({ maxThroughputRatio: 0.929, pass: true, everyMs: 2000 });
     expect(typingSummary(0.2, [rows[0], { ...rows[1], with: { ...rows[1].with, throughput: 600 } }], [2, 2, 2]).pass).toBe(false);
-    expect(typingLines(cost).join('\n')).toContain('| 800 | 700 | 650 | 0.929 |');
+    expect(rows[1].without).toMatchObject({ stackPct: 100, stackUsPerMessage: 1429, edgeUsPerMessage: 1000 });
+    expect(typingLines(cost).join('\n')).toContain('| 800 | with | 700 | 650 | 0.929 |');
   });
 });

@@ -10,6 +10,8 @@ export interface TypingRow {
   /** Typing events the typists emitted during the typed step, and `typing` events the sockets received. */
   typingSent: number;
   typingReceived: number;
+  /** The typed run came before the one without (the order alternates by rate). */
+  typedFirst: boolean;
   /** Received msg/s with typing over received msg/s without. */
   ratio: number;
 }
@@ -18,9 +20,14 @@ interface TypingSide {
   throughput: number;
   e2eP99Ms: number;
   lost: number;
+  /** The whole machine's CPU (% of one core), other work on the box included. */
   machinePct: number;
-  /** Machine CPU per message received (core-µs). */
-  usPerMessage: number | null;
+  /** The system's own processes (services, RabbitMQ, Redis, FerretDB, PostgreSQL; not the load generator), and the edges alone. */
+  stackPct: number;
+  edgePct: number;
+  /** Core-µs per message received: the system's processes, and the edges alone. */
+  stackUsPerMessage: number | null;
+  edgeUsPerMessage: number | null;
 }
 
 /** What typing costs the message path, in the same run (`--typing-share`). */
@@ -39,26 +46,36 @@ export interface TypingCost {
   loadAfter: number[];
 }
 
-const side = (s: StepResult, machinePct: number): TypingSide => ({
-  throughput: s.throughput,
-  e2eP99Ms: s.e2eMs.p99,
-  lost: s.lost,
-  machinePct,
-  usPerMessage: usPerMessage(machinePct, s.throughput),
-});
+const side = (s: StepResult, cpu: Record<string, number>): TypingSide => {
+  const stackPct = Object.entries(cpu)
+    .filter(([k]) => k !== 'machine' && k !== 'load generator')
+    .reduce((n, [, v]) => n + v, 0);
+  const edgePct = cpu.edge ?? 0;
+  return {
+    throughput: s.throughput,
+    e2eP99Ms: s.e2eMs.p99,
+    lost: s.lost,
+    machinePct: cpu.machine ?? 0,
+    stackPct,
+    edgePct,
+    stackUsPerMessage: usPerMessage(stackPct, s.throughput),
+    edgeUsPerMessage: usPerMessage(edgePct, s.throughput),
+  };
+};
 
 export function typingRow(
   offeredRate: number,
-  without: { step: StepResult; machinePct: number },
-  typed: { step: StepResult; machinePct: number },
-  events: { sent: number; received: number },
+  without: { step: StepResult; cpu: Record<string, number> },
+  typed: { step: StepResult; cpu: Record<string, number> },
+  events: { sent: number; received: number; typedFirst: boolean },
 ): TypingRow {
   return {
     offeredRate,
-    without: side(without.step, without.machinePct),
-    with: side(typed.step, typed.machinePct),
+    without: side(without.step, without.cpu),
+    with: side(typed.step, typed.cpu),
     typingSent: events.sent,
     typingReceived: events.received,
+    typedFirst: events.typedFirst,
     ratio: without.step.throughput > 0 ? Math.round((typed.step.throughput / without.step.throughput) * 1000) / 1000 : 0,
   };
 }
@@ -87,11 +104,11 @@ export function typingLines(t: TypingCost | undefined): string[] {
     '',
     `Typing: ${Math.round(t.share * 100)}% of the sockets type (a start every ${t.everyMs / 1000} s, every fifth a stop), each rate run without and then with them:`,
     '',
-    '| offered/s | received/s without | with | ratio | e2e p99 without | with | core-µs/msg without | with | typing sent | typing received |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| offered/s | first | received/s without | with | ratio | e2e p99 without | with | system core-µs/msg without | with | edges core-µs/msg without | with | machine % without | with | typing sent | received |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...t.rows.map(
       (r) =>
-        `| ${r.offeredRate} | ${r.without.throughput} | ${r.with.throughput} | ${r.ratio} | ${r.without.e2eP99Ms} | ${r.with.e2eP99Ms} | ${r.without.usPerMessage ?? 'n/a'} | ${r.with.usPerMessage ?? 'n/a'} | ${r.typingSent} | ${r.typingReceived} |`,
+        `| ${r.offeredRate} | ${r.typedFirst ? 'with' : 'without'} | ${r.without.throughput} | ${r.with.throughput} | ${r.ratio} | ${r.without.e2eP99Ms} | ${r.with.e2eP99Ms} | ${r.without.stackUsPerMessage ?? 'n/a'} | ${r.with.stackUsPerMessage ?? 'n/a'} | ${r.without.edgeUsPerMessage ?? 'n/a'} | ${r.with.edgeUsPerMessage ?? 'n/a'} | ${r.without.machinePct} | ${r.with.machinePct} | ${r.typingSent} | ${r.typingReceived} |`,
     ),
     '',
     `- typing keeps ${t.maxThroughputRatio} of the message path's highest throughput (target ≥ ${t.target}): ${t.pass ? 'pass' : '**FAIL**'}; machine load average (1/5/15 min) ${t.loadBefore.join(' / ')} at the start, ${t.loadAfter.join(' / ')} at the end`,
