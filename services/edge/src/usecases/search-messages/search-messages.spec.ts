@@ -1,13 +1,13 @@
 import { Invalid, NotFound } from '@chat/contracts';
 import type { MessageDoc, RoomScope, SearchQuery, SearchRoom } from '@chat/store';
-import { Types } from 'mongoose';
 import { SearchMessagesUseCase } from './search-messages.usecase';
 
 const [ME, PAL, ROOM, OTHER_ROOM] = ['a', 'b', 'c', 'd'].map((c) => c.repeat(24));
 const scope = (roomId: string) => ({ roomId, userId: ME, participants: [ME, PAL], kind: 'direct', fromSeq: 0 }) as unknown as RoomScope;
 const room = (roomId: string): SearchRoom => ({ scope: scope(roomId), lastSeq: 3, tailOpen: false, lastActivityAt: new Date(5000) });
+// the id as the store hands it back: anything whose String() is the 24-hex id
 const doc = (seq: number): MessageDoc => ({
-  _id: new Types.ObjectId(),
+  _id: `${'e'.repeat(20)}${String(seq).padStart(4, '0')}` as unknown as MessageDoc['_id'],
   roomId: ROOM,
   seq,
   senderId: PAL,
