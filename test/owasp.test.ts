@@ -79,6 +79,12 @@ describe('OWASP API Security Top 10 (2023)', () => {
       tried.push(key);
     }
     expect(tried.length).toBeGreaterThanOrEqual(20);
+    // search in the victims' rooms by id; across "all my rooms" the content is not found
+    for (const roomId of [w.roomId, w.groupId]) {
+      const found = await t.http('GET', `/chat/search?q=private&roomId=${roomId}`, { token: tx });
+      expect([found.status, found.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+    }
+    expect((await t.http('GET', '/chat/search?q=private', { token: tx })).body.messages).toEqual([]);
     // presence of people the caller shares no room with
     const presence = await t.http('GET', `/chat/presence?userIds=${w.a},${w.b}`, { token: tx });
     expect([presence.status, presence.body.error?.code]).toEqual([404, 'NOT_FOUND']);

@@ -66,6 +66,8 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) EDIT_WINDOW_MS = 15 * 60 * 1000;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) SYNC_LIMIT_PER_ROOM = 5000;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) SYNC_CONCURRENCY = 16;
+  /** Edge, on FerretDB (no text index): most messages one search reads, newest first across the rooms searched. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(1_000_000) SEARCH_SCAN_LIMIT = 2000;
   @Transform(toInt) @IsInt() @Min(2) @Max(100000) GROUP_MEMBER_LIMIT = 1000;
   /** The groups one user may be in: creating, being added or accepting beyond it is refused (LIMIT_REACHED). */
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) MAX_GROUPS_PER_USER = 500;

@@ -15,6 +15,7 @@ import {
   Max,
   MaxLength,
   Min,
+  MinLength,
   validateSync,
   ValidateBy,
   type ValidationError,
@@ -237,6 +238,25 @@ export class PresenceQueryDto {
   @ArrayMaxSize(MAX_PRESENCE_IDS, { message: `$property must name at most ${MAX_PRESENCE_IDS} users` })
   @Matches(OBJECT_ID_RE, { each: true, message: 'each of $property must be a 24-character hex id' })
   userIds!: string[];
+}
+
+/** Search: the query's length in characters, the most words it may hold, the largest page. */
+export const SEARCH_QUERY_MIN = 2;
+export const SEARCH_QUERY_MAX = 200;
+export const SEARCH_MAX_WORDS = 10;
+export const SEARCH_PAGE_MAX = 50;
+/** A search cursor (`nextBefore`): the last result's time in ms and its id. */
+export const SEARCH_CURSOR_RE = /^\d{1,15}\.[0-9a-f]{24}$/;
+
+/** `GET /chat/search`: words to find in your rooms (or one room), newest first, paged with `before`. */
+export class SearchQueryDto {
+  @IsString()
+  @MinLength(SEARCH_QUERY_MIN)
+  @MaxLength(SEARCH_QUERY_MAX)
+  q!: string;
+  @IsOptional() @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) roomId?: string;
+  @IsOptional() @Matches(SEARCH_CURSOR_RE, { message: '$property must be a nextBefore value from an earlier page' }) before?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(SEARCH_PAGE_MAX) limit?: number;
 }
 
 /** Who may put the user in a group without asking: everyone, only contacts (the default), or nobody (always an invite). */

@@ -3,7 +3,8 @@ import { isObjectId, pairKey } from '@chat/contracts';
 import type { ConversationDoc, LastMessage, Models } from './models';
 import { addMemberships, contactsOf, joinedSeqOf, roomsOf, type MemberRoom } from './membership';
 import { makeScope, type RoomScope } from './scope';
-import { headState, readTail, resolveSummary, type RoomHeadState } from './room-tail';
+import { headState, readTail, resolveSummary, tailIsOpen, type RoomHeadState } from './room-tail';
+import type { SearchRoom } from './message-search';
 
 /** What one summary write sets: the seq reached, the last message, the senders' last seqs since the previous write. */
 export interface SummaryWrite {
@@ -104,6 +105,25 @@ export class ConversationStore {
       }));
   }
 
+  /** The user's rooms that hold messages, as a search reads them (summaries with open tails applied). */
+  async searchRooms(userId: string): Promise<SearchRoom[]> {
+    const docs = await roomsOf(this.m, userId, 'any', {
+      withMessages: true,
+      select: { lastSeq: 1, participants: 1, kind: 1, lastActivityAt: 1 },
+    });
+    return docs
+      .filter((d) => d.participants.includes(userId))
+      .map((d) =>
+        toSearchRoom(d, makeScope(String(d._id), userId, d.participants, d.kind ?? 'direct', d.kind === 'group' ? d.joinedSeq : 0)),
+      );
+  }
+
+  /** The scope's room as a search reads it (null: gone). */
+  async searchRoom(scope: RoomScope): Promise<SearchRoom | null> {
+    const doc = await this.get(scope.roomId, { withTail: true });
+    return doc ? toSearchRoom(doc, scope) : null;
+  }
+
   /**
    * What the room's new owner needs: its kind and its summary with the tail applied, so lastSeq is the
    * room's true last seq whatever a previous owner stored before it died. Null: no such room.
@@ -179,4 +199,8 @@ export function lastIncomingSeq(c: Pick<ConversationDoc, 'lastSeq' | 'lastSeqBy'
   let max = 0;
   for (const [sender, seq] of Object.entries(c.lastSeqBy)) if (sender !== userId && seq > max) max = seq;
   return max;
+}
+
+function toSearchRoom(d: ConversationDoc, scope: RoomScope): SearchRoom {
+  return { scope, lastSeq: d.lastSeq, tailOpen: tailIsOpen(d), lastActivityAt: d.lastActivityAt };
 }

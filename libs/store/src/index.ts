@@ -32,3 +32,14 @@ export { GroupStore, toGroupState, type GroupState } from './group-store';
 export { UserSettingsStore, DEFAULT_SETTINGS, type UserSettings } from './user-settings-store';
 export { PinStore } from './pin-store';
 export { RoomSettingsStore, type RoomMuteSetting } from './room-settings-store';
+export {
+  MessageSearch,
+  detectStoreKind,
+  SEARCH_INDEX,
+  type StoreKind,
+  type SearchRoom,
+  type SearchQuery,
+  type SearchPage,
+  type SearchPosition,
+} from './message-search';
+export { searchWords, holdsAllWords, foldText } from './search-words';

@@ -22,7 +22,9 @@ import {
   openStore,
   ConversationStore,
   CursorStore,
+  detectStoreKind,
   GroupStore,
+  MessageSearch,
   MessageStore,
   PinStore,
   pingStore,
@@ -60,6 +62,7 @@ import { PinsUseCase } from './usecases/pins/pins.usecase';
 import { RoomSettingsUseCase } from './usecases/room-settings/room-settings.usecase';
 import { EphemeralRelay } from './ephemeral-relay';
 import { RoomMembers } from './room-members';
+import { SearchMessagesUseCase } from './usecases/search-messages/search-messages.usecase';
 
 runService('edge', async () => {
   const config = loadConfig();
@@ -91,6 +94,12 @@ runService('edge', async () => {
     timeoutMs: config.AUTH_TIMEOUT_MS,
     cacheMax: config.AUTH_CACHE_MAX,
   });
+
+  // search: a text index on MongoDB; FerretDB has none, so there a bounded scan (MessageSearch)
+  const storeKind = await detectStoreKind(db);
+  const search = new MessageSearch(models, storeKind, config.SEARCH_SCAN_LIMIT);
+  await search.prepare();
+  log.info({ storeKind, scanLimit: storeKind === 'ferretdb' ? config.SEARCH_SCAN_LIMIT : undefined }, 'search ready');
 
   // parts
   const conversationStore = new ConversationStore(models);
@@ -197,6 +206,7 @@ runService('edge', async () => {
     presence: presenceInfo,
     pins: new PinsUseCase(conversations, messages, new PinStore(models), cursors, accepted, publisher, lanes),
     roomSettings: new RoomSettingsUseCase(conversations, new RoomSettingsStore(models)),
+    searchMessages: new SearchMessagesUseCase({ conversations, rooms: conversationStore, search, cursors }),
     extra: (a) => {
       mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits });
       if (config.DEMO_ENABLED === 'true') {

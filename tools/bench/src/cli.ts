@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-/* npm run bench [-- --quick] [--url http://a,http://b --auth host:port --namespace /chat] */
+/* npm run bench [-- --quick] [--url http://a,http://b --auth host:port --namespace /chat] [--typing-share 0.2: each rate also with typists] */
 import { SingleBar, Presets } from 'cli-progress';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { canConnect, removeNamespace, REPO_ROOT, Stack, startFerretDB, stopProcess, type ManagedProcess } from '@chat/stack';
 import { parseArgs } from './args';
@@ -11,6 +11,7 @@ import { heapAfterFullGcKB } from './inspector';
 import { LoadGenerator, type StepResult } from './load';
 import { adapterPart, rabbitPart, socketAckPart, storeParts, type PartResult } from './parts';
 import { markdown, writeReport, type Report } from './report';
+import { typingRow, typingSummary, type TypingRow } from './typing-cost';
 import { storeOps, storeOpsBetween, type StoreOp } from './store-ops';
 
 /** The sum of the edges' V8 heap in use, in KB, from their /metrics; null when any edge does not answer. */
@@ -180,7 +181,21 @@ async function main(): Promise<void> {
     await sleep(Math.min(args.durationS, 20) * 1000);
     const edgeIdlePct = Object.fromEntries(Object.entries(idleMeter.end()).filter(([k]) => k.startsWith('edge-')));
     const edgeCpu: NonNullable<Report['edgeCpu']> = [];
-    for (const rate of args.rates) {
+    const typing: TypingRow[] = [];
+    const loadBefore = loadavg();
+    // the same rate with typists, on the same stack: by turns before and after the run without them, so
+    // neither side always meets the other's backlog
+    const typedRun = async (rate: number, first: boolean) => {
+      const meter = new CpuMeter(() => (stack ? [...stack.processes].map(([n, p]) => [n, p.child.pid!] as [string, number]) : []));
+      bar.start(100, 0, { step: `${rate} msg/s, typing` });
+      meter.begin();
+      const step = await load.stepTyping(args.typingShare, rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
+      const stepCpu = meter.end();
+      bar.stop();
+      return { step, cpu: stepCpu, sent: load.typingSent, received: load.typingReceived, first };
+    };
+    for (const [i, rate] of args.rates.entries()) {
+      const typedFirst = args.typingShare > 0 && i % 2 === 1 ? await typedRun(rate, true) : null;
       const edgeMeter = new CpuMeter(edgeProcs, true);
       edgeMeter.begin();
       bar.start(100, 0, { step: `${rate} msg/s` });
@@ -188,9 +203,7 @@ async function main(): Promise<void> {
       const opsBefore = await readStoreOps();
       const sentBefore = load.sentSoFar;
       meter.begin();
-      const r = await load.stepTyping(args.typingShare, rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
-      if (args.typingShare > 0)
-        log(`${load.typingSent} typing events emitted by ${Math.round(args.typingShare * 100)}% of the sockets during the step`);
+      const r = await load.step(rate, args.warmupS, args.durationS, (f) => bar.update(Math.floor(f * 100)));
       cpu = meter.end();
       const perEdge = edgeMeter.end();
       stepStoreCalls.push({
@@ -214,6 +227,15 @@ async function main(): Promise<void> {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       );
+      const t = typedFirst ?? (args.typingShare > 0 ? await typedRun(rate, false) : null);
+      if (t) {
+        typing.push(
+          typingRow(rate, { step: r, cpu }, { step: t.step, cpu: t.cpu }, { sent: t.sent, received: t.received, typedFirst: t.first }),
+        );
+        log(
+          `${rate}/s offered with ${Math.round(args.typingShare * 100)}% typing (${t.first ? 'before' : 'after'} the run without): received ${t.step.throughput}/s (without: ${r.throughput}/s), e2e p99 ${t.step.e2eMs.p99} ms, lost ${t.step.lost}; ${t.sent} typing events sent, ${t.received} received`,
+        );
+      }
       if (r.e2eMs.p99 > args.p99BoundMs || r.throughput < rate * 0.8) {
         log('p99 passed its bound or throughput stopped rising: stopping the ramp');
         break;
@@ -254,6 +276,7 @@ async function main(): Promise<void> {
       sockets: load.socketCount,
       messageBytes: args.messageBytes,
       typingShare: args.typingShare,
+      typing: args.typingShare > 0 ? typingSummary(args.typingShare, typing, loadavg(), loadBefore) : undefined,
       steps,
       sustained,
       offlineDrain,

@@ -35,6 +35,8 @@ interface Pair {
 }
 
 const MARK = 'bench|';
+/** A typing client's pace: the edge passes at most one start (and one stop) per 2 s per user and room. */
+export const TYPING_EVERY_MS = 2000;
 
 /** Content that carries its own id and send time, so any server speaking the contract can be measured. */
 function body(id: number, size: number): string {
@@ -90,6 +92,7 @@ export class LoadGenerator {
       this.pairs.push({ a, b, sa, sb, roomId: r.roomId });
     }
     for (const s of socks) {
+      s.on('typing', () => void this.typingReceived++);
       s.on('receive_message', (p: { message: { content: string } }, ack?: () => void) => {
         ack?.();
         const id = idOf(p.message.content);
@@ -113,15 +116,18 @@ export class LoadGenerator {
     return this.pairs.length * 2;
   }
 
-  /** Typing events emitted in the last step (the typists' input; the edges pass at most one per 2 s per direction). */
+  /** Typing events emitted in the last step, and `typing` events the sockets received (relayed by the edges). */
   typingSent = 0;
+  typingReceived = 0;
 
   /**
-   * Makes `share` of the sockets type while `run` goes on, as a typing client does: a start about every
-   * second while the user types, a stop every fifth second; each typist's phase is random.
+   * Makes `share` of the sockets type while `run` goes on, as a typing client does within the server's
+   * throttle (one start and one stop per 2 s per user and room): every TYPING_EVERY_MS while typing a
+   * start, and every fifth time a stop (8 s typing, then a stop); each typist's phase is random.
    */
   private async whileTyping<T>(share: number, run: () => Promise<T>): Promise<T> {
     this.typingSent = 0;
+    this.typingReceived = 0;
     const typists = Math.round(share * this.pairs.length * 2);
     if (typists === 0) return run();
     const sockets = this.pairs
@@ -135,7 +141,7 @@ export class LoadGenerator {
       return setInterval(() => {
         s.emit('typing', { roomId, isTyping: ++n % 5 !== 0 });
         this.typingSent++;
-      }, 1000);
+      }, TYPING_EVERY_MS);
     });
     try {
       return await run();

@@ -5,6 +5,7 @@ import type { CpuFloor } from './budget';
 import type { PartResult } from './parts';
 import type { StepResult } from './load';
 import type { StoreOp } from './store-ops';
+import { typingLines, type TypingCost } from './typing-cost';
 
 export interface Report {
   startedAt: string;
@@ -14,6 +15,9 @@ export interface Report {
   messageBytes: number;
   /** Share of the sockets typing during the steps (--typing-share); 0 or absent: none. */
   typingShare?: number;
+  /** With --typing-share: each rate run without and with the typists, and the throughput kept. */
+  typing?: TypingCost;
+  /** Without typists (with --typing-share, the typed runs are in `typing`). */
   steps: StepResult[];
   sustained: { rate: number; p99Ms: number } | null;
   offlineDrain: {
@@ -116,7 +120,7 @@ export function markdown(r: Report): string {
   const lines = [
     `# Benchmark ${r.startedAt}${r.quick ? ' (quick)' : ''}`,
     '',
-    `${r.machine.cores} cores, Node ${r.machine.node}; ${r.sockets} sockets in pairs; ${r.messageBytes}-byte messages; open-loop offered rate${r.typingShare ? `; ${Math.round(r.typingShare * 100)}% of the sockets typing (a start a second, a stop every fifth)` : ''}.`,
+    `${r.machine.cores} cores, Node ${r.machine.node}; ${r.sockets} sockets in pairs; ${r.messageBytes}-byte messages; open-loop offered rate.`,
     '',
     '| offered/s | received/s | lost | dup | ack p50 | ack p99 | e2e p50 | e2e p95 | e2e p99 | e2e max |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -141,6 +145,7 @@ export function markdown(r: Report): string {
     `- pipeline as a fraction of its slowest part (${r.slowestPart?.name ?? 'n/a'}): ${r.pipelineFractionOfSlowestPart ?? 'n/a'}`,
     ...cpuLines(r),
     ...storeLines(r),
+    ...typingLines(r.typing),
   ];
   return lines.join('\n') + '\n';
 }

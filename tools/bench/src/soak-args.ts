@@ -12,6 +12,8 @@ export interface SoakArgs {
   backend: 'auto' | 'postgresql' | 'sqlite';
   /** Store sizes (messages) at which the lookups are measured. */
   checkpoints: number[];
+  /** The search scan's bound on FerretDB (the edge's SEARCH_SCAN_LIMIT). */
+  searchScan: number;
   out: string;
 }
 
@@ -52,6 +54,7 @@ export function parseSoakArgs(argv: string[]): SoakArgs {
     messageBytes: num('size', 150),
     backend,
     checkpoints,
+    searchScan: num('soak-search-scan', 2000),
     out: get('out') ?? 'bench/results',
   };
 }

@@ -1,5 +1,5 @@
 /*
- * npm run bench -- --soak [--soak-messages 1000000] [--soak-rooms 1000] [--soak-backend auto|postgresql|sqlite]
+ * npm run bench -- --soak [--soak-messages 1000000] [--soak-rooms 1000] [--soak-backend auto|postgresql|sqlite] [--soak-search-scan 2000]
  *                         [--soak-samples 200] [--soak-checkpoints 10000,100000,1000000] [--size 150] [--out bench/results]
  *
  * Does the store npm start runs stay fast as it fills? Starts FerretDB the way npm start does (startDevStore:
@@ -11,6 +11,10 @@
  *   page       a room's newest page: ConversationStore.scopeFor, MessageStore.history (50), CursorStore.forRoom
  *   unread     the unread counts (UnreadCountsUseCase's reads): rooms with messages, the user's cursors, a count per room behind
  *   sync       a connect-time sync (ReadMissedUseCase's store reads): the same two, then latestIncoming per room behind
+ *   search-hit   GET /chat/search's store reads for a word every message holds: the user's rooms, a page of 20
+ *   search-miss  the same for a word no message holds: on FerretDB the scan reads to its bound (--soak-search-scan,
+ *                SEARCH_SCAN_LIMIT's default); its "results" column is the messages read
+ *   search-room  a word no message holds in one room (the scan's bound, or the room's start)
  * for users and rooms that grow with the store, and for a few rooms that stop at 50 messages (the store grows
  * around them). Before each checkpoint every participant's cursors are moved as the receipts worker moves them,
  * to 20 messages before the end (read) and 10 (delivered), so each lookup has the same work at every size.
@@ -30,7 +34,18 @@ import {
   startDevStore,
   type DevStore,
 } from '@chat/stack';
-import { ConversationStore, CursorStore, MessageStore, openStore, type Models, type NewMessage, type StoreConnection } from '@chat/store';
+import {
+  ConversationStore,
+  CursorStore,
+  detectStoreKind,
+  MessageSearch,
+  MessageStore,
+  openStore,
+  searchWords,
+  type Models,
+  type NewMessage,
+  type StoreConnection,
+} from '@chat/store';
 import { parseSoakArgs, type SoakArgs } from './soak-args';
 import { soakMarkdown, type Lookup, type SoakCheckpoint, type SoakReport } from './soak-report';
 
@@ -87,6 +102,7 @@ class Soak {
   readonly conversations: ConversationStore;
   readonly messages: MessageStore;
   readonly cursors: CursorStore;
+  search!: MessageSearch;
   readonly rooms: Room[] = [];
   readonly ids: string[] = [];
   stored = 0;
@@ -248,6 +264,20 @@ class Soak {
     return stored.flat().length;
   }
 
+  /** GET /chat/search's store reads: the user's rooms (or one), then a page of 20 (FerretDB: up to the scan's bound). */
+  async searchAll(users: string[], q: string): Promise<number> {
+    const page = await this.search.search(await this.conversations.searchRooms(pick(users)), { words: searchWords(q), limit: 20 });
+    return q === 'zebra' ? page.scanned : page.messages.length;
+  }
+
+  async searchRoom(rooms: Room[]): Promise<number> {
+    const r = pick(rooms);
+    const scope = await this.conversations.scopeFor(r.id, r.a);
+    const room = scope && (await this.conversations.searchRoom(scope));
+    if (!room) throw new Error(`no scope for room ${r.id}`);
+    return (await this.search.search([room], { words: ['zebra'], limit: 20 })).scanned;
+  }
+
   async time(name: string, samples: number, f: () => Promise<number>): Promise<Lookup> {
     for (let i = 0; i < Math.min(10, samples); i++) await f(); // warm: connections, plans, caches
     const ms: number[] = [];
@@ -298,6 +328,8 @@ async function main(): Promise<void> {
     });
     db = opened.db;
     const soak = new Soak(opened.models, args);
+    soak.search = new MessageSearch(opened.models, await detectStoreKind(db), args.searchScan);
+    await soak.search.prepare();
     log(`${store.backend}: ${store.location}`);
     log(`creating ${args.rooms} rooms (${args.fixedRooms} of them stay at ${args.fixedRoomSize} messages)`);
     await soak.createRooms();
@@ -355,6 +387,9 @@ async function main(): Promise<void> {
         await soak.time('page', s, () => soak.page(soak.growing)),
         await soak.time('unread', s, () => soak.unread(users)),
         await soak.time('sync', s, () => soak.sync(users)),
+        await soak.time('search-hit', s, () => soak.searchAll(users, 'fox')),
+        await soak.time('search-miss', s, () => soak.searchAll(users, 'zebra')),
+        await soak.time('search-room', s, () => soak.searchRoom(soak.growing)),
       ];
       const fixed = [
         await soak.time('page', s, () => soak.page(soak.fixedRooms)),

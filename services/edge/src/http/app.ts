@@ -33,6 +33,7 @@ import {
   RestSendMessageDto,
   RoomIdParams,
   RoomReadParams,
+  SearchQueryDto,
   UserIdParams,
 } from '@chat/contracts';
 import type { Identity, TokenVerifier } from '@chat/auth';
@@ -52,6 +53,7 @@ import type { GroupQueriesUseCase } from '../usecases/group-queries/group-querie
 import type { PresenceUseCase } from '../usecases/presence/presence.usecase';
 import type { PinsUseCase } from '../usecases/pins/pins.usecase';
 import type { RoomSettingsUseCase } from '../usecases/room-settings/room-settings.usecase';
+import type { SearchMessagesUseCase } from '../usecases/search-messages/search-messages.usecase';
 import { API_CSP, DOCS_CSP, withCsp } from './csp';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
@@ -75,6 +77,7 @@ export interface HttpDeps {
   presence: PresenceUseCase;
   pins: PinsUseCase;
   roomSettings: RoomSettingsUseCase;
+  searchMessages: SearchMessagesUseCase;
   limits?: RateLimits;
   corsOrigins?: string[];
   /** TRUST_PROXY: the hops whose X-Forwarded-For (and -Proto) are believed; req.ip is the client behind them. */
@@ -245,6 +248,11 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.get('/message/unread/:userId', async (req, res) => {
     const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
     res.json(await d.unreadCounts.execute({ userId: me(req), pathUserId: userId }));
+  });
+
+  chat.get('/search', async (req, res) => {
+    const q = parseDto(SearchQueryDto, { ...req.query }, 'query');
+    res.json(await d.searchMessages.execute({ userId: me(req), ...q }));
   });
 
   chat.get('/presence', async (req, res) => {

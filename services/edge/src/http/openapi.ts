@@ -27,6 +27,7 @@ import {
   RestSendMessageDto,
   RoomIdParams,
   RoomReadParams,
+  SearchQueryDto,
   UserIdParams,
 } from '@chat/contracts';
 
@@ -284,6 +285,15 @@ export const ROUTES: RouteDoc[] = [
     query: PageQueryDto,
     status: 200,
     response: '{ messages }',
+  },
+  {
+    method: 'get',
+    path: '/chat/search',
+    summary:
+      'Messages holding every word of q (2-200 characters, whole words, any case) in your rooms or in roomId, newest first; page with before=nextBefore. On FerretDB only the newest SEARCH_SCAN_LIMIT messages are searched (partial: true, searchedSince)',
+    query: SearchQueryDto,
+    status: 200,
+    response: '{ messages, nextBefore, partial, searchedSince }',
   },
   {
     method: 'get',
