@@ -179,7 +179,7 @@ describe('in a real browser', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
-  it('demo: a reply quotes its message, a reaction counts on both sides, a pin shows above the room, a mute marks the list', async () => {
+  it('demo: a reply quotes its message, a reaction counts on both sides, a pin shows above the room, a mute marks the list, search finds', async () => {
     for (const c of browser.contexts()) await c.close();
     const alice = await (await browser.newContext()).newPage();
     const bob = await (await browser.newContext()).newPage();
@@ -231,6 +231,14 @@ describe('in a real browser', () => {
     await alice.fill('#text', 'still there?');
     await alice.press('#text', 'Enter');
     await bob.locator('.msg', { hasText: 'still there?' }).waitFor();
+
+    // bob searches his rooms: the film message is found, and opens its conversation
+    await bob.fill('#search', 'FILM');
+    await bob.press('#search', 'Enter');
+    await bob.locator('.result', { hasText: 'pick a film' }).waitFor();
+    expect(await bob.locator('.result .where').first().textContent()).toBe('alice');
+    await bob.locator('.result', { hasText: 'pick a film' }).click();
+    await bob.locator('#title-name', { hasText: 'alice' }).waitFor();
 
     // alice deletes the film message: reopened, bob's reply quotes a deleted message
     await film(alice).locator('button.delete').click();
