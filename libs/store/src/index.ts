@@ -19,6 +19,9 @@ export {
   type InviteDoc,
   type UserSettingsDoc,
   type PinDoc,
+  type BlockDoc,
+  type ReportDoc,
+  type ReportSnapshot,
 } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
@@ -32,3 +35,5 @@ export { GroupStore, toGroupState, type GroupState } from './group-store';
 export { UserSettingsStore, DEFAULT_SETTINGS, type UserSettings } from './user-settings-store';
 export { PinStore } from './pin-store';
 export { RoomSettingsStore, type RoomMuteSetting } from './room-settings-store';
+export { BlockStore, blockId } from './block-store';
+export { ReportStore, reportIdFor, type NewReport } from './report-store';
