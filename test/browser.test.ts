@@ -287,4 +287,35 @@ describe('in a real browser', () => {
     await page.getByText('parked 2').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, 'admin-bull-board.png'), fullPage: true });
   }, 120_000);
+
+  it('dashboard: an operator sees a reported message with its reason and deletes it from the page', async () => {
+    const { a, ta, tb, roomId } = await t.pair();
+    const sent = await t.http('POST', '/chat/messages', { token: tb, body: { receiverId: a, roomId, content: 'report me' } });
+    await eventually(async () => (await t.storedMessages(roomId, ta)).some((m) => m.id === sent.body.message.id), 'stored');
+    expect((await t.http('POST', `/chat/message/${sent.body.message.id}/report`, { token: ta, body: { reason: 'rude' } })).status).toBe(
+      202,
+    );
+
+    const page = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.edge(0)}/admin/login`);
+    await page.fill('#token', await t.token(newUserId(), 'admin'));
+    await page.click('#sign-in');
+    await page.waitForURL(`${t.edge(0)}/admin`);
+    const row = page.locator('#reports tbody tr', { hasText: 'report me' });
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.textContent()).toContain('rude');
+    await page.screenshot({ path: join(SHOTS, 'admin-reports.png'), fullPage: true });
+    await row.getByRole('button', { name: 'Delete message' }).click();
+    await row.waitFor({ state: 'detached', timeout: 15_000 });
+    await eventually(
+      async () =>
+        ((await t.http('GET', `/chat/messages/${roomId}`, { token: tb })).body.messages as any[]).some(
+          (m) => m.id === sent.body.message.id && m.deletedBy === 'moderator',
+        ),
+      'the message is a moderator’s tombstone',
+    );
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

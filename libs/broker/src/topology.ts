@@ -53,6 +53,9 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
         RoutingKeys.groupCommand,
         RoutingKeys.messagePin,
         RoutingKeys.messageUnpin,
+        RoutingKeys.userBlock,
+        RoutingKeys.messageReport,
+        RoutingKeys.messageModerate,
       ].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),
@@ -67,6 +70,7 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
         RoutingKeys.messageReacted,
         RoutingKeys.groupChanged,
         RoutingKeys.pinChanged,
+        RoutingKeys.messageRefused,
       ].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),

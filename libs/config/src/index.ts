@@ -69,6 +69,11 @@ class EnvVars {
   /** Edge, on FerretDB (no text index): most messages one search reads, newest first across the rooms searched. */
   @Transform(toInt) @IsInt() @Min(100) @Max(1_000_000) SEARCH_SCAN_LIMIT = 2000;
   @Transform(toInt) @IsInt() @Min(2) @Max(100000) GROUP_MEMBER_LIMIT = 1000;
+  /**
+   * Edge: how long a user's blocks are cached for the checks that refuse the blocked (0: read every time);
+   * the persistence worker and the group worker judge again with what is current.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(600000) BLOCK_CACHE_MS = 5000;
   /** The groups one user may be in: creating, being added or accepting beyond it is refused (LIMIT_REACHED). */
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) MAX_GROUPS_PER_USER = 500;
   /**

@@ -22,10 +22,17 @@ export const RoutingKeys = {
   messagePin: 'message.pin.v1',
   messageUnpin: 'message.unpin.v1',
   pinChanged: 'message.pin-changed.v1',
+  userBlock: 'user.block.v1',
+  messageReport: 'message.report.v1',
+  messageModerate: 'message.moderate.v1',
+  messageRefused: 'message.refused.v1',
 } as const;
 
 /** Most messages pinned in one room at a time. */
 export const MAX_PINS_PER_ROOM = 50;
+
+/** Most users one user may block. */
+export const MAX_BLOCKS_PER_USER = 1000;
 
 export interface SendMessageCommand {
   type: typeof RoutingKeys.messageSend;
@@ -99,8 +106,75 @@ export type GroupCommand = {
   requestedAt: string;
 } & GroupOp;
 
+/**
+ * A block (`on`) or unblock of `blockedId` by `blockerId`, sent to their one-to-one room's partition once
+ * the edge stored it: the room's persistence worker refuses the blocked user's sends from here on, in the
+ * room's order (sends accepted before it and stored after it included).
+ */
+export interface BlockCommand {
+  type: typeof RoutingKeys.userBlock;
+  correlationId: string;
+  roomId: string;
+  blockerId: string;
+  blockedId: string;
+  on: boolean;
+  requestedAt: string;
+}
+
+/** A member's report of a message, stored by the room's worker with a snapshot of the message as it is then. */
+export interface ReportCommand {
+  type: typeof RoutingKeys.messageReport;
+  correlationId: string;
+  reportId: string;
+  roomId: string;
+  messageId: string;
+  reporterId: string;
+  reason: string;
+  requestedAt: string;
+}
+
+/**
+ * An operator's decision on a report: `resolve` closes it and keeps the message; `delete` erases the
+ * message (a tombstone with deletedBy 'moderator', told to every member) and closes every open report of it.
+ */
+export interface ModerateCommand {
+  type: typeof RoutingKeys.messageModerate;
+  correlationId: string;
+  reportId: string;
+  roomId: string;
+  messageId: string;
+  operatorId: string;
+  action: 'resolve' | 'delete';
+  requestedAt: string;
+}
+
 /** Everything the persistence worker applies, in a room's order. */
-export type RoomCommand = SendMessageCommand | EditMessageCommand | DeleteMessageCommand | ReactMessageCommand | GroupCommand | PinCommand;
+export type RoomCommand =
+  | SendMessageCommand
+  | EditMessageCommand
+  | DeleteMessageCommand
+  | ReactMessageCommand
+  | GroupCommand
+  | PinCommand
+  | BlockCommand
+  | ReportCommand
+  | ModerateCommand;
+
+/** The room a command belongs to (its partition): the one place it is read from a command. */
+export function roomOfCommand(c: RoomCommand): string {
+  return c.type === RoutingKeys.messageSend ? c.message.roomId : c.type === RoutingKeys.groupCommand ? c.groupId : c.roomId;
+}
+
+/** A send the room's worker refused (the receiver blocks the sender): only the sender is told. */
+export interface MessageRefusedEvent {
+  type: typeof RoutingKeys.messageRefused;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  senderId: string;
+  clientMsgId: string | null;
+  error: { code: ErrorCode; message: string };
+}
 
 export interface MessagePersistedEvent {
   type: typeof RoutingKeys.messagePersisted;
@@ -128,6 +202,10 @@ export interface MessageChangedEvent {
   deletedAt?: string;
   /** A delete that took the message off the room's pins: the audience also gets message_unpinned. */
   unpinned?: boolean;
+  /** An operator's delete: every member is told (the sender too), nobody gets a status reply. */
+  deletedBy?: 'moderator';
+  /** The message's sender (an operator's delete tells the sender as well). */
+  senderId?: string;
   error?: { code: ErrorCode; message: string };
 }
 
@@ -182,7 +260,8 @@ export interface GroupChangedEvent {
   error?: { code: ErrorCode; message: string };
 }
 
-export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent | PinChangedEvent;
+export type FanoutEvent =
+  MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent | PinChangedEvent | MessageRefusedEvent;
 
 export interface ReceiptCommand {
   type: typeof RoutingKeys.receipt;

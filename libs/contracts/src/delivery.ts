@@ -55,7 +55,8 @@ export function readdressed<E extends ServerEventName>(env: DeliveryEnvelope<E>,
 export type ChangeNotice = ServerEmit<typeof ServerEvents.messageEdited | typeof ServerEvents.messageDeleted>;
 
 /** A message's state after an applied edit or delete. */
-export type MessageChange = { change: 'edited'; content?: string; editedAt?: string | null } | { change: 'deleted'; deletedAt?: string };
+export type MessageChange =
+  { change: 'edited'; content?: string; editedAt?: string | null } | { change: 'deleted'; deletedAt?: string; deletedBy?: 'moderator' };
 
 /**
  * What the other participants see of a change (message_edited / message_deleted): built the same way live
@@ -64,7 +65,10 @@ export type MessageChange = { change: 'edited'; content?: string; editedAt?: str
 export function changeNotice(m: { messageId: string; roomId: string; groupId?: string | null }, c: MessageChange): ChangeNotice {
   const base = { messageId: m.messageId, roomId: m.roomId, ...(m.groupId ? { groupId: m.groupId } : {}) };
   if (c.change === 'deleted')
-    return { event: ServerEvents.messageDeleted, payload: { ...base, deletedAt: c.deletedAt } satisfies MessageDeleted };
+    return {
+      event: ServerEvents.messageDeleted,
+      payload: { ...base, deletedAt: c.deletedAt, ...(c.deletedBy ? { deletedBy: c.deletedBy } : {}) } satisfies MessageDeleted,
+    };
   return { event: ServerEvents.messageEdited, payload: { ...base, content: c.content, editedAt: c.editedAt } satisfies MessageEdited };
 }
 

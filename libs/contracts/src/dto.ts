@@ -285,6 +285,24 @@ export class RoomSettingsDto {
   @IsOptional() @IsISO8601({ strict: true }, { message: '$property must be an ISO 8601 date-time' }) until?: string;
 }
 
+/** `POST /chat/blocks`: the user to block. */
+export class BlockUserDto {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) userId!: string;
+}
+
+/** Longest reason a report may give, in characters. */
+export const MAX_REPORT_REASON = 500;
+
+/** `POST /chat/message/:messageId/report`. */
+export class ReportMessageDto {
+  @IsString() @IsNotEmpty() @MaxLength(MAX_REPORT_REASON) reason!: string;
+}
+
+/** `/admin/api/reports/:reportId/...`. */
+export class ReportIdParams {
+  @Matches(OBJECT_ID_RE, { message: ID_MESSAGE }) reportId!: string;
+}
+
 /** An empty body or query: nothing may be sent. */
 export class EmptyDto {}
 

@@ -5,6 +5,8 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
+  /** The other user blocks the caller: no one-to-one conversation, message, invite or add from the caller. */
+  | 'BLOCKED'
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'EDIT_WINDOW_CLOSED'
@@ -40,6 +42,12 @@ export class Forbidden extends AppError {
     super('FORBIDDEN', message);
   }
 }
+/** The other user blocks the caller (the one thing a block tells the blocked user). */
+export class Blocked extends AppError {
+  constructor(message = 'this user does not accept this from you') {
+    super('BLOCKED', message);
+  }
+}
 export class NotFound extends AppError {
   constructor(message = 'not found') {
     super('NOT_FOUND', message);
@@ -73,6 +81,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  BLOCKED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   EDIT_WINDOW_CLOSED: 409,

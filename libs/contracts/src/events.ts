@@ -51,6 +51,7 @@ export const ServerEvents = {
   messageUnpinned: 'message_unpinned',
   pinError: 'pin_error',
   syncGap: 'sync_gap',
+  sendMessageStatus: 'send_message_status',
 } as const;
 
 export type ServerEventName = (typeof ServerEvents)[keyof typeof ServerEvents];
@@ -115,6 +116,8 @@ export interface MessageDeleted {
   roomId: string;
   groupId?: string;
   deletedAt?: string;
+  /** Set when an operator deleted it (after a report); a sender's delete leaves it out. */
+  deletedBy?: 'moderator';
 }
 
 /** The other participant's cursor moved: it has every message of the room up to `upToSeq`. */
@@ -209,6 +212,8 @@ export interface ServerPayloads {
   pin_error: { roomId: string; messageId: string; op: 'pin' | 'unpin'; error?: ErrorBody['error'] };
   /** The sync could not hand over everything the device lacks: fetch seqs fromSeq..toSeq with GET /chat/messages/:roomId?after=fromSeq-1. */
   sync_gap: SyncGap;
+  /** A send acknowledged by the edge and then refused where it was to be stored (the receiver blocks the sender); nothing was stored. */
+  send_message_status: MessageRefused & { clientMsgId: string | null };
 }
 
 /** Fails to compile when ServerEvents and ServerPayloads name different events. */

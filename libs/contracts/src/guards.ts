@@ -2,6 +2,7 @@ import { Invalid } from './errors';
 import { isObjectId } from './ids';
 import {
   RoutingKeys,
+  type BlockCommand,
   type DeleteMessageCommand,
   type EditMessageCommand,
   type FanoutEvent,
@@ -12,12 +13,15 @@ import {
   type PinChangedEvent,
   type PinCommand,
   type MessageReactedEvent,
+  type MessageRefusedEvent,
+  type ModerateCommand,
   type ReactMessageCommand,
+  type ReportCommand,
   type ReceiptCommand,
   type RoomCommand,
   type SendMessageCommand,
 } from './broker-contracts';
-import { isReactionEmoji } from './dto';
+import { isReactionEmoji, MAX_REPORT_REASON } from './dto';
 import type { MessageView, ReplyRef } from './messages';
 
 /** Runtime checks of broker payloads: workers trust nothing they did not validate themselves. */
@@ -171,6 +175,9 @@ export function decodeRoomCommand(raw: unknown): RoomCommand {
   if (c.type === RoutingKeys.groupCommand) return decodeGroupCommand(c);
   if (c.type === RoutingKeys.messagePin || c.type === RoutingKeys.messageUnpin) return decodePinCommand(c);
   if (c.type === RoutingKeys.messageReact) return reactCommand(c);
+  if (c.type === RoutingKeys.userBlock) return decodeBlockCommand(c);
+  if (c.type === RoutingKeys.messageReport) return decodeReportCommand(c);
+  if (c.type === RoutingKeys.messageModerate) return decodeModerateCommand(c);
   if (c.type !== RoutingKeys.messageEdit && c.type !== RoutingKeys.messageDelete) throw new Invalid('not a room command');
   const base = {
     correlationId: correlationOf(c),
@@ -194,6 +201,61 @@ function decodePinCommand(c: Record<string, unknown>): PinCommand {
   };
 }
 
+function decodeBlockCommand(c: Record<string, unknown>): BlockCommand {
+  if (typeof c.on !== 'boolean') throw new Invalid('on must be a boolean');
+  return {
+    type: RoutingKeys.userBlock,
+    correlationId: correlationOf(c),
+    roomId: id(c.roomId, 'roomId'),
+    blockerId: id(c.blockerId, 'blockerId'),
+    blockedId: id(c.blockedId, 'blockedId'),
+    on: c.on,
+    requestedAt: date(c.requestedAt, 'requestedAt'),
+  };
+}
+
+function decodeReportCommand(c: Record<string, unknown>): ReportCommand {
+  const reason = str(c.reason, 'reason');
+  if (reason.length > MAX_REPORT_REASON) throw new Invalid('reason is too long');
+  return {
+    type: RoutingKeys.messageReport,
+    correlationId: correlationOf(c),
+    reportId: id(c.reportId, 'reportId'),
+    roomId: id(c.roomId, 'roomId'),
+    messageId: id(c.messageId, 'messageId'),
+    reporterId: id(c.reporterId, 'reporterId'),
+    reason,
+    requestedAt: date(c.requestedAt, 'requestedAt'),
+  };
+}
+
+function decodeModerateCommand(c: Record<string, unknown>): ModerateCommand {
+  if (c.action !== 'resolve' && c.action !== 'delete') throw new Invalid('action must be resolve or delete');
+  return {
+    type: RoutingKeys.messageModerate,
+    correlationId: correlationOf(c),
+    reportId: id(c.reportId, 'reportId'),
+    roomId: id(c.roomId, 'roomId'),
+    messageId: id(c.messageId, 'messageId'),
+    operatorId: id(c.operatorId, 'operatorId'),
+    action: c.action,
+    requestedAt: date(c.requestedAt, 'requestedAt'),
+  };
+}
+
+function decodeRefusedEvent(c: Record<string, unknown>): MessageRefusedEvent {
+  const error = obj(c.error, 'error');
+  return {
+    type: RoutingKeys.messageRefused,
+    correlationId: correlationOf(c),
+    messageId: id(c.messageId, 'messageId'),
+    roomId: id(c.roomId, 'roomId'),
+    senderId: id(c.senderId, 'senderId'),
+    clientMsgId: c.clientMsgId === null || c.clientMsgId === undefined ? null : str(c.clientMsgId, 'clientMsgId'),
+    error: { code: str(error.code, 'error.code') as MessageRefusedEvent['error']['code'], message: str(error.message, 'error.message') },
+  };
+}
+
 function decodePinChanged(c: Record<string, unknown>): PinChangedEvent {
   if (c.change !== 'pinned' && c.change !== 'unpinned') throw new Invalid('change must be pinned or unpinned');
   if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
@@ -213,6 +275,7 @@ export function decodeFanoutEvent(raw: unknown): FanoutEvent {
   if (c.type === RoutingKeys.messagePersisted) return decodePersistedEvent(c);
   if (c.type === RoutingKeys.pinChanged) return decodePinChanged(c);
   if (c.type === RoutingKeys.messageReacted) return reactedEvent(c);
+  if (c.type === RoutingKeys.messageRefused) return decodeRefusedEvent(c);
   if (c.type === RoutingKeys.groupChanged) {
     if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
     return {
@@ -235,7 +298,14 @@ export function decodeFanoutEvent(raw: unknown): FanoutEvent {
     actorId: id(c.actorId, 'actorId'),
     peerId: c.peerId === null ? null : id(c.peerId, 'peerId'),
     ...(c.groupId !== undefined ? { groupId: id(c.groupId, 'groupId') } : {}),
+    ...(c.senderId !== undefined ? { senderId: id(c.senderId, 'senderId') } : {}),
+    ...(c.deletedBy !== undefined ? { deletedBy: moderator(c.deletedBy) } : {}),
   };
+}
+
+function moderator(v: unknown): 'moderator' {
+  if (v !== 'moderator') throw new Invalid('deletedBy must be moderator');
+  return v;
 }
 
 export function decodePersistedEvent(raw: unknown): MessagePersistedEvent {

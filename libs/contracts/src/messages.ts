@@ -25,6 +25,8 @@ export interface MessageView {
   /** History (and the sync): how many reacted with each emoji, and the reader's own reactions. */
   reactions?: Record<string, number>;
   myReactions?: string[];
+  /** Only to a reader who blocks the sender (group messages still reach them): the client may hide it. */
+  blockedSender?: true;
 }
 
 /**
@@ -75,6 +77,8 @@ export interface TombstoneView {
   seq: number;
   deleted: true;
   deletedAt: string;
+  /** Set when an operator deleted it (after a report). */
+  deletedBy?: 'moderator';
 }
 
 export interface ConversationView {

@@ -64,6 +64,23 @@ describe('group rules', () => {
     expect(decideGroupCommand(state, cmd(A, { op: 'add', userIds: [D, E] }), lim(4), { joiners })).toMatchObject({ code: 'CONFLICT' });
   });
 
+  it('refuses a create, add or invite naming a user who blocks the actor, whoever would only be invited', () => {
+    const blockers = new Set([C]);
+    const joiners = new Map([[C, { groupAdds: 'nobody' as const, contact: false, groups: 0 }]]);
+    for (const op of [
+      { op: 'create', name: 'g', memberIds: [B, C] },
+      { op: 'add', userIds: [C] },
+      { op: 'invite', inviteId: id(7), userId: C },
+    ]) {
+      const on = op.op === 'create' ? null : { ...state, participants: [A, B] };
+      expect(decideGroupCommand(on, cmd(A, op), lim(10), { joiners, blockers })).toMatchObject({ ok: false, code: 'BLOCKED' });
+      // the same command from someone the user does not block
+      expect(decideGroupCommand(on, cmd(A, op), lim(10), { joiners }).ok).toBe(true);
+    }
+    // a member already in changes nothing, so its block refuses nothing
+    expect(decideGroupCommand(state, cmd(A, { op: 'add', userIds: [C] }), lim(10), { blockers })).toMatchObject({ ok: true });
+  });
+
   it('refuses creating, adding or accepting beyond the groups one user may be in', () => {
     const limit = lim(10, 3);
     expect(decideGroupCommand(null, cmd(A, { op: 'create', name: 'g', memberIds: [] }), limit, open([A], 3))).toMatchObject({

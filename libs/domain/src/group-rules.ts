@@ -1,4 +1,5 @@
 import type { ErrorCode, GroupAdds, GroupCommand } from '@chat/contracts';
+import { BLOCKED } from './block-rules';
 
 /** A group as the rules see it: members oldest first, and who of them are admins. */
 export interface GroupState {
@@ -37,6 +38,13 @@ export interface GroupFacts {
   invite?: InviteState | null;
   /** The actor (create, respond) and the listed users (create, add); anyone missing is UNKNOWN_JOINER. */
   joiners?: ReadonlyMap<string, Joiner>;
+  /** Of the users a create, add or invite names, those who block the actor (see refusesActor). */
+  blockers?: ReadonlySet<string>;
+}
+
+/** The users a command would put in a group or invite to it (create, add, invite); others name none. */
+export function usersNamed(cmd: GroupCommand): string[] {
+  return cmd.op === 'create' ? cmd.memberIds : cmd.op === 'add' ? cmd.userIds : cmd.op === 'invite' ? [cmd.userId] : [];
 }
 
 export type GroupDecision =
@@ -51,6 +59,10 @@ export type GroupDecision =
   | { ok: false; code: ErrorCode; message: string };
 
 const refuse = (code: ErrorCode, message: string): GroupDecision => ({ ok: false, code, message });
+
+/** A user who blocks the actor is neither added nor invited by the actor (the whole command is refused). */
+const blockedBy = (users: string[], blockers: ReadonlySet<string> | undefined): GroupDecision | null =>
+  blockers && users.some((u) => blockers.has(u)) ? { ok: false, ...BLOCKED } : null;
 
 /**
  * Whether the actor may put the user in a group without asking, by the user's setting. Anyone else is
@@ -128,6 +140,8 @@ export function decideGroupCommand(
     const listed = [...new Set(cmd.memberIds)].filter((u) => u !== cmd.actorId);
     if (listed.length + 1 > memberLimit) return refuse('CONFLICT', `a group has at most ${memberLimit} members`);
     if (blank(cmd.name)) return refuse('VALIDATION_FAILED', 'name must not be blank');
+    const blocked = blockedBy(listed, facts.blockers);
+    if (blocked) return blocked;
     const { added, invited } = splitGroupAdds(listed, [cmd.actorId], joiners);
     const members = [cmd.actorId, ...added];
     const full = judgeGroupCap(members, joiners, limits.groupsPerUser, cmd.actorId);
@@ -179,6 +193,11 @@ export function decideGroupCommand(
       if (blank(cmd.name)) return refuse('VALIDATION_FAILED', 'name must not be blank');
       return { ok: true, next: { ...state, name: cmd.name }, affected: [] };
     case 'add': {
+      const blocked = blockedBy(
+        cmd.userIds.filter((u) => !state.participants.includes(u)),
+        facts.blockers,
+      );
+      if (blocked) return blocked;
       const { added, invited } = splitGroupAdds(cmd.userIds, state.participants, joiners);
       // the invited count too: the group could not take them all once they accept
       if (state.participants.length + added.length + invited.length > memberLimit)
@@ -208,6 +227,8 @@ export function decideGroupCommand(
     }
     case 'invite': {
       if (state.participants.includes(cmd.userId)) return refuse('CONFLICT', 'that user is already a member');
+      const blocked = blockedBy([cmd.userId], facts.blockers);
+      if (blocked) return blocked;
       return { ok: true, next: state, affected: [cmd.userId], invite: 'create' };
     }
   }

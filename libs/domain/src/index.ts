@@ -11,6 +11,7 @@ export {
   judgeInviteAnswer,
   splitGroupAdds,
   UNKNOWN_JOINER,
+  usersNamed,
   type GroupDecision,
   type GroupFacts,
   type GroupLimits,
@@ -32,3 +33,5 @@ export {
   type ReactionEntry,
 } from './reactions';
 export { judgeReplyTarget, replyExcerpt, REPLY_EXCERPT_LENGTH, type ReplyTarget } from './replies';
+export { BLOCKED, flagBlockedSender, judgeBlock, judgeSend, type BlockView } from './block-rules';
+export { judgeModeration, judgeReport, type ReportableMessage, type ReportState } from './report-rules';

@@ -60,6 +60,14 @@ export class ConversationStore {
     }
   }
 
+  /** The id of the one-to-one room of these two users, if they have one (read by its key; nothing is created). */
+  async pairRoomId(a: string, b: string): Promise<string | null> {
+    const doc = await this.m.Conversation.findOne({ key: pairKey(a, b) })
+      .select({ _id: 1 })
+      .lean<Pick<ConversationDoc, '_id'>>();
+    return doc ? String(doc._id) : null;
+  }
+
   /** The room; `withTail` applies an open tail to its summary (a read more, only while the tail is open). */
   async get(roomId: string, opts: { withTail?: boolean } = {}): Promise<ConversationDoc | null> {
     if (!Types.ObjectId.isValid(roomId)) return null;

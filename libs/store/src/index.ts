@@ -19,6 +19,9 @@ export {
   type InviteDoc,
   type UserSettingsDoc,
   type PinDoc,
+  type BlockDoc,
+  type ReportDoc,
+  type ReportSnapshot,
 } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
@@ -43,3 +46,5 @@ export {
   type SearchPosition,
 } from './message-search';
 export { searchWords, holdsAllWords, foldText } from './search-words';
+export { BlockStore, blockId } from './block-store';
+export { ReportStore, reportIdFor, type NewReport } from './report-store';

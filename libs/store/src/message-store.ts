@@ -127,11 +127,14 @@ export class MessageStore {
     );
   }
 
-  /** Soft delete: the record stays as a tombstone (id, seq, deletedAt); its content is erased. */
-  async applyDelete(messageId: string, at: Date, changedSeq?: number): Promise<void> {
+  /**
+   * Soft delete: the record stays as a tombstone (id, seq, deletedAt); its content is erased. `by`:
+   * 'moderator' for an operator's delete (a sender's leaves it unset).
+   */
+  async applyDelete(messageId: string, at: Date, changedSeq?: number, by?: 'moderator'): Promise<void> {
     await this.m.Message.updateOne(
       { _id: new Types.ObjectId(messageId) },
-      { $set: { content: '', deletedAt: at, ...(changedSeq ? { changedSeq } : {}) } },
+      { $set: { content: '', deletedAt: at, ...(changedSeq ? { changedSeq } : {}), ...(by ? { deletedBy: by } : {}) } },
     );
   }
 

@@ -90,6 +90,8 @@ export interface MessageDoc {
   reactedSeq?: number;
   /** The room's bucket of this seq (room-buckets.ts): seq ranges are read by bucket. */
   rb?: string;
+  /** Set when an operator deleted the message (after a report); a sender's delete leaves it unset. */
+  deletedBy?: 'moderator';
 }
 
 /**
@@ -119,6 +121,43 @@ export interface PinDoc {
   messageId: string;
   pinnedBy: string;
   pinnedAt: Date;
+}
+
+/** One user blocking another: `_id` is "blocker:blocked"; written only at the blocker's request (by the edge). */
+export interface BlockDoc {
+  _id: string;
+  blockerId: string;
+  blockedId: string;
+  createdAt: Date;
+}
+
+/** What a report keeps of the message, as it was when the room's worker stored the report. */
+export interface ReportSnapshot {
+  senderId: string;
+  seq: number;
+  content: string | null;
+  createdAt: Date;
+  editedAt: Date | null;
+  deleted: boolean;
+}
+
+/**
+ * A member's report of a message, one per (reporter, message); written only by the room's persistence
+ * worker (stored, then resolved by an operator's decision), in the room's order.
+ */
+export interface ReportDoc {
+  _id: string;
+  roomId: string;
+  messageId: string;
+  reporterId: string;
+  reason: string;
+  snapshot: ReportSnapshot | null;
+  status: 'open' | 'resolved';
+  createdAt: Date;
+  /** Resolved: kept (the operator left the message) or deleted (the operator deleted it). */
+  outcome?: 'kept' | 'deleted';
+  resolvedBy?: string;
+  resolvedAt?: Date;
 }
 
 /** A user's own settings, keyed by the user's id; written only at that user's request (by the edge). */
@@ -219,6 +258,7 @@ const messageSchema = new Schema<MessageDoc>(
     reactions: { type: [new Schema({ emoji: String, userIds: [String] }, { _id: false })], default: undefined },
     reactedSeq: { type: Number },
     rb: { type: String },
+    deletedBy: { type: String },
   },
   { collection: 'messages', versionKey: false },
 );
@@ -270,6 +310,39 @@ const userSettingsSchema = new Schema<UserSettingsDoc>(
   { collection: 'user_settings', versionKey: false },
 );
 
+const blockSchema = new Schema<BlockDoc>(
+  {
+    _id: { type: String, required: true },
+    blockerId: { type: String, required: true },
+    blockedId: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'blocks', versionKey: false },
+);
+// a user's blocks (the list, the edge's cache); who blocks a sender (fanout flags group messages)
+blockSchema.index({ blockerId: 1 });
+blockSchema.index({ blockedId: 1 });
+
+const reportSchema = new Schema<ReportDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    messageId: { type: String, required: true },
+    reporterId: { type: String, required: true },
+    reason: { type: String, required: true },
+    snapshot: { type: Schema.Types.Mixed, default: null },
+    status: { type: String, enum: ['open', 'resolved'], required: true },
+    createdAt: { type: Date, required: true },
+    outcome: { type: String, enum: ['kept', 'deleted'] },
+    resolvedBy: { type: String },
+    resolvedAt: { type: Date },
+  },
+  { collection: 'reports', versionKey: false },
+);
+// the open reports (the operators' list); a message's reports (a delete resolves them all)
+reportSchema.index({ status: 1, createdAt: 1 });
+reportSchema.index({ messageId: 1 });
+
 export interface Models {
   Conversation: Model<ConversationDoc>;
   Message: Model<MessageDoc>;
@@ -278,6 +351,8 @@ export interface Models {
   Membership: Model<MembershipDoc>;
   UserSettings: Model<UserSettingsDoc>;
   Pin: Model<PinDoc>;
+  Block: Model<BlockDoc>;
+  Report: Model<ReportDoc>;
 }
 
 /** Models bound to the caller's connection: no global mongoose state. */
@@ -290,6 +365,8 @@ export function createModels(conn: Connection): Models {
     Membership: conn.model<MembershipDoc>('Membership', membershipSchema),
     UserSettings: conn.model<UserSettingsDoc>('UserSettings', userSettingsSchema),
     Pin: conn.model<PinDoc>('Pin', pinSchema),
+    Block: conn.model<BlockDoc>('Block', blockSchema),
+    Report: conn.model<ReportDoc>('Report', reportSchema),
   };
 }
 
@@ -300,6 +377,8 @@ export async function ensureIndexes(m: Models): Promise<void> {
   await m.Invite.createIndexes();
   await m.Membership.createIndexes();
   await m.Pin.createIndexes();
+  await m.Block.createIndexes();
+  await m.Report.createIndexes();
 }
 
 /**

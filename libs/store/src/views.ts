@@ -67,7 +67,14 @@ export function toGroupView(c: ConversationDoc): GroupView {
 /** Deleted messages are served as tombstones: the content never leaves the store again. */
 export function toHistoryView(m: MessageDoc, receiverCursor?: CursorDoc): MessageView | TombstoneView {
   if (m.deletedAt) {
-    return { id: String(m._id), roomId: m.roomId, seq: m.seq, deleted: true, deletedAt: iso(m.deletedAt)! };
+    return {
+      id: String(m._id),
+      roomId: m.roomId,
+      seq: m.seq,
+      deleted: true,
+      deletedAt: iso(m.deletedAt)!,
+      ...(m.deletedBy ? { deletedBy: m.deletedBy } : {}),
+    };
   }
   return toMessageView(m, receiverCursor);
 }

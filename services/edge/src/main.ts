@@ -9,6 +9,7 @@ import { brokerUp, buildTopology, connectBroker, Publisher, QueueAdmin } from '@
 import { loadConfig } from '@chat/config';
 import {
   CHAT_NAMESPACE_PATH,
+  MAX_BLOCKS_PER_USER,
   MAX_CONTENT_LENGTH,
   type ClientToServerEvents,
   type InterServerEvents,
@@ -20,6 +21,7 @@ import { createLogger } from '@chat/logging';
 import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
 import {
   openStore,
+  BlockStore,
   ConversationStore,
   CursorStore,
   detectStoreKind,
@@ -28,12 +30,15 @@ import {
   MessageStore,
   PinStore,
   pingStore,
+  ReportStore,
+  reportIdFor,
   RoomSettingsStore,
   UserSettingsStore,
 } from '@chat/store';
 import { RedisAcceptedLog } from './accepted-log';
 import { RateLimits } from './rate-limits';
 import { Admission } from './admission';
+import { CachedBlocks } from './cached-blocks';
 import { CachedConversations } from './cached-conversations';
 import { mountAdmin } from './http/admin';
 import { buildHttpApp } from './http/app';
@@ -60,6 +65,9 @@ import { RoomSummaries } from './usecases/room-summaries';
 import { PresenceUseCase } from './usecases/presence/presence.usecase';
 import { PinsUseCase } from './usecases/pins/pins.usecase';
 import { RoomSettingsUseCase } from './usecases/room-settings/room-settings.usecase';
+import { BlocksUseCase } from './usecases/blocks/blocks.usecase';
+import { ModerationUseCase } from './usecases/reports/moderation.usecase';
+import { ReportMessageUseCase } from './usecases/reports/report-message.usecase';
 import { EphemeralRelay } from './ephemeral-relay';
 import { RoomMembers } from './room-members';
 import { SearchMessagesUseCase } from './usecases/search-messages/search-messages.usecase';
@@ -107,6 +115,10 @@ runService('edge', async () => {
   const messages = new MessageStore(models);
   const cursors = new CursorStore(models);
   const groups = new GroupStore(models);
+  const blockStore = new BlockStore(models);
+  // what the blocked are refused by is judged from a cache here; history and sync flag from a fresh read
+  const readerBlocks = { blockedBy: (userId: string) => blockStore.blockedBy(userId, MAX_BLOCKS_PER_USER) };
+  const blocks = new CachedBlocks(readerBlocks, config.BLOCK_CACHE_MS);
   // a user's inbox is read only while that user connects: a handle kept per connected user cost every idle socket a few KB
   const inbox = new OfflineInbox(redis, ns, 100);
   // this process's own delivery channel: a restarted edge gets a new one, so nothing meant for the
@@ -118,7 +130,7 @@ runService('edge', async () => {
     coalesceMaxMs: config.RECEIPT_COALESCE_MAX_MS,
     perSecond: config.RECEIPTS_PER_SECOND,
   });
-  const openConversation = new OpenConversationUseCase(conversations);
+  const openConversation = new OpenConversationUseCase(conversations, blocks);
   const accepted = new RedisAcceptedLog(cmd, ns);
   const lanes = new SenderLanes();
   const topology = buildTopology(ns, config.PARTITIONS);
@@ -131,7 +143,7 @@ runService('edge', async () => {
     { maxLagMs: config.ADMISSION_MAX_LAG_MS, maxQueued: config.ADMISSION_MAX_QUEUED, pollMs: config.ADMISSION_POLL_MS },
     log,
   );
-  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission, messages);
+  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission, messages, blocks);
   const changeMessage = new ChangeMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     editWindowMs: config.EDIT_WINDOW_MS,
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
@@ -140,10 +152,14 @@ runService('edge', async () => {
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
   });
   const markReceipts = new MarkReceiptsUseCase(messages, conversations, publisher);
-  const groupCommand = new GroupCommandUseCase(groups, publisher, lanes, {
-    members: config.GROUP_MEMBER_LIMIT,
-    groupsPerUser: config.MAX_GROUPS_PER_USER,
-  });
+  const groupCommand = new GroupCommandUseCase(
+    groups,
+    publisher,
+    lanes,
+    { members: config.GROUP_MEMBER_LIMIT, groupsPerUser: config.MAX_GROUPS_PER_USER },
+    undefined,
+    blocks,
+  );
   const summaries = new RoomSummaries(conversations, messages, cursors);
   const groupQueries = new GroupQueriesUseCase(groups, conversations, messages, summaries, cursors);
   const readMissed = new ReadMissedUseCase(
@@ -154,6 +170,7 @@ runService('edge', async () => {
     config.SYNC_LIMIT_PER_ROOM,
     (err) => log.warn({ err: err.message }, 'store unavailable during sync; serving the offline inbox'),
     pLimit(config.SYNC_CONCURRENCY),
+    readerBlocks,
   );
 
   // typing and presence go from this edge straight to the edges holding their recipients (no broker, no store)
@@ -201,14 +218,17 @@ runService('edge', async () => {
     unreadCounts: new UnreadCountsUseCase(conversations, messages, cursors),
     groupCommand,
     groupQueries,
-    readHistory: new ReadHistoryUseCase(conversations, messages, cursors),
+    readHistory: new ReadHistoryUseCase(conversations, messages, cursors, readerBlocks),
     listOffline: new ListOfflineUseCase(inbox),
     presence: presenceInfo,
     pins: new PinsUseCase(conversations, messages, new PinStore(models), cursors, accepted, publisher, lanes),
     roomSettings: new RoomSettingsUseCase(conversations, new RoomSettingsStore(models)),
     searchMessages: new SearchMessagesUseCase({ conversations, rooms: conversationStore, search, cursors }),
+    blocks: new BlocksUseCase(blockStore, conversationStore, publisher, blocks),
+    reportMessage: new ReportMessageUseCase(messages, conversations, publisher, reportIdFor),
     extra: (a) => {
-      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits });
+      const moderation = new ModerationUseCase(new ReportStore(models), publisher);
+      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, moderation });
       if (config.DEMO_ENABLED === 'true') {
         mountDemo(a, authClient, config.AUTH_TIMEOUT_MS);
         log.warn('demo enabled at /demo: it hands out tokens for its test users');

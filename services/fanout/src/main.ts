@@ -1,7 +1,7 @@
 import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
 import { EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
-import { GroupStore } from '@chat/store';
+import { BlockStore, GroupStore } from '@chat/store';
 import { recordDelivered } from './delivery-metrics';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
 
@@ -12,6 +12,7 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
     inbox,
     new EdgeChannel(redis, config.CHAT_NAMESPACE),
     new GroupStore(models),
+    new BlockStore(models),
   );
   return {
     consumer: {

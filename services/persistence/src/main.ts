@@ -6,19 +6,24 @@ import { runConsumerService } from '@chat/lifecycle';
 import { stageLag, timedCalls } from '@chat/ops';
 import {
   backfillMessageBuckets,
+  BlockStore,
   ConversationStore,
   GroupStore,
   isStoreUnavailable,
   MessageStore,
   PinStore,
+  ReportStore,
   withStoreDeadline,
 } from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
+import { PairBlocks } from './pair-blocks';
 import { RoomHeads } from './room-heads';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
 import { ApplyPinUseCase } from './usecases/apply-pin/apply-pin.usecase';
+import { ApplyReportUseCase } from './usecases/apply-report/apply-report.usecase';
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
+import { ModerateMessageUseCase } from './usecases/moderate-message/moderate-message.usecase';
 import { PersistBatchUseCase } from './usecases/persist-batch/persist-batch.usecase';
 import { ReactMessageUseCase } from './usecases/react-message/react-message.usecase';
 import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.usecase';
@@ -34,6 +39,12 @@ runConsumerService<RoomCommand>(
     const conversations = new ConversationStore(models);
     const groups = new GroupStore(models);
     const pins = new PinStore(models);
+    const blockStore = new BlockStore(models);
+    const reports = new ReportStore(models);
+    // the blocks between each owned one-to-one room's two participants, in memory: a send is judged with no store call
+    const pairBlocks = new PairBlocks(
+      timedCalls(blockStore, { blocks: 'block.blocks' }, (call, op) => withStoreDeadline(call, 30_000, op)),
+    );
     // a deadline on the hot path's store calls: one the driver left hanging after a cut connection would hold
     // its partition (and, for the merged insert, every partition) for good; the batch is retried instead
     const hot = timedCalls(messages, { insertIdempotent: 'message.insertMany', findByIds: 'message.findByIds' }, (call, op) =>
@@ -55,25 +66,26 @@ runConsumerService<RoomCommand>(
     const storeMessages = new StoreMessagesUseCase(
       { findByIds: hot.findByIds, insertIdempotent: (docs) => inserts.insertIdempotent(docs) },
       heads,
+      pairBlocks,
     );
-    const applyCommands = new ApplyRoomCommandsUseCase(
-      storeMessages,
-      new ChangeMessageUseCase(
+    const updateLastMessage = async (room: string, id: string, patch: { content: string | null; deleted?: boolean }) => {
+      heads.patchLastMessage(room, id, patch);
+      await heads.exclusive(room, () => conversations.updateLastMessage(room, id, patch));
+    };
+    const applyCommands = new ApplyRoomCommandsUseCase(storeMessages, {
+      change: new ChangeMessageUseCase(
         {
           findByIds: (ids) => messages.findByIds(ids),
           applyEdit: (id, content, at, changedSeq) => messages.applyEdit(id, content, at, changedSeq),
           applyDelete: (id, at, changedSeq) => messages.applyDelete(id, at, changedSeq),
-          updateLastMessage: async (room, id, patch) => {
-            heads.patchLastMessage(room, id, patch);
-            await heads.exclusive(room, () => conversations.updateLastMessage(room, id, patch));
-          },
+          updateLastMessage,
           groupMembers: async (groupId) => (await groups.get(groupId))?.participants ?? [],
           unpin: (roomId, messageId) => pins.remove(roomId, messageId),
         },
         config.EDIT_WINDOW_MS,
         (roomId) => storeMessages.stampChange(roomId),
       ),
-      new ApplyGroupCommandUseCase(
+      group: new ApplyGroupCommandUseCase(
         {
           get: (id) => groups.get(id),
           create: (...a) => groups.create(...a),
@@ -83,11 +95,12 @@ runConsumerService<RoomCommand>(
           createInvite: (i) => groups.createInvite(i),
           answerInvite: (...a) => groups.answerInvite(...a),
           joiners: (...a) => groups.joiners(...a),
+          blockersAmong: (...a) => blockStore.blockersAmong(...a),
         },
         { members: config.GROUP_MEMBER_LIMIT, groupsPerUser: config.MAX_GROUPS_PER_USER },
         (groupId) => heads.lastSeqOf(groupId),
       ),
-      new ReactMessageUseCase(
+      react: new ReactMessageUseCase(
         {
           findByIds: (ids) => messages.findByIds(ids),
           applyReactions: (id, reactions, seq) => messages.applyReactions(id, reactions, seq),
@@ -95,14 +108,28 @@ runConsumerService<RoomCommand>(
         },
         (roomId) => storeMessages.stampChange(roomId),
       ),
-      new ApplyPinUseCase({
+      pin: new ApplyPinUseCase({
         room: (id) => conversations.get(id),
         findByIds: (ids) => messages.findByIds(ids),
         state: (roomId, messageId) => pins.state(roomId, messageId),
         add: (...a) => pins.add(...a),
         remove: (...a) => pins.remove(...a),
       }),
-    );
+      block: pairBlocks,
+      report: new ApplyReportUseCase({ findByIds: (ids) => messages.findByIds(ids), create: (r) => reports.create(r) }),
+      moderate: new ModerateMessageUseCase(
+        {
+          getReport: (id) => reports.get(id),
+          resolve: (...a) => reports.resolve(...a),
+          resolveAllFor: (...a) => reports.resolveAllFor(...a),
+          findByIds: (ids) => messages.findByIds(ids),
+          applyDelete: (id, at, changedSeq, by) => messages.applyDelete(id, at, changedSeq, by),
+          updateLastMessage,
+          unpin: (roomId, messageId) => pins.remove(roomId, messageId),
+        },
+        (roomId) => storeMessages.stampChange(roomId),
+      ),
+    });
     // summaries written behind: due ones every quarter interval, every one (tails closed) on stop
     let flushing: Promise<unknown> = Promise.resolve();
     const flushTimer = setInterval(
@@ -135,7 +162,10 @@ runConsumerService<RoomCommand>(
         ackOnReceipt: config.UNSAFE_ACK_BEFORE_WRITE === 'true',
         requeueFailed: config.UNSAFE_REQUEUE_FAILED === 'true',
         // the partitions may have had another owner since: read their rooms again
-        onChannel: () => heads.forgetAll(),
+        onChannel: () => {
+          heads.forgetAll();
+          pairBlocks.forgetAll();
+        },
         decode: decodeRoomCommand,
         handle: (batch) => persist.execute(batch.map((d) => d.payload)),
       },

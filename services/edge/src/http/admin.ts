@@ -8,9 +8,10 @@ import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import type { Identity, TokenVerifier } from '@chat/auth';
 import type { QueueAdmin } from '@chat/broker';
-import { AppError, Forbidden, Invalid, Unauthenticated } from '@chat/contracts';
+import { AppError, Forbidden, Invalid, parseDto, ReportIdParams, Unauthenticated } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
 import type { RateLimits } from '../rate-limits';
+import type { ModerationUseCase } from '../usecases/reports/moderation.usecase';
 import { BOARD_CSP, sendPage, withCsp } from './csp';
 
 export interface AdminDeps {
@@ -23,14 +24,17 @@ export interface AdminDeps {
   limits?: RateLimits;
   /** Most offline queues bull-board lists at once (there is one per user with parked messages). */
   maxBoardQueues?: number;
+  /** Reported messages: the open reports, and an operator's decision on one. */
+  moderation?: ModerationUseCase;
 }
 
 export const ADMIN_COOKIE = 'chat_admin';
 const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
 /**
- * The operators' dashboard under /admin, for tokens with role "admin" only: RabbitMQ queue depths and
- * dead letters with replay (our page, /admin), and bull-board for the BullMQ offline queues (/admin/queues).
+ * The operators' dashboard under /admin, for tokens with role "admin" only: RabbitMQ queue depths, dead
+ * letters with replay and reported messages with their decisions (our page, /admin), and bull-board for the
+ * BullMQ offline queues (/admin/queues).
  * A browser signs in once by posting its token to /admin/login, which sets an HttpOnly, SameSite=Strict
  * cookie scoped to /admin; scripts may send `Authorization: Bearer` instead. State-changing calls also
  * require the `x-chat-admin` header, which a cross-site form cannot send.
@@ -103,6 +107,24 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
     d.log.warn({ userId: (req as Request & { identity: Identity }).identity.userId, ...result }, 'dead letters replayed by an operator');
     res.json(result);
   });
+
+  const moderation = d.moderation;
+  if (moderation) {
+    router.get('/api/reports', async (req, res) => {
+      res.json(await moderation.open(boundedLimit(req.query.limit, 50, 500)));
+    });
+    const decide =
+      (action: 'resolve' | 'delete'): RequestHandler =>
+      async (req, res) => {
+        const { reportId } = parseDto(ReportIdParams, { ...req.params }, 'path');
+        const operatorId = (req as Request & { identity: Identity }).identity.userId;
+        const result = await moderation.decide(operatorId, reportId, action);
+        d.log.warn({ userId: operatorId, reportId, action }, 'report decided by an operator');
+        res.status(202).json(result);
+      };
+    router.post('/api/reports/:reportId/resolve', decide('resolve'));
+    router.post('/api/reports/:reportId/delete-message', decide('delete'));
+  }
 
   // bull-board: the offline queues that exist now, found with SCAN (one per user with parked messages)
   const board = new ExpressAdapter();

@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import { randomUUID } from 'node:crypto';
 import {
+  BlockUserDto,
   CreateGroupDto,
   GroupIdParams,
   GroupMemberParams,
@@ -34,6 +35,7 @@ import {
   RoomIdParams,
   RoomReadParams,
   SearchQueryDto,
+  ReportMessageDto,
   UserIdParams,
 } from '@chat/contracts';
 import type { Identity, TokenVerifier } from '@chat/auth';
@@ -54,6 +56,8 @@ import type { PresenceUseCase } from '../usecases/presence/presence.usecase';
 import type { PinsUseCase } from '../usecases/pins/pins.usecase';
 import type { RoomSettingsUseCase } from '../usecases/room-settings/room-settings.usecase';
 import type { SearchMessagesUseCase } from '../usecases/search-messages/search-messages.usecase';
+import type { BlocksUseCase } from '../usecases/blocks/blocks.usecase';
+import type { ReportMessageUseCase } from '../usecases/reports/report-message.usecase';
 import { API_CSP, DOCS_CSP, withCsp } from './csp';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
@@ -78,6 +82,8 @@ export interface HttpDeps {
   pins: PinsUseCase;
   roomSettings: RoomSettingsUseCase;
   searchMessages: SearchMessagesUseCase;
+  blocks: BlocksUseCase;
+  reportMessage: ReportMessageUseCase;
   limits?: RateLimits;
   corsOrigins?: string[];
   /** TRUST_PROXY: the hops whose X-Forwarded-For (and -Proto) are believed; req.ip is the client behind them. */
@@ -220,6 +226,13 @@ export function buildHttpApp(d: HttpDeps): express.Express {
     res.status(202).json(await d.reactMessage.execute({ userId: me(req), messageId, emoji, on: false, correlationId: cid(req) }));
   });
 
+  // a member reports a message: stored by the room's worker with a snapshot of it, listed on /admin
+  chat.post('/message/:messageId/report', async (req, res) => {
+    const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
+    const { reason } = parseDto(ReportMessageDto, req.body);
+    res.status(202).json(await d.reportMessage.execute({ userId: me(req), messageId, reason, correlationId: cid(req) }));
+  });
+
   chat.patch('/messages/delivered', async (req, res) => {
     const { messageIds } = parseDto(MessagesDeliveredDto, req.body);
     res.status(202).json(await d.markReceipts.execute({ userId: me(req), kind: 'delivered', messageIds, correlationId: cid(req) }));
@@ -284,6 +297,22 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.get('/rooms/:roomId/pins', async (req, res) => {
     const { roomId } = parseDto(RoomIdParams, { ...req.params }, 'path');
     res.json(await d.pins.list(me(req), roomId));
+  });
+
+  // blocks: stored, and in force for every send after the answer (the pair's room worker is told first)
+  chat.post('/blocks', async (req, res) => {
+    const { userId } = parseDto(BlockUserDto, req.body);
+    res.json(await d.blocks.block({ userId: me(req), targetId: userId, correlationId: cid(req) }));
+  });
+
+  chat.delete('/blocks/:userId', async (req, res) => {
+    const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
+    res.json(await d.blocks.unblock({ userId: me(req), targetId: userId, correlationId: cid(req) }));
+  });
+
+  chat.get('/blocks', async (req, res) => {
+    const page = parseDto(PageQueryDto, { ...req.query }, 'query');
+    res.json(await d.blocks.list(me(req), { limit: page.limit ?? 50, offset: page.offset ?? 0 }));
   });
 
   chat.patch('/rooms/:roomId/settings', async (req, res) => {

@@ -1,5 +1,6 @@
 import { targetConstructorToSchema } from 'class-validator-jsonschema';
 import {
+  BlockUserDto,
   CreateGroupDto,
   GroupIdParams,
   GroupMemberParams,
@@ -28,6 +29,7 @@ import {
   RoomIdParams,
   RoomReadParams,
   SearchQueryDto,
+  ReportMessageDto,
   UserIdParams,
 } from '@chat/contracts';
 
@@ -355,6 +357,39 @@ export const ROUTES: RouteDoc[] = [
     response: '{ settings: { roomId, muted, mutedUntil } }',
   },
   {
+    method: 'post',
+    path: '/chat/message/:messageId/report',
+    summary: 'Report a message of a room you are in (someone else’s, not deleted); operators see it on /admin',
+    params: MessageIdDto,
+    body: ReportMessageDto,
+    status: 202,
+    response: '{ reportId, messageId, status: "accepted" }',
+  },
+  {
+    method: 'post',
+    path: '/chat/blocks',
+    summary: 'Block a user: from then on it cannot open a conversation with you, write to you, add or invite you (403 BLOCKED)',
+    body: BlockUserDto,
+    status: 200,
+    response: '{ userId, blocked: true }',
+  },
+  {
+    method: 'delete',
+    path: '/chat/blocks/:userId',
+    summary: 'Unblock a user (unblocking someone not blocked changes nothing)',
+    params: UserIdParams,
+    status: 200,
+    response: '{ userId, blocked: false }',
+  },
+  {
+    method: 'get',
+    path: '/chat/blocks',
+    summary: 'The users you block, newest first',
+    query: PageQueryDto,
+    status: 200,
+    response: '{ blocks: [{ userId, blockedAt }] }',
+  },
+  {
     method: 'get',
     path: '/chat/message/unread/:userId',
     summary: "The caller's unread counts, in all and per room",
@@ -380,6 +415,7 @@ const ERROR_SCHEMA = {
             'PAYLOAD_TOO_LARGE',
             'UNAUTHENTICATED',
             'FORBIDDEN',
+            'BLOCKED',
             'NOT_FOUND',
             'CONFLICT',
             'EDIT_WINDOW_CLOSED',

@@ -58,3 +58,18 @@ export interface Inbox {
   peek(userId: string, limit?: number): Promise<{ messageIds: string[]; events: Array<{ key: string; envelope: DeliveryEnvelope }> }>;
   remove(userId: string, ids: string[]): Promise<void>;
 }
+
+/** Whether one user blocks another, as this edge knows it (CachedBlocks: up to BLOCK_CACHE_MS old). */
+export interface BlockCheck {
+  blocks(blockerId: string, blockedId: string): Promise<boolean>;
+}
+
+/** Everyone a user blocks, read now (history and sync flag what the reader blocks). */
+export interface ReaderBlocks {
+  blockedBy(userId: string): Promise<ReadonlySet<string>>;
+}
+
+export const NO_BLOCKS: BlockCheck & ReaderBlocks = Object.freeze({
+  blocks: async () => false,
+  blockedBy: async () => new Set<string>(),
+});

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, newTimedId, NotFound, RoutingKeys, type GroupCommand, type GroupOp } from '@chat/contracts';
-import { decideGroupCommand, judgeGroupCap, judgeInviteAnswer, type GroupLimits, type Joiner } from '@chat/domain';
+import { decideGroupCommand, judgeGroupCap, judgeInviteAnswer, usersNamed, type GroupLimits, type Joiner } from '@chat/domain';
 import { toGroupState, type ConversationDoc, type InviteDoc } from '@chat/store';
-import type { CommandBus } from '../ports';
+import { mapBounded } from '../bounded';
+import { NO_BLOCKS, type BlockCheck, type CommandBus } from '../ports';
 import { readYourWrites } from '../read-your-writes';
 import type { SenderLanes } from '../sender-lanes';
 
@@ -49,6 +50,8 @@ export class GroupCommandUseCase {
     private readonly lanes: SenderLanes,
     private readonly limits: GroupLimits,
     private readonly now: () => Date = () => new Date(),
+    /** Whether a named user blocks the actor, as this edge knows it; the group's worker judges again. */
+    private readonly blocks: BlockCheck = NO_BLOCKS,
   ) {}
 
   execute(req: GroupRequest): Promise<GroupAccepted> {
@@ -116,10 +119,17 @@ export class GroupCommandUseCase {
     const rough = decideGroupCommand(state, cmd, this.limits);
     if (!rough.ok) throw new AppError(rough.code, rough.message);
     const listed = cmd.op === 'create' ? cmd.memberIds : cmd.op === 'add' ? cmd.userIds : null;
-    if (!listed) return { cmd };
-    const joiners = await this.groups.joiners(userId, listed, { groupCap: this.limits.groupsPerUser, withActor: cmd.op === 'create' });
-    const verdict = decideGroupCommand(state, cmd, this.limits, { joiners });
+    const named = [...new Set(usersNamed(cmd))].filter((u) => u !== userId);
+    if (!listed && named.length === 0) return { cmd };
+    // a named user who blocks the actor refuses the command (BLOCKED), whether the user would be added or invited
+    const blocking = await mapBounded(named, (u) => this.blocks.blocks(u, userId));
+    const blockers = new Set(named.filter((_u, i) => blocking[i]));
+    const joiners = listed
+      ? await this.groups.joiners(userId, listed, { groupCap: this.limits.groupsPerUser, withActor: cmd.op === 'create' })
+      : undefined;
+    const verdict = decideGroupCommand(state, cmd, this.limits, { joiners, blockers });
     if (!verdict.ok) throw new AppError(verdict.code, verdict.message);
+    if (!listed) return { cmd };
     return { cmd, added: verdict.affected.filter((u) => u !== userId), invited: verdict.invited ?? [] };
   }
 }

@@ -1,6 +1,7 @@
 import { Forbidden, NotFound, type MessageView, type TombstoneView } from '@chat/contracts';
+import { flagBlockedSender } from '@chat/domain';
 import { groupCounts, reactionView, replyTombstone, toHistoryView, type MessageDoc } from '@chat/store';
-import type { Conversations, Cursors, Messages } from '../ports';
+import { NO_BLOCKS, type Conversations, type Cursors, type Messages, type ReaderBlocks } from '../ports';
 
 export interface HistoryInput {
   userId: string;
@@ -21,29 +22,32 @@ export interface HistoryResult {
 /**
  * One page of a room's history, for participants only; deleted messages come back as tombstones. Each
  * message carries its reactions (count per emoji, and the reader's own), and a reply whose answered message
- * was deleted since shows that one as a tombstone.
+ * was deleted since shows that one as a tombstone; a message from someone the reader blocks is flagged
+ * `blockedSender` (the reader's blocks read now, once per page).
  */
 export class ReadHistoryUseCase {
   constructor(
     private readonly conversations: Conversations,
     private readonly messages: Messages,
     private readonly cursors: Cursors,
+    private readonly blocks: ReaderBlocks = NO_BLOCKS,
   ) {}
 
   async execute(q: HistoryInput): Promise<HistoryResult> {
     if (q.queryUserId !== undefined && q.queryUserId !== q.userId) throw new Forbidden('userId is not the authenticated user');
     const scope = await this.conversations.scopeFor(q.roomId, q.userId);
     if (!scope) throw new NotFound('room not found');
-    const [page, cursors] = await Promise.all([
+    const [page, cursors, blocked] = await Promise.all([
       this.messages.history(scope, { before: q.before, after: q.after, limit: q.limit ?? 50 }),
       this.cursors.forRoom(scope.roomId),
+      this.blocks.blockedBy(q.userId),
     ]);
     const gone = await this.answeredAndGone(page.messages);
     const view = (m: MessageDoc) => {
       const base = toHistoryView(m, scope.kind !== 'group' ? cursors.get(m.receiverId) : undefined);
       if ('deleted' in base) return base;
       const v = {
-        ...base,
+        ...flagBlockedSender(base, blocked),
         ...reactionView(m, q.userId),
         ...(base.replyTo && gone.has(base.replyTo.id) ? { replyTo: replyTombstone(base.replyTo) } : {}),
       };

@@ -8,9 +8,10 @@ import {
   type ReactionNotice,
   type SyncGap,
 } from '@chat/contracts';
+import { flagBlockedSender } from '@chat/domain';
 import { reactionView, toMessageView, type MessageDoc } from '@chat/store';
 import { mapBounded } from '../bounded';
-import type { Conversations, Cursors, Inbox, Messages } from '../ports';
+import { NO_BLOCKS, type Conversations, type Cursors, type Inbox, type Messages, type ReaderBlocks } from '../ports';
 
 export interface MissedDeliveries {
   /** Everything the user's devices have not acknowledged, per room in seq order. */
@@ -65,6 +66,8 @@ export class ReadMissedUseCase {
      * socket syncs together, and unbounded they crowd out the workers' writes in the store.
      */
     private readonly limit: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
+    /** Everyone the user blocks, read now: their messages (group messages still flow) are flagged `blockedSender`. */
+    private readonly blocks: ReaderBlocks = NO_BLOCKS,
   ) {}
 
   /**
@@ -82,8 +85,12 @@ export class ReadMissedUseCase {
     const events = peeked.events.map((e) => e.envelope);
     const parkedIds = [...peeked.messageIds, ...peeked.events.map((e) => e.key)];
     try {
-      const { rooms, mine, stored, changed, reacted, from, gaps } = await this.limit(async () => {
-        const [rooms, mine] = await Promise.all([this.conversations.roomsWithMessages(userId), this.cursors.forUser(userId)]);
+      const { rooms, mine, stored, changed, reacted, from, gaps, blocked } = await this.limit(async () => {
+        const [rooms, mine, blocked] = await Promise.all([
+          this.conversations.roomsWithMessages(userId),
+          this.cursors.forUser(userId),
+          this.blocks.blockedBy(userId),
+        ]);
         const from = (roomId: string) => handed[roomId] ?? ackedIn(mine, roomId);
         // a room whose newer messages are all the user's own has nothing to hand over: not read
         const behind = rooms.filter((r) => r.lastIncomingSeq > from(r.scope.roomId));
@@ -111,7 +118,7 @@ export class ReadMissedUseCase {
             gaps.push({ roomId: scope.roomId, fromSeq: scope.fromSeq + 1, toSeq: from(scope.roomId) });
         });
         const cut = (docs: MessageDoc[]) => docs.slice(0, this.limitPerRoom);
-        return { rooms, mine, stored, changed: changedRead.map(cut), reacted: reactedRead.map(cut), from, gaps };
+        return { rooms, mine, stored, changed: changedRead.map(cut), reacted: reactedRead.map(cut), from, gaps, blocked };
       });
       const changedDocs = changed.flat();
       const read: Array<{ seq: number; notice: ChangeNotice | ReactionNotice }> = [
@@ -125,7 +132,7 @@ export class ReadMissedUseCase {
         (e) => !(CHANGE_EVENTS.has(e.event) && fresh.has(String((e.payload as { messageId?: unknown } | null)?.messageId))),
       );
       const cursors = Object.fromEntries(rooms.map((r) => [r.scope.roomId, from(r.scope.roomId)]));
-      const messages = stored.flat().map((d) => toMessageView(d, mine.get(d.roomId)));
+      const messages = stored.flat().map((d) => flagBlockedSender(toMessageView(d, mine.get(d.roomId)), blocked));
       return { messages: messages.sort(bySeq), events: parkedEvents, changes, parkedIds, cursors, gaps, source: 'store' };
     } catch (err) {
       this.onStoreError(err as Error);
@@ -150,6 +157,11 @@ const CHANGE_EVENTS = new Set<string>([ServerEvents.messageEdited, ServerEvents.
 /** A stored change as the event a socket gets live (the same constructor as fanout's): the message's state now. */
 function changeEvent(d: MessageDoc): ChangeNotice {
   const m = { messageId: String(d._id), roomId: d.roomId, groupId: d.groupId };
-  if (d.deletedAt) return changeNotice(m, { change: 'deleted', deletedAt: new Date(d.deletedAt).toISOString() });
+  if (d.deletedAt)
+    return changeNotice(m, {
+      change: 'deleted',
+      deletedAt: new Date(d.deletedAt).toISOString(),
+      ...(d.deletedBy ? { deletedBy: d.deletedBy } : {}),
+    });
   return changeNotice(m, { change: 'edited', content: d.content, editedAt: d.editedAt ? new Date(d.editedAt).toISOString() : null });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AppError,
   Forbidden,
   Invalid,
   messageIdFor,
@@ -10,8 +11,8 @@ import {
   type SendMessageCommand,
   type SendMessageDto,
 } from '@chat/contracts';
-import { judgeReplyTarget, replyExcerpt } from '@chat/domain';
-import type { AcceptedLog, CommandBus, Conversations, Messages } from '../ports';
+import { judgeReplyTarget, judgeSend, replyExcerpt } from '@chat/domain';
+import { NO_BLOCKS, type AcceptedLog, type BlockCheck, type CommandBus, type Conversations, type Messages } from '../ports';
 import type { SenderLanes } from '../sender-lanes';
 
 export interface SendMessageInput {
@@ -41,6 +42,8 @@ export class SendMessageUseCase {
     private readonly admission: { check(): void } = { check: () => undefined },
     /** Where a reply finds the message it answers (one read, for replies only). */
     private readonly replies: Pick<Messages, 'findByIds'> = { findByIds: async () => [] },
+    /** Whether the receiver blocks the sender, as this edge knows it; the room's worker judges again. */
+    private readonly blocks: BlockCheck = NO_BLOCKS,
   ) {}
 
   execute(input: SendMessageInput): Promise<MessageView> {
@@ -64,6 +67,11 @@ export class SendMessageUseCase {
     if (!group && dto.mentions?.length) throw new Invalid('mentions are for group messages');
     const mentions = group ? [...new Set(dto.mentions ?? [])] : undefined;
     if (mentions?.some((u) => !scope.participants.includes(u))) throw new Invalid('only members can be mentioned');
+    if (!group) {
+      const receiverBlocks = await this.blocks.blocks(dto.receiverId, userId);
+      const refusal = judgeSend({ senderId: userId, receiverId: dto.receiverId }, () => receiverBlocks);
+      if (refusal) throw new AppError(refusal.code, refusal.message);
+    }
 
     const id = messageIdFor(userId, dto.clientMsgId);
     if (dto.clientMsgId) {

@@ -15,9 +15,11 @@ import {
   type MessageChangedEvent,
   type MessagePersistedEvent,
   type MessageReactedEvent,
+  type MessageRefusedEvent,
   type MessageView,
   type PinChangedEvent,
 } from '@chat/contracts';
+import { flagBlockedSender } from '@chat/domain';
 
 /** Per online user, the edges holding its sockets ('*': an entry naming no edge, reached by all). */
 export type PresencePort = WhereOnline;
@@ -31,6 +33,10 @@ export interface GroupMembersPort {
   /** Current members of each group (read when the batch is handled, so earlier membership changes count). */
   membersOf(groupIds: string[]): Promise<Map<string, string[]>>;
 }
+export interface BlockersPort {
+  /** For each of these senders, who blocks them now (BlockStore.blockersOf). */
+  blockersOf(senderIds: string[]): Promise<Map<string, Set<string>>>;
+}
 
 export interface DeliveryReport {
   live: number;
@@ -39,6 +45,7 @@ export interface DeliveryReport {
 
 /** What an edit or delete means for each side: the actor learns the outcome, the others see the change. */
 export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
+  if (e.deletedBy === 'moderator') return moderatedEnvelopes(e, groupMembers);
   const actor = { userId: e.actorId };
   if (e.outcome === 'refused') {
     const statusEvent = e.change === 'edited' ? ServerEvents.editMessageStatus : ServerEvents.deleteMessageStatus;
@@ -60,6 +67,32 @@ export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] =
       }),
     );
   return out;
+}
+
+/** An operator's delete: every member hears of it, the sender too (nobody asked, so no status reply). */
+function moderatedEnvelopes(e: MessageChangedEvent, groupMembers: string[]): DeliveryEnvelope[] {
+  const members = e.groupId ? groupMembers : [...new Set([e.senderId, e.peerId].filter((u): u is string => Boolean(u)))];
+  if (e.outcome !== 'applied' || members.length === 0) return [];
+  const out: DeliveryEnvelope[] = members.map((userId) => ({
+    userId,
+    ...changeNotice(e, { change: 'deleted', deletedAt: e.deletedAt, deletedBy: 'moderator' }),
+  }));
+  if (e.unpinned)
+    out.push(envelope({ userIds: members }, ServerEvents.messageUnpinned, { roomId: e.roomId, messageId: e.messageId, by: 'moderator' }));
+  return out;
+}
+
+/** A send refused where it was to be stored: its sender alone is told, parked while away (it believes it sent). */
+export function refusedEnvelopes(e: MessageRefusedEvent): DeliveryEnvelope[] {
+  return [
+    envelope({ userId: e.senderId }, ServerEvents.sendMessageStatus, {
+      messageId: e.messageId,
+      roomId: e.roomId,
+      clientMsgId: e.clientMsgId,
+      status: 'error',
+      error: e.error,
+    }),
+  ];
 }
 
 /** An applied pin or unpin goes to every member (the actor's other devices too); a refusal to the actor alone. */
@@ -157,18 +190,27 @@ export class DeliverMessagesUseCase {
     private readonly inbox: InboxPort,
     private readonly edges: EdgePort,
     private readonly groups: GroupMembersPort,
+    private readonly blocks: BlockersPort = { blockersOf: async () => new Map() },
   ) {}
 
   async execute(events: FanoutEvent[]): Promise<DeliveryReport> {
     const groupIds = [...new Set(events.flatMap((e) => groupOf(e) ?? []))];
-    const members = groupIds.length > 0 ? await this.groups.membersOf(groupIds) : new Map<string, string[]>();
+    // the members who block a group message's sender get it flagged: one read per such sender per batch
+    const groupSenders = [
+      ...new Set(events.flatMap((e) => (e.type === RoutingKeys.messagePersisted && e.message.groupId ? [e.message.senderId] : []))),
+    ];
+    const [members, blockers] = await Promise.all([
+      groupIds.length > 0 ? this.groups.membersOf(groupIds) : new Map<string, string[]>(),
+      groupSenders.length > 0 ? this.blocks.blockersOf(groupSenders) : new Map<string, Set<string>>(),
+    ]);
 
     // first work out every envelope, then one presence check for everyone involved
     const planned: DeliveryEnvelope[] = [];
     const messagesFor: Array<{ userIds: string[]; message: MessageView; correlationId: string }> = [];
     for (const e of events) {
       const stamp = (list: DeliveryEnvelope[]) => list.map((env) => ({ ...env, correlationId: e.correlationId }));
-      if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, messagesFor)));
+      if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, blockers, messagesFor)));
+      else if (e.type === RoutingKeys.messageRefused) planned.push(...stamp(refusedEnvelopes(e)));
       else if (e.type === RoutingKeys.messageChanged)
         planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else if (e.type === RoutingKeys.pinChanged) planned.push(...stamp(pinEnvelopes(e)));
@@ -227,6 +269,7 @@ export class DeliverMessagesUseCase {
   private planMessage(
     e: MessagePersistedEvent,
     members: Map<string, string[]>,
+    blockers: Map<string, Set<string>>,
     out: Array<{ userIds: string[]; message: MessageView; correlationId: string }>,
   ): DeliveryEnvelope[] {
     const { message } = e;
@@ -236,15 +279,26 @@ export class DeliverMessagesUseCase {
       return planned;
     }
     const group = members.get(message.groupId) ?? [];
-    out.push({ userIds: group.filter((u) => u !== message.senderId), message, correlationId: e.correlationId });
+    const blocking = blockers.get(message.senderId) ?? new Set<string>();
+    // two copies: the members who block the sender get theirs flagged (and nobody else learns of it)
+    const [plain, flagged] = [false, true].map((f) => group.filter((u) => u !== message.senderId && blocking.has(u) === f));
+    const blockedView = flagBlockedSender(message, new Set([message.senderId]));
+    if (plain.length > 0) out.push({ userIds: plain, message, correlationId: e.correlationId });
+    if (flagged.length > 0) out.push({ userIds: flagged, message: blockedView, correlationId: e.correlationId });
     const tagged = (message.mentions ?? []).filter((u) => u !== message.senderId && group.includes(u));
-    if (tagged.length > 0) planned.push(envelope({ userIds: tagged }, ServerEvents.taggedInMessage, { message }));
+    for (const [who, view] of [
+      [tagged.filter((u) => !blocking.has(u)), message],
+      [tagged.filter((u) => blocking.has(u)), blockedView],
+    ] as const) {
+      if (who.length > 0) planned.push(envelope({ userIds: who }, ServerEvents.taggedInMessage, { message: view }));
+    }
     return planned;
   }
 }
 
 /** Notices worth keeping for someone offline (a message_sent echo or a status reply is not). */
 const PARKED_EVENTS = new Set<string>([
+  ServerEvents.sendMessageStatus,
   ServerEvents.messageEdited,
   ServerEvents.messageDeleted,
   ServerEvents.taggedInMessage,

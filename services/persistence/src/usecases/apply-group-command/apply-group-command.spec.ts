@@ -8,7 +8,7 @@ const G = '0'.repeat(24);
 const [IB, IC] = ['1', '2'].map((x) => x.repeat(24));
 
 /** An in-memory group store; `people` are the listed users' facts as the worker reads them. */
-function setup(people: Record<string, Partial<Joiner>>) {
+function setup(people: Record<string, Partial<Joiner>>, blockers: string[] = []) {
   let stored: ConversationDoc | null = null;
   const invites: Array<{ id: string; inviteeId: string }> = [];
   const port: GroupPort = {
@@ -22,6 +22,7 @@ function setup(people: Record<string, Partial<Joiner>>) {
     createInvite: async (i) => void invites.push({ id: i.id, inviteeId: i.inviteeId }),
     answerInvite: async () => undefined,
     joiners: async (actor, listed) => new Map([actor, ...listed].map((u) => [u, { ...UNKNOWN_JOINER, ...people[u] }])),
+    blockersAmong: async (_actor, users) => new Set(users.filter((u) => blockers.includes(u))),
   };
   return { uc: new ApplyGroupCommandUseCase(port, { members: 10, groupsPerUser: 10 }), invites };
 }
@@ -50,6 +51,12 @@ describe('ApplyGroupCommandUseCase (the worker judges consent as the users are n
       { id: IC, inviteeId: C },
       { id: IC, inviteeId: C },
     ]);
+  });
+
+  it('refuses a create naming a user who blocks the actor now, writing nothing', async () => {
+    const s = setup({ [B]: { contact: true } }, [C]);
+    expect(await s.uc.execute(create([IB, IC]))).toMatchObject({ outcome: 'refused', error: { code: 'BLOCKED' }, group: null });
+    expect(s.invites).toEqual([]);
   });
 
   it('derives an invite id from the command when the edge named none (the same on every delivery)', () => {

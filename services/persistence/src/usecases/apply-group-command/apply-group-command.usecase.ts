@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RoutingKeys, type GroupChangedEvent, type GroupCommand } from '@chat/contracts';
-import { decideGroupCommand, type GroupLimits, type GroupState, type Joiner } from '@chat/domain';
+import { decideGroupCommand, usersNamed, type GroupLimits, type GroupState, type Joiner } from '@chat/domain';
 import { toGroupState, toGroupView, type ConversationDoc, type InviteDoc } from '@chat/store';
 
 export interface GroupPort {
@@ -11,6 +11,8 @@ export interface GroupPort {
   createInvite(invite: { id: string; groupId: string; inviterId: string; inviteeId: string; at: Date }): Promise<void>;
   answerInvite(inviteId: string, status: 'accepted' | 'declined', at: Date): Promise<void>;
   joiners(actorId: string, listed: string[], opts: { groupCap: number; withActor: boolean }): Promise<Map<string, Joiner>>;
+  /** Of these users, those who block the actor (BlockStore.blockersAmong), read now. */
+  blockersAmong(actorId: string, userIds: string[]): Promise<Set<string>>;
 }
 
 /** The invite id the edge chose for a listed user; for a command from before it chose them, one derived from the command (the same on redelivery). */
@@ -22,8 +24,8 @@ export function inviteIdFor(cmd: Extract<GroupCommand, { op: 'create' | 'add' }>
 
 /**
  * Judges and applies one group command where the group's writes are serialised, and reports the outcome.
- * Its judgement of who is added and who only invited (the users' settings and contacts as they are now) is
- * the one that counts, whatever the edge judged on acceptance.
+ * Its judgement of who is added and who only invited (the users' settings and contacts as they are now),
+ * and of whether a named user blocks the actor, is the one that counts, whatever the edge judged on acceptance.
  */
 export class ApplyGroupCommandUseCase {
   constructor(
@@ -40,7 +42,15 @@ export class ApplyGroupCommandUseCase {
     const invite = cmd.op === 'respond' ? await this.groups.getInvite(cmd.inviteId) : null;
     // judged first without the users' facts: what is refused anyway (rights, the member limit) costs no lookups
     const rough = decideGroupCommand(state, cmd, this.limits, { invite });
-    const decision = rough.ok ? decideGroupCommand(state, cmd, this.limits, { invite, joiners: await this.joinersFor(cmd, state) }) : rough;
+    const named = usersNamed(cmd);
+    const decision = rough.ok
+      ? decideGroupCommand(state, cmd, this.limits, {
+          invite,
+          joiners: await this.joinersFor(cmd, state),
+          // whoever blocks the actor now, whatever the edge's cached view said when it accepted the command
+          blockers: named.length > 0 ? await this.groups.blockersAmong(cmd.actorId, named) : undefined,
+        })
+      : rough;
     const base = {
       type: RoutingKeys.groupChanged,
       correlationId: cmd.correlationId,

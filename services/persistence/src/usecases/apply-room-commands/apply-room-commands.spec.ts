@@ -66,10 +66,19 @@ function build() {
     },
   } as unknown as ChangeMessageUseCase;
   const react = { execute: async () => ({}) as unknown as MessageReactedEvent };
-  const uc = new ApplyRoomCommandsUseCase(storeMessages, change, {} as ApplyGroupCommandUseCase, react, {
+  const none = {
     execute: async () => {
-      throw new Error('no pins here');
+      throw new Error('not in these batches');
     },
+  };
+  const uc = new ApplyRoomCommandsUseCase(storeMessages, {
+    change,
+    group: {} as ApplyGroupCommandUseCase,
+    react,
+    pin: none,
+    block: { apply: () => undefined },
+    report: none,
+    moderate: none,
   });
   return { uc, store, seenAtEdit, stamps };
 }

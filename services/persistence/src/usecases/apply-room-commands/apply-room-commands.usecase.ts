@@ -1,13 +1,29 @@
-import { RoutingKeys, type FanoutEvent, type RoomCommand, type SendMessageCommand } from '@chat/contracts';
+import { roomOfCommand, RoutingKeys, type BlockCommand, type RoomCommand, type SendMessageCommand } from '@chat/contracts';
 import type { ApplyGroupCommandUseCase } from '../apply-group-command/apply-group-command.usecase';
 import type { ApplyPinUseCase } from '../apply-pin/apply-pin.usecase';
+import type { ApplyReportUseCase } from '../apply-report/apply-report.usecase';
 import type { ChangeMessageUseCase } from '../change-message/change-message.usecase';
+import type { ModerateMessageUseCase } from '../moderate-message/moderate-message.usecase';
 import type { ReactMessageUseCase } from '../react-message/react-message.usecase';
+import { QUIET, type RoomOutcome } from '../room-outcome';
 import type { StoreMessagesUseCase } from '../store-messages/store-messages.usecase';
 
+/** What applies each kind of command other than a send. */
+export interface RoomAppliers {
+  change: Pick<ChangeMessageUseCase, 'execute'>;
+  group: Pick<ApplyGroupCommandUseCase, 'execute'>;
+  react: Pick<ReactMessageUseCase, 'execute'>;
+  pin: Pick<ApplyPinUseCase, 'execute'>;
+  /** The room's owner keeps the pair's blocks in memory (PairBlocks). */
+  block: { apply(cmd: BlockCommand): void };
+  report: Pick<ApplyReportUseCase, 'execute'>;
+  moderate: Pick<ModerateMessageUseCase, 'execute'>;
+}
+
 /**
- * Applies a batch of room commands in each room's order: consecutive sends are stored together; an edit,
- * a delete, a reaction, a pin or a group command waits for the sends before it and runs alone. Rooms proceed in parallel. Returns one event per
+ * Applies a batch of room commands in each room's order: consecutive sends are stored together; any other
+ * command (an edit, a delete, a reaction, a pin, a group command, a block, a report) waits for the sends
+ * before it and runs alone. Rooms proceed in parallel. Returns one event per
  * command in input order (null: dead-letter it).
  *
  * The sends that open each room's part of the batch (all of it, in the usual batch of sends only) are
@@ -18,17 +34,14 @@ import type { StoreMessagesUseCase } from '../store-messages/store-messages.usec
 export class ApplyRoomCommandsUseCase {
   constructor(
     private readonly store: StoreMessagesUseCase,
-    private readonly change: ChangeMessageUseCase,
-    private readonly group: ApplyGroupCommandUseCase,
-    private readonly react: Pick<ReactMessageUseCase, 'execute'>,
-    private readonly pin: Pick<ApplyPinUseCase, 'execute'>,
+    private readonly appliers: RoomAppliers,
   ) {}
 
-  async execute(commands: RoomCommand[]): Promise<Array<FanoutEvent | null>> {
-    const out: Array<FanoutEvent | null> = new Array<FanoutEvent | null>(commands.length).fill(null);
+  async execute(commands: RoomCommand[]): Promise<RoomOutcome[]> {
+    const out: RoomOutcome[] = new Array<RoomOutcome>(commands.length).fill(null);
     const byRoom = new Map<string, number[]>();
     commands.forEach((c, i) => {
-      const room = c.type === RoutingKeys.messageSend ? c.message.roomId : c.type === RoutingKeys.groupCommand ? c.groupId : c.roomId;
+      const room = roomOfCommand(c);
       byRoom.set(room, [...(byRoom.get(room) ?? []), i]);
     });
     const leading: number[] = [];
@@ -59,14 +72,33 @@ export class ApplyRoomCommandsUseCase {
             continue;
           }
           await flush();
-          if (c.type === RoutingKeys.groupCommand) out[i] = await this.group.execute(c);
-          else if (c.type === RoutingKeys.messageReact) out[i] = await this.react.execute(c);
-          else if (c.type === RoutingKeys.messageEdit || c.type === RoutingKeys.messageDelete) out[i] = await this.change.execute(c);
-          else out[i] = await this.pin.execute(c);
+          out[i] = await this.applyOne(c);
         }
         await flush();
       }),
     );
     return out;
+  }
+
+  private async applyOne(c: Exclude<RoomCommand, SendMessageCommand>): Promise<RoomOutcome> {
+    const a = this.appliers;
+    switch (c.type) {
+      case RoutingKeys.groupCommand:
+        return a.group.execute(c);
+      case RoutingKeys.messageReact:
+        return a.react.execute(c);
+      case RoutingKeys.messageEdit:
+      case RoutingKeys.messageDelete:
+        return a.change.execute(c);
+      case RoutingKeys.userBlock:
+        a.block.apply(c);
+        return QUIET;
+      case RoutingKeys.messageReport:
+        return a.report.execute(c);
+      case RoutingKeys.messageModerate:
+        return a.moderate.execute(c);
+      default:
+        return a.pin.execute(c);
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { RoutingKeys, type FanoutEvent, type RoomCommand } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
+import { QUIET, type RoomOutcome } from '../room-outcome';
 
 export interface EventPublisher {
   /** Resolves once the broker confirmed the event; rejects when it could not (the batch is tried again). */
@@ -12,11 +13,12 @@ export type CommandOutcome = 'ack' | 'dead';
 /**
  * Handles one batch of a worker's room commands: applies them (ApplyRoomCommandsUseCase) and publishes the
  * event of each for fanout, confirmed before the batch is acked, since a crash between the two would
- * otherwise lose the delivery. A command with no event (its room does not exist) is dead-lettered.
+ * otherwise lose the delivery. A command applied quietly (QUIET) publishes nothing; one with no outcome (its
+ * room does not exist) is dead-lettered.
  */
 export class PersistBatchUseCase {
   constructor(
-    private readonly apply: { execute(commands: RoomCommand[]): Promise<Array<FanoutEvent | null>> },
+    private readonly apply: { execute(commands: RoomCommand[]): Promise<RoomOutcome[]> },
     private readonly publisher: EventPublisher,
     /** The routing key of an event of the room (or group) `id`. */
     private readonly route: (type: string, id: string) => string,
@@ -25,17 +27,20 @@ export class PersistBatchUseCase {
 
   async execute(commands: RoomCommand[]): Promise<CommandOutcome[]> {
     const t0 = performance.now();
-    const events = await this.apply.execute(commands);
+    const outcomes = await this.apply.execute(commands);
     const t1 = performance.now();
     await Promise.all(
-      events
-        .filter((ev) => ev !== null && ev !== undefined)
+      outcomes
+        .filter((ev): ev is FanoutEvent => ev !== null && ev !== undefined && ev !== QUIET)
         .map((ev) => this.publisher.publishConfirmed(this.route(ev.type, roomOf(ev)), ev, { correlationId: ev.correlationId })),
     );
     this.log.debug({ size: commands.length, storeMs: Math.round(t1 - t0), publishMs: Math.round(performance.now() - t1) }, 'batch applied');
-    events.forEach((ev, i) => {
+    outcomes.forEach((ev, i) => {
       if (!ev)
         this.log.error({ correlationId: commands[i].correlationId, command: commands[i].type }, 'room does not exist; dead-lettered');
+      else if (ev === QUIET) this.log.debug({ correlationId: commands[i].correlationId, command: commands[i].type }, 'applied');
+      else if (ev.type === RoutingKeys.messageRefused)
+        this.log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, code: ev.error.code }, 'send refused');
       else if (ev.type === RoutingKeys.messagePersisted)
         this.log.debug({ correlationId: ev.correlationId, messageId: ev.message.id, seq: ev.message.seq, replay: ev.replay }, 'stored');
       else if (ev.type === RoutingKeys.groupChanged)
@@ -44,7 +49,7 @@ export class PersistBatchUseCase {
         this.log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, on: ev.on, outcome: ev.outcome }, 'reacted');
       else this.log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, change: ev.change, outcome: ev.outcome }, 'changed');
     });
-    return events.map((ev) => (ev ? 'ack' : 'dead'));
+    return outcomes.map((ev) => (ev ? 'ack' : 'dead'));
   }
 }
 

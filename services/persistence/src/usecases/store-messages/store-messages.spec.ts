@@ -1,4 +1,4 @@
-import type { SendMessageCommand } from '@chat/contracts';
+import type { MessagePersistedEvent, SendMessageCommand } from '@chat/contracts';
 import { StoreTimeoutError } from '@chat/store';
 import { RoomHeads } from '../../room-heads';
 import { MemoryRooms } from '../../testing/memory-rooms';
@@ -25,9 +25,16 @@ function cmd(roomId = ROOM, id = (++n).toString(16).padStart(24, '0'), senderId 
   };
 }
 
+/** The use case, its events read as stored ones (these specs refuse nothing; the last one does). */
+class Storing extends StoreMessagesUseCase {
+  override async execute(commands: SendMessageCommand[]) {
+    return { events: (await super.execute(commands)).events as Array<MessagePersistedEvent | null> };
+  }
+}
+
 function worker(store: MemoryRooms, owner = 'w1', clock = { t: 0 }) {
   const heads = new RoomHeads(store, { owner, flushMs: 1000, idleMs: 500, now: () => clock.t });
-  return { heads, uc: new StoreMessagesUseCase(store, heads), clock };
+  return { heads, uc: new Storing(store, heads), clock };
 }
 
 function setup() {
@@ -208,7 +215,7 @@ describe('RoomHeads summaries', () => {
     const store = new MemoryRooms();
     store.addRoom(ROOM);
     const heads = new RoomHeads(store, { owner: 'w1', flushMs: 1000, idleMs: 500, writeTimeoutMs: 50 });
-    const uc = new StoreMessagesUseCase(store, heads);
+    const uc = new Storing(store, heads);
     const open = store.openTail.bind(store);
     store.openTail = () => new Promise<boolean>(() => undefined); // a call the driver left hanging
     await expect(uc.execute([cmd()])).rejects.toThrow(StoreTimeoutError);
@@ -241,5 +248,25 @@ describe('RoomHeads summaries', () => {
     expect(store.rooms.get(ROOM)).toMatchObject({ lastSeq: 0, tailOpen: 'w2' });
     await other.heads.flush(true);
     expect(store.rooms.get(ROOM)).toMatchObject({ lastSeq: 2, tailOpen: null });
+  });
+
+  it('refuses what the gate refuses (the receiver blocks the sender): no seq, not stored, the sender told', async () => {
+    const store = new MemoryRooms();
+    store.addRoom(ROOM);
+    const heads = new RoomHeads(store, { owner: 'w1', flushMs: 1000, idleMs: 500, now: () => 0 });
+    const [ok, blocked] = [cmd(), cmd(ROOM, undefined, B)];
+    const gate = { refusals: async () => new Map([[blocked.message.id, { code: 'BLOCKED' as const, message: 'no' }]]) };
+    const { events } = await new StoreMessagesUseCase(store, heads, gate).execute([blocked, ok]);
+    expect(events[0]).toEqual({
+      type: 'message.refused.v1',
+      correlationId: blocked.correlationId,
+      messageId: blocked.message.id,
+      roomId: ROOM,
+      senderId: B,
+      clientMsgId: null,
+      error: { code: 'BLOCKED', message: 'no' },
+    });
+    expect((events[1] as MessagePersistedEvent).message.seq).toBe(1);
+    expect([...store.docs.keys()]).toEqual([ok.message.id]);
   });
 });

@@ -1,5 +1,6 @@
-import type { MessagePersistedEvent, SendMessageCommand } from '@chat/contracts';
+import type { MessagePersistedEvent, MessageRefusedEvent, SendMessageCommand } from '@chat/contracts';
 import { RoutingKeys } from '@chat/contracts';
+import type { Refusal } from '@chat/domain';
 import { toMessageView, type MessageDoc, type NewMessage } from '@chat/store';
 import type { Head, Stored } from '../../room-heads';
 
@@ -19,9 +20,14 @@ export interface SeqSource {
   reserveChange(roomId: string): Promise<number | null>;
 }
 
+/** Which sends of a batch are refused where they are stored (PairBlocks: the receiver blocks the sender). */
+export interface SendGate {
+  refusals(commands: readonly SendMessageCommand[]): Promise<Map<string, Refusal>>;
+}
+
 export interface StoreResult {
-  /** One entry per input command, in input order: the persisted event to publish, or null to dead-letter. */
-  events: Array<MessagePersistedEvent | null>;
+  /** One entry per input command, in input order: the event to publish (stored, or refused), or null to dead-letter. */
+  events: Array<MessagePersistedEvent | MessageRefusedEvent | null>;
 }
 
 /**
@@ -33,13 +39,17 @@ export class StoreMessagesUseCase {
   constructor(
     private readonly messages: MessageWriter,
     private readonly seqs: SeqSource,
+    private readonly gate: SendGate = { refusals: async () => new Map() },
   ) {}
 
   async execute(commands: SendMessageCommand[]): Promise<StoreResult> {
+    // judged again here, in the room's order, whatever the edge saw: a block applied after the edge
+    // accepted a send refuses it (nothing is stored, the sender is told)
+    const refused = await this.gate.refusals(commands);
     // no lookup first: repeats are rare, so every command is inserted and the store's unique id
     // turns a repeat into a collision, answered with the stored message (the seq it was given is left unused)
     const fresh = new Map<string, SendMessageCommand>();
-    for (const c of commands) if (!fresh.has(c.message.id)) fresh.set(c.message.id, c);
+    for (const c of commands) if (!fresh.has(c.message.id) && !refused.has(c.message.id)) fresh.set(c.message.id, c);
 
     const byRoom = new Map<string, SendMessageCommand[]>();
     for (const c of fresh.values()) byRoom.set(c.message.roomId, [...(byRoom.get(c.message.roomId) ?? []), c]);
@@ -102,7 +112,9 @@ export class StoreMessagesUseCase {
       }
 
       const emitted = new Set<string>();
-      const events = commands.map((c): MessagePersistedEvent | null => {
+      const events = commands.map((c): MessagePersistedEvent | MessageRefusedEvent | null => {
+        const refusal = refused.get(c.message.id);
+        if (refusal) return refusedEvent(c, refusal);
         const doc = stored.get(c.message.id);
         if (!doc) return null; // its room does not exist: nothing to store, dead-letter it
         const replay = !storedNow.has(c.message.id) || emitted.has(c.message.id);
@@ -122,6 +134,19 @@ export class StoreMessagesUseCase {
   stampChange(roomId: string): Promise<number | null> {
     return this.seqs.reserveChange(roomId);
   }
+}
+
+function refusedEvent(c: SendMessageCommand, error: Refusal): MessageRefusedEvent {
+  const m = c.message;
+  return {
+    type: RoutingKeys.messageRefused,
+    correlationId: c.correlationId,
+    messageId: m.id,
+    roomId: m.roomId,
+    senderId: m.senderId,
+    clientMsgId: m.clientMsgId ?? null,
+    error: { code: error.code, message: error.message },
+  };
 }
 
 function toDoc(c: SendMessageCommand, seq: number): NewMessage {
