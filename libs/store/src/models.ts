@@ -56,6 +56,12 @@ export interface CursorDoc {
   deliveredAt: Date | null;
   readSeq: number;
   readAt: Date | null;
+  /**
+   * The seqs before the last move of each (written with it): a message above them was passed by that last
+   * move, so deliveredAt / readAt is exactly when. Unset on cursors last moved before they were kept.
+   */
+  deliveredFrom?: number;
+  readFrom?: number;
 }
 
 export interface MessageDoc {
@@ -66,7 +72,11 @@ export interface MessageDoc {
   receiverId: string;
   content: string;
   clientMsgId: string | null;
+  /** When the edge accepted it (before the broker confirm). */
   createdAt: Date;
+  /** When the persistence worker handed it to the store, and the edge that accepted it (unset on older messages). */
+  storedAt?: Date;
+  acceptedBy?: string;
   editedAt: Date | null;
   deletedAt: Date | null;
   /**
@@ -208,6 +218,8 @@ const messageSchema = new Schema<MessageDoc>(
     content: { type: String, required: true },
     clientMsgId: { type: String, default: null },
     createdAt: { type: Date, required: true },
+    storedAt: { type: Date },
+    acceptedBy: { type: String },
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
     changedSeq: { type: Number },
@@ -238,6 +250,8 @@ const cursorSchema = new Schema<CursorDoc>(
     deliveredAt: { type: Date, default: null },
     readSeq: { type: Number, default: 0 },
     readAt: { type: Date, default: null },
+    deliveredFrom: { type: Number },
+    readFrom: { type: Number },
   },
   { collection: 'cursors', versionKey: false },
 );

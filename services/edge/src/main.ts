@@ -14,10 +14,20 @@ import {
   type InterServerEvents,
   type ServerToClientEvents,
 } from '@chat/contracts';
-import { adapterKey, EdgeChannel, edgeChannel, LastSeen, OfflineInbox, Presence, StageLag } from '@chat/delivery';
+import {
+  adapterKey,
+  DeliveryTraces,
+  EdgeChannel,
+  edgeChannel,
+  LastSeen,
+  OfflineInbox,
+  Presence,
+  StageLag,
+  StageTimes,
+} from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
+import { closeServer, initMetrics, observeStage, Readiness, stageSummary, startOpsServer } from '@chat/ops';
 import {
   openStore,
   ConversationStore,
@@ -58,6 +68,7 @@ import { RoomSummaries } from './usecases/room-summaries';
 import { PresenceUseCase } from './usecases/presence/presence.usecase';
 import { PinsUseCase } from './usecases/pins/pins.usecase';
 import { RoomSettingsUseCase } from './usecases/room-settings/room-settings.usecase';
+import { TraceMessageUseCase } from './usecases/trace-message/trace-message.usecase';
 import { EphemeralRelay } from './ephemeral-relay';
 import { RoomMembers } from './room-members';
 
@@ -114,6 +125,9 @@ runService('edge', async () => {
   const lanes = new SenderLanes();
   const topology = buildTopology(ns, config.PARTITIONS);
   const stageLagReader = new StageLag(redis, ns);
+  // this edge's accepted-stage latencies go to the dashboard with every other process's (and it reads them all there)
+  const stageTimes = new StageTimes(redis, ns);
+  const stopStageTimes = stageTimes.startPublishing(`edge:${config.INSTANCE_ID}`, stageSummary);
   const admission = new Admission(
     {
       store: () => stageLagReader.read('persistence'),
@@ -122,7 +136,10 @@ runService('edge', async () => {
     { maxLagMs: config.ADMISSION_MAX_LAG_MS, maxQueued: config.ADMISSION_MAX_QUEUED, pollMs: config.ADMISSION_POLL_MS },
     log,
   );
-  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission, messages);
+  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission, messages, {
+    edgeId,
+    accepted: (ms) => observeStage('accepted', ms),
+  });
   const changeMessage = new ChangeMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     editWindowMs: config.EDIT_WINDOW_MS,
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
@@ -197,8 +214,15 @@ runService('edge', async () => {
     presence: presenceInfo,
     pins: new PinsUseCase(conversations, messages, new PinStore(models), cursors, accepted, publisher, lanes),
     roomSettings: new RoomSettingsUseCase(conversations, new RoomSettingsStore(models)),
+    traceMessage: new TraceMessageUseCase(
+      messages,
+      conversations,
+      cursors,
+      accepted,
+      new DeliveryTraces(cmd, ns, config.TRACE_TTL_S * 1000),
+    ),
     extra: (a) => {
-      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits });
+      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, stageTimes });
       if (config.DEMO_ENABLED === 'true') {
         mountDemo(a, authClient, config.AUTH_TIMEOUT_MS);
         log.warn('demo enabled at /demo: it hands out tokens for its test users');
@@ -283,6 +307,7 @@ runService('edge', async () => {
       readiness.drain();
       void closeServer(ops);
       admission.stop();
+      stopStageTimes();
       gateway.stop();
       // clients reconnect to another edge, spread over the window; their sync there picks up anything in
       // flight here

@@ -1,8 +1,8 @@
 import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
-import { EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
+import { DeliveryTraces, EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { GroupStore } from '@chat/store';
-import { recordDelivered } from './delivery-metrics';
+import { fanoutRecords, recordDelivered } from './delivery-metrics';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
 
 runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config, log, topology, models, redis }) => {
@@ -13,6 +13,7 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
     new EdgeChannel(redis, config.CHAT_NAMESPACE),
     new GroupStore(models),
   );
+  const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
   return {
     consumer: {
       queues: topology.fanoutQueues,
@@ -20,8 +21,13 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
       handle: async (batch) => {
         const events = batch.map((d) => d.payload);
         const report = await deliver.execute(events);
-        recordDelivered(events, report);
-        log.debug({ ...report, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
+        const now = Date.now();
+        recordDelivered(events, report, now);
+        // the batch is delivered: a trace record that cannot be written now is a gap in a trace, never a redelivery
+        await traces
+          .recordFanout(fanoutRecords(report, now))
+          .catch((err: Error) => log.warn({ err: err.message, messages: report.messages.length }, 'delivery trace not recorded'));
+        log.debug({ live: report.live, parked: report.parked, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
       },
     },
     stopped: () => inbox.close(),

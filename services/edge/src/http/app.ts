@@ -52,6 +52,7 @@ import type { GroupQueriesUseCase } from '../usecases/group-queries/group-querie
 import type { PresenceUseCase } from '../usecases/presence/presence.usecase';
 import type { PinsUseCase } from '../usecases/pins/pins.usecase';
 import type { RoomSettingsUseCase } from '../usecases/room-settings/room-settings.usecase';
+import type { TraceMessageUseCase } from '../usecases/trace-message/trace-message.usecase';
 import { API_CSP, DOCS_CSP, withCsp } from './csp';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
@@ -75,6 +76,7 @@ export interface HttpDeps {
   presence: PresenceUseCase;
   pins: PinsUseCase;
   roomSettings: RoomSettingsUseCase;
+  traceMessage: TraceMessageUseCase;
   limits?: RateLimits;
   corsOrigins?: string[];
   /** TRUST_PROXY: the hops whose X-Forwarded-For (and -Proto) are believed; req.ip is the client behind them. */
@@ -245,6 +247,12 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.get('/message/unread/:userId', async (req, res) => {
     const { userId } = parseDto(UserIdParams, { ...req.params }, 'path');
     res.json(await d.unreadCounts.execute({ userId: me(req), pathUserId: userId }));
+  });
+
+  // the sender's view of one message's path; anyone else gets the 404 of an unknown id
+  chat.get('/message/:messageId/trace', async (req, res) => {
+    const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
+    res.json({ trace: await d.traceMessage.execute(me(req), messageId) });
   });
 
   chat.get('/presence', async (req, res) => {

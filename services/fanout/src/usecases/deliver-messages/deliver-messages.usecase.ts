@@ -35,7 +35,22 @@ export interface GroupMembersPort {
 export interface DeliveryReport {
   live: number;
   parked: number;
+  /** Per new or repeated message: how it was handed on (for its delivery trace). */
+  messages: MessageOutcome[];
 }
+
+export interface MessageOutcome {
+  messageId: string;
+  /** Recipients handed it through an edge that heard it, and recipients it was parked for. */
+  online: number;
+  parked: number;
+  /** The edges it was published to for those online. */
+  edges: string[];
+  replay: boolean;
+  storedAt?: string;
+}
+
+type PlannedMessage = { userIds: string[]; message: MessageView; correlationId: string; replay: boolean; storedAt?: string };
 
 /** What an edit or delete means for each side: the actor learns the outcome, the others see the change. */
 export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
@@ -165,7 +180,7 @@ export class DeliverMessagesUseCase {
 
     // first work out every envelope, then one presence check for everyone involved
     const planned: DeliveryEnvelope[] = [];
-    const messagesFor: Array<{ userIds: string[]; message: MessageView; correlationId: string }> = [];
+    const messagesFor: PlannedMessage[] = [];
     for (const e of events) {
       const stamp = (list: DeliveryEnvelope[]) => list.map((env) => ({ ...env, correlationId: e.correlationId }));
       if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, messagesFor)));
@@ -221,22 +236,31 @@ export class DeliverMessagesUseCase {
       ...[...parked].map(([userId, list]) => this.inbox.park(userId, list)),
       ...[...parkedEvents].map(([userId, list]) => this.inbox.parkEvents(userId, list)),
     ]);
-    return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0) };
+    const messages = messagesFor.map(({ userIds, message, replay, storedAt }): MessageOutcome => {
+      const heard = userIds.filter((u) => online.has(u) && !unheard.has(u));
+      const edges = [...new Set(heard.flatMap((u) => [...(where.get(u) ?? [])]))];
+      return {
+        messageId: message.id,
+        online: heard.length,
+        parked: userIds.length - heard.length,
+        edges,
+        replay,
+        ...(storedAt ? { storedAt } : {}),
+      };
+    });
+    return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0), messages };
   }
 
-  private planMessage(
-    e: MessagePersistedEvent,
-    members: Map<string, string[]>,
-    out: Array<{ userIds: string[]; message: MessageView; correlationId: string }>,
-  ): DeliveryEnvelope[] {
+  private planMessage(e: MessagePersistedEvent, members: Map<string, string[]>, out: PlannedMessage[]): DeliveryEnvelope[] {
     const { message } = e;
+    const trace = { replay: e.replay, ...(e.storedAt ? { storedAt: e.storedAt } : {}) };
     const planned: DeliveryEnvelope[] = [envelope({ userId: message.senderId }, ServerEvents.messageSent, { message })];
     if (!message.groupId) {
-      out.push({ userIds: [message.receiverId], message, correlationId: e.correlationId });
+      out.push({ userIds: [message.receiverId], message, correlationId: e.correlationId, ...trace });
       return planned;
     }
     const group = members.get(message.groupId) ?? [];
-    out.push({ userIds: group.filter((u) => u !== message.senderId), message, correlationId: e.correlationId });
+    out.push({ userIds: group.filter((u) => u !== message.senderId), message, correlationId: e.correlationId, ...trace });
     const tagged = (message.mentions ?? []).filter((u) => u !== message.senderId && group.includes(u));
     if (tagged.length > 0) planned.push(envelope({ userIds: tagged }, ServerEvents.taggedInMessage, { message }));
     return planned;

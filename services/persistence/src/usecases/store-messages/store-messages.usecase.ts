@@ -33,6 +33,7 @@ export class StoreMessagesUseCase {
   constructor(
     private readonly messages: MessageWriter,
     private readonly seqs: SeqSource,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async execute(commands: SendMessageCommand[]): Promise<StoreResult> {
@@ -49,10 +50,12 @@ export class StoreMessagesUseCase {
       // seqs from the room's head in memory; taken for good only once the insert succeeded (commit, below),
       // so a retried batch is given the same seqs again
       const docs: NewMessage[] = [];
+      // the stored time goes in the same insert (no write of its own): when the batch is handed to the store
+      const storedAt = this.now();
       for (const [roomId, list] of byRoom) {
         const h = heads.get(roomId);
         if (!h) continue; // no such room: dead-lettered below
-        list.forEach((c, i) => docs.push(toDoc(c, h.lastSeq + 1 + i)));
+        list.forEach((c, i) => docs.push(toDoc(c, h.lastSeq + 1 + i, storedAt)));
       }
 
       // until this batch commits, what the insert stored is unknown (it may have landed in part, or land
@@ -107,7 +110,8 @@ export class StoreMessagesUseCase {
         if (!doc) return null; // its room does not exist: nothing to store, dead-letter it
         const replay = !storedNow.has(c.message.id) || emitted.has(c.message.id);
         emitted.add(c.message.id);
-        return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay };
+        const storedAt = doc.storedAt ? { storedAt: new Date(doc.storedAt).toISOString() } : {};
+        return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay, ...storedAt };
       });
       return { events };
     } finally {
@@ -124,7 +128,7 @@ export class StoreMessagesUseCase {
   }
 }
 
-function toDoc(c: SendMessageCommand, seq: number): NewMessage {
+function toDoc(c: SendMessageCommand, seq: number, storedAt: Date): NewMessage {
   const m = c.message;
   return {
     id: m.id,
@@ -135,6 +139,8 @@ function toDoc(c: SendMessageCommand, seq: number): NewMessage {
     content: m.content,
     clientMsgId: m.clientMsgId ?? null,
     createdAt: new Date(m.createdAt),
+    storedAt,
+    ...(c.acceptedBy ? { acceptedBy: c.acceptedBy } : {}),
     editedAt: null,
     deletedAt: null,
     ...(m.groupId ? { groupId: m.groupId, mentions: m.mentions ?? [] } : {}),
