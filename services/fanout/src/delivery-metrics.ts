@@ -12,11 +12,18 @@ export function recordDelivered(events: FanoutEvent[], report: DeliveryReport, n
     if (e.type === RoutingKeys.messagePersisted && !e.replay)
       deliveryLatency.observe(Math.max(0, now - Date.parse(e.message.createdAt)) / 1000);
   }
-  for (const m of report.messages) if (!m.replay && m.storedAt) observeStage('fanned_out', now - Date.parse(m.storedAt));
+  for (const m of report.messages) if (!m.replay && m.storedAt) observeStage('fanned_out', report.handedAt - Date.parse(m.storedAt));
   if (report.parked > 0) offlineParked.inc(report.parked);
 }
 
 /** What the delivery trace keeps of the batch's messages. */
-export function fanoutRecords(report: DeliveryReport, now = Date.now()): FanoutRecord[] {
-  return report.messages.map(({ messageId, online, parked, edges, replay }) => ({ messageId, at: now, online, parked, edges, replay }));
+export function fanoutRecords(report: DeliveryReport): FanoutRecord[] {
+  return report.messages.map(({ messageId, online, parked, edges, replay }) => ({
+    messageId,
+    at: report.handedAt,
+    online,
+    parked,
+    edges,
+    replay,
+  }));
 }

@@ -21,11 +21,10 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
       handle: async (batch) => {
         const events = batch.map((d) => d.payload);
         const report = await deliver.execute(events);
-        const now = Date.now();
-        recordDelivered(events, report, now);
+        recordDelivered(events, report);
         // the batch is delivered: a trace record that cannot be written now is a gap in a trace, never a redelivery
         await traces
-          .recordFanout(fanoutRecords(report, now))
+          .recordFanout(fanoutRecords(report))
           .catch((err: Error) => log.warn({ err: err.message, messages: report.messages.length }, 'delivery trace not recorded'));
         log.debug({ live: report.live, parked: report.parked, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
       },

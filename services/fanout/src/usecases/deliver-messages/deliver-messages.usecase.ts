@@ -35,8 +35,9 @@ export interface GroupMembersPort {
 export interface DeliveryReport {
   live: number;
   parked: number;
-  /** Per new or repeated message: how it was handed on (for its delivery trace). */
+  /** Per new or repeated message: how it was handed on (for its delivery trace), and when. */
   messages: MessageOutcome[];
+  handedAt: number;
 }
 
 export interface MessageOutcome {
@@ -172,6 +173,7 @@ export class DeliverMessagesUseCase {
     private readonly inbox: InboxPort,
     private readonly edges: EdgePort,
     private readonly groups: GroupMembersPort,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async execute(events: FanoutEvent[]): Promise<DeliveryReport> {
@@ -222,6 +224,8 @@ export class DeliverMessagesUseCase {
     let live = receives(envelopes);
     // presence said online but no edge holding the user is listening (it died, or is restarting): keep
     // the user's messages (the reconnect's sync finds them in the store either way)
+    // the fanned-out time: before the edges can have handed anything to a device, so it precedes any delivery
+    const handedAt = this.now();
     const unheard = await sendToEdges(this.edges, envelopes, where);
     for (const e of envelopes) {
       if (e.event !== ServerEvents.receiveMessage) continue;
@@ -248,7 +252,7 @@ export class DeliverMessagesUseCase {
         ...(storedAt ? { storedAt } : {}),
       };
     });
-    return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0), messages };
+    return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0), messages, handedAt };
   }
 
   private planMessage(e: MessagePersistedEvent, members: Map<string, string[]>, out: PlannedMessage[]): DeliveryEnvelope[] {
