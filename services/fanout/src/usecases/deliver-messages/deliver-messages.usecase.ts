@@ -222,10 +222,10 @@ export class DeliverMessagesUseCase {
     const receives = (list: DeliveryEnvelope[]) =>
       list.filter((e) => e.event === ServerEvents.receiveMessage).reduce((n, e) => n + recipientsOf(e).length, 0);
     let live = receives(envelopes);
-    // presence said online but no edge holding the user is listening (it died, or is restarting): keep
-    // the user's messages (the reconnect's sync finds them in the store either way)
     // the fanned-out time: before the edges can have handed anything to a device, so it precedes any delivery
     const handedAt = this.now();
+    // presence said online but no edge holding the user is listening (it died, or is restarting): keep
+    // the user's messages (the reconnect's sync finds them in the store either way)
     const unheard = await sendToEdges(this.edges, envelopes, where);
     for (const e of envelopes) {
       if (e.event !== ServerEvents.receiveMessage) continue;
