@@ -250,7 +250,7 @@ describe('in a real browser', () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
-  it('dashboard: an admin signs in, sees the queues and the offline queues in bull-board; a user cannot', async () => {
+  it('dashboard: an admin signs in, sees the queues, the message stages and the offline queues in bull-board; a user cannot', async () => {
     // someone offline with parked messages, so bull-board has a queue to show
     const { b, ta, roomId } = await t.pair();
     for (let i = 0; i < 3; i++)
@@ -279,6 +279,16 @@ describe('in a real browser', () => {
     await page.waitForURL(`${t.edge(0)}/admin`);
     await page.locator('#queues tbody tr', { hasText: `${t.namespace}.persistence.message.store.p0` }).waitFor();
     expect(await page.locator('#queues tbody tr').count()).toBe(25);
+    // the stages panel: every stage in the pipeline's order, the three parked sends timed at least up to fan-out
+    const stageRows = () => page.locator('#stages tbody tr').allInnerTexts();
+    await eventually(async () => {
+      const rows = (await stageRows()).map((r) => r.split('\t'));
+      const timed = rows.filter(
+        ([stage, count, p50]) => ['accepted', 'stored', 'fanned_out'].includes(stage) && Number(count) >= 3 && /ms|s$/.test(p50),
+      );
+      return rows.length === 5 && timed.length === 3;
+    }, 'the stages panel showing the sends');
+    expect((await stageRows()).map((r) => r.split('\t')[0])).toEqual(['accepted', 'stored', 'fanned_out', 'delivered', 'read']);
     await page.screenshot({ path: join(SHOTS, 'admin-queues.png'), fullPage: true });
 
     await page.click('#bull-board-link');

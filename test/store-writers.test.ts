@@ -65,7 +65,7 @@ describe('cursor writers (real store)', () => {
     expect(moves.map((m) => m.to - m.from)).toEqual([0, 0]);
     expect((await a.forUser(user)).get(room)).toMatchObject({ deliveredSeq: 3, readSeq: 3 });
   });
-  it('a new cursor is stored with the fields its model gives it (written through the driver, not the model)', async () => {
+  it('a new cursor is stored with the fields its model gives it (written through the driver, not the model), and the seq each move left', async () => {
     const room = hex();
     const [u1, u2] = [hex(), hex()];
     const a = new CursorStore(models, { writerCacheSize: 100 });
@@ -80,6 +80,7 @@ describe('cursor writers (real store)', () => {
       userId: u1,
       deliveredSeq: 4,
       deliveredAt: at,
+      deliveredFrom: 0,
       readSeq: 0,
       readAt: null,
     });
@@ -89,9 +90,14 @@ describe('cursor writers (real store)', () => {
       userId: u2,
       deliveredSeq: 6,
       deliveredAt: at,
+      deliveredFrom: 0,
       readSeq: 6,
       readAt: at,
+      readFrom: 0,
     });
+    // each move keeps the seq it moved from (a trace can then tell which messages its time is exact for)
+    await a.advance(room, u1, 'delivered', 9, at);
+    expect((await a.forUser(u1)).get(room)).toMatchObject({ deliveredSeq: 9, deliveredFrom: 4 });
   });
 });
 

@@ -38,6 +38,8 @@ export interface SendMessageCommand {
   type: typeof RoutingKeys.messageSend;
   correlationId: string;
   message: Omit<MessageView, 'seq' | 'status'>;
+  /** The edge that accepted it (its delivery channel's id), kept with the message for its trace. */
+  acceptedBy?: string;
 }
 
 export interface EditMessageCommand {
@@ -182,6 +184,8 @@ export interface MessagePersistedEvent {
   message: MessageView;
   /** true when this event repeats a message stored earlier (a redelivery or a resend). */
   replay: boolean;
+  /** When the persistence worker stored it (absent for messages stored before the time was kept). */
+  storedAt?: string;
 }
 
 /** The outcome of an edit or a delete, for the actor and the other participant. */

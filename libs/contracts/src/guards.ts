@@ -113,7 +113,8 @@ function reactedEvent(c: Record<string, unknown>): MessageReactedEvent {
 export function decodeSendCommand(raw: unknown): SendMessageCommand {
   const c = obj(raw, 'command');
   if (c.type !== RoutingKeys.messageSend) throw new Invalid('not a send command');
-  return { type: RoutingKeys.messageSend, correlationId: correlationOf(c), message: messageCore(c.message) };
+  const acceptedBy = typeof c.acceptedBy === 'string' && c.acceptedBy.length <= 128 ? { acceptedBy: c.acceptedBy } : {};
+  return { type: RoutingKeys.messageSend, correlationId: correlationOf(c), message: messageCore(c.message), ...acceptedBy };
 }
 
 function date(v: unknown, what: string): string {
@@ -319,6 +320,7 @@ export function decodePersistedEvent(raw: unknown): MessagePersistedEvent {
     correlationId: correlationOf(c),
     message: message as MessageView,
     replay: Boolean(c.replay),
+    ...(c.storedAt !== undefined ? { storedAt: date(c.storedAt, 'storedAt') } : {}),
   };
 }
 

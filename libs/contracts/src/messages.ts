@@ -88,3 +88,38 @@ export interface ConversationView {
   lastActivityAt: string;
   createdAt: string;
 }
+
+/**
+ * A message's path as its sender may see it (GET /chat/message/:messageId/trace): each stage null until it
+ * happened (or when its record expired). Times are ISO strings from the clock of the process that saw the
+ * stage. `exact: false`: the receiver's cursor passed the message in an earlier move than its last, so the
+ * time is an upper bound (docs/design.md#delivery-trace).
+ */
+export interface MessageTrace {
+  messageId: string;
+  roomId: string;
+  kind: 'direct' | 'group';
+  accepted: { at: string; edge: string | null };
+  stored: { at: string | null; seq: number } | null;
+  fannedOut: DirectFanout | GroupFanout | null;
+  delivered: ReceiptStage | GroupReceiptStage | null;
+  read: ReceiptStage | GroupReceiptStage | null;
+}
+
+export type DirectFanout = { at: string; to: 'online'; edges: string[] } | { at: string; to: 'parked' };
+/** A group message: to how many members live, through how many edges, and for how many parked. */
+export interface GroupFanout {
+  at: string;
+  online: number;
+  parked: number;
+  edges: number;
+}
+export interface ReceiptStage {
+  at: string | null;
+  exact: boolean;
+}
+/** A group message: how many of the other members have it, as its receipts count them. */
+export interface GroupReceiptStage {
+  count: number;
+  of: number;
+}

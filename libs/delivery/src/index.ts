@@ -4,3 +4,5 @@ export { OfflineInbox } from './offline-inbox';
 export { EdgeChannel, adapterKey, edgeChannel, shareByEdge, userRoom } from './edge-channel';
 export { LiveNotifier, sendToEdges, type EdgeShares, type WhereOnline } from './edge-routing';
 export { StageLag, type StageReport } from './stage-lag';
+export { StageTimes } from './stage-times';
+export { DeliveryTraces, type FanoutRecord, type TraceRecord } from './delivery-traces';

@@ -13,9 +13,9 @@ import {
 } from '@chat/broker';
 import { loadConfig, type Config } from '@chat/config';
 import { Unavailable } from '@chat/contracts';
-import { isRedisUnavailable } from '@chat/delivery';
+import { isRedisUnavailable, StageTimes } from '@chat/delivery';
 import { createLogger, type Logger } from '@chat/logging';
-import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
+import { closeServer, initMetrics, Readiness, stageSummary, startOpsServer } from '@chat/ops';
 import { isStoreUnavailable, openStore, pingStore, type Models, type StoreConnection } from '@chat/store';
 import { runService, waitFor } from './service';
 
@@ -107,12 +107,15 @@ export function runConsumerService<T>(name: string, options: WorkerOptions, buil
     const queueAdmin = new QueueAdmin(broker, topology);
     exportQueueDepths(queueAdmin, topology, plan.consumer.queues);
     const ops = await startOpsServer(config.OPS_PORT, readiness, log);
+    // the stage latencies this worker saw in the last minute, for the dashboard (best effort)
+    const stopStageTimes = new StageTimes(redis, config.CHAT_NAMESPACE).startPublishing(`${name}:${config.INSTANCE_ID}`, stageSummary);
     log.info({ queues: plan.consumer.queues.length, ...plan.describe }, `${name} worker consuming`);
 
     return {
       log,
       stop: async () => {
         readiness.drain();
+        stopStageTimes();
         await plan.stopping?.();
         await consumer.close();
         await plan.stopped?.();

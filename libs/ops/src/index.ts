@@ -1,2 +1,3 @@
 export * from './metrics';
 export * from './server';
+export * from './stage-times';

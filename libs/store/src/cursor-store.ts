@@ -25,6 +25,22 @@ export function statusFor(seq: number, c: Pick<CursorDoc, 'deliveredSeq' | 'read
 }
 
 /**
+ * When the receiver's cursor of `kind` passed message `seq`: null if it has not. Exact when the cursor's
+ * last move passed it (the seq before that move is below `seq`); otherwise the time is that last move's,
+ * later than the true one (an upper bound).
+ */
+export function cursorPass(
+  seq: number,
+  c: Pick<CursorDoc, 'deliveredSeq' | 'deliveredAt' | 'deliveredFrom' | 'readSeq' | 'readAt' | 'readFrom'> | undefined,
+  kind: CursorKind,
+): { at: Date | null; exact: boolean } | null {
+  if (!c) return null;
+  const [to, at, from] = kind === 'read' ? [c.readSeq, c.readAt, c.readFrom] : [c.deliveredSeq, c.deliveredAt, c.deliveredFrom];
+  if (to < seq) return null;
+  return { at: at ?? null, exact: from !== undefined && from !== null && from < seq && at !== null && at !== undefined };
+}
+
+/**
  * Writes go through the driver, not the model (every value is already of its stored type): they run once
  * per receipt, and mongoose's casting of an update cost more CPU than the driver's own work.
  */
@@ -107,7 +123,13 @@ export class CursorStore {
 function nextCursor(cur: { deliveredSeq: number; readSeq: number }, kind: CursorKind, seq: number, at: Date) {
   const seqs = { deliveredSeq: Math.max(cur.deliveredSeq, seq), readSeq: kind === 'read' ? seq : cur.readSeq };
   const set: Partial<CursorDoc> = { ...seqs };
-  if (kind === 'read') set.readAt = at;
-  if (seq > cur.deliveredSeq) set.deliveredAt = at;
+  if (kind === 'read') {
+    set.readAt = at;
+    set.readFrom = cur.readSeq;
+  }
+  if (seq > cur.deliveredSeq) {
+    set.deliveredAt = at;
+    set.deliveredFrom = cur.deliveredSeq;
+  }
   return { seqs, set };
 }

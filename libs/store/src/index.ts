@@ -30,7 +30,7 @@ export { MessageStore, type HistoryPage, type NewMessage } from './message-store
 export { type RoomScope } from './scope';
 export { type MemberRoom } from './membership';
 export { toMessageView, toHistoryView, toConversationView, toGroupView, groupCounts, reactionView, replyTombstone } from './views';
-export { CursorStore, statusFor, type CursorKind, type CursorMove } from './cursor-store';
+export { CursorStore, cursorPass, statusFor, type CursorKind, type CursorMove } from './cursor-store';
 export { GroupStore, toGroupState, type GroupState } from './group-store';
 export { UserSettingsStore, DEFAULT_SETTINGS, type UserSettings } from './user-settings-store';
 export { PinStore } from './pin-store';

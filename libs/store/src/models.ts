@@ -56,6 +56,12 @@ export interface CursorDoc {
   deliveredAt: Date | null;
   readSeq: number;
   readAt: Date | null;
+  /**
+   * The seqs before the last move of each (written with it): a message above them was passed by that last
+   * move, so deliveredAt / readAt is exactly when. Unset on cursors last moved before they were kept.
+   */
+  deliveredFrom?: number;
+  readFrom?: number;
 }
 
 export interface MessageDoc {
@@ -68,7 +74,11 @@ export interface MessageDoc {
   /** Absent rather than null when the client sent none, like editedAt and deletedAt until they happen: on the
    * stand-in every field costs about 50 bytes of type map besides its value (docs/ferretdb.md, disk). */
   clientMsgId?: string | null;
+  /** When the edge accepted it (before the broker confirm). */
   createdAt: Date;
+  /** When the persistence worker handed it to the store, and the edge that accepted it (unset on older messages). */
+  storedAt?: Date;
+  acceptedBy?: string;
   editedAt?: Date | null;
   deletedAt?: Date | null;
   /**
@@ -249,6 +259,8 @@ const messageSchema = new Schema<MessageDoc>(
     content: { type: String, required: true },
     clientMsgId: { type: String },
     createdAt: { type: Date, required: true },
+    storedAt: { type: Date },
+    acceptedBy: { type: String },
     editedAt: { type: Date },
     deletedAt: { type: Date },
     changedSeq: { type: Number },
@@ -280,6 +292,8 @@ const cursorSchema = new Schema<CursorDoc>(
     deliveredAt: { type: Date, default: null },
     readSeq: { type: Number, default: 0 },
     readAt: { type: Date, default: null },
+    deliveredFrom: { type: Number },
+    readFrom: { type: Number },
   },
   { collection: 'cursors', versionKey: false },
 );

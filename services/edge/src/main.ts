@@ -15,10 +15,20 @@ import {
   type InterServerEvents,
   type ServerToClientEvents,
 } from '@chat/contracts';
-import { adapterKey, EdgeChannel, edgeChannel, LastSeen, OfflineInbox, Presence, StageLag } from '@chat/delivery';
+import {
+  adapterKey,
+  DeliveryTraces,
+  EdgeChannel,
+  edgeChannel,
+  LastSeen,
+  OfflineInbox,
+  Presence,
+  StageLag,
+  StageTimes,
+} from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
-import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
+import { closeServer, initMetrics, observeStage, Readiness, stageSummary, startOpsServer } from '@chat/ops';
 import {
   openStore,
   BlockStore,
@@ -68,6 +78,7 @@ import { RoomSettingsUseCase } from './usecases/room-settings/room-settings.usec
 import { BlocksUseCase } from './usecases/blocks/blocks.usecase';
 import { ModerationUseCase } from './usecases/reports/moderation.usecase';
 import { ReportMessageUseCase } from './usecases/reports/report-message.usecase';
+import { TraceMessageUseCase } from './usecases/trace-message/trace-message.usecase';
 import { EphemeralRelay } from './ephemeral-relay';
 import { RoomMembers } from './room-members';
 import { SearchMessagesUseCase } from './usecases/search-messages/search-messages.usecase';
@@ -135,6 +146,9 @@ runService('edge', async () => {
   const lanes = new SenderLanes();
   const topology = buildTopology(ns, config.PARTITIONS);
   const stageLagReader = new StageLag(redis, ns);
+  // this edge's accepted-stage latencies go to the dashboard with every other process's (and it reads them all there)
+  const stageTimes = new StageTimes(redis, ns);
+  const stopStageTimes = stageTimes.startPublishing(`edge:${config.INSTANCE_ID}`, stageSummary);
   const admission = new Admission(
     {
       store: () => stageLagReader.read('persistence'),
@@ -143,7 +157,10 @@ runService('edge', async () => {
     { maxLagMs: config.ADMISSION_MAX_LAG_MS, maxQueued: config.ADMISSION_MAX_QUEUED, pollMs: config.ADMISSION_POLL_MS },
     log,
   );
-  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission, messages, blocks);
+  const sendMessage = new SendMessageUseCase(conversations, publisher, accepted, lanes, undefined, admission, messages, blocks, {
+    edgeId,
+    accepted: (ms) => observeStage('accepted', ms),
+  });
   const changeMessage = new ChangeMessageUseCase(messages, conversations, accepted, publisher, lanes, {
     editWindowMs: config.EDIT_WINDOW_MS,
     waitForStoreMs: config.PUBLISH_TIMEOUT_MS,
@@ -226,9 +243,16 @@ runService('edge', async () => {
     searchMessages: new SearchMessagesUseCase({ conversations, rooms: conversationStore, search, cursors }),
     blocks: new BlocksUseCase(blockStore, conversationStore, publisher, blocks),
     reportMessage: new ReportMessageUseCase(messages, conversations, publisher, reportIdFor),
+    traceMessage: new TraceMessageUseCase(
+      messages,
+      conversations,
+      cursors,
+      accepted,
+      new DeliveryTraces(cmd, ns, config.TRACE_TTL_S * 1000),
+    ),
     extra: (a) => {
       const moderation = new ModerationUseCase(new ReportStore(models), publisher);
-      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, moderation });
+      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, moderation, stageTimes });
       if (config.DEMO_ENABLED === 'true') {
         mountDemo(a, authClient, config.AUTH_TIMEOUT_MS);
         log.warn('demo enabled at /demo: it hands out tokens for its test users');
@@ -313,6 +337,7 @@ runService('edge', async () => {
       readiness.drain();
       void closeServer(ops);
       admission.stop();
+      stopStageTimes();
       gateway.stop();
       // clients reconnect to another edge, spread over the window; their sync there picks up anything in
       // flight here

@@ -55,6 +55,21 @@ describe('ReceiptBatcher', () => {
     });
   });
 
+  it('dates a merged receipt when the device acknowledged its newest message, not when it went out', async () => {
+    batcher.delivered(ME, msg(ROOM, 1));
+    await advance(100);
+    await advance(200);
+    batcher.delivered(ME, msg(ROOM, 2));
+    const ackedAt = new Date(clock).toISOString();
+    await advance(300);
+    batcher.delivered(ME, msg(ROOM, 1)); // an older one acknowledged again later changes nothing
+    await advance(1000);
+    expect(sent.map((c) => [c.upToSeq, c.at])).toEqual([
+      [1, new Date(1_000_000).toISOString()],
+      [2, ackedAt],
+    ]);
+  });
+
   it('merges a busy room’s receipts into one command per interval, covering the newest seq', async () => {
     batcher.delivered(ME, msg(ROOM, 1));
     await advance(100);

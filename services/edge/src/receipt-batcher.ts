@@ -12,6 +12,8 @@ interface PendingReceipt {
   group: boolean;
   /** When this (user, room) may send its next command. */
   due: number;
+  /** When the device acknowledged the newest message: the receipt's time, however long it is merged. */
+  ackedAt: number;
 }
 
 export interface ReceiptBatcherOptions {
@@ -81,12 +83,21 @@ export class ReceiptBatcher {
     let g = this.pending.get(key);
     if (!g) {
       const last = this.lastSent.get(key);
-      g = { userId, roomId: m.roomId, ids: [], upTo: 0, group: Boolean(m.groupId), due: last === undefined ? 0 : last + this.intervalMs };
+      g = {
+        userId,
+        roomId: m.roomId,
+        ids: [],
+        upTo: 0,
+        group: Boolean(m.groupId),
+        due: last === undefined ? 0 : last + this.intervalMs,
+        ackedAt: this.now(),
+      };
       this.pending.set(key, g);
     }
     g.ids.push(m.id);
     if (m.seq >= g.upTo) {
       g.upTo = m.seq;
+      g.ackedAt = this.now();
       // the sender of the newest message hears "delivered" (its ticks turn ✓✓), as with an explicit receipt
       g.notify = m.senderId !== userId ? m.senderId : g.notify;
     }
@@ -118,7 +129,6 @@ export class ReceiptBatcher {
       this.lastSent.set(key, sentAt);
     }
     if (this.pending.size > 0 && !this.timer) this.timer = setTimeout(() => void this.tick(), this.flushMs);
-    const at = new Date(sentAt).toISOString();
     await Promise.all(
       due.map(async ([, g]) => {
         const cmd: ReceiptCommand = {
@@ -131,7 +141,7 @@ export class ReceiptBatcher {
           upToSeq: g.upTo,
           ...(g.notify ? { notifyUserId: g.notify } : {}),
           ...(g.group ? { group: true } : {}),
-          at,
+          at: new Date(g.ackedAt).toISOString(),
         };
         try {
           await this.bus.publishConfirmed(this.bus.route(RoutingKeys.receipt, g.roomId), cmd, { correlationId: cmd.correlationId });

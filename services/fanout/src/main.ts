@@ -1,8 +1,8 @@
 import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
-import { EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
+import { DeliveryTraces, EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { BlockStore, GroupStore } from '@chat/store';
-import { recordDelivered } from './delivery-metrics';
+import { fanoutRecords, recordDelivered } from './delivery-metrics';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
 
 runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config, log, topology, models, redis }) => {
@@ -14,6 +14,7 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
     new GroupStore(models),
     new BlockStore(models),
   );
+  const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
   return {
     consumer: {
       queues: topology.fanoutQueues,
@@ -22,7 +23,11 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
         const events = batch.map((d) => d.payload);
         const report = await deliver.execute(events);
         recordDelivered(events, report);
-        log.debug({ ...report, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
+        // the batch is delivered: a trace record that cannot be written now is a gap in a trace, never a redelivery
+        await traces
+          .recordFanout(fanoutRecords(report))
+          .catch((err: Error) => log.warn({ err: err.message, messages: report.messages.length }, 'delivery trace not recorded'));
+        log.debug({ live: report.live, parked: report.parked, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
       },
     },
     stopped: () => inbox.close(),

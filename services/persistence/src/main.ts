@@ -18,6 +18,7 @@ import {
 import { InsertCoalescer } from './insert-coalescer';
 import { PairBlocks } from './pair-blocks';
 import { RoomHeads } from './room-heads';
+import { recordStored } from './stage-metrics';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
 import { ApplyPinUseCase } from './usecases/apply-pin/apply-pin.usecase';
 import { ApplyReportUseCase } from './usecases/apply-report/apply-report.usecase';
@@ -145,7 +146,14 @@ runConsumerService<RoomCommand>(
 
     const publisher = new Publisher(broker, topology, config.PUBLISH_TIMEOUT_MS);
     await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => publisher.waitForConnect());
-    const persist = new PersistBatchUseCase(applyCommands, publisher, topology.route, log);
+    const applyAndTime = {
+      execute: async (commands: RoomCommand[]) => {
+        const events = await applyCommands.execute(commands);
+        recordStored(events);
+        return events;
+      },
+    };
+    const persist = new PersistBatchUseCase(applyAndTime, publisher, topology.route, log);
     // the lag the edges admit sends by (best effort: without Redis they fall back to the queue depth)
     const lag = new StageLag(redis, config.CHAT_NAMESPACE);
     let lagTimer: NodeJS.Timeout | undefined;

@@ -1,8 +1,9 @@
 import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
-import { EdgeChannel, LiveNotifier, Presence } from '@chat/delivery';
+import { DeliveryTraces, EdgeChannel, LiveNotifier, Presence } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { timedCalls } from '@chat/ops';
 import { CursorStore, GroupStore, MessageStore } from '@chat/store';
+import { recordReceiptStages } from './receipt-stages';
 import { ApplyReceiptsUseCase } from './usecases/apply-receipts/apply-receipts.usecase';
 
 runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ config, log, topology, models, redis }) => {
@@ -21,6 +22,7 @@ runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ c
     forRoom: (roomId) => cursors.forRoom(roomId),
     sendersBetween: (roomId, after, upto, limit) => messages.sendersBetween(roomId, after, upto, limit),
   });
+  const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
   return {
     consumer: {
       queues: topology.receiptQueues,
@@ -28,6 +30,8 @@ runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ c
       // the store or Redis down holds the batch (runConsumerService); cursors only move forward, so a retry is harmless
       handle: async (batch) => {
         const moves = await apply.execute(batch.map((d) => d.payload));
+        // the cursors are written: stage times that cannot be read or noted now are a gap in the metrics only
+        await recordReceiptStages(traces, moves).catch((err: Error) => log.warn({ err: err.message }, 'receipt stage times not recorded'));
         log.debug(
           {
             receipts: batch.length,

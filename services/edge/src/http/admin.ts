@@ -10,6 +10,7 @@ import type { Identity, TokenVerifier } from '@chat/auth';
 import type { QueueAdmin } from '@chat/broker';
 import { AppError, Forbidden, Invalid, parseDto, ReportIdParams, Unauthenticated } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
+import { stagePercentiles, type StageSummary } from '@chat/ops';
 import type { RateLimits } from '../rate-limits';
 import type { ModerationUseCase } from '../usecases/reports/moderation.usecase';
 import { BOARD_CSP, sendPage, withCsp } from './csp';
@@ -26,6 +27,8 @@ export interface AdminDeps {
   maxBoardQueues?: number;
   /** Reported messages: the open reports, and an operator's decision on one. */
   moderation?: ModerationUseCase;
+  /** Every process's last-minute stage latencies (StageTimes.read). */
+  stageTimes?: { read(): Promise<unknown[]> };
 }
 
 export const ADMIN_COOKIE = 'chat_admin';
@@ -97,6 +100,11 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
   router.get('/', sendPage(join(PUBLIC_DIR, 'admin', 'index.html')));
   router.get('/api/queues', async (_req, res) => {
     res.json({ queues: await d.queues.stats() });
+  });
+  // p50/p99 per stage over the last minute, from the counts every process publishes (added up, then read)
+  router.get('/api/stages', async (_req, res) => {
+    const summaries = ((await d.stageTimes?.read()) ?? []) as StageSummary[];
+    res.json({ windowS: 60, processes: summaries.length, stages: stagePercentiles(summaries) });
   });
   router.get('/api/dead-letters', async (req, res) => {
     res.json({ deadLetters: await d.queues.listDeadLetters(boundedLimit(req.query.limit, 50, 500)) });

@@ -58,6 +58,7 @@ import type { RoomSettingsUseCase } from '../usecases/room-settings/room-setting
 import type { SearchMessagesUseCase } from '../usecases/search-messages/search-messages.usecase';
 import type { BlocksUseCase } from '../usecases/blocks/blocks.usecase';
 import type { ReportMessageUseCase } from '../usecases/reports/report-message.usecase';
+import type { TraceMessageUseCase } from '../usecases/trace-message/trace-message.usecase';
 import { API_CSP, DOCS_CSP, withCsp } from './csp';
 import { errorHandler, notFound } from './errors';
 import { buildOpenApi } from './openapi';
@@ -84,6 +85,7 @@ export interface HttpDeps {
   searchMessages: SearchMessagesUseCase;
   blocks: BlocksUseCase;
   reportMessage: ReportMessageUseCase;
+  traceMessage: TraceMessageUseCase;
   limits?: RateLimits;
   corsOrigins?: string[];
   /** TRUST_PROXY: the hops whose X-Forwarded-For (and -Proto) are believed; req.ip is the client behind them. */
@@ -266,6 +268,11 @@ export function buildHttpApp(d: HttpDeps): express.Express {
   chat.get('/search', async (req, res) => {
     const q = parseDto(SearchQueryDto, { ...req.query }, 'query');
     res.json(await d.searchMessages.execute({ userId: me(req), ...q }));
+  });
+  // the sender's view of one message's path; anyone else gets the 404 of an unknown id
+  chat.get('/message/:messageId/trace', async (req, res) => {
+    const { messageId } = parseDto(MessageIdDto, { ...req.params }, 'path');
+    res.json({ trace: await d.traceMessage.execute(me(req), messageId) });
   });
 
   chat.get('/presence', async (req, res) => {

@@ -299,6 +299,15 @@ export const ROUTES: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/chat/message/:messageId/trace',
+    summary:
+      "Your message's path: accepted (edge, time), stored (seq, time), fanned out (online through which edges, or parked; a group: counts), delivered and read (a group: member counts); anyone else gets 404",
+    params: MessageIdDto,
+    status: 200,
+    response: '{ trace: { messageId, roomId, kind, accepted, stored, fannedOut, delivered, read } }',
+  },
+  {
+    method: 'get',
     path: '/chat/presence',
     summary:
       'Online state and last seen of up to 100 users you share a room with (userIds=a,b; anyone else: 404); null where either side hides presence',

@@ -44,16 +44,20 @@ export class SendMessageUseCase {
     private readonly replies: Pick<Messages, 'findByIds'> = { findByIds: async () => [] },
     /** Whether the receiver blocks the sender, as this edge knows it; the room's worker judges again. */
     private readonly blocks: BlockCheck = NO_BLOCKS,
+    /** This edge's id, kept with each message it accepts, and where its accepted stage is timed (its trace). */
+    private readonly origin: { edgeId?: string; accepted?: (ms: number) => void } = {},
   ) {}
 
   execute(input: SendMessageInput): Promise<MessageView> {
-    return this.lanes.run(input.userId, (turn, handOver) => this.send(input, turn, handOver));
+    const started = performance.now();
+    return this.lanes.run(input.userId, (turn, handOver) => this.send(input, turn, handOver, started));
   }
 
   private async send(
     { userId, dto, correlationId }: SendMessageInput,
     turn: () => Promise<void>,
     handOver: () => void,
+    started: number,
   ): Promise<MessageView> {
     if (dto.senderId !== undefined && dto.senderId !== userId) throw new Forbidden('senderId is not the authenticated user');
     if (dto.receiverId === userId) throw new Invalid('receiverId must be another user');
@@ -94,13 +98,19 @@ export class SendMessageUseCase {
       ...(replyTo ? { replyTo } : {}),
     };
     const { seq: _seq, status: _status, ...core } = message;
-    const cmd: SendMessageCommand = { type: RoutingKeys.messageSend, correlationId: correlationId ?? randomUUID(), message: core };
+    const cmd: SendMessageCommand = {
+      type: RoutingKeys.messageSend,
+      correlationId: correlationId ?? randomUUID(),
+      message: core,
+      ...(this.origin.edgeId ? { acceptedBy: this.origin.edgeId } : {}),
+    };
     await turn();
     const confirmed = this.bus.publishConfirmed(this.bus.route(RoutingKeys.messageSend, dto.roomId), cmd, {
       correlationId: cmd.correlationId,
     });
     handOver(); // the publish is queued on the channel in order; the next send may queue its own
     await confirmed;
+    this.origin.accepted?.(performance.now() - started);
     return this.accepted.remember(message);
   }
 

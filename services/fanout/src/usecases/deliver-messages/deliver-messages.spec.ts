@@ -64,7 +64,12 @@ describe('DeliverMessagesUseCase', () => {
   it('delivers live to an online receiver and tells the online sender', async () => {
     const h = harness([A, B]);
     const r = await h.uc.execute([ev(1), ev(2)]);
-    expect(r).toEqual({ live: 2, parked: 0 });
+    expect(r).toMatchObject({ live: 2, parked: 0 });
+    // each message's trace: handed to the receiver live, through the edge holding it
+    expect(r.messages.map((m) => [m.messageId, m.online, m.parked, m.edges])).toEqual([
+      [ev(1).message.id, 1, 0, ['e1']],
+      [ev(2).message.id, 1, 0, ['e1']],
+    ]);
     const line = (d: DeliveryEnvelope) => `${d.event}:${d.userId}:${(d.payload as { message: MessageView }).message.seq}`;
     expect(h.delivered.filter((d) => d.event === 'receive_message').map(line)).toEqual([
       `receive_message:${B}:1`,
@@ -76,7 +81,12 @@ describe('DeliverMessagesUseCase', () => {
   it('parks in order for an offline receiver', async () => {
     const h = harness([A]);
     const r = await h.uc.execute([ev(1), ev(2), ev(3)]);
-    expect(r).toEqual({ live: 0, parked: 3 });
+    expect(r).toMatchObject({ live: 0, parked: 3 });
+    expect(r.messages.map((m) => [m.online, m.parked, m.edges])).toEqual([
+      [0, 1, []],
+      [0, 1, []],
+      [0, 1, []],
+    ]);
     expect(h.parked.get(B)!.map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 
@@ -84,6 +94,7 @@ describe('DeliverMessagesUseCase', () => {
     const h = harness([A, B], 0);
     const r = await h.uc.execute([ev(1)]);
     expect(r.parked).toBe(1);
+    expect(r.messages.map((m) => [m.online, m.parked])).toEqual([[0, 1]]);
     expect(h.parked.get(B)!.map((m) => m.seq)).toEqual([1]);
   });
 
@@ -156,7 +167,8 @@ describe('DeliverMessagesUseCase', () => {
     const e = ev(1);
     e.message = { ...e.message, roomId: GROUP, receiverId: GROUP, groupId: GROUP, mentions: [C, D] };
     const r = await h.uc.execute([e]);
-    expect(r).toEqual({ live: 2, parked: 1 });
+    expect(r).toMatchObject({ live: 2, parked: 1 });
+    expect(r.messages.map((m) => [m.online, m.parked, m.edges])).toEqual([[2, 1, ['e1']]]);
     const receive = h.delivered.filter((d) => d.event === 'receive_message');
     expect(receive).toHaveLength(1);
     expect(receive[0].userIds).toEqual([B, C]);
@@ -250,7 +262,8 @@ describe('DeliverMessagesUseCase', () => {
     const e = ev(1);
     e.message = { ...e.message, roomId: GROUP, receiverId: GROUP, groupId: GROUP };
     const r = await h.uc.execute([e]);
-    expect(r).toEqual({ live: 1, parked: 1 });
+    expect(r).toMatchObject({ live: 1, parked: 1 });
+    expect(r.messages.map((m) => [m.online, m.parked])).toEqual([[1, 1]]);
     expect([...h.parked.keys()]).toEqual([B]);
   });
 });

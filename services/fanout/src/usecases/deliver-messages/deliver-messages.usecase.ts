@@ -41,7 +41,23 @@ export interface BlockersPort {
 export interface DeliveryReport {
   live: number;
   parked: number;
+  /** Per new or repeated message: how it was handed on (for its delivery trace), and when. */
+  messages: MessageOutcome[];
+  handedAt: number;
 }
+
+export interface MessageOutcome {
+  messageId: string;
+  /** Recipients handed it through an edge that heard it, and recipients it was parked for. */
+  online: number;
+  parked: number;
+  /** The edges it was published to for those online. */
+  edges: string[];
+  replay: boolean;
+  storedAt?: string;
+}
+
+type PlannedMessage = { userIds: string[]; message: MessageView; correlationId: string; replay: boolean; storedAt?: string };
 
 /** What an edit or delete means for each side: the actor learns the outcome, the others see the change. */
 export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
@@ -191,6 +207,7 @@ export class DeliverMessagesUseCase {
     private readonly edges: EdgePort,
     private readonly groups: GroupMembersPort,
     private readonly blocks: BlockersPort = { blockersOf: async () => new Map() },
+    private readonly now: () => number = Date.now,
   ) {}
 
   async execute(events: FanoutEvent[]): Promise<DeliveryReport> {
@@ -206,7 +223,7 @@ export class DeliverMessagesUseCase {
 
     // first work out every envelope, then one presence check for everyone involved
     const planned: DeliveryEnvelope[] = [];
-    const messagesFor: Array<{ userIds: string[]; message: MessageView; correlationId: string }> = [];
+    const messagesFor: PlannedMessage[] = [];
     for (const e of events) {
       const stamp = (list: DeliveryEnvelope[]) => list.map((env) => ({ ...env, correlationId: e.correlationId }));
       if (e.type === RoutingKeys.messagePersisted) planned.push(...stamp(this.planMessage(e, members, blockers, messagesFor)));
@@ -247,6 +264,8 @@ export class DeliverMessagesUseCase {
     const receives = (list: DeliveryEnvelope[]) =>
       list.filter((e) => e.event === ServerEvents.receiveMessage).reduce((n, e) => n + recipientsOf(e).length, 0);
     let live = receives(envelopes);
+    // the fanned-out time: before the edges can have handed anything to a device, so it precedes any delivery
+    const handedAt = this.now();
     // presence said online but no edge holding the user is listening (it died, or is restarting): keep
     // the user's messages (the reconnect's sync finds them in the store either way)
     const unheard = await sendToEdges(this.edges, envelopes, where);
@@ -263,19 +282,32 @@ export class DeliverMessagesUseCase {
       ...[...parked].map(([userId, list]) => this.inbox.park(userId, list)),
       ...[...parkedEvents].map(([userId, list]) => this.inbox.parkEvents(userId, list)),
     ]);
-    return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0) };
+    const messages = messagesFor.map(({ userIds, message, replay, storedAt }): MessageOutcome => {
+      const heard = userIds.filter((u) => online.has(u) && !unheard.has(u));
+      const edges = [...new Set(heard.flatMap((u) => [...(where.get(u) ?? [])]))];
+      return {
+        messageId: message.id,
+        online: heard.length,
+        parked: userIds.length - heard.length,
+        edges,
+        replay,
+        ...(storedAt ? { storedAt } : {}),
+      };
+    });
+    return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0), messages, handedAt };
   }
 
   private planMessage(
     e: MessagePersistedEvent,
     members: Map<string, string[]>,
     blockers: Map<string, Set<string>>,
-    out: Array<{ userIds: string[]; message: MessageView; correlationId: string }>,
+    out: PlannedMessage[],
   ): DeliveryEnvelope[] {
     const { message } = e;
+    const trace = { replay: e.replay, ...(e.storedAt ? { storedAt: e.storedAt } : {}) };
     const planned: DeliveryEnvelope[] = [envelope({ userId: message.senderId }, ServerEvents.messageSent, { message })];
     if (!message.groupId) {
-      out.push({ userIds: [message.receiverId], message, correlationId: e.correlationId });
+      out.push({ userIds: [message.receiverId], message, correlationId: e.correlationId, ...trace });
       return planned;
     }
     const group = members.get(message.groupId) ?? [];
@@ -283,8 +315,8 @@ export class DeliverMessagesUseCase {
     // two copies: the members who block the sender get theirs flagged (and nobody else learns of it)
     const [plain, flagged] = [false, true].map((f) => group.filter((u) => u !== message.senderId && blocking.has(u) === f));
     const blockedView = flagBlockedSender(message, new Set([message.senderId]));
-    if (plain.length > 0) out.push({ userIds: plain, message, correlationId: e.correlationId });
-    if (flagged.length > 0) out.push({ userIds: flagged, message: blockedView, correlationId: e.correlationId });
+    if (plain.length > 0) out.push({ userIds: plain, message, correlationId: e.correlationId, ...trace });
+    if (flagged.length > 0) out.push({ userIds: flagged, message: blockedView, correlationId: e.correlationId, ...trace });
     const tagged = (message.mentions ?? []).filter((u) => u !== message.senderId && group.includes(u));
     for (const [who, view] of [
       [tagged.filter((u) => !blocking.has(u)), message],

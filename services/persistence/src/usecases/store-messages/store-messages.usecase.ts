@@ -40,6 +40,7 @@ export class StoreMessagesUseCase {
     private readonly messages: MessageWriter,
     private readonly seqs: SeqSource,
     private readonly gate: SendGate = { refusals: async () => new Map() },
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async execute(commands: SendMessageCommand[]): Promise<StoreResult> {
@@ -59,10 +60,12 @@ export class StoreMessagesUseCase {
       // seqs from the room's head in memory; taken for good only once the insert succeeded (commit, below),
       // so a retried batch is given the same seqs again
       const docs: NewMessage[] = [];
+      // the stored time goes in the same insert (no write of its own): when the batch is handed to the store
+      const storedAt = this.now();
       for (const [roomId, list] of byRoom) {
         const h = heads.get(roomId);
         if (!h) continue; // no such room: dead-lettered below
-        list.forEach((c, i) => docs.push(toDoc(c, h.lastSeq + 1 + i)));
+        list.forEach((c, i) => docs.push(toDoc(c, h.lastSeq + 1 + i, storedAt)));
       }
 
       // until this batch commits, what the insert stored is unknown (it may have landed in part, or land
@@ -119,7 +122,8 @@ export class StoreMessagesUseCase {
         if (!doc) return null; // its room does not exist: nothing to store, dead-letter it
         const replay = !storedNow.has(c.message.id) || emitted.has(c.message.id);
         emitted.add(c.message.id);
-        return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay };
+        const storedAt = doc.storedAt ? { storedAt: new Date(doc.storedAt).toISOString() } : {};
+        return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay, ...storedAt };
       });
       return { events };
     } finally {
@@ -149,7 +153,7 @@ function refusedEvent(c: SendMessageCommand, error: Refusal): MessageRefusedEven
   };
 }
 
-function toDoc(c: SendMessageCommand, seq: number): NewMessage {
+function toDoc(c: SendMessageCommand, seq: number, storedAt: Date): NewMessage {
   const m = c.message;
   return {
     id: m.id,
@@ -160,6 +164,8 @@ function toDoc(c: SendMessageCommand, seq: number): NewMessage {
     content: m.content,
     ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
     createdAt: new Date(m.createdAt),
+    storedAt,
+    ...(c.acceptedBy ? { acceptedBy: c.acceptedBy } : {}),
     ...(m.groupId ? { groupId: m.groupId, mentions: m.mentions ?? [] } : {}),
     ...(m.replyTo ? { replyTo: { id: m.replyTo.id, senderId: m.replyTo.senderId, excerpt: m.replyTo.excerpt } } : {}),
   };

@@ -35,6 +35,9 @@ interface MergedReceipt {
   at: Date;
 }
 
+/** A cursor write, with the newest message the receipt that made it named (null: it named none). */
+export type AppliedMove = CursorMove & { messageId: string | null };
+
 /**
  * Applies a batch of delivered/read receipts as one cursor write per (user, room, kind), however many
  * messages they cover, and tells the other participant once per cursor that moved. Cursors only move
@@ -47,7 +50,7 @@ export class ApplyReceiptsUseCase {
     private readonly groups: GroupCountsPort,
   ) {}
 
-  async execute(receipts: ReceiptCommand[]): Promise<CursorMove[]> {
+  async execute(receipts: ReceiptCommand[]): Promise<AppliedMove[]> {
     const merged = new Map<string, MergedReceipt>();
     for (const r of receipts) {
       if (r.upToSeq === undefined) continue;
@@ -80,7 +83,7 @@ export class ApplyReceiptsUseCase {
     const envelopes = moved.filter(({ receipt }) => !receipt.r.group).map(({ receipt, move }) => toEnvelope(receipt, move));
     envelopes.push(...(await this.groupEnvelopes(moved.filter(({ receipt }) => receipt.r.group))));
     if (envelopes.length > 0) await this.notify.deliver(envelopes);
-    return applied.flat().map((a) => a.move);
+    return applied.flat().map(({ receipt, move }) => ({ ...move, messageId: receipt.lastMessageId }));
   }
 
   /**
