@@ -73,7 +73,7 @@ class EnvVars {
    * Edge: how long a user's blocks are cached for the checks that refuse the blocked (0: read every time);
    * the persistence worker and the group worker judge again with what is current.
    */
-  @Transform(toInt) @IsInt() @Min(0) @Max(600000) BLOCK_CACHE_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(600000) BLOCK_CACHE_MS = 30000;
   /** The groups one user may be in: creating, being added or accepting beyond it is refused (LIMIT_REACHED). */
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) MAX_GROUPS_PER_USER = 500;
   /**

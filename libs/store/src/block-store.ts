@@ -1,6 +1,8 @@
 import { lookupEach } from './lookup-each';
 import { ONE_BATCH, type BlockDoc, type Models } from './models';
 
+const DUPLICATE_KEY = 11000;
+
 /** The id of "blocker blocks blocked": a point lookup answers whether one user blocks another. */
 export const blockId = (blockerId: string, blockedId: string) => `${blockerId}:${blockedId}`;
 
@@ -12,13 +14,17 @@ export const blockId = (blockerId: string, blockedId: string) => `${blockerId}:$
 export class BlockStore {
   constructor(private readonly m: Models) {}
 
-  /** Blocks `blockedId`; blocking again keeps the first block. */
+  /** Blocks `blockedId`; blocking again keeps the first block (two at once: one inserts, the other finds it). */
   async block(blockerId: string, blockedId: string, at: Date): Promise<void> {
-    await this.m.Block.updateOne(
-      { _id: blockId(blockerId, blockedId) },
-      { $setOnInsert: { blockerId, blockedId, createdAt: at } },
-      { upsert: true },
-    );
+    try {
+      await this.m.Block.updateOne(
+        { _id: blockId(blockerId, blockedId) },
+        { $setOnInsert: { blockerId, blockedId, createdAt: at } },
+        { upsert: true },
+      );
+    } catch (err) {
+      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    }
   }
 
   /** Unblocks; whether there was a block. */

@@ -35,6 +35,7 @@ function harness(
   groupMembers: string[] = [],
   placed: Record<string, string[]> = {},
   dead: string[] = [],
+  blockers: Record<string, string[]> = {},
 ) {
   const parked = new Map<string, MessageView[]>();
   const parkedEvents = new Map<string, DeliveryEnvelope[]>();
@@ -56,11 +57,77 @@ function harness(
       },
     },
     { membersOf: async (ids) => new Map(ids.map((g) => [g, groupMembers])) },
+    { blockersOf: async (ids) => new Map(ids.map((u) => [u, new Set(blockers[u] ?? [])])) },
   );
   return { uc, parked, parkedEvents, delivered, perEdge };
 }
 
 describe('DeliverMessagesUseCase', () => {
+  it('flags a group message for the members who block its sender only, live and parked', async () => {
+    const [C, D, G] = ['c', 'd', 'e'].map((x) => x.repeat(24));
+    const h = harness([A, B, C], 1, [A, B, C, D, G], {}, [], { [A]: [B, D] });
+    const m = { ...ev(1, A, G), message: { ...ev(1, A, G).message, roomId: G, groupId: G, mentions: [B, C] } };
+    await h.uc.execute([m]);
+    const live = h.delivered.filter((d) => d.event === 'receive_message');
+    const flaggedTo = (list: DeliveryEnvelope[]) =>
+      list.flatMap((d) => recipientsOf(d).map((u) => [u, (d.payload as { message: MessageView }).message.blockedSender ?? false]));
+    expect(flaggedTo(live).sort()).toEqual([
+      [B, true],
+      [C, false],
+    ]);
+    expect(flaggedTo(h.delivered.filter((d) => d.event === 'taggedInMessage')).sort()).toEqual([
+      [B, true],
+      [C, false],
+    ]);
+    expect(flaggedTo(h.delivered.filter((d) => d.event === 'message_sent'))).toEqual([[A, false]]);
+    expect(h.parked.get(D)!.map((x) => x.blockedSender)).toEqual([true]);
+    expect(h.parked.get(G)!.map((x) => x.blockedSender)).toEqual([undefined]);
+  });
+
+  it('tells a refused sender alone, parked while it is away', async () => {
+    const refused = {
+      type: 'message.refused.v1' as const,
+      correlationId: 'r',
+      messageId: 'f'.repeat(24),
+      roomId: 'c'.repeat(24),
+      senderId: A,
+      clientMsgId: 'c-1',
+      error: { code: 'BLOCKED' as const, message: 'no' },
+    };
+    const h = harness([]);
+    await h.uc.execute([refused]);
+    expect([...h.parkedEvents.keys()]).toEqual([A]);
+    expect(h.parkedEvents.get(A)![0]).toMatchObject({
+      event: 'send_message_status',
+      payload: { messageId: refused.messageId, clientMsgId: 'c-1', status: 'error', error: { code: 'BLOCKED' } },
+    });
+  });
+
+  it('tells every member of an operator’s delete, the sender too, with deletedBy and no status reply', () => {
+    const base = {
+      type: 'message.changed.v1' as const,
+      correlationId: 'x',
+      change: 'deleted' as const,
+      messageId: 'f'.repeat(24),
+      roomId: 'c'.repeat(24),
+      actorId: 'd'.repeat(24),
+      senderId: A,
+      peerId: B,
+      outcome: 'applied' as const,
+      deletedAt: new Date(0).toISOString(),
+      deletedBy: 'moderator' as const,
+      unpinned: true,
+    };
+    const out = changeEnvelopes(base);
+    expect(out.map((e) => [e.event, recipientsOf(e)])).toEqual([
+      ['message_deleted', [A]],
+      ['message_deleted', [B]],
+      ['message_unpinned', [A, B]],
+    ]);
+    expect(out[0].payload).toEqual({ messageId: base.messageId, roomId: base.roomId, deletedAt: base.deletedAt, deletedBy: 'moderator' });
+    expect(out[2].payload).toEqual({ roomId: base.roomId, messageId: base.messageId, by: 'moderator' });
+  });
+
   it('delivers live to an online receiver and tells the online sender', async () => {
     const h = harness([A, B]);
     const r = await h.uc.execute([ev(1), ev(2)]);
