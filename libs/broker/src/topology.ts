@@ -67,6 +67,7 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
         RoutingKeys.messageReacted,
         RoutingKeys.groupChanged,
         RoutingKeys.pinChanged,
+        RoutingKeys.messageRejected,
       ].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),

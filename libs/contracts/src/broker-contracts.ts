@@ -22,6 +22,7 @@ export const RoutingKeys = {
   messagePin: 'message.pin.v1',
   messageUnpin: 'message.unpin.v1',
   pinChanged: 'message.pin-changed.v1',
+  messageRejected: 'message.rejected.v1',
 } as const;
 
 /** Most messages pinned in one room at a time. */
@@ -110,6 +111,23 @@ export interface MessagePersistedEvent {
   replay: boolean;
 }
 
+/**
+ * A message the moderation hook (or, while it cannot answer, MODERATION_FAILURE=closed) turned down: it was
+ * not stored, took no seq, and only its sender's devices hear of it.
+ */
+export interface MessageRejectedEvent {
+  type: typeof RoutingKeys.messageRejected;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  senderId: string;
+  clientMsgId: string | null;
+  groupId?: string;
+  reason: string;
+  /** true when the verdict was stored earlier (a redelivery or a resend): the same answer again. */
+  replay: boolean;
+}
+
 /** The outcome of an edit or a delete, for the actor and the other participant. */
 export interface MessageChangedEvent {
   type: typeof RoutingKeys.messageChanged;
@@ -182,7 +200,8 @@ export interface GroupChangedEvent {
   error?: { code: ErrorCode; message: string };
 }
 
-export type FanoutEvent = MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent | PinChangedEvent;
+export type FanoutEvent =
+  MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent | PinChangedEvent | MessageRejectedEvent;
 
 export interface ReceiptCommand {
   type: typeof RoutingKeys.receipt;

@@ -51,6 +51,7 @@ export const ServerEvents = {
   messageUnpinned: 'message_unpinned',
   pinError: 'pin_error',
   syncGap: 'sync_gap',
+  messageRejected: 'message_rejected',
 } as const;
 
 export type ServerEventName = (typeof ServerEvents)[keyof typeof ServerEvents];
@@ -173,6 +174,15 @@ export interface MessageReactionEvent {
   myReactions?: string[];
 }
 
+/** A message of yours that moderation turned down: never stored nor delivered (see docs/design.md#moderation). */
+export interface MessageRejected {
+  messageId: string;
+  roomId: string;
+  groupId?: string;
+  clientMsgId: string | null;
+  reason: string;
+}
+
 /** The payload of each server event: the one place a socket payload's shape is written down. */
 export interface ServerPayloads {
   join_room_success: { roomId: string; conversation: ConversationView };
@@ -209,6 +219,8 @@ export interface ServerPayloads {
   pin_error: { roomId: string; messageId: string; op: 'pin' | 'unpin'; error?: ErrorBody['error'] };
   /** The sync could not hand over everything the device lacks: fetch seqs fromSeq..toSeq with GET /chat/messages/:roomId?after=fromSeq-1. */
   sync_gap: SyncGap;
+  /** A message you sent was turned down by moderation: it is not stored and nobody else gets it. */
+  message_rejected: MessageRejected;
 }
 
 /** Fails to compile when ServerEvents and ServerPayloads name different events. */

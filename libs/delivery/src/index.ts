@@ -4,3 +4,4 @@ export { OfflineInbox } from './offline-inbox';
 export { EdgeChannel, adapterKey, edgeChannel, shareByEdge, userRoom } from './edge-channel';
 export { LiveNotifier, sendToEdges, type EdgeShares, type WhereOnline } from './edge-routing';
 export { StageLag, type StageReport } from './stage-lag';
+export { ModerationReports, type ModerationReport, type ModerationOverview } from './moderation-reports';

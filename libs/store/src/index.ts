@@ -19,6 +19,7 @@ export {
   type InviteDoc,
   type UserSettingsDoc,
   type PinDoc,
+  type ModerationVerdictDoc,
 } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
@@ -31,4 +32,5 @@ export { CursorStore, statusFor, type CursorKind, type CursorMove } from './curs
 export { GroupStore, toGroupState, type GroupState } from './group-store';
 export { UserSettingsStore, DEFAULT_SETTINGS, type UserSettings } from './user-settings-store';
 export { PinStore } from './pin-store';
+export { ModerationVerdictStore, type StoredVerdict } from './moderation-store';
 export { RoomSettingsStore, type RoomMuteSetting } from './room-settings-store';

@@ -119,6 +119,24 @@ export interface PinDoc {
   pinnedAt: Date;
 }
 
+/**
+ * What moderation decided for a message it did not let through unchanged, keyed by the message's id, so a
+ * redelivered or resent command gets the same answer (docs/design.md#moderation). Rejected content is not kept.
+ */
+export interface ModerationVerdictDoc {
+  _id: string;
+  roomId: string;
+  senderId: string;
+  action: 'reject' | 'redact';
+  /** reject: what the sender is told. */
+  reason: string | null;
+  /** redact: the content stored instead. */
+  content: string | null;
+  /** hook: the hook's answer; unavailable: MODERATION_FAILURE=closed while the hook did not answer. */
+  source: 'hook' | 'unavailable';
+  at: Date;
+}
+
 /** A user's own settings, keyed by the user's id; written only at that user's request (by the edge). */
 export interface UserSettingsDoc {
   _id: string;
@@ -268,6 +286,20 @@ const userSettingsSchema = new Schema<UserSettingsDoc>(
   { collection: 'user_settings', versionKey: false },
 );
 
+const moderationVerdictSchema = new Schema<ModerationVerdictDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    senderId: { type: String, required: true },
+    action: { type: String, enum: ['reject', 'redact'], required: true },
+    reason: { type: String, default: null },
+    content: { type: String, default: null },
+    source: { type: String, enum: ['hook', 'unavailable'], required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'moderation_verdicts', versionKey: false },
+);
+
 export interface Models {
   Conversation: Model<ConversationDoc>;
   Message: Model<MessageDoc>;
@@ -276,6 +308,7 @@ export interface Models {
   Membership: Model<MembershipDoc>;
   UserSettings: Model<UserSettingsDoc>;
   Pin: Model<PinDoc>;
+  ModerationVerdict: Model<ModerationVerdictDoc>;
 }
 
 /** Models bound to the caller's connection: no global mongoose state. */
@@ -288,6 +321,7 @@ export function createModels(conn: Connection): Models {
     Membership: conn.model<MembershipDoc>('Membership', membershipSchema),
     UserSettings: conn.model<UserSettingsDoc>('UserSettings', userSettingsSchema),
     Pin: conn.model<PinDoc>('Pin', pinSchema),
+    ModerationVerdict: conn.model<ModerationVerdictDoc>('ModerationVerdict', moderationVerdictSchema),
   };
 }
 
