@@ -14,7 +14,7 @@ import {
   type InterServerEvents,
   type ServerToClientEvents,
 } from '@chat/contracts';
-import { adapterKey, EdgeChannel, edgeChannel, LastSeen, OfflineInbox, Presence, StageLag } from '@chat/delivery';
+import { adapterKey, EdgeChannel, edgeChannel, LastSeen, ModerationReports, OfflineInbox, Presence, StageLag } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
 import { closeServer, initMetrics, Readiness, startOpsServer } from '@chat/ops';
@@ -198,7 +198,7 @@ runService('edge', async () => {
     pins: new PinsUseCase(conversations, messages, new PinStore(models), cursors, accepted, publisher, lanes),
     roomSettings: new RoomSettingsUseCase(conversations, new RoomSettingsStore(models)),
     extra: (a) => {
-      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits });
+      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, moderation: new ModerationReports(redis, ns) });
       if (config.DEMO_ENABLED === 'true') {
         mountDemo(a, authClient, config.AUTH_TIMEOUT_MS);
         log.warn('demo enabled at /demo: it hands out tokens for its test users');

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import type { Identity, TokenVerifier } from '@chat/auth';
 import type { QueueAdmin } from '@chat/broker';
+import type { ModerationOverview } from '@chat/delivery';
 import { AppError, Forbidden, Invalid, Unauthenticated } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
 import type { RateLimits } from '../rate-limits';
@@ -21,6 +22,8 @@ export interface AdminDeps {
   log: Logger;
   /** Sign-in attempts per client address. */
   limits?: RateLimits;
+  /** What the persistence workers report of the moderation hook (none report while MODERATION_URL is unset). */
+  moderation?: { read(): Promise<ModerationOverview> };
   /** Most offline queues bull-board lists at once (there is one per user with parked messages). */
   maxBoardQueues?: number;
 }
@@ -30,7 +33,7 @@ const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
 /**
  * The operators' dashboard under /admin, for tokens with role "admin" only: RabbitMQ queue depths and
- * dead letters with replay (our page, /admin), and bull-board for the BullMQ offline queues (/admin/queues).
+ * dead letters with replay, the moderation hook's counts (our page, /admin), and bull-board for the BullMQ offline queues (/admin/queues).
  * A browser signs in once by posting its token to /admin/login, which sets an HttpOnly, SameSite=Strict
  * cookie scoped to /admin; scripts may send `Authorization: Bearer` instead. State-changing calls also
  * require the `x-chat-admin` header, which a cross-site form cannot send.
@@ -96,6 +99,9 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
   });
   router.get('/api/dead-letters', async (req, res) => {
     res.json({ deadLetters: await d.queues.listDeadLetters(boundedLimit(req.query.limit, 50, 500)) });
+  });
+  router.get('/api/moderation', async (_req, res) => {
+    res.json(d.moderation ? await d.moderation.read() : { workers: [], total: null });
   });
   router.post('/api/dead-letters/replay', express.json({ limit: '4kb', strict: true }), async (req, res) => {
     const limit = boundedLimit((req.body as { limit?: unknown } | undefined)?.limit, 100, 10_000);
