@@ -25,6 +25,8 @@ class ModerationReceiver {
   readonly requests: Array<{ messages: HookMessage[] }> = [];
   override: 'allow' | 'reject' | null = null;
   delayMs = 0;
+  /** While set, answers wait for it (within MODERATION_TIMEOUT_MS, or the worker gives up on them). */
+  gate: Promise<void> | null = null;
   /** Called once the answer to a request went out (the kill test uses it). */
   answered: ((messages: HookMessage[]) => void) | null = null;
   private server: Server | null = null;
@@ -60,6 +62,7 @@ class ModerationReceiver {
     const body = JSON.parse(raw) as { messages: HookMessage[] };
     this.requests.push(body);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.gate) await this.gate;
     const verdicts = body.messages.map((m) => {
       const rule = this.override ?? (m.content.startsWith('spam') ? 'reject' : m.content.startsWith('redact:') ? 'redact' : 'allow');
       if (rule === 'reject') return { id: m.id, action: 'reject', reason: 'spam' };
@@ -105,6 +108,7 @@ describe('moderation hook (MODERATION_URL)', () => {
   afterEach(() => {
     hook.override = null;
     hook.delayMs = 0;
+    hook.gate = null;
     hook.answered = null;
   });
 
@@ -220,17 +224,34 @@ describe('moderation hook (MODERATION_URL)', () => {
     await alice.waitFor(() => alice.sent.length === 1, 'message_sent');
     expect(alice.sent[0].content).toBe('[redacted]');
     expect((await t.storedMessages(roomId, ta)).map((m) => m.content)).toEqual(['[redacted]']);
-    // a reply shows the redacted words of the message it answers, never the original
-    const reply = await alice.request('send_message', {
-      receiverId: b,
-      roomId,
-      content: 'see above',
-      clientMsgId: 'x-2',
-      replyToId: sent.message.id,
-    });
-    expect(reply.ok).toBe(true);
-    await bob.waitFor(() => bob.received.length === 2, 'the reply');
-    expect(bob.received[1].replyTo).toMatchObject({ id: sent.message.id, excerpt: '[redacted]' });
+  });
+
+  it('a reply sent while the message it answers waits for the hook shows nothing of what the hook removed', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    const alice = await t.connect(ta, 0);
+    const bob = await t.connect(tb, 1);
+    // the hook answers once all four are accepted: each reply reaches the edge while the message it answers waits
+    let open!: () => void;
+    hook.gate = new Promise((r) => (open = r));
+    const send = (content: string, clientMsgId: string, replyToId?: string) =>
+      alice.request('send_message', { receiverId: b, roomId, content, clientMsgId, ...(replyToId ? { replyToId } : {}) });
+    const redacted = await send('redact: call me at 555-0100', 'y-1');
+    const toRedacted = await send('see above', 'y-2', redacted.message.id);
+    const spam = await send('spam: cheap pills', 'y-3');
+    const toSpam = await send('what was that?', 'y-4', spam.message.id);
+    open();
+    hook.gate = null;
+    expect([redacted, toRedacted, spam, toSpam].map((r) => r.ok)).toEqual([true, true, true, true]);
+    // the edge quoted what it had accepted; the stored replies quote what was let through
+    expect(toRedacted.message.replyTo.excerpt).toBe('redact: call me at 555-0100');
+    await bob.waitFor(() => bob.received.length === 3, 'the redacted message and both replies');
+    expect(bob.received.map((m) => [m.content, m.replyTo?.excerpt])).toEqual([
+      ['[redacted]', undefined],
+      ['see above', '[redacted]'],
+      ['what was that?', null],
+    ]);
+    const history = await t.storedMessages(roomId, tb);
+    expect(JSON.stringify(history)).not.toMatch(/555-0100|cheap pills/);
   });
 
   it('MODERATION_FAILURE=open: a hook that is down, or slower than MODERATION_TIMEOUT_MS, lets messages through', async () => {
@@ -397,9 +418,8 @@ describe('moderation hook (MODERATION_URL)', () => {
   });
 
   it('shows operators the verdicts and the hook’s latency: /metrics, /admin/api/moderation and the /admin page', async () => {
-    expect(await metric(t, 'persistence-1', 'chat_moderation_verdicts_total', { action: 'allow', source: 'hook' })).toBeGreaterThan(0);
     const admin = await t.token(newUserId(), 'admin');
-    // counts since the worker (restarted by the test above) started: one of each verdict
+    // one of each verdict at least (the counts are since the worker started)
     const { b, ta, tb, roomId } = await t.pair();
     const bob = await t.connect(tb, 1);
     for (const [content, id] of [
@@ -412,6 +432,13 @@ describe('moderation hook (MODERATION_URL)', () => {
         (await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content, clientMsgId: id } })).status,
       ).toBe(202);
     await bob.waitFor(() => bob.received.some((m) => m.content === 'plain again'), 'the last message');
+    const counted = async (action: string) =>
+      (await metric(t, 'persistence-1', 'chat_moderation_verdicts_total', { action, source: 'hook' })) > 0;
+    expect({ allow: await counted('allow'), reject: await counted('reject'), redact: await counted('redact') }).toEqual({
+      allow: true,
+      reject: true,
+      redact: true,
+    });
     let overview: any;
     await eventually(async () => {
       overview = (await t.http('GET', '/admin/api/moderation', { token: admin })).body;
