@@ -213,6 +213,30 @@ describe('moderation hook (MODERATION_URL)', () => {
     expect((await t.storedMessages(roomId, ta)).map((m) => m.content)).toEqual(['before', 'after', 'while away']);
   });
 
+  it('in a group, a rejected message reaches no member; its sender hears of it with the group', async () => {
+    const ids = [newUserId(), newUserId(), newUserId()];
+    const [ta, tb, tc] = await Promise.all(ids.map((u) => t.token(u)));
+    await t.letAnyoneAdd(tb, tc);
+    const created = await t.http('POST', '/chat/groups', { token: ta, body: { name: 'moderated', memberIds: [ids[1], ids[2]] } });
+    const groupId = created.body.groupId as string;
+    await eventually(async () => (await t.http('GET', `/chat/groups/${groupId}/members`, { token: ta })).status === 200, 'group created');
+    const alice = await t.connect(ta, 0);
+    const bob = await t.connect(tb, 1);
+    const rejected = collect<MessageRejected>(alice, 'message_rejected');
+    const spam = await alice.request('send_group_message', { groupId, content: 'spam to everyone', clientMsgId: 'g-1' });
+    expect(spam.ok).toBe(true);
+    await alice.request('send_group_message', { groupId, content: 'hello everyone', clientMsgId: 'g-2' });
+    await bob.waitFor(() => bob.received.length === 1, 'the allowed group message');
+    await alice.waitFor(() => rejected.length === 1, 'message_rejected');
+    expect(rejected[0]).toEqual({ messageId: spam.message.id, roomId: groupId, groupId, clientMsgId: 'g-1', reason: 'spam' });
+    expect(bob.received.map((m) => [m.content, m.seq])).toEqual([['hello everyone', 1]]);
+    // carol was away: her inbox holds the allowed message only
+    const carol = await t.connect(tc, 0);
+    await carol.waitFor(() => carol.received.length === 1, 'carol’s sync');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(carol.received.map((m) => m.content)).toEqual(['hello everyone']);
+  });
+
   it('a redacted message is stored and delivered with the hook’s content, in history too', async () => {
     const { b, ta, tb, roomId } = await t.pair();
     const alice = await t.connect(ta, 0);
