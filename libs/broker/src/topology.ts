@@ -71,6 +71,7 @@ export function buildTopology(ns: string, partitions = DEFAULT_PARTITIONS): Topo
         RoutingKeys.groupChanged,
         RoutingKeys.pinChanged,
         RoutingKeys.messageRefused,
+        RoutingKeys.messageRejected,
       ].map((k) => ({
         exchange,
         routingKey: partitionKey(k, p),

@@ -22,6 +22,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT="abc"/);
     expect(() => loadConfig({ RABBITMQ_URL: 'http://x' })).toThrow(ConfigError);
   });
+  it('leaves moderation off unless MODERATION_URL names an http(s) URL; the failure mode is open or closed', () => {
+    expect(loadConfig({})).toMatchObject({ MODERATION_URL: undefined, MODERATION_FAILURE: 'open', MODERATION_TIMEOUT_MS: 2000 });
+    const on = { MODERATION_URL: 'https://mod.internal:8443/v1/check', MODERATION_FAILURE: 'closed', MODERATION_TIMEOUT_MS: '500' };
+    expect(loadConfig(on)).toMatchObject({ MODERATION_URL: on.MODERATION_URL, MODERATION_FAILURE: 'closed', MODERATION_TIMEOUT_MS: 500 });
+    for (const bad of ['mod.internal/check', 'ftp://mod/check', 'http://user:pw@mod/check', 'http://'])
+      expect(() => loadConfig({ MODERATION_URL: bad })).toThrow(/MODERATION_URL/);
+    expect(() => loadConfig({ MODERATION_FAILURE: 'maybe' })).toThrow(/MODERATION_FAILURE/);
+    expect(() => loadConfig({ MODERATION_TIMEOUT_MS: '10' })).toThrow(/MODERATION_TIMEOUT_MS/);
+  });
   it.each(['UNSAFE_ACK_BEFORE_WRITE', 'UNSAFE_REQUEUE_FAILED', 'UNSAFE_GATE_REPEATS'] as const)(
     'refuses the fault-test switch %s in production, and keeps it off by default',
     (key) => {

@@ -136,12 +136,23 @@ class EnvVars {
    * handed. The fault tests turn it on once to prove they can see a message shown twice. Refused in production.
    */
   @IsIn(['true', 'false']) UNSAFE_GATE_REPEATS = 'false';
+  /**
+   * Persistence: the moderation hook each batch of new messages is posted to before it is stored (unset:
+   * no moderation, and no cost). Any http(s) URL; credentials go in a header, not in the URL.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/@]+(\/\S*)?$/, { message: 'MODERATION_URL must be an http(s) URL without credentials' })
+  MODERATION_URL?: string;
+  /** Persistence: what a message gets when the hook does not answer in time or answers nonsense: delivered (open) or rejected (closed). */
+  @IsIn(['open', 'closed']) MODERATION_FAILURE: 'open' | 'closed' = 'open';
+  /** Persistence: how long a batch waits for the hook's answer. */
+  @Transform(toInt) @IsInt() @Min(50) @Max(60000) MODERATION_TIMEOUT_MS = 2000;
   /** Browser origins allowed by CORS (comma-separated); empty: no cross-origin browser access. */
   @IsString() CORS_ORIGINS = '';
 }
 
 /** Variables with no default (not own keys of a fresh EnvVars). */
-const OPTIONAL = ['INSTANCE_ID', 'AUTH_MINT_KEY', 'AUTH_ADMIN_MINT_KEY'];
+const OPTIONAL = ['INSTANCE_ID', 'AUTH_MINT_KEY', 'AUTH_ADMIN_MINT_KEY', 'MODERATION_URL'];
 
 export type Config = Readonly<Omit<EnvVars, 'INSTANCE_ID'> & { INSTANCE_ID: string }>;
 

@@ -26,6 +26,7 @@ export const RoutingKeys = {
   messageReport: 'message.report.v1',
   messageModerate: 'message.moderate.v1',
   messageRefused: 'message.refused.v1',
+  messageRejected: 'message.rejected.v1',
 } as const;
 
 /** Most messages pinned in one room at a time. */
@@ -188,6 +189,23 @@ export interface MessagePersistedEvent {
   storedAt?: string;
 }
 
+/**
+ * A message the moderation hook (or, while it cannot answer, MODERATION_FAILURE=closed) turned down: it was
+ * not stored, took no seq, and only its sender's devices hear of it.
+ */
+export interface MessageRejectedEvent {
+  type: typeof RoutingKeys.messageRejected;
+  correlationId: string;
+  messageId: string;
+  roomId: string;
+  senderId: string;
+  clientMsgId: string | null;
+  groupId?: string;
+  reason: string;
+  /** true when the verdict was stored earlier (a redelivery or a resend): the same answer again. */
+  replay: boolean;
+}
+
 /** The outcome of an edit or a delete, for the actor and the other participant. */
 export interface MessageChangedEvent {
   type: typeof RoutingKeys.messageChanged;
@@ -265,7 +283,13 @@ export interface GroupChangedEvent {
 }
 
 export type FanoutEvent =
-  MessagePersistedEvent | MessageChangedEvent | MessageReactedEvent | GroupChangedEvent | PinChangedEvent | MessageRefusedEvent;
+  | MessagePersistedEvent
+  | MessageChangedEvent
+  | MessageReactedEvent
+  | GroupChangedEvent
+  | PinChangedEvent
+  | MessageRefusedEvent
+  | MessageRejectedEvent;
 
 export interface ReceiptCommand {
   type: typeof RoutingKeys.receipt;

@@ -52,6 +52,7 @@ export const ServerEvents = {
   pinError: 'pin_error',
   syncGap: 'sync_gap',
   sendMessageStatus: 'send_message_status',
+  messageRejected: 'message_rejected',
 } as const;
 
 export type ServerEventName = (typeof ServerEvents)[keyof typeof ServerEvents];
@@ -176,6 +177,15 @@ export interface MessageReactionEvent {
   myReactions?: string[];
 }
 
+/** A message of yours that moderation turned down: never stored nor delivered (see docs/design.md#moderation). */
+export interface MessageRejected {
+  messageId: string;
+  roomId: string;
+  groupId?: string;
+  clientMsgId: string | null;
+  reason: string;
+}
+
 /** The payload of each server event: the one place a socket payload's shape is written down. */
 export interface ServerPayloads {
   join_room_success: { roomId: string; conversation: ConversationView };
@@ -214,6 +224,8 @@ export interface ServerPayloads {
   sync_gap: SyncGap;
   /** A send acknowledged by the edge and then refused where it was to be stored (the receiver blocks the sender); nothing was stored. */
   send_message_status: MessageRefused & { clientMsgId: string | null };
+  /** A message you sent was turned down by moderation: it is not stored and nobody else gets it. */
+  message_rejected: MessageRejected;
 }
 
 /** Fails to compile when ServerEvents and ServerPayloads name different events. */

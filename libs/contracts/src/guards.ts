@@ -10,6 +10,7 @@ import {
   type GroupCommand,
   type MessageChangedEvent,
   type MessagePersistedEvent,
+  type MessageRejectedEvent,
   type PinChangedEvent,
   type PinCommand,
   type MessageReactedEvent,
@@ -277,6 +278,7 @@ export function decodeFanoutEvent(raw: unknown): FanoutEvent {
   if (c.type === RoutingKeys.pinChanged) return decodePinChanged(c);
   if (c.type === RoutingKeys.messageReacted) return reactedEvent(c);
   if (c.type === RoutingKeys.messageRefused) return decodeRefusedEvent(c);
+  if (c.type === RoutingKeys.messageRejected) return rejectedEvent(c);
   if (c.type === RoutingKeys.groupChanged) {
     if (c.outcome !== 'applied' && c.outcome !== 'refused') throw new Invalid('outcome must be applied or refused');
     return {
@@ -307,6 +309,22 @@ export function decodeFanoutEvent(raw: unknown): FanoutEvent {
 function moderator(v: unknown): 'moderator' {
   if (v !== 'moderator') throw new Invalid('deletedBy must be moderator');
   return v;
+}
+
+function rejectedEvent(c: Record<string, unknown>): MessageRejectedEvent {
+  const reason = str(c.reason, 'reason');
+  if (reason.length === 0 || reason.length > 200) throw new Invalid('reason must be 1-200 characters');
+  return {
+    type: RoutingKeys.messageRejected,
+    correlationId: correlationOf(c),
+    messageId: id(c.messageId, 'messageId'),
+    roomId: id(c.roomId, 'roomId'),
+    senderId: id(c.senderId, 'senderId'),
+    clientMsgId: c.clientMsgId === null || c.clientMsgId === undefined ? null : str(c.clientMsgId, 'clientMsgId'),
+    ...(c.groupId !== undefined ? { groupId: id(c.groupId, 'groupId') } : {}),
+    reason,
+    replay: c.replay === true,
+  };
 }
 
 export function decodePersistedEvent(raw: unknown): MessagePersistedEvent {

@@ -6,3 +6,4 @@ export { LiveNotifier, sendToEdges, type EdgeShares, type WhereOnline } from './
 export { StageLag, type StageReport } from './stage-lag';
 export { StageTimes } from './stage-times';
 export { DeliveryTraces, type FanoutRecord, type TraceRecord } from './delivery-traces';
+export { ModerationReports, type ModerationReport, type ModerationOverview } from './moderation-reports';

@@ -193,3 +193,16 @@ export const edgeDeliveries = new Counter({
   help: 'Delivery envelopes this edge received, by how (own: its own channel; all: sent to every edge) and whether it held a recipient',
   labelNames: ['via', 'held'] as const,
 });
+
+export const moderationVerdicts = new Counter({
+  name: 'chat_moderation_verdicts_total',
+  help: 'Messages the persistence worker moderated, by what it did (allow, reject, redact) and what decided: hook (its answer), stored (the verdict a redelivered message got before, or the message already stored), unavailable (MODERATION_FAILURE, the hook not answering)',
+  labelNames: ['action', 'source'] as const,
+});
+
+export const moderationRequests = new Histogram({
+  name: 'chat_moderation_request_seconds',
+  help: 'Time of each request to the moderation hook (one per batch), by outcome: ok, timeout (past MODERATION_TIMEOUT_MS), error (unreachable, not 2xx, or an answer that is not verdicts)',
+  labelNames: ['outcome'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+});

@@ -22,6 +22,7 @@ export {
   type BlockDoc,
   type ReportDoc,
   type ReportSnapshot,
+  type ModerationVerdictDoc,
 } from './models';
 export { ConversationStore, lastIncomingSeq, lastSeqBySender, type SummaryWrite } from './conversation-store';
 export { withTail, tailIsOpen, headState, type RoomHeadState, type TailMessage } from './room-tail';
@@ -34,6 +35,7 @@ export { CursorStore, cursorPass, statusFor, type CursorKind, type CursorMove } 
 export { GroupStore, toGroupState, type GroupState } from './group-store';
 export { UserSettingsStore, DEFAULT_SETTINGS, type UserSettings } from './user-settings-store';
 export { PinStore } from './pin-store';
+export { ModerationVerdictStore, type StoredVerdict } from './moderation-store';
 export { RoomSettingsStore, type RoomMuteSetting } from './room-settings-store';
 export {
   MessageSearch,

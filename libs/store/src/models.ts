@@ -170,6 +170,24 @@ export interface ReportDoc {
   resolvedAt?: Date;
 }
 
+/**
+ * What moderation decided for a message it did not let through unchanged, keyed by the message's id, so a
+ * redelivered or resent command gets the same answer (docs/design.md#moderation). Rejected content is not kept.
+ */
+export interface ModerationVerdictDoc {
+  _id: string;
+  roomId: string;
+  senderId: string;
+  action: 'reject' | 'redact';
+  /** reject: what the sender is told. */
+  reason: string | null;
+  /** redact: the content stored instead. */
+  content: string | null;
+  /** hook: the hook's answer; unavailable: MODERATION_FAILURE=closed while the hook did not answer. */
+  source: 'hook' | 'unavailable';
+  at: Date;
+}
+
 /** A user's own settings, keyed by the user's id; written only at that user's request (by the edge). */
 export interface UserSettingsDoc {
   _id: string;
@@ -356,6 +374,19 @@ const reportSchema = new Schema<ReportDoc>(
 // the open reports (the operators' list); a message's reports (a delete resolves them all)
 reportSchema.index({ status: 1, createdAt: 1 });
 reportSchema.index({ messageId: 1 });
+const moderationVerdictSchema = new Schema<ModerationVerdictDoc>(
+  {
+    _id: { type: String, required: true },
+    roomId: { type: String, required: true },
+    senderId: { type: String, required: true },
+    action: { type: String, enum: ['reject', 'redact'], required: true },
+    reason: { type: String, default: null },
+    content: { type: String, default: null },
+    source: { type: String, enum: ['hook', 'unavailable'], required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'moderation_verdicts', versionKey: false },
+);
 
 export interface Models {
   Conversation: Model<ConversationDoc>;
@@ -367,6 +398,7 @@ export interface Models {
   Pin: Model<PinDoc>;
   Block: Model<BlockDoc>;
   Report: Model<ReportDoc>;
+  ModerationVerdict: Model<ModerationVerdictDoc>;
 }
 
 /** Models bound to the caller's connection: no global mongoose state. */
@@ -381,6 +413,7 @@ export function createModels(conn: Connection): Models {
     Pin: conn.model<PinDoc>('Pin', pinSchema),
     Block: conn.model<BlockDoc>('Block', blockSchema),
     Report: conn.model<ReportDoc>('Report', reportSchema),
+    ModerationVerdict: conn.model<ModerationVerdictDoc>('ModerationVerdict', moderationVerdictSchema),
   };
 }
 

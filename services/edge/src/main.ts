@@ -21,6 +21,7 @@ import {
   EdgeChannel,
   edgeChannel,
   LastSeen,
+  ModerationReports,
   OfflineInbox,
   Presence,
   StageLag,
@@ -252,7 +253,8 @@ runService('edge', async () => {
     ),
     extra: (a) => {
       const moderation = new ModerationUseCase(new ReportStore(models), publisher);
-      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, moderation, stageTimes });
+      const moderationHook = new ModerationReports(redis, ns);
+      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, moderation, moderationHook, stageTimes });
       if (config.DEMO_ENABLED === 'true') {
         mountDemo(a, authClient, config.AUTH_TIMEOUT_MS);
         log.warn('demo enabled at /demo: it hands out tokens for its test users');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Publisher } from '@chat/broker';
 import { decodeRoomCommand, type RoomCommand } from '@chat/contracts';
-import { StageLag } from '@chat/delivery';
+import { ModerationReports, StageLag } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { stageLag, timedCalls } from '@chat/ops';
 import {
@@ -11,12 +11,15 @@ import {
   GroupStore,
   isStoreUnavailable,
   MessageStore,
+  ModerationVerdictStore,
   PinStore,
   ReportStore,
   withStoreDeadline,
 } from '@chat/store';
 import { InsertCoalescer } from './insert-coalescer';
 import { PairBlocks } from './pair-blocks';
+import { HttpModerationHook } from './moderation-hook';
+import { ModerationMonitor } from './moderation-monitor';
 import { RoomHeads } from './room-heads';
 import { recordStored } from './stage-metrics';
 import { ApplyGroupCommandUseCase } from './usecases/apply-group-command/apply-group-command.usecase';
@@ -25,6 +28,7 @@ import { ApplyReportUseCase } from './usecases/apply-report/apply-report.usecase
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { ModerateMessageUseCase } from './usecases/moderate-message/moderate-message.usecase';
+import { ModerateSendsUseCase } from './usecases/moderate-sends/moderate-sends.usecase';
 import { PersistBatchUseCase } from './usecases/persist-batch/persist-batch.usecase';
 import { ReactMessageUseCase } from './usecases/react-message/react-message.usecase';
 import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.usecase';
@@ -146,9 +150,32 @@ runConsumerService<RoomCommand>(
 
     const publisher = new Publisher(broker, topology, config.PUBLISH_TIMEOUT_MS);
     await waitFor('RabbitMQ', 'Start rabbitmq-server or set RABBITMQ_URL.', () => publisher.waitForConnect());
+    // moderation only when a hook is configured: without one the batch goes straight to the store
+    const url = config.MODERATION_URL;
+    const monitor = url ? new ModerationMonitor(config.MODERATION_FAILURE, log) : null;
+    const apply = !(url && monitor)
+      ? applyCommands
+      : new ModerateSendsUseCase(
+          applyCommands,
+          {
+            hook: new HttpModerationHook(url, config.MODERATION_TIMEOUT_MS),
+            verdicts: timedCalls(new ModerationVerdictStore(models), { find: 'moderation.find', record: 'moderation.record' }, (call, op) =>
+              withStoreDeadline(call, 30_000, op),
+            ),
+            storedIds: async (ids) => new Set((await hot.findByIds(ids)).map((d) => String(d._id))),
+            observe: monitor,
+          },
+          config.MODERATION_FAILURE,
+        );
+    if (monitor)
+      log.info(
+        { failure: config.MODERATION_FAILURE, timeoutMs: config.MODERATION_TIMEOUT_MS },
+        'new messages go through the moderation hook',
+      );
+    const moderationReports = new ModerationReports(redis, config.CHAT_NAMESPACE);
     const applyAndTime = {
       execute: async (commands: RoomCommand[]) => {
-        const events = await applyCommands.execute(commands);
+        const events = await apply.execute(commands);
         recordStored(events);
         return events;
       },
@@ -157,6 +184,7 @@ runConsumerService<RoomCommand>(
     // the lag the edges admit sends by (best effort: without Redis they fall back to the queue depth)
     const lag = new StageLag(redis, config.CHAT_NAMESPACE);
     let lagTimer: NodeJS.Timeout | undefined;
+    let moderationTimer: NodeJS.Timeout | undefined;
     if (config.UNSAFE_REQUEUE_FAILED === 'true')
       log.warn(
         'UNSAFE_REQUEUE_FAILED: a batch that fails on the store is requeued behind later ones; rooms get out of order (fault-test check only)',
@@ -187,10 +215,18 @@ runConsumerService<RoomCommand>(
             .catch(() => undefined);
         }, 250);
         lagTimer.unref();
+        if (monitor) {
+          moderationTimer = setInterval(() => {
+            moderationReports.report(config.INSTANCE_ID, monitor.report()).catch(() => undefined);
+          }, 2000);
+          moderationTimer.unref();
+        }
       },
       stopping: async () => {
         clearInterval(lagTimer);
+        clearInterval(moderationTimer);
         await lag.forget('persistence', config.INSTANCE_ID).catch(() => undefined);
+        if (monitor) await moderationReports.forget(config.INSTANCE_ID).catch(() => undefined);
       },
       stopped: async () => {
         clearInterval(flushTimer);

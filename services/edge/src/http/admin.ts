@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import type { Identity, TokenVerifier } from '@chat/auth';
 import type { QueueAdmin } from '@chat/broker';
+import type { ModerationOverview } from '@chat/delivery';
 import { AppError, Forbidden, Invalid, parseDto, ReportIdParams, Unauthenticated } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
 import { stagePercentiles, type StageSummary } from '@chat/ops';
@@ -23,6 +24,8 @@ export interface AdminDeps {
   log: Logger;
   /** Sign-in attempts per client address. */
   limits?: RateLimits;
+  /** What the persistence workers report of the moderation hook (none report while MODERATION_URL is unset). */
+  moderationHook?: { read(): Promise<ModerationOverview> };
   /** Most offline queues bull-board lists at once (there is one per user with parked messages). */
   maxBoardQueues?: number;
   /** Reported messages: the open reports, and an operator's decision on one. */
@@ -36,8 +39,8 @@ const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
 /**
  * The operators' dashboard under /admin, for tokens with role "admin" only: RabbitMQ queue depths, dead
- * letters with replay and reported messages with their decisions (our page, /admin), and bull-board for the
- * BullMQ offline queues (/admin/queues).
+ * letters with replay, reported messages with their decisions, the moderation hook's counts (our page,
+ * /admin), and bull-board for the BullMQ offline queues (/admin/queues).
  * A browser signs in once by posting its token to /admin/login, which sets an HttpOnly, SameSite=Strict
  * cookie scoped to /admin; scripts may send `Authorization: Bearer` instead. State-changing calls also
  * require the `x-chat-admin` header, which a cross-site form cannot send.
@@ -108,6 +111,9 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
   });
   router.get('/api/dead-letters', async (req, res) => {
     res.json({ deadLetters: await d.queues.listDeadLetters(boundedLimit(req.query.limit, 50, 500)) });
+  });
+  router.get('/api/moderation', async (_req, res) => {
+    res.json(d.moderationHook ? await d.moderationHook.read() : { workers: [], total: null });
   });
   router.post('/api/dead-letters/replay', express.json({ limit: '4kb', strict: true }), async (req, res) => {
     const limit = boundedLimit((req.body as { limit?: unknown } | undefined)?.limit, 100, 10_000);

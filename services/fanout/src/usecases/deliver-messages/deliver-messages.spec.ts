@@ -3,6 +3,7 @@ import {
   type DeliveryEnvelope,
   type MessagePersistedEvent,
   type MessageReactedEvent,
+  type MessageRejectedEvent,
   type MessageView,
 } from '@chat/contracts';
 import { changeEnvelopes, DeliverMessagesUseCase, groupEnvelopes, keyOf, pinEnvelopes } from './deliver-messages.usecase';
@@ -143,6 +144,28 @@ describe('DeliverMessagesUseCase', () => {
       `receive_message:${B}:2`,
     ]);
     expect(h.delivered.filter((d) => d.event === 'message_sent').map(line)).toEqual([`message_sent:${A}:1`, `message_sent:${A}:2`]);
+  });
+
+  it('tells only the sender of a rejected message: live while online, parked while away', async () => {
+    const rejected: MessageRejectedEvent = {
+      type: 'message.rejected.v1',
+      correlationId: 'r',
+      messageId: 'd'.repeat(24),
+      roomId: 'c'.repeat(24),
+      senderId: A,
+      clientMsgId: 'm1',
+      reason: 'spam',
+      replay: false,
+    };
+    const payload = { messageId: 'd'.repeat(24), roomId: 'c'.repeat(24), clientMsgId: 'm1', reason: 'spam' };
+    const online = harness([A, B]);
+    await online.uc.execute([rejected]);
+    expect(online.delivered.map((d) => [d.event, d.userId, d.payload])).toEqual([['message_rejected', A, payload]]);
+    const away = harness([B]);
+    await away.uc.execute([rejected]);
+    expect(away.delivered).toEqual([]);
+    expect(away.parkedEvents.get(A)?.map((d) => [d.event, d.payload])).toEqual([['message_rejected', payload]]);
+    expect(away.parked.size + (away.parkedEvents.get(B)?.length ?? 0)).toBe(0);
   });
 
   it('parks in order for an offline receiver', async () => {

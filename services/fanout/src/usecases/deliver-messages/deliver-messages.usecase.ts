@@ -16,6 +16,7 @@ import {
   type MessagePersistedEvent,
   type MessageReactedEvent,
   type MessageRefusedEvent,
+  type MessageRejectedEvent,
   type MessageView,
   type PinChangedEvent,
 } from '@chat/contracts';
@@ -138,6 +139,23 @@ export function reactionEnvelopes(e: MessageReactedEvent, groupMembers: string[]
   return [envelope({ userIds: audience }, event, payload)];
 }
 
+/**
+ * A rejected message: only its sender's devices hear of it (parked while none is online, so the device that
+ * sent it learns on its return); nobody else ever knew of it.
+ */
+export function rejectedEnvelopes(e: MessageRejectedEvent): DeliveryEnvelope[] {
+  const { messageId, roomId, groupId, clientMsgId, reason } = e;
+  return [
+    envelope({ userId: e.senderId }, ServerEvents.messageRejected, {
+      messageId,
+      roomId,
+      ...(groupId ? { groupId } : {}),
+      clientMsgId,
+      reason,
+    }),
+  ];
+}
+
 /** Who hears of a group change: members before and after; removed users also get removed_from_group. */
 export function groupEnvelopes(e: GroupChangedEvent): DeliveryEnvelope[] {
   if (e.outcome === 'refused') {
@@ -231,6 +249,7 @@ export class DeliverMessagesUseCase {
       else if (e.type === RoutingKeys.messageChanged)
         planned.push(...stamp(changeEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else if (e.type === RoutingKeys.pinChanged) planned.push(...stamp(pinEnvelopes(e)));
+      else if (e.type === RoutingKeys.messageRejected) planned.push(...stamp(rejectedEnvelopes(e)));
       else if (e.type === RoutingKeys.messageReacted)
         planned.push(...stamp(reactionEnvelopes(e, e.groupId ? (members.get(e.groupId) ?? []) : [])));
       else planned.push(...stamp(groupEnvelopes(e)));
@@ -337,6 +356,7 @@ const PARKED_EVENTS = new Set<string>([
   ServerEvents.groupInvite,
   ServerEvents.groupRemoved,
   ServerEvents.groupUpdated,
+  ServerEvents.messageRejected,
 ]);
 
 /** Group notices: each names one applied command, and two of the same kind (two renames) are two notices. */

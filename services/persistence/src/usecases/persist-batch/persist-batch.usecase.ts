@@ -45,6 +45,8 @@ export class PersistBatchUseCase {
         this.log.debug({ correlationId: ev.correlationId, messageId: ev.message.id, seq: ev.message.seq, replay: ev.replay }, 'stored');
       else if (ev.type === RoutingKeys.groupChanged)
         this.log.debug({ correlationId: ev.correlationId, groupId: ev.groupId, op: ev.op, outcome: ev.outcome }, 'group changed');
+      else if (ev.type === RoutingKeys.messageRejected)
+        this.log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, reason: ev.reason, replay: ev.replay }, 'rejected');
       else if (ev.type === RoutingKeys.messageReacted)
         this.log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, on: ev.on, outcome: ev.outcome }, 'reacted');
       else this.log.debug({ correlationId: ev.correlationId, messageId: ev.messageId, change: ev.change, outcome: ev.outcome }, 'changed');
