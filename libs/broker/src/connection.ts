@@ -15,6 +15,16 @@ export function connectBroker(url: string, log: Logger, name: string): BrokerCon
   conn.on('connect', () => log.info({ broker: 'rabbitmq' }, 'broker connected'));
   conn.on('disconnect', ({ err }) => log.warn({ err: err?.message }, 'broker disconnected; reconnecting'));
   conn.on('connectFailed', ({ err }) => log.warn({ err: err?.message }, 'broker connect failed; retrying'));
+  // A channel whose setup fails (the broker closed the connection mid-setup) emits 'error'; unheard, that
+  // would end the process. The manager sets the channel up again on its next connect.
+  const createChannel = conn.createChannel.bind(conn);
+  conn.createChannel = (opts) => {
+    const channel = createChannel(opts);
+    channel.on('error', (err: Error, info?: { name?: string }) =>
+      log.warn({ err: err.message, channel: info?.name ?? opts?.name }, 'channel setup failed; it is set up again on the next connect'),
+    );
+    return channel;
+  };
   return conn;
 }
 
