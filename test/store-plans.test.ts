@@ -1,7 +1,7 @@
 /**
  * The plans the stand-in store makes for the lookups the services make, on both of FerretDB's backends.
  * Each backend's FerretDB runs with debug logging, which logs every SQL statement with its arguments; the
- * store calls the services make (MessageStore, ConversationStore, CursorStore) run against a filled
+ * store calls the services make (MessageStore, ConversationStore, CursorStore, BlockStore, ReportStore) run against a filled
  * database, and every statement they caused is explained by the database itself:
  * - PostgreSQL (what npm start, the tests and the bench use when it answers): no statement may scan a table,
  *   except the ones listed in KNOWN_SCANS with the reason.
@@ -26,7 +26,16 @@ import {
   stopProcess,
   type ManagedProcess,
 } from '@chat/stack';
-import { ConversationStore, CursorStore, MessageStore, openStore, type Models, type StoreConnection } from '@chat/store';
+import {
+  BlockStore,
+  ConversationStore,
+  CursorStore,
+  MessageStore,
+  openStore,
+  ReportStore,
+  type Models,
+  type StoreConnection,
+} from '@chat/store';
 
 interface Statement {
   call: string;
@@ -116,7 +125,11 @@ class Traced {
   }
 }
 
-/** Conversations, memberships, cursors and messages: `rooms` rooms among `users` users, `perRoom` messages each. */
+/**
+ * Conversations, memberships, cursors and messages: `rooms` rooms among `users` users, `perRoom` messages
+ * each; five blocks per user, and a report of each room's first message (one in 50 still open, as an
+ * operators' queue that is kept up with).
+ */
 async function fill(
   models: Models,
   rooms: number,
@@ -181,6 +194,22 @@ async function fill(
     );
     await models.Message.insertMany(docs, { lean: true });
   }
+  const blocks = Array.from({ length: users * 5 }, (_, i) => {
+    const [blocker, blocked] = [hexUser(i % users), hexUser(((i % users) + 1 + Math.floor(i / users)) % users)];
+    return { _id: `${blocker}:${blocked}`, blockerId: blocker, blockedId: blocked, createdAt: at };
+  });
+  await models.Block.insertMany(blocks, { lean: true });
+  const reports = roomIds.map((roomId, i) => ({
+    _id: new Types.ObjectId().toHexString(),
+    roomId,
+    messageId: messageIds[i * perRoom],
+    reporterId: pairs[i][1],
+    reason: 'spam',
+    snapshot: null,
+    status: i % 50 === 0 ? ('open' as const) : ('resolved' as const),
+    createdAt: at,
+  }));
+  await models.Report.insertMany(reports, { lean: true });
   return { roomIds, pairs, messageIds };
 }
 
@@ -207,16 +236,29 @@ async function exercise(t: Traced, roomId: string, user: string, messageId: stri
   await t.trace('cursors.forUser', () => cursors.forUser(user));
   await t.trace('cursors.forRoom', () => cursors.forRoom(roomId));
   await t.trace('cursors.advance', () => cursors.advance(roomId, user, 'read', 39, new Date()));
+  const blocks = new BlockStore(t.models);
+  const reports = new ReportStore(t.models);
+  await t.trace('conversations.pairRoomId', () => conversations.pairRoomId(user, other));
+  await t.trace('blocks.blocks', () => blocks.blocks(other, user));
+  await t.trace('blocks.blockedBy', () => blocks.blockedBy(user, 1000));
+  await t.trace('blocks.list', () => blocks.list(user, { limit: 50, offset: 0 }));
+  await t.trace('blocks.blockersOf', () => blocks.blockersOf([user]));
+  await t.trace('blocks.block', () => blocks.block(user, other, new Date()));
+  await t.trace('blocks.unblock', () => blocks.unblock(user, other));
+  await t.trace('reports.listOpen', () => reports.listOpen(50));
+  await t.trace('reports.resolveAllFor', () => reports.resolveAllFor(messageId, 'kept', user, new Date()));
 }
 
 /** The statements that read or write one of the collections' tables (not FerretDB's own metadata). */
 function lookups(statements: Statement[]): Statement[] {
   return statements.filter(
-    (s) => /^\s*(SELECT|UPDATE|DELETE)\b/i.test(s.sql) && /"(messages|conversations|memberships|cursors)_[0-9a-f]{8}"/.test(s.sql),
+    (s) =>
+      /^\s*(SELECT|UPDATE|DELETE)\b/i.test(s.sql) &&
+      /"(messages|conversations|memberships|cursors|blocks|reports)_[0-9a-f]{8}"/.test(s.sql),
   );
 }
 
-const tableOf = (sql: string) => /"(messages|conversations|memberships|cursors)_[0-9a-f]{8}"/.exec(sql)![1];
+const tableOf = (sql: string) => /"(messages|conversations|memberships|cursors|blocks|reports)_[0-9a-f]{8}"/.exec(sql)![1];
 
 const pgUrl = process.env.TEST_POSTGRES_URL
   ? (() => {
@@ -268,6 +310,9 @@ describe('the stand-in store plans every lookup the services make', () => {
         'roomsWithMessages',
         'cursors.forUser',
         'cursors.forRoom',
+        'blocks.blockedBy',
+        'blocks.blockersOf',
+        'reports.listOpen',
       ])
         expect(calls).toContain(call);
       const report: string[] = [];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ONE_BATCH, type Models, type ReportDoc, type ReportSnapshot } from './models';
+import { ONE_BATCH, type Models, type ReportDoc } from './models';
 
 const DUPLICATE_KEY = 11000;
 
@@ -55,5 +55,3 @@ export class ReportStore {
     return n;
   }
 }
-
-export type { ReportSnapshot };

@@ -43,14 +43,13 @@ export class ModerationUseCase {
     operatorId: string,
     reportId: string,
     action: 'resolve' | 'delete',
-    correlationId?: string,
   ): Promise<{ reportId: string; action: string; status: 'accepted' }> {
     const report = await this.reports.get(reportId);
     const refusal = judgeModeration(report);
     if (refusal || !report) throw new AppError(refusal?.code ?? 'NOT_FOUND', refusal?.message ?? 'report not found');
     const cmd: ModerateCommand = {
       type: RoutingKeys.messageModerate,
-      correlationId: correlationId ?? randomUUID(),
+      correlationId: randomUUID(),
       reportId,
       roomId: report.roomId,
       messageId: report.messageId,
