@@ -38,6 +38,18 @@ describe('in a real browser', () => {
 
   const tick = (page: Page, text: string) => page.locator('.msg.mine', { hasText: text }).locator('.tick');
 
+  /** alice's demo on edge 1 and bob's on edge 2, in new browser contexts (the earlier tests' pages closed, so nobody else is signed in). */
+  async function freshDemoPages(): Promise<{ alice: Page; bob: Page; errors: string[] }> {
+    for (const c of browser.contexts()) await c.close();
+    const alice = await (await browser.newContext()).newPage();
+    const bob = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    for (const p of [alice, bob]) p.on('pageerror', (e) => errors.push(e.message));
+    await alice.goto(`${t.edge(0)}/demo`);
+    await bob.goto(`${t.edge(1)}/demo`);
+    return { alice, bob, errors };
+  }
+
   it('demo: two users chat across edges with delivered and read ticks, unread counts, edit and delete', async () => {
     const alice = await (await browser.newContext()).newPage();
     const bob = await (await browser.newContext()).newPage();
@@ -129,13 +141,7 @@ describe('in a real browser', () => {
 
   it('demo: Enter sends, a group is created, listed and opened, and typing, online and last seen show', async () => {
     // the pages of the test before are signed in as alice and bob too: close them, so alice can go offline below
-    for (const c of browser.contexts()) await c.close();
-    const alice = await (await browser.newContext()).newPage();
-    const bob = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
-    for (const p of [alice, bob]) p.on('pageerror', (e) => errors.push(e.message));
-    await alice.goto(`${t.edge(0)}/demo`);
-    await bob.goto(`${t.edge(1)}/demo`);
+    const { alice, bob, errors } = await freshDemoPages();
     await alice.click('button[data-user="alice"]');
     await alice.locator('#status', { hasText: 'connected as alice' }).waitFor();
     await alice.click('.peer[data-peer="bob"]'); // opens (or creates) their room
@@ -180,13 +186,7 @@ describe('in a real browser', () => {
   }, 120_000);
 
   it('demo: a reply quotes its message, a reaction counts on both sides, a pin shows above the room, a mute marks the list, search finds', async () => {
-    for (const c of browser.contexts()) await c.close();
-    const alice = await (await browser.newContext()).newPage();
-    const bob = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
-    for (const p of [alice, bob]) p.on('pageerror', (e) => errors.push(e.message));
-    await alice.goto(`${t.edge(0)}/demo`);
-    await bob.goto(`${t.edge(1)}/demo`);
+    const { alice, bob, errors } = await freshDemoPages();
     await alice.click('button[data-user="alice"]');
     await bob.click('button[data-user="bob"]');
     await alice.locator('#status', { hasText: 'connected as alice' }).waitFor();
