@@ -9,7 +9,7 @@ const DUPLICATE_KEY = 11000;
 
 /** A message to store: the id is the 24-hex string the edge assigned. */
 /** A message as the persistence worker stores it: never edited or deleted yet, so without those fields. */
-export type NewMessage = Omit<MessageDoc, '_id' | 'rb' | 'editedAt' | 'deletedAt'> & { id: string };
+export type NewMessage = Omit<MessageDoc, '_id' | 'rb' | 'editedAt' | 'deletedAt' | 'storedAt' | 'acceptedBy'> & { id: string };
 
 export interface HistoryPage {
   messages: MessageDoc[];

@@ -76,7 +76,10 @@ export interface MessageDoc {
   clientMsgId?: string | null;
   /** When the edge accepted it (before the broker confirm). */
   createdAt: Date;
-  /** When the persistence worker handed it to the store, and the edge that accepted it (unset on older messages). */
+  /**
+   * When the persistence worker stored it and the edge that accepted it: on messages stored by earlier
+   * versions only. They now live in the trace record (DeliveryTraces), two fields fewer per message.
+   */
   storedAt?: Date;
   acceptedBy?: string;
   editedAt?: Date | null;
