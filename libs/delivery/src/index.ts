@@ -22,3 +22,13 @@ export {
   type OutboundKind,
   type OutboundOutcome,
 } from './outbound';
+export {
+  Webhooks,
+  fanoutWebhookEvents,
+  readWebhookEvents,
+  reportWebhookEvent,
+  webhookDeliveries,
+  type ReadMove,
+  type WebhookEvent,
+  type WebhookEventType,
+} from './webhooks';
