@@ -267,6 +267,7 @@ export type GroupAdds = (typeof GROUP_ADDS)[number];
 export class UserSettingsDto {
   @IsOptional() @IsBoolean() showPresence?: boolean;
   @IsOptional() @IsIn(GROUP_ADDS, { message: `$property must be one of ${GROUP_ADDS.join(', ')}` }) groupAdds?: GroupAdds;
+  @IsOptional() @IsBoolean() pushPreview?: boolean;
 }
 
 /** `POST /chat/rooms/:roomId/pins`. */
