@@ -7,3 +7,4 @@ export { StageLag, type StageReport } from './stage-lag';
 export { StageTimes } from './stage-times';
 export { DeliveryTraces, type FanoutRecord, type TraceRecord } from './delivery-traces';
 export { ModerationReports, type ModerationReport, type ModerationOverview } from './moderation-reports';
+export { PushWindows, type PushItem, type PushWindow } from './push-windows';
