@@ -1,6 +1,7 @@
 import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
-import { DeliveryTraces, EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
+import { DeliveryTraces, EdgeChannel, OfflineInbox, OutboundQueue, OutboundSender, Presence } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
+import { outboundDeliveries } from '@chat/ops';
 import { BlockStore, GroupStore } from '@chat/store';
 import { fanoutRecords, recordDelivered } from './delivery-metrics';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
@@ -15,6 +16,16 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
     new BlockStore(models),
   );
   const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
+  const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, { attempts: config.OUTBOUND_ATTEMPTS });
+  // every fanout copy also sends the outgoing deliveries (its blocking reads need a connection of their own)
+  const senderRedis = redis.duplicate({ maxRetriesPerRequest: null, connectionName: `fanout-outbound-${config.INSTANCE_ID}` });
+  senderRedis.on('error', () => undefined); // the main connection logs Redis errors
+  const sender = new OutboundSender(senderRedis, config.CHAT_NAMESPACE, {
+    secrets: { webhook: config.WEBHOOK_SECRET },
+    timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+    onOutcome: (kind, outcome) => outboundDeliveries.inc({ kind, outcome }),
+    onError: (err) => log.warn({ err: err.message }, 'outbound sender error'),
+  });
   return {
     consumer: {
       queues: topology.fanoutQueues,
@@ -30,6 +41,10 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
         log.debug({ live: report.live, parked: report.parked, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
       },
     },
-    stopped: () => inbox.close(),
+    stopping: () => sender.close(),
+    stopped: async () => {
+      await Promise.all([inbox.close(), outbound.close()]);
+      senderRedis.disconnect();
+    },
   };
 });
