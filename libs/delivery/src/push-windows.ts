@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /** A message parked for an offline receiver, which a push may announce. */
 export interface PushItem {
@@ -30,11 +30,16 @@ const KEEP_MS = 60 * 60_000;
  */
 const FIRE_MARGIN_MS = 200;
 
+/** KEYS[1] the window's set, KEYS[2] the job's: the set becomes the job's unless the job took one already. */
+const CLAIM = `
+if redis.call('EXISTS', KEYS[2]) == 0 and redis.call('EXISTS', KEYS[1]) == 1 then redis.call('RENAME', KEYS[1], KEYS[2]) end
+return redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')`;
+
 /**
  * Collapses the messages parked for a user in a room into one push per window. The first message parked
  * after a quiet spell opens the window (a key that expires after `windowMs`) and adds one delayed job; the
- * messages until the window closes join its set. The job reads the set when the window has closed and
- * removes what it read only once handled, so a retried job reads it again (at least once).
+ * messages until the window closes join its set. When the window has closed the job takes the set
+ * (claim) and drops it only once handled, so a retried job sends the same push again (at least once).
  */
 export class PushWindows {
   private readonly queue: Queue<WindowJob>;
@@ -92,9 +97,14 @@ export class PushWindows {
     );
   }
 
-  /** The window's messages now, oldest first. */
-  async read(userId: string, roomId: string): Promise<PushWindow> {
-    const raw = await this.redis.zrange(this.setKey(userId, roomId), 0, -1, 'WITHSCORES');
+  /**
+   * Takes the window's messages for the job: moves them to a key of the job's own in one step, so a window
+   * firing at the same time (windows shorter than a fire) cannot take them too, and a retried job finds
+   * what it took. Messages parked after this belong to a later window.
+   */
+  async claim(userId: string, roomId: string, jobId: string): Promise<PushWindow> {
+    const set = this.setKey(userId, roomId);
+    const raw = (await this.redis.eval(CLAIM, 2, set, `${set}:job:${jobId}`)) as string[];
     const messages: PushWindow['messages'] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const [messageId, senderId] = raw[i].split('|');
@@ -103,37 +113,25 @@ export class PushWindows {
     return { userId, roomId, messages };
   }
 
-  /** Removes the messages a job handled (those added since stay for the next window). */
-  async clear(w: PushWindow): Promise<void> {
-    if (w.messages.length === 0) return;
-    await this.redis.zrem(this.setKey(w.userId, w.roomId), ...w.messages.map((m) => `${m.messageId}|${m.senderId}`));
-  }
-
   /**
-   * Fires the windows as they close: `fire` gets each window's messages, and they are removed once it
-   * resolves (a throw retries the job). The worker gets its own connection (BullMQ blocks on it).
+   * Fires the windows as they close: `fire` gets each window's messages, which are dropped once it resolves
+   * (a throw retries the job with the same messages). `connection` is used for blocking reads: give it a
+   * connection of its own (maxRetriesPerRequest: null).
    */
-  startWorker(redisUrl: string, fire: (w: PushWindow) => Promise<void>, onError: (err: Error) => void): { close(): Promise<void> } {
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null, connectionName: `${this.ns}-push-worker` });
-    connection.on('error', () => undefined);
+  startWorker(connection: Redis, fire: (w: PushWindow) => Promise<void>, onError: (err: Error) => void): { close(): Promise<void> } {
     const worker = new Worker<WindowJob>(
       'push',
       async (job: Job<WindowJob>) => {
-        const w = await this.read(job.data.userId, job.data.roomId);
-        if (w.messages.length === 0) return;
-        await fire(w);
-        await this.clear(w);
+        const { userId, roomId } = job.data;
+        const w = await this.claim(userId, roomId, String(job.id));
+        if (w.messages.length > 0) await fire(w);
+        await this.redis.del(`${this.setKey(userId, roomId)}:job:${String(job.id)}`);
       },
       { connection, prefix: `${this.ns}:bull`, concurrency: 8 },
     );
     worker.on('error', onError);
     worker.on('failed', (_job, err) => onError(err));
-    return {
-      close: async () => {
-        await worker.close();
-        connection.disconnect();
-      },
-    };
+    return { close: () => worker.close() };
   }
 
   async close(): Promise<void> {
