@@ -158,4 +158,14 @@ describe('push for offline receivers', () => {
     await eventually(() => counted(b) === 1, 'the push after the gateway came back', 60_000);
     expect(pushesTo(b)[0].body.preview).toBe('later');
   }, 120_000);
+
+  it('keeps an open window through both fanout copies being killed, and pushes it once they are back', async () => {
+    const { b, ta, roomId } = await t.pair();
+    await send(ta, b, roomId, 'while you were out');
+    await eventually(async () => (await redis.zcard(`${t.namespace}:push:${b}:${roomId}`)) === 1, 'the message parked for push');
+    await Promise.all(['fanout-1', 'fanout-2'].map((n) => t.stack.kill(n, 'SIGKILL')));
+    await Promise.all(['fanout-1', 'fanout-2'].map((n) => t.stack.restart(n)));
+    await eventually(() => counted(b) === 1, 'the push from the restarted workers', 60_000);
+    expect(pushesTo(b).map((p) => [p.body.count, p.body.preview, signed(p)])).toEqual([[1, 'while you were out', true]]);
+  }, 120_000);
 });
