@@ -32,3 +32,4 @@ export {
   type WebhookEvent,
   type WebhookEventType,
 } from './webhooks';
+export { PushWindows, type PushItem, type PushWindow } from './push-windows';

@@ -200,6 +200,8 @@ export interface UserSettingsDoc {
   showPresence: boolean;
   /** Who may put the user in a group without asking (unset: 'contacts'). */
   groupAdds?: GroupAdds;
+  /** False: pushes carry no message text (unset: true). */
+  pushPreview?: boolean;
   updatedAt: Date;
 }
 
@@ -352,6 +354,7 @@ const userSettingsSchema = new Schema<UserSettingsDoc>(
     _id: { type: String, required: true },
     showPresence: { type: Boolean, default: true },
     groupAdds: { type: String, enum: GROUP_ADDS },
+    pushPreview: Boolean,
     updatedAt: { type: Date, required: true },
   },
   { collection: 'user_settings', versionKey: false },

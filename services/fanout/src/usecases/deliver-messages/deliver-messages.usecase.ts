@@ -1,4 +1,4 @@
-import { sendToEdges, type EdgeShares, type WhereOnline } from '@chat/delivery';
+import { sendToEdges, type EdgeShares, type PushItem, type WhereOnline } from '@chat/delivery';
 import {
   changeNotice,
   changeStatus,
@@ -33,6 +33,10 @@ export type EdgePort = EdgeShares;
 export interface GroupMembersPort {
   /** Current members of each group (read when the batch is handled, so earlier membership changes count). */
   membersOf(groupIds: string[]): Promise<Map<string, string[]>>;
+}
+/** Collects parked messages into per-(user, room) push windows (PushWindows); absent when push is off. */
+export interface PushPort {
+  collect(items: PushItem[]): Promise<void>;
 }
 export interface BlockersPort {
   /** For each of these senders, who blocks them now (BlockStore.blockersOf). */
@@ -234,6 +238,7 @@ export class DeliverMessagesUseCase {
     private readonly groups: GroupMembersPort,
     private readonly blocks: BlockersPort = { blockersOf: async () => new Map() },
     private readonly now: () => number = Date.now,
+    private readonly push: PushPort | null = null,
   ) {}
 
   async execute(events: FanoutEvent[]): Promise<DeliveryReport> {
@@ -308,6 +313,7 @@ export class DeliverMessagesUseCase {
     await Promise.all([
       ...[...parked].map(([userId, list]) => this.inbox.park(userId, list)),
       ...[...parkedEvents].map(([userId, list]) => this.inbox.parkEvents(userId, list)),
+      ...(this.push ? [this.push.collect(pushItems(parked))] : []),
     ]);
     const messages = messagesFor.map(({ userIds, message, replay, storedAt, acceptedBy }): MessageOutcome => {
       const heard = userIds.filter((u) => online.has(u) && !unheard.has(u));
@@ -392,6 +398,19 @@ export function keyOf(env: DeliveryEnvelope): string {
   };
   const which = GROUP_EVENTS.has(env.event) ? `${p.op ?? ''}|${env.correlationId ?? ''}` : (p.editedAt ?? p.deletedAt ?? '');
   return [env.event, p.messageId ?? p.message?.id ?? p.inviteId ?? p.groupId, which].join('|').replace(/:/g, '');
+}
+
+/**
+ * What the parked messages may announce by push: each receiver's parked messages, except those a receiver
+ * who blocks their sender gets flagged (a blocked sender rings nobody). A failure fails the batch like a
+ * failed park, so a redelivery collects again (adding a message twice keeps one).
+ */
+export function pushItems(parked: Map<string, MessageView[]>): PushItem[] {
+  const items: PushItem[] = [];
+  for (const [userId, list] of parked)
+    for (const m of list)
+      if (!m.blockedSender && m.seq !== null) items.push({ userId, roomId: m.roomId, messageId: m.id, senderId: m.senderId, seq: m.seq });
+  return items;
 }
 
 function groupOf(e: FanoutEvent): string | undefined {
