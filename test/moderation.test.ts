@@ -252,6 +252,36 @@ describe('moderation hook (MODERATION_URL)', () => {
     expect((await t.storedMessages(roomId, ta)).map((m) => m.content)).toEqual(['[redacted]']);
   });
 
+  it('an edit is judged like a send: a rejected one is not applied and only its author hears why; a redacted one shows the hook’s content', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    const alice = await t.connect(ta, 0);
+    const bob = await t.connect(tb, 1);
+    const statuses = collect<{ messageId: string; status: string; content?: string; error?: { code: string; message: string } }>(
+      alice,
+      'edit_message_status',
+    );
+    const edited = collect<{ messageId: string; content: string }>(bob, 'message_edited');
+    const sent = await alice.request('send_message', { receiverId: b, roomId, content: 'plain', clientMsgId: 'e-1' });
+    const id: string = sent.message.id;
+    await bob.waitFor(() => bob.received.length === 1, 'the message');
+
+    expect(await alice.request('edit_message', { messageId: id, newContent: 'spam, edited in' })).toMatchObject({ ok: true });
+    await alice.waitFor(() => statuses.length === 1, 'the refusal');
+    expect(statuses[0]).toMatchObject({ messageId: id, status: 'error', error: { code: 'MODERATION_REJECTED', message: 'spam' } });
+    expect(hook.requests.flatMap((r) => r.messages).filter((m) => (m as { editOf?: string }).editOf === id)).toEqual([
+      expect.objectContaining({ editOf: id, roomId, content: 'spam, edited in' }),
+    ]);
+
+    expect(await alice.request('edit_message', { messageId: id, newContent: 'redact: worse' })).toMatchObject({ ok: true });
+    await alice.waitFor(() => statuses.length === 2, 'the redacted edit');
+    await bob.waitFor(() => edited.length === 1, 'the edit');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(statuses[1]).toMatchObject({ messageId: id, status: 'edited', content: '[redacted]' });
+    // the peer never saw the rejected edit, and sees the redacted one as the hook wrote it
+    expect(edited.map((e) => e.content)).toEqual(['[redacted]']);
+    expect((await t.storedMessages(roomId, tb)).map((m) => m.content)).toEqual(['[redacted]']);
+  });
+
   it('a reply sent while the message it answers waits for the hook shows nothing of what the hook removed', async () => {
     const { b, ta, tb, roomId } = await t.pair();
     const alice = await t.connect(ta, 0);

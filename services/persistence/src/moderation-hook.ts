@@ -1,11 +1,12 @@
 import { MAX_CONTENT_LENGTH } from '@chat/contracts';
 
-/** What the hook is shown of one new message. */
+/** What the hook is shown of one new message, or of an edit's new content (`editOf`: the message edited; no receiverId). */
 export interface ModerationItem {
   id: string;
   roomId: string;
   senderId: string;
-  receiverId: string;
+  receiverId?: string;
+  editOf?: string;
   groupId?: string;
   content: string;
   clientMsgId: string | null;
