@@ -8,9 +8,13 @@ import { io, type Socket } from 'socket.io-client';
 import { createAuthClient, type AuthServiceClient } from '@chat/auth';
 import { DEFAULT_PARTITIONS, type MessageView } from '@chat/contracts';
 import { removeNamespace, REPO_ROOT, Stack, type StackOptions } from '@chat/stack';
+import { HookReceiver } from './hook-receiver';
 import { TcpProxy } from './tcp-proxy';
 
 export const TEST_JWT_SECRET = 'integration-test-secret-0123456789';
+/** What a stack started with `outbound: true` signs its webhooks and push notifications with. */
+export const TEST_WEBHOOK_SECRET = 'integration-webhook-secret-0123456789';
+export const TEST_PUSH_SECRET = 'integration-push-secret-0123456789';
 
 export function newUserId(): string {
   return randomBytes(12).toString('hex');
@@ -32,7 +36,18 @@ export class TestStack {
   private readonly clients: TestClient[] = [];
   private urls!: { mongoUrl: string; redisUrl: string; rabbitUrl: string };
 
-  constructor(private readonly opts: Partial<StackOptions> & { mongoPort?: number } = {}) {}
+  /** With `outbound: true`: the receivers WEBHOOK_URLS and PUSH_URL point at (started and stopped with the stack). */
+  readonly webhooks = new HookReceiver();
+  readonly push = new HookReceiver();
+
+  constructor(
+    private readonly opts: Partial<StackOptions> & {
+      mongoPort?: number;
+      outbound?: boolean;
+      /** With `outbound`: more webhook receivers after the stack's own (WEBHOOK_URLS). */
+      moreWebhookUrls?: string[];
+    } = {},
+  ) {}
 
   async start(): Promise<this> {
     const base = process.env.TEST_MONGO_URL;
@@ -41,6 +56,16 @@ export class TestStack {
     mongo.pathname = `/${this.namespace}`;
     if (this.opts.mongoPort) mongo.port = String(this.opts.mongoPort);
     this.urls = { mongoUrl: mongo.toString(), redisUrl: process.env.TEST_REDIS_URL!, rabbitUrl: process.env.TEST_RABBITMQ_URL! };
+    const outbound: Record<string, string> = {};
+    if (this.opts.outbound) {
+      await Promise.all([this.webhooks.start(), this.push.start()]);
+      Object.assign(outbound, {
+        WEBHOOK_URLS: [this.webhooks.url, ...(this.opts.moreWebhookUrls ?? [])].join(','),
+        WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+        PUSH_URL: this.push.url,
+        PUSH_SECRET: TEST_PUSH_SECRET,
+      });
+    }
     this.stack = new Stack({
       namespace: this.namespace,
       ...this.urls,
@@ -48,7 +73,7 @@ export class TestStack {
       workers: 2,
       logDir: join(REPO_ROOT, '.data', 'test-logs', this.namespace),
       ...this.opts,
-      env: { JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', ...this.opts.env },
+      env: { JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', ...outbound, ...this.opts.env },
     });
     try {
       await this.stack.start();
@@ -64,6 +89,7 @@ export class TestStack {
     for (const c of this.clients) c.close();
     this.auth?.close();
     await this.stack?.stop();
+    await Promise.all([this.webhooks.stop(), this.push.stop()]);
     if (this.urls) await removeNamespace({ namespace: this.namespace, ...this.urls, partitions: this.partitions }).catch(() => undefined);
   }
 

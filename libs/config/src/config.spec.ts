@@ -1,4 +1,4 @@
-import { ConfigError, KNOWN_SECRETS, loadConfig } from './index';
+import { ConfigError, KNOWN_SECRETS, loadConfig, webhookUrls } from './index';
 
 const SECRET = 'a-production-secret-of-at-least-32-bytes';
 const prod = { NODE_ENV: 'production', JWT_SECRET: SECRET, RABBITMQ_URL: 'amqp://chat:s3cret@rabbit:5672' };
@@ -30,6 +30,21 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ MODERATION_URL: bad })).toThrow(/MODERATION_URL/);
     expect(() => loadConfig({ MODERATION_FAILURE: 'maybe' })).toThrow(/MODERATION_FAILURE/);
     expect(() => loadConfig({ MODERATION_TIMEOUT_MS: '10' })).toThrow(/MODERATION_TIMEOUT_MS/);
+  });
+  it('sends no webhooks by default; WEBHOOK_URLS lists http(s) receivers and needs WEBHOOK_SECRET', () => {
+    expect(loadConfig({})).toMatchObject({ WEBHOOK_URLS: '', WEBHOOK_SECRET: undefined, OUTBOUND_ATTEMPTS: 15, OUTBOUND_TIMEOUT_MS: 5000 });
+    const urls = 'https://a.example/hook, http://b.internal:8080/in';
+    expect(webhookUrls(loadConfig({ WEBHOOK_URLS: urls, WEBHOOK_SECRET: 'receiver-secret-0123' }))).toEqual([
+      'https://a.example/hook',
+      'http://b.internal:8080/in',
+    ]);
+    expect(() => loadConfig({ WEBHOOK_URLS: urls })).toThrow(/WEBHOOK_SECRET: must be set when WEBHOOK_URLS is/);
+    for (const bad of ['a.example/hook', 'ftp://a/hook', 'http://user:pw@a/hook'])
+      expect(() => loadConfig({ WEBHOOK_URLS: bad, WEBHOOK_SECRET: 'receiver-secret-0123' })).toThrow(/WEBHOOK_URLS/);
+    expect(() => loadConfig({ ...prod, WEBHOOK_URLS: urls, WEBHOOK_SECRET: 'receiver-secret-0123' })).toThrow(
+      /WEBHOOK_SECRET: must be at least 32 bytes/,
+    );
+    expect(() => loadConfig({ OUTBOUND_ATTEMPTS: '0' })).toThrow(/OUTBOUND_ATTEMPTS/);
   });
   it.each(['UNSAFE_ACK_BEFORE_WRITE', 'UNSAFE_REQUEUE_FAILED', 'UNSAFE_GATE_REPEATS'] as const)(
     'refuses the fault-test switch %s in production, and keeps it off by default',

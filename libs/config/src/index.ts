@@ -147,12 +147,25 @@ class EnvVars {
   @IsIn(['open', 'closed']) MODERATION_FAILURE: 'open' | 'closed' = 'open';
   /** Persistence: how long a batch waits for the hook's answer. */
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) MODERATION_TIMEOUT_MS = 2000;
+  /**
+   * Fanout: receivers of the signed outgoing webhooks (comma-separated http(s) URLs; empty: none). Each
+   * gets every event batch, signed with WEBHOOK_SECRET, which must then be set.
+   */
+  @Matches(/^(https?:\/\/[^\s,/@]+(\/[^\s,]*)?)?(\s*,\s*https?:\/\/[^\s,/@]+(\/[^\s,]*)?)*$/, {
+    message: 'WEBHOOK_URLS must be comma-separated http(s) URLs without credentials',
+  })
+  WEBHOOK_URLS = '';
+  @IsOptional() @IsString() @MinLength(16) WEBHOOK_SECRET?: string;
+  /** Fanout: attempts per outgoing delivery (webhook, push) before it is a dead letter at /admin. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100) OUTBOUND_ATTEMPTS = 15;
+  /** Fanout: how long one outgoing POST may take before the attempt counts as failed. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(60000) OUTBOUND_TIMEOUT_MS = 5000;
   /** Browser origins allowed by CORS (comma-separated); empty: no cross-origin browser access. */
   @IsString() CORS_ORIGINS = '';
 }
 
 /** Variables with no default (not own keys of a fresh EnvVars). */
-const OPTIONAL = ['INSTANCE_ID', 'AUTH_MINT_KEY', 'AUTH_ADMIN_MINT_KEY', 'MODERATION_URL'];
+const OPTIONAL = ['INSTANCE_ID', 'AUTH_MINT_KEY', 'AUTH_ADMIN_MINT_KEY', 'MODERATION_URL', 'WEBHOOK_SECRET'];
 
 export type Config = Readonly<Omit<EnvVars, 'INSTANCE_ID'> & { INSTANCE_ID: string }>;
 
@@ -182,6 +195,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, use: ConfigUse 
     );
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  // unsigned webhooks would let anyone who can reach a receiver forge events
+  if (webhookUrls(parsed).length > 0 && !parsed.WEBHOOK_SECRET)
+    throw new ConfigError('invalid configuration:\n  WEBHOOK_SECRET: must be set when WEBHOOK_URLS is');
   if (parsed.NODE_ENV === 'production') {
     const refusals = productionRefusals(parsed, use);
     if (refusals.length > 0) throw new ConfigError(`invalid configuration for production:\n${refusals.map((r) => `  ${r}`).join('\n')}`);
@@ -224,6 +240,10 @@ function productionRefusals(c: EnvVars, use: ConfigUse): string[] {
   // a /0 hop believes anyone's X-Forwarded-For: every client could claim any address and dodge per-IP limits
   if (c.TRUST_PROXY.split(',').some((h) => /\/0$/.test(h.trim())))
     out.push('TRUST_PROXY: a /0 range trusts every peer; name the proxy hops in front of the edge');
+  if (webhookUrls(c).length > 0) {
+    const hook = weakSecret(c.WEBHOOK_SECRET);
+    if (hook) out.push(`WEBHOOK_SECRET: ${hook}`);
+  }
   if (c.DEMO_ENABLED === 'true') out.push('DEMO_ENABLED: the demo hands out tokens for its test users; not allowed in production');
   for (const [key, harm] of [
     ['UNSAFE_ACK_BEFORE_WRITE', 'loses acknowledged messages'],
@@ -238,4 +258,11 @@ function productionRefusals(c: EnvVars, use: ConfigUse): string[] {
 /** The names of every variable loadConfig reads (used by the deployment-file checks). */
 export function configVariableNames(): string[] {
   return [...Object.keys(new EnvVars()), ...OPTIONAL];
+}
+
+/** The webhook receivers WEBHOOK_URLS lists. */
+export function webhookUrls(c: Pick<Config, 'WEBHOOK_URLS'>): string[] {
+  return c.WEBHOOK_URLS.split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
 }

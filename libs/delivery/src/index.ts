@@ -7,3 +7,28 @@ export { StageLag, type StageReport } from './stage-lag';
 export { StageTimes } from './stage-times';
 export { DeliveryTraces, type FanoutRecord, type TraceRecord } from './delivery-traces';
 export { ModerationReports, type ModerationReport, type ModerationOverview } from './moderation-reports';
+export {
+  OutboundQueue,
+  OutboundSender,
+  OUTBOUND_ATTEMPTS,
+  isOutboundJobId,
+  outboundBackoff,
+  outboundJobId,
+  signOutbound,
+  verifyOutbound,
+  type OutboundCounts,
+  type OutboundDeadLetter,
+  type OutboundDelivery,
+  type OutboundKind,
+  type OutboundOutcome,
+} from './outbound';
+export {
+  Webhooks,
+  fanoutWebhookEvents,
+  readWebhookEvents,
+  reportWebhookEvent,
+  webhookDeliveries,
+  type ReadMove,
+  type WebhookEvent,
+  type WebhookEventType,
+} from './webhooks';

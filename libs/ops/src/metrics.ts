@@ -206,3 +206,9 @@ export const moderationRequests = new Histogram({
   labelNames: ['outcome'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
+
+export const outboundDeliveries = new Counter({
+  name: 'chat_outbound_total',
+  help: 'Attempts of outgoing deliveries (webhook batches, push notifications), by kind and outcome: sent (2xx), retry (failed, tried again after a backoff), dead (failed its last attempt: a dead letter at /admin)',
+  labelNames: ['kind', 'outcome'] as const,
+});

@@ -1,6 +1,16 @@
 import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
-import { DeliveryTraces, EdgeChannel, OfflineInbox, Presence } from '@chat/delivery';
+import {
+  DeliveryTraces,
+  EdgeChannel,
+  fanoutWebhookEvents,
+  OfflineInbox,
+  OutboundQueue,
+  OutboundSender,
+  Presence,
+  Webhooks,
+} from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
+import { outboundDeliveries } from '@chat/ops';
 import { BlockStore, GroupStore } from '@chat/store';
 import { fanoutRecords, recordDelivered } from './delivery-metrics';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
@@ -15,6 +25,17 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
     new BlockStore(models),
   );
   const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
+  const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, { attempts: config.OUTBOUND_ATTEMPTS });
+  const webhooks = new Webhooks(outbound, config.WEBHOOK_URLS);
+  // every fanout copy also sends the outgoing deliveries (its blocking reads need a connection of their own)
+  const senderRedis = redis.duplicate({ maxRetriesPerRequest: null, connectionName: `fanout-outbound-${config.INSTANCE_ID}` });
+  senderRedis.on('error', () => undefined); // the main connection logs Redis errors
+  const sender = new OutboundSender(senderRedis, config.CHAT_NAMESPACE, {
+    secrets: { webhook: config.WEBHOOK_SECRET },
+    timeoutMs: config.OUTBOUND_TIMEOUT_MS,
+    onOutcome: (kind, outcome) => outboundDeliveries.inc({ kind, outcome }),
+    onError: (err) => log.warn({ err: err.message }, 'outbound sender error'),
+  });
   return {
     consumer: {
       queues: topology.fanoutQueues,
@@ -23,6 +44,8 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
         const events = batch.map((d) => d.payload);
         const report = await deliver.execute(events);
         recordDelivered(events, report);
+        // queued before the ack: a batch redelivered after a crash here queues the same deliveries (same job ids)
+        await webhooks.send(fanoutWebhookEvents(events));
         // the batch is delivered: a trace record that cannot be written now is a gap in a trace, never a redelivery
         await traces
           .recordFanout(fanoutRecords(report))
@@ -30,6 +53,10 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
         log.debug({ live: report.live, parked: report.parked, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
       },
     },
-    stopped: () => inbox.close(),
+    stopping: () => sender.close(),
+    stopped: async () => {
+      await Promise.all([inbox.close(), outbound.close()]);
+      senderRedis.disconnect();
+    },
   };
 });

@@ -12,9 +12,18 @@ import type { AcceptedLog, Conversations, Cursors, Messages } from '../ports';
 
 /** A message's fan-out as the fanout worker recorded it (DeliveryTraces); null when none is kept. */
 export interface FanoutRecords {
-  read(
-    ids: string[],
-  ): Promise<Map<string, { fannedOut: { at: number; online: number; parked: number; edges: string[]; edgeCount: number } | null }>>;
+  read(ids: string[]): Promise<Map<string, { fannedOut: FanoutTrace | null }>>;
+}
+
+/** The fan-out record, with when the message was stored and the edge that accepted it (kept there, not in the store). */
+export interface FanoutTrace {
+  at: number;
+  online: number;
+  parked: number;
+  edges: string[];
+  edgeCount: number;
+  storedAt?: number;
+  acceptedBy?: string;
 }
 
 const iso = (d: Date | number | null | undefined) => (d === null || d === undefined ? null : new Date(d).toISOString());
@@ -72,15 +81,16 @@ export function traceOf(
   doc: MessageDoc,
   members: readonly string[],
   cursors: Map<string, CursorDoc>,
-  fanout: { at: number; online: number; parked: number; edges: string[]; edgeCount: number } | null,
+  fanout: FanoutTrace | null,
 ): MessageTrace {
   const group = Boolean(doc.groupId);
   const base = {
     messageId: String(doc._id),
     roomId: doc.roomId,
     kind: group ? ('group' as const) : ('direct' as const),
-    accepted: { at: iso(doc.createdAt)!, edge: doc.acceptedBy ?? null },
-    stored: { at: iso(doc.storedAt), seq: doc.seq },
+    // messages stored by earlier versions carry both in the document
+    accepted: { at: iso(doc.createdAt)!, edge: doc.acceptedBy ?? fanout?.acceptedBy ?? null },
+    stored: { at: iso(doc.storedAt ?? fanout?.storedAt), seq: doc.seq },
   };
   if (group) {
     const counts = groupCounts(doc, members, cursors);

@@ -56,9 +56,17 @@ export interface MessageOutcome {
   edges: string[];
   replay: boolean;
   storedAt?: string;
+  acceptedBy?: string;
 }
 
-type PlannedMessage = { userIds: string[]; message: MessageView; correlationId: string; replay: boolean; storedAt?: string };
+type PlannedMessage = {
+  userIds: string[];
+  message: MessageView;
+  correlationId: string;
+  replay: boolean;
+  storedAt?: string;
+  acceptedBy?: string;
+};
 
 /** What an edit or delete means for each side: the actor learns the outcome, the others see the change. */
 export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
@@ -301,7 +309,7 @@ export class DeliverMessagesUseCase {
       ...[...parked].map(([userId, list]) => this.inbox.park(userId, list)),
       ...[...parkedEvents].map(([userId, list]) => this.inbox.parkEvents(userId, list)),
     ]);
-    const messages = messagesFor.map(({ userIds, message, replay, storedAt }): MessageOutcome => {
+    const messages = messagesFor.map(({ userIds, message, replay, storedAt, acceptedBy }): MessageOutcome => {
       const heard = userIds.filter((u) => online.has(u) && !unheard.has(u));
       const edges = [...new Set(heard.flatMap((u) => [...(where.get(u) ?? [])]))];
       return {
@@ -311,6 +319,7 @@ export class DeliverMessagesUseCase {
         edges,
         replay,
         ...(storedAt ? { storedAt } : {}),
+        ...(acceptedBy ? { acceptedBy } : {}),
       };
     });
     return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0), messages, handedAt };
@@ -323,7 +332,11 @@ export class DeliverMessagesUseCase {
     out: PlannedMessage[],
   ): DeliveryEnvelope[] {
     const { message } = e;
-    const trace = { replay: e.replay, ...(e.storedAt ? { storedAt: e.storedAt } : {}) };
+    const trace = {
+      replay: e.replay,
+      ...(e.storedAt ? { storedAt: e.storedAt } : {}),
+      ...(e.acceptedBy ? { acceptedBy: e.acceptedBy } : {}),
+    };
     const planned: DeliveryEnvelope[] = [envelope({ userId: message.senderId }, ServerEvents.messageSent, { message })];
     if (!message.groupId) {
       out.push({ userIds: [message.receiverId], message, correlationId: e.correlationId, ...trace });
