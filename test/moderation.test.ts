@@ -5,10 +5,12 @@ import mongoose from 'mongoose';
 import { chromium } from 'playwright-core';
 import { Redis } from 'ioredis';
 import { buildTopology } from '@chat/broker';
-import { OfflineInbox } from '@chat/delivery';
+import { OfflineInbox, verifyOutbound } from '@chat/delivery';
 import { RoutingKeys, type MessageRejected, type MessageView, type SyncGap } from '@chat/contracts';
 import { eventually, newUserId, TestClient, TestStack } from './support/harness';
 import { TcpProxy } from './support/tcp-proxy';
+
+const HOOK_SECRET = 'moderation-test-secret-0123';
 
 interface HookMessage {
   id: string;
@@ -25,6 +27,8 @@ interface HookMessage {
  */
 class ModerationReceiver {
   readonly requests: Array<{ messages: HookMessage[] }> = [];
+  /** Per request: whether its X-Chat-Signature verified with MODERATION_SECRET over X-Chat-Timestamp and the body. */
+  readonly signed: boolean[] = [];
   override: 'allow' | 'reject' | null = null;
   delayMs = 0;
   /** While set, answers wait for it (within MODERATION_TIMEOUT_MS, or the worker gives up on them). */
@@ -63,6 +67,9 @@ class ModerationReceiver {
     for await (const chunk of req) raw += String(chunk);
     const body = JSON.parse(raw) as { messages: HookMessage[] };
     this.requests.push(body);
+    const ts = Number(req.headers['x-chat-timestamp']);
+    const sig = req.headers['x-chat-signature'];
+    this.signed.push(typeof sig === 'string' && verifyOutbound(HOOK_SECRET, ts, raw, sig));
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.gate) await this.gate;
     const verdicts = body.messages.map((m) => {
@@ -100,7 +107,7 @@ describe('moderation hook (MODERATION_URL)', () => {
     await hook.up();
     t = await new TestStack({
       workers: 1,
-      env: { MODERATION_URL: hook.url, MODERATION_TIMEOUT_MS: '1000', MODERATION_FAILURE: 'open' },
+      env: { MODERATION_URL: hook.url, MODERATION_TIMEOUT_MS: '1000', MODERATION_FAILURE: 'open', MODERATION_SECRET: HOOK_SECRET },
     }).start();
   }, 120_000);
   afterAll(async () => {
@@ -125,6 +132,9 @@ describe('moderation hook (MODERATION_URL)', () => {
     expect(hook.asked([sent.message.id])[0].messages).toContainEqual(
       expect.objectContaining({ id: sent.message.id, roomId, senderId: a, content: 'hello', clientMsgId: 'allow-1' }),
     );
+    // signed with MODERATION_SECRET, so the hook can tell the request is the chat's
+    expect(hook.signed.length).toBeGreaterThan(0);
+    expect(hook.signed.every(Boolean)).toBe(true);
   });
 
   it('a rejected message reaches nobody (live, offline inbox, sync, history) and takes no seq; its sender gets message_rejected', async () => {

@@ -158,7 +158,7 @@ runConsumerService<RoomCommand>(
       : new ModerateSendsUseCase(
           applyCommands,
           {
-            hook: new HttpModerationHook(url, config.MODERATION_TIMEOUT_MS),
+            hook: new HttpModerationHook(url, config.MODERATION_TIMEOUT_MS, fetch, config.MODERATION_SECRET),
             verdicts: timedCalls(new ModerationVerdictStore(models), { find: 'moderation.find', record: 'moderation.record' }, (call, op) =>
               withStoreDeadline(call, 30_000, op),
             ),
