@@ -98,6 +98,7 @@ describe('group consent', () => {
     expect((await t.http('GET', '/chat/me/settings', { token: shy.token })).body.settings).toEqual({
       showPresence: true,
       groupAdds: 'contacts',
+      pushPreview: true,
     });
     await setGroupAdds(shy.token, 'nobody');
     const g = await created(a.token, []);

@@ -219,4 +219,17 @@ describe('messages by id (real store)', () => {
     expect(docs.every((d) => seqById.get(d.id) === d.seq)).toBe(true);
     expect(await store.findByIds([])).toEqual([]);
   });
+
+  it('a room holds one message per seq: another id at a taken seq is refused, and the first stays', async () => {
+    // the one-writer-per-room design's last guard, kept however the stand-in stores the index (docs/ferretdb.md)
+    const store = new MessageStore(models);
+    const room = hex();
+    const [a, b] = [hex(), hex()];
+    const first: NewMessage = { id: hex(), roomId: room, seq: 7, senderId: a, receiverId: b, content: 'first', createdAt: new Date() };
+    const second: NewMessage = { ...first, id: hex(), content: 'second' };
+    expect((await store.insertIdempotent([first])).size).toBe(0);
+    expect([...(await store.insertIdempotent([second, { ...second, id: hex(), roomId: hex() }]))]).toEqual([second.id]);
+    const stored = await models.Message.find({ roomId: room }).lean();
+    expect(stored.map((d) => [String(d._id), d.seq, d.content])).toEqual([[first.id, 7, 'first']]);
+  });
 });

@@ -213,10 +213,10 @@ describe('typing indicators and presence', () => {
       const bad = await t.http('PATCH', '/chat/me/settings', { token: a.token, body: { showPresence: 'no' } });
       expect([bad.status, bad.body.error?.code]).toEqual([400, 'VALIDATION_FAILED']);
       const hide = await t.http('PATCH', '/chat/me/settings', { token: a.token, body: { showPresence: false } });
-      expect([hide.status, hide.body]).toEqual([200, { settings: { showPresence: false, groupAdds: 'contacts' } }]);
+      expect([hide.status, hide.body]).toEqual([200, { settings: { showPresence: false, groupAdds: 'contacts', pushPreview: true } }]);
       // stored: the other edge reads it back
       expect((await t.http('GET', '/chat/me/settings', { token: a.token, edge: 1 })).body).toEqual({
-        settings: { showPresence: false, groupAdds: 'contacts' },
+        settings: { showPresence: false, groupAdds: 'contacts', pushPreview: true },
       });
 
       // a comes and goes: b is told nothing and reads nothing

@@ -46,6 +46,18 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ OUTBOUND_ATTEMPTS: '0' })).toThrow(/OUTBOUND_ATTEMPTS/);
   });
+  it('sends no push by default; PUSH_URL is an http(s) URL and needs PUSH_SECRET', () => {
+    expect(loadConfig({})).toMatchObject({ PUSH_URL: undefined, PUSH_SECRET: undefined, PUSH_COLLAPSE_MS: 3000 });
+    const url = 'https://push.internal/notify';
+    expect(loadConfig({ PUSH_URL: url, PUSH_SECRET: 'push-secret-0123456' })).toMatchObject({ PUSH_URL: url });
+    expect(() => loadConfig({ PUSH_URL: url })).toThrow(/PUSH_SECRET: must be set when PUSH_URL is/);
+    for (const bad of ['push.internal', 'ftp://a/push', 'http://user:pw@a/push'])
+      expect(() => loadConfig({ PUSH_URL: bad, PUSH_SECRET: 'push-secret-0123456' })).toThrow(/PUSH_URL/);
+    expect(() => loadConfig({ ...prod, PUSH_URL: url, PUSH_SECRET: 'push-secret-0123456' })).toThrow(
+      /PUSH_SECRET: must be at least 32 bytes/,
+    );
+    expect(() => loadConfig({ PUSH_COLLAPSE_MS: '10' })).toThrow(/PUSH_COLLAPSE_MS/);
+  });
   it.each(['UNSAFE_ACK_BEFORE_WRITE', 'UNSAFE_REQUEUE_FAILED', 'UNSAFE_GATE_REPEATS'] as const)(
     'refuses the fault-test switch %s in production, and keeps it off by default',
     (key) => {

@@ -160,12 +160,22 @@ class EnvVars {
   @Transform(toInt) @IsInt() @Min(1) @Max(100) OUTBOUND_ATTEMPTS = 15;
   /** Fanout: how long one outgoing POST may take before the attempt counts as failed. */
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) OUTBOUND_TIMEOUT_MS = 5000;
+  /**
+   * Fanout: the push gateway (FCM/APNs adapters) told of messages parked for offline receivers (unset: no
+   * push). Each push is signed with PUSH_SECRET, which must then be set.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/@]+(\/\S*)?$/, { message: 'PUSH_URL must be an http(s) URL without credentials' })
+  PUSH_URL?: string;
+  @IsOptional() @IsString() @MinLength(16) PUSH_SECRET?: string;
+  /** Fanout: the messages parked for a user in a room within this long of the first make one push. */
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) PUSH_COLLAPSE_MS = 3000;
   /** Browser origins allowed by CORS (comma-separated); empty: no cross-origin browser access. */
   @IsString() CORS_ORIGINS = '';
 }
 
 /** Variables with no default (not own keys of a fresh EnvVars). */
-const OPTIONAL = ['INSTANCE_ID', 'AUTH_MINT_KEY', 'AUTH_ADMIN_MINT_KEY', 'MODERATION_URL', 'WEBHOOK_SECRET'];
+const OPTIONAL = ['INSTANCE_ID', 'AUTH_MINT_KEY', 'AUTH_ADMIN_MINT_KEY', 'MODERATION_URL', 'WEBHOOK_SECRET', 'PUSH_URL', 'PUSH_SECRET'];
 
 export type Config = Readonly<Omit<EnvVars, 'INSTANCE_ID'> & { INSTANCE_ID: string }>;
 
@@ -198,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, use: ConfigUse 
   // unsigned webhooks would let anyone who can reach a receiver forge events
   if (webhookUrls(parsed).length > 0 && !parsed.WEBHOOK_SECRET)
     throw new ConfigError('invalid configuration:\n  WEBHOOK_SECRET: must be set when WEBHOOK_URLS is');
+  if (parsed.PUSH_URL && !parsed.PUSH_SECRET) throw new ConfigError('invalid configuration:\n  PUSH_SECRET: must be set when PUSH_URL is');
   if (parsed.NODE_ENV === 'production') {
     const refusals = productionRefusals(parsed, use);
     if (refusals.length > 0) throw new ConfigError(`invalid configuration for production:\n${refusals.map((r) => `  ${r}`).join('\n')}`);
@@ -243,6 +254,10 @@ function productionRefusals(c: EnvVars, use: ConfigUse): string[] {
   if (webhookUrls(c).length > 0) {
     const hook = weakSecret(c.WEBHOOK_SECRET);
     if (hook) out.push(`WEBHOOK_SECRET: ${hook}`);
+  }
+  if (c.PUSH_URL) {
+    const push = weakSecret(c.PUSH_SECRET);
+    if (push) out.push(`PUSH_SECRET: ${push}`);
   }
   if (c.DEMO_ENABLED === 'true') out.push('DEMO_ENABLED: the demo hands out tokens for its test users; not allowed in production');
   for (const [key, harm] of [

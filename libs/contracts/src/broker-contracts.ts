@@ -39,7 +39,7 @@ export interface SendMessageCommand {
   type: typeof RoutingKeys.messageSend;
   correlationId: string;
   message: Omit<MessageView, 'seq' | 'status'>;
-  /** The edge that accepted it (its delivery channel's id), kept with the message for its trace. */
+  /** The edge that accepted it (its delivery channel's id), kept in the message's trace record. */
   acceptedBy?: string;
 }
 
@@ -185,8 +185,10 @@ export interface MessagePersistedEvent {
   message: MessageView;
   /** true when this event repeats a message stored earlier (a redelivery or a resend). */
   replay: boolean;
-  /** When the persistence worker stored it (absent for messages stored before the time was kept). */
+  /** When the persistence worker stored it (absent on a replay: the first fan-out recorded it). */
   storedAt?: string;
+  /** The edge that accepted it, from the send command, for the trace record. */
+  acceptedBy?: string;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   MinLength,
   validateSync,
   ValidateBy,
+  ValidateIf,
   type ValidationError,
 } from 'class-validator';
 import { Invalid } from './errors';
@@ -267,6 +268,8 @@ export type GroupAdds = (typeof GROUP_ADDS)[number];
 export class UserSettingsDto {
   @IsOptional() @IsBoolean() showPresence?: boolean;
   @IsOptional() @IsIn(GROUP_ADDS, { message: `$property must be one of ${GROUP_ADDS.join(', ')}` }) groupAdds?: GroupAdds;
+  // absent is allowed, null is not (it would be stored as the setting)
+  @ValidateIf((_o, v) => v !== undefined) @IsBoolean() pushPreview?: boolean;
 }
 
 /** `POST /chat/rooms/:roomId/pins`. */

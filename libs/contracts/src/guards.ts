@@ -339,6 +339,7 @@ export function decodePersistedEvent(raw: unknown): MessagePersistedEvent {
     message: message as MessageView,
     replay: Boolean(c.replay),
     ...(c.storedAt !== undefined ? { storedAt: date(c.storedAt, 'storedAt') } : {}),
+    ...(typeof c.acceptedBy === 'string' && c.acceptedBy.length <= 128 ? { acceptedBy: c.acceptedBy } : {}),
   };
 }
 

@@ -10,10 +10,24 @@ export interface FanoutRecord {
   edges: string[];
   /** A repeat of a message stored earlier: recorded only when no fan-out of it was. */
   replay: boolean;
+  /** When it was stored, and the edge that accepted it (kept here rather than in the stored message). */
+  storedAt?: number;
+  acceptedBy?: string;
+}
+
+/** A message's fan-out as recorded, with when it was stored and the edge that accepted it (kept here, not in the store). */
+export interface FanoutTrace {
+  at: number;
+  online: number;
+  parked: number;
+  edges: string[];
+  edgeCount: number;
+  storedAt?: number;
+  acceptedBy?: string;
 }
 
 export interface TraceRecord {
-  fannedOut: { at: number; online: number; parked: number; edges: string[]; edgeCount: number } | null;
+  fannedOut: FanoutTrace | null;
   /** When a receipts worker first saw a delivered cursor move end at this message (for the stage histograms). */
   deliveredAt: number | null;
 }
@@ -42,7 +56,15 @@ export class DeliveryTraces {
     const p = this.redis.pipeline();
     for (const r of list) {
       const edges = [...new Set(r.edges)];
-      const value = JSON.stringify({ t: r.at, on: r.online, pk: r.parked, e: edges.slice(0, MAX_EDGES), ne: edges.length });
+      const value = JSON.stringify({
+        t: r.at,
+        on: r.online,
+        pk: r.parked,
+        e: edges.slice(0, MAX_EDGES),
+        ne: edges.length,
+        ...(r.storedAt !== undefined ? { s: r.storedAt } : {}),
+        ...(r.acceptedBy !== undefined ? { a: r.acceptedBy } : {}),
+      });
       const key = this.key(r.messageId);
       if (r.replay) p.hsetnx(key, 'f', value);
       else p.hset(key, 'f', value);
@@ -83,11 +105,19 @@ export class DeliveryTraces {
 function parseFanout(raw: string | null | undefined): TraceRecord['fannedOut'] {
   if (!raw) return null;
   try {
-    const r = JSON.parse(raw) as { t?: unknown; on?: unknown; pk?: unknown; e?: unknown; ne?: unknown };
+    const r = JSON.parse(raw) as { t?: unknown; on?: unknown; pk?: unknown; e?: unknown; ne?: unknown; s?: unknown; a?: unknown };
     if (typeof r.t !== 'number') return null;
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
     const edges = Array.isArray(r.e) ? r.e.filter((e): e is string => typeof e === 'string') : [];
-    return { at: r.t, online: num(r.on), parked: num(r.pk), edges, edgeCount: Math.max(edges.length, num(r.ne)) };
+    return {
+      at: r.t,
+      online: num(r.on),
+      parked: num(r.pk),
+      edges,
+      edgeCount: Math.max(edges.length, num(r.ne)),
+      ...(typeof r.s === 'number' && Number.isFinite(r.s) ? { storedAt: r.s } : {}),
+      ...(typeof r.a === 'string' ? { acceptedBy: r.a } : {}),
+    };
   } catch {
     return null;
   }

@@ -158,6 +158,12 @@ export const offlineParked = new Counter({
   help: 'Events parked in a user offline queue (BullMQ) because the user had no live socket',
 });
 
+export const pushWindows = new Counter({
+  name: 'chat_push_windows_total',
+  help: 'Push windows closed (the messages parked for a user in a room within PUSH_COLLAPSE_MS), by outcome: sent (one push queued), muted (the room is muted), online (the user came back)',
+  labelNames: ['outcome'] as const,
+});
+
 export const offlineDrained = new Counter({
   name: 'chat_offline_drained_total',
   help: 'Parked events delivered to a reconnecting user',

@@ -23,7 +23,7 @@ export async function hasWrittenTo(m: Models, writer: string, reader: string): P
     if (!tailIsOpen(room)) return false;
   }
   return (
-    (await m.Message.findOne({ roomId: String(room._id), receiverId: reader })
+    (await m.Message.findOne({ roomId: String(room._id), senderId: writer })
       .select({ _id: 1 })
       .lean()) !== null
   );

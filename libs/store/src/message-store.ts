@@ -2,6 +2,7 @@ import { lookupEach } from './lookup-each';
 import { Types, trusted } from 'mongoose';
 import type { ConversationDoc, MessageDoc, Models } from './models';
 import { tailIsOpen } from './room-tail';
+import { withoutPairReceiver } from './pair-receivers';
 import { bucketOf, walkRoom } from './room-buckets';
 import type { RoomScope } from './scope';
 
@@ -9,7 +10,7 @@ const DUPLICATE_KEY = 11000;
 
 /** A message to store: the id is the 24-hex string the edge assigned. */
 /** A message as the persistence worker stores it: never edited or deleted yet, so without those fields. */
-export type NewMessage = Omit<MessageDoc, '_id' | 'rb' | 'editedAt' | 'deletedAt'> & { id: string };
+export type NewMessage = Omit<MessageDoc, '_id' | 'rb' | 'editedAt' | 'deletedAt' | 'storedAt' | 'acceptedBy'> & { id: string };
 
 export interface HistoryPage {
   messages: MessageDoc[];
@@ -38,9 +39,9 @@ export class MessageStore {
   async insertIdempotent(messages: NewMessage[]): Promise<Set<string>> {
     const collided = new Set<string>();
     if (messages.length === 0) return collided;
-    const docs: MessageDoc[] = messages.map(({ id, ...rest }) => ({
+    const docs = messages.map(({ id, ...rest }) => ({
       _id: new Types.ObjectId(id),
-      ...rest,
+      ...withoutPairReceiver(rest),
       rb: bucketOf(rest.roomId, rest.seq),
     }));
     try {
@@ -110,10 +111,9 @@ export class MessageStore {
   /** One message, only if the user is its sender or receiver (null otherwise: callers answer 404). */
   async findForParticipant(messageId: string, userId: string): Promise<MessageDoc | null> {
     if (!Types.ObjectId.isValid(messageId)) return null;
-    return this.m.Message.findOne({
-      _id: new Types.ObjectId(messageId),
-      $or: trusted([{ senderId: userId }, { receiverId: userId }]),
-    }).lean<MessageDoc>();
+    // by id alone: a pair's receiver is not stored, it is filled in on read
+    const doc = await this.m.Message.findById(messageId).lean<MessageDoc>();
+    return doc && (doc.senderId === userId || doc.receiverId === userId) ? doc : null;
   }
 
   /**

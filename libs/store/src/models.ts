@@ -1,5 +1,6 @@
 import { GROUP_ADDS, type GroupAdds } from '@chat/contracts';
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { PairReceivers } from './pair-receivers';
 
 export interface LastMessage {
   id: string;
@@ -69,6 +70,7 @@ export interface MessageDoc {
   roomId: string;
   seq: number;
   senderId: string;
+  /** A pair's message is stored without it (the other participant) and read back with it (PairReceivers). */
   receiverId: string;
   content: string;
   /** Absent rather than null when the client sent none, like editedAt and deletedAt until they happen: on the
@@ -76,7 +78,10 @@ export interface MessageDoc {
   clientMsgId?: string | null;
   /** When the edge accepted it (before the broker confirm). */
   createdAt: Date;
-  /** When the persistence worker handed it to the store, and the edge that accepted it (unset on older messages). */
+  /**
+   * When the persistence worker stored it and the edge that accepted it: on messages stored by earlier
+   * versions only. They now live in the trace record (DeliveryTraces), two fields fewer per message.
+   */
   storedAt?: Date;
   acceptedBy?: string;
   editedAt?: Date | null;
@@ -195,6 +200,8 @@ export interface UserSettingsDoc {
   showPresence: boolean;
   /** Who may put the user in a group without asking (unset: 'contacts'). */
   groupAdds?: GroupAdds;
+  /** False: pushes carry no message text (unset: true). */
+  pushPreview?: boolean;
   updatedAt: Date;
 }
 
@@ -273,7 +280,7 @@ const messageSchema = new Schema<MessageDoc>(
     roomId: { type: String, required: true },
     seq: { type: Number, required: true },
     senderId: { type: String, required: true },
-    receiverId: { type: String, required: true },
+    receiverId: { type: String },
     content: { type: String, required: true },
     clientMsgId: { type: String },
     createdAt: { type: Date, required: true },
@@ -298,8 +305,18 @@ messageSchema.index({ rb: 1 });
 messageSchema.index({ roomId: 1, mentions: 1, seq: -1 });
 // history and reconnect sync: one room, by seq
 messageSchema.index({ roomId: 1, seq: 1 }, { unique: true });
-// reconnect sync and unread counts: one receiver's messages in a room by seq
-messageSchema.index({ roomId: 1, receiverId: 1, seq: 1 });
+// whether a user wrote in a pair room (group rules), for rooms whose summary does not say
+messageSchema.index({ roomId: 1, senderId: 1 });
+
+/** Each connection's Message model and the pair receivers it fills in on every read (pair-receivers.ts). */
+const pairReceivers = new WeakMap<Model<MessageDoc>, PairReceivers>();
+messageSchema.post(['find', 'findOne'], async function (res: unknown) {
+  if (!res) return;
+  // a projection that leaves receiverId out gets none (a caller that asked for a few fields needs no lookup)
+  const fields = this.projection() as Record<string, unknown> | undefined;
+  if (fields && Object.values(fields).some((v) => v === 1 || v === true) && !('receiverId' in fields)) return;
+  await pairReceivers.get(this.model as Model<MessageDoc>)?.fill((Array.isArray(res) ? res : [res]) as Array<Partial<MessageDoc>>);
+});
 
 const cursorSchema = new Schema<CursorDoc>(
   {
@@ -337,6 +354,7 @@ const userSettingsSchema = new Schema<UserSettingsDoc>(
     _id: { type: String, required: true },
     showPresence: { type: Boolean, default: true },
     groupAdds: { type: String, enum: GROUP_ADDS },
+    pushPreview: Boolean,
     updatedAt: { type: Date, required: true },
   },
   { collection: 'user_settings', versionKey: false },
@@ -403,9 +421,12 @@ export interface Models {
 
 /** Models bound to the caller's connection: no global mongoose state. */
 export function createModels(conn: Connection): Models {
+  const Conversation = conn.model<ConversationDoc>('Conversation', conversationSchema);
+  const Message = conn.model<MessageDoc>('Message', messageSchema);
+  if (!pairReceivers.has(Message)) pairReceivers.set(Message, new PairReceivers(Conversation));
   return {
-    Conversation: conn.model<ConversationDoc>('Conversation', conversationSchema),
-    Message: conn.model<MessageDoc>('Message', messageSchema),
+    Conversation,
+    Message,
     Cursor: conn.model<CursorDoc>('Cursor', cursorSchema),
     Invite: conn.model<InviteDoc>('Invite', inviteSchema),
     Membership: conn.model<MembershipDoc>('Membership', membershipSchema),

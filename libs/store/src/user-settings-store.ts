@@ -7,9 +7,11 @@ const CONCURRENCY = 16;
 export interface UserSettings {
   showPresence: boolean;
   groupAdds: GroupAdds;
+  /** False: pushes to the user carry no message text (only ids and a count). */
+  pushPreview: boolean;
 }
 
-export const DEFAULT_SETTINGS: UserSettings = Object.freeze({ showPresence: true, groupAdds: 'contacts' });
+export const DEFAULT_SETTINGS: UserSettings = Object.freeze({ showPresence: true, groupAdds: 'contacts', pushPreview: true });
 
 /** Each user's own settings (one document per user who changed one; the others have the defaults). */
 export class UserSettingsStore {
@@ -23,10 +25,10 @@ export class UserSettingsStore {
   async set(userId: string, s: UserSettings): Promise<UserSettings> {
     await this.m.UserSettings.updateOne(
       { _id: userId },
-      { $set: { showPresence: s.showPresence, groupAdds: s.groupAdds, updatedAt: new Date() } },
+      { $set: { showPresence: s.showPresence, groupAdds: s.groupAdds, pushPreview: s.pushPreview, updatedAt: new Date() } },
       { upsert: true },
     );
-    return { showPresence: s.showPresence, groupAdds: s.groupAdds };
+    return { showPresence: s.showPresence, groupAdds: s.groupAdds, pushPreview: s.pushPreview };
   }
 
   /** Which of these users hide their presence. */
@@ -47,5 +49,9 @@ export class UserSettingsStore {
 
 /** A user's settings, the defaults where the user set nothing (or before the setting existed). */
 export function withDefaults(doc: Partial<UserSettingsDoc> | null): UserSettings {
-  return { showPresence: doc?.showPresence ?? DEFAULT_SETTINGS.showPresence, groupAdds: doc?.groupAdds ?? DEFAULT_SETTINGS.groupAdds };
+  return {
+    showPresence: doc?.showPresence ?? DEFAULT_SETTINGS.showPresence,
+    groupAdds: doc?.groupAdds ?? DEFAULT_SETTINGS.groupAdds,
+    pushPreview: doc?.pushPreview ?? DEFAULT_SETTINGS.pushPreview,
+  };
 }

@@ -18,12 +18,14 @@ export function recordDelivered(events: FanoutEvent[], report: DeliveryReport, n
 
 /** What the delivery trace keeps of the batch's messages. */
 export function fanoutRecords(report: DeliveryReport): FanoutRecord[] {
-  return report.messages.map(({ messageId, online, parked, edges, replay }) => ({
+  return report.messages.map(({ messageId, online, parked, edges, replay, storedAt, acceptedBy }) => ({
     messageId,
     at: report.handedAt,
     online,
     parked,
     edges,
     replay,
+    ...(storedAt ? { storedAt: Date.parse(storedAt) } : {}),
+    ...(acceptedBy ? { acceptedBy } : {}),
   }));
 }

@@ -7,22 +7,28 @@ import {
   OutboundQueue,
   OutboundSender,
   Presence,
+  PushWindows,
   Webhooks,
 } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { outboundDeliveries } from '@chat/ops';
 import { BlockStore, GroupStore } from '@chat/store';
 import { fanoutRecords, recordDelivered } from './delivery-metrics';
+import { startPushWorker } from './push-worker';
 import { DeliverMessagesUseCase } from './usecases/deliver-messages/deliver-messages.usecase';
 
 runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config, log, topology, models, redis }) => {
   const inbox = new OfflineInbox(redis, config.CHAT_NAMESPACE, undefined, config.OFFLINE_INBOX_MAX);
+  const presence = new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS);
+  const push = config.PUSH_URL ? new PushWindows(redis, config.CHAT_NAMESPACE, config.PUSH_COLLAPSE_MS) : null;
   const deliver = new DeliverMessagesUseCase(
-    new Presence(redis, config.CHAT_NAMESPACE, config.PRESENCE_TTL_MS),
+    presence,
     inbox,
     new EdgeChannel(redis, config.CHAT_NAMESPACE),
     new GroupStore(models),
     new BlockStore(models),
+    Date.now,
+    push,
   );
   const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
   const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, {
@@ -34,11 +40,14 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
   const senderRedis = redis.duplicate({ maxRetriesPerRequest: null, connectionName: `fanout-outbound-${config.INSTANCE_ID}` });
   senderRedis.on('error', () => undefined); // the main connection logs Redis errors
   const sender = new OutboundSender(senderRedis, config.CHAT_NAMESPACE, {
-    secrets: { webhook: config.WEBHOOK_SECRET },
+    secrets: { webhook: config.WEBHOOK_SECRET, push: config.PUSH_SECRET },
     timeoutMs: config.OUTBOUND_TIMEOUT_MS,
     onOutcome: (kind, outcome) => outboundDeliveries.inc({ kind, outcome }),
     onError: (err) => log.warn({ err: err.message }, 'outbound sender error'),
   });
+  const pushWorker =
+    push &&
+    startPushWorker({ windows: push, url: config.PUSH_URL!, models, redis, presence, outbound, log, instanceId: config.INSTANCE_ID });
   return {
     consumer: {
       queues: topology.fanoutQueues,
@@ -56,9 +65,11 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
         log.debug({ live: report.live, parked: report.parked, correlationIds: events.map((e) => e.correlationId) }, 'delivered');
       },
     },
-    stopping: () => sender.close(),
+    stopping: async () => {
+      await Promise.all([sender.close(), pushWorker?.close()]);
+    },
     stopped: async () => {
-      await Promise.all([inbox.close(), outbound.close()]);
+      await Promise.all([inbox.close(), outbound.close(), push?.close()]);
       senderRedis.disconnect();
     },
   };

@@ -320,16 +320,16 @@ export const ROUTES: RouteDoc[] = [
     path: '/chat/me/settings',
     summary: 'Your settings',
     status: 200,
-    response: '{ settings: { showPresence, groupAdds } }',
+    response: '{ settings: { showPresence, groupAdds, pushPreview } }',
   },
   {
     method: 'patch',
     path: '/chat/me/settings',
     summary:
-      'Change your settings (the fields given); showPresence false hides your presence from everyone and everyone’s from you; groupAdds says who may add you to a group without an invite: contacts (default), everyone or nobody',
+      'Change your settings (the fields given); showPresence false hides your presence from everyone and everyone’s from you; groupAdds says who may add you to a group without an invite: contacts (default), everyone or nobody; pushPreview false sends pushes without message text',
     body: UserSettingsDto,
     status: 200,
-    response: '{ settings: { showPresence, groupAdds } }',
+    response: '{ settings: { showPresence, groupAdds, pushPreview } }',
   },
   {
     method: 'post',

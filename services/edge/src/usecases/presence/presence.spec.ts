@@ -20,7 +20,7 @@ describe('PresenceUseCase', () => {
     const ports: PresencePorts = {
       contactsOf: async (u) => new Set(contacts[u] ?? []),
       settings: {
-        get: async (u) => ({ showPresence: !hidden.has(u), groupAdds: 'contacts' }),
+        get: async (u) => ({ showPresence: !hidden.has(u), groupAdds: 'contacts', pushPreview: true }),
         set: async (u, s) => {
           if (s.showPresence) hidden.delete(u);
           else hidden.add(u);

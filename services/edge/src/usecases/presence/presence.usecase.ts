@@ -4,6 +4,7 @@ import { AppError, envelope, ServerEvents, type DeliveryEnvelope, type GroupAdds
 export interface Settings {
   showPresence: boolean;
   groupAdds: GroupAdds;
+  pushPreview: boolean;
 }
 
 export interface PresencePorts {

@@ -20,8 +20,6 @@ const doc = (o: Partial<MessageDoc> = {}): MessageDoc =>
     content: 'x',
     clientMsgId: null,
     createdAt: t(0),
-    storedAt: t(1),
-    acceptedBy: 'edge-1.ab',
     editedAt: null,
     deletedAt: null,
     ...o,
@@ -49,7 +47,23 @@ function setup(o: { doc?: MessageDoc; cursors?: CursorDoc[]; members?: string[];
     { forRoom: async () => new Map((o.cursors ?? []).map((c) => [c.userId, c])) },
     { get: async (id) => (o.accepted && o.accepted.id === id ? o.accepted : null) },
     o.records ?? {
-      read: async () => new Map([[ID, { fannedOut: { at: t(2).getTime(), online: 1, parked: 0, edges: ['edge-2.cd'], edgeCount: 1 } }]]),
+      read: async () =>
+        new Map([
+          [
+            ID,
+            {
+              fannedOut: {
+                at: t(2).getTime(),
+                online: 1,
+                parked: 0,
+                edges: ['edge-2.cd'],
+                edgeCount: 1,
+                storedAt: t(1).getTime(),
+                acceptedBy: 'edge-1.ab',
+              },
+            },
+          ],
+        ]),
     },
   );
 }
@@ -70,6 +84,17 @@ describe('TraceMessageUseCase', () => {
       delivered: { at: t(3).toISOString(), exact: true },
       read: { at: t(4).toISOString(), exact: true },
     });
+  });
+
+  it('reads the stored time and the accepting edge from an older message’s document, and knows neither once the record expired', async () => {
+    const older = setup({ doc: doc({ storedAt: t(1), acceptedBy: 'edge-3.ef' }), records: { read: async () => new Map() } });
+    expect(await older.execute(A, ID)).toMatchObject({
+      accepted: { edge: 'edge-3.ef' },
+      stored: { at: t(1).toISOString(), seq: 5 },
+      fannedOut: null,
+    });
+    const expired = setup({ doc: doc(), records: { read: async () => new Map() } });
+    expect(await expired.execute(A, ID)).toMatchObject({ accepted: { at: t(0).toISOString(), edge: null }, stored: { at: null, seq: 5 } });
   });
 
   it('gives an upper bound when a later move passed the cursor on, never a delivery after the read', async () => {

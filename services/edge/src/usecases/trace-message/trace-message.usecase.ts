@@ -7,14 +7,13 @@ import {
   type MessageView,
   type ReceiptStage,
 } from '@chat/contracts';
+import type { FanoutTrace } from '@chat/delivery';
 import { cursorPass, groupCounts, type CursorDoc, type MessageDoc } from '@chat/store';
 import type { AcceptedLog, Conversations, Cursors, Messages } from '../ports';
 
 /** A message's fan-out as the fanout worker recorded it (DeliveryTraces); null when none is kept. */
 export interface FanoutRecords {
-  read(
-    ids: string[],
-  ): Promise<Map<string, { fannedOut: { at: number; online: number; parked: number; edges: string[]; edgeCount: number } | null }>>;
+  read(ids: string[]): Promise<Map<string, { fannedOut: FanoutTrace | null }>>;
 }
 
 const iso = (d: Date | number | null | undefined) => (d === null || d === undefined ? null : new Date(d).toISOString());
@@ -72,15 +71,16 @@ export function traceOf(
   doc: MessageDoc,
   members: readonly string[],
   cursors: Map<string, CursorDoc>,
-  fanout: { at: number; online: number; parked: number; edges: string[]; edgeCount: number } | null,
+  fanout: FanoutTrace | null,
 ): MessageTrace {
   const group = Boolean(doc.groupId);
   const base = {
     messageId: String(doc._id),
     roomId: doc.roomId,
     kind: group ? ('group' as const) : ('direct' as const),
-    accepted: { at: iso(doc.createdAt)!, edge: doc.acceptedBy ?? null },
-    stored: { at: iso(doc.storedAt), seq: doc.seq },
+    // messages stored by earlier versions carry both in the document
+    accepted: { at: iso(doc.createdAt)!, edge: doc.acceptedBy ?? fanout?.acceptedBy ?? null },
+    stored: { at: iso(doc.storedAt ?? fanout?.storedAt), seq: doc.seq },
   };
   if (group) {
     const counts = groupCounts(doc, members, cursors);

@@ -6,6 +6,7 @@ import {
   type MessageRejectedEvent,
   type MessageView,
 } from '@chat/contracts';
+import type { PushItem } from '@chat/delivery';
 import { changeEnvelopes, DeliverMessagesUseCase, groupEnvelopes, keyOf, pinEnvelopes } from './deliver-messages.usecase';
 
 const A = 'a'.repeat(24);
@@ -392,6 +393,29 @@ describe('pin notices', () => {
     });
     expect(envs.filter((e) => e.event === 'message_unpinned')).toEqual([
       { userIds: [A, B], event: 'message_unpinned', payload: { roomId: base.roomId, messageId: base.messageId, by: A } },
+    ]);
+  });
+
+  it('collects for push what was parked: each offline receiver, not the live ones, not a blocked sender’s message to its blocker', async () => {
+    const [C, D] = ['e'.repeat(24), 'f'.repeat(24)];
+    const GROUP = '9'.repeat(24);
+    const collected: PushItem[] = [];
+    const uc = new DeliverMessagesUseCase(
+      { whereOnline: async () => new Map([[C, new Set(['e1'])]]) },
+      { park: async () => undefined, parkEvents: async () => undefined },
+      { deliver: async (shares) => new Map([...shares.keys()].map((edge) => [edge, 1])) },
+      { membersOf: async () => new Map([[GROUP, [A, B, C, D]]]) },
+      { blockersOf: async () => new Map([[A, new Set([D])]]) },
+      Date.now,
+      { collect: async (items) => void collected.push(...items) },
+    );
+    const g = ev(2);
+    g.message = { ...g.message, roomId: GROUP, receiverId: GROUP, groupId: GROUP };
+    await uc.execute([ev(1), g]);
+    const room = ev(1).message.roomId;
+    expect(collected.map((i) => [i.userId, i.roomId, i.messageId, i.senderId, i.seq])).toEqual([
+      [B, room, ev(1).message.id, A, 1],
+      [B, GROUP, g.message.id, A, 2],
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { sendToEdges, type EdgeShares, type WhereOnline } from '@chat/delivery';
+import { sendToEdges, type EdgeShares, type PushItem, type WhereOnline } from '@chat/delivery';
 import {
   changeNotice,
   changeStatus,
@@ -34,6 +34,10 @@ export interface GroupMembersPort {
   /** Current members of each group (read when the batch is handled, so earlier membership changes count). */
   membersOf(groupIds: string[]): Promise<Map<string, string[]>>;
 }
+/** Collects parked messages into per-(user, room) push windows (PushWindows); absent when push is off. */
+export interface PushPort {
+  collect(items: PushItem[]): Promise<void>;
+}
 export interface BlockersPort {
   /** For each of these senders, who blocks them now (BlockStore.blockersOf). */
   blockersOf(senderIds: string[]): Promise<Map<string, Set<string>>>;
@@ -56,9 +60,17 @@ export interface MessageOutcome {
   edges: string[];
   replay: boolean;
   storedAt?: string;
+  acceptedBy?: string;
 }
 
-type PlannedMessage = { userIds: string[]; message: MessageView; correlationId: string; replay: boolean; storedAt?: string };
+type PlannedMessage = {
+  userIds: string[];
+  message: MessageView;
+  correlationId: string;
+  replay: boolean;
+  storedAt?: string;
+  acceptedBy?: string;
+};
 
 /** What an edit or delete means for each side: the actor learns the outcome, the others see the change. */
 export function changeEnvelopes(e: MessageChangedEvent, groupMembers: string[] = []): DeliveryEnvelope[] {
@@ -226,6 +238,7 @@ export class DeliverMessagesUseCase {
     private readonly groups: GroupMembersPort,
     private readonly blocks: BlockersPort = { blockersOf: async () => new Map() },
     private readonly now: () => number = Date.now,
+    private readonly push: PushPort | null = null,
   ) {}
 
   async execute(events: FanoutEvent[]): Promise<DeliveryReport> {
@@ -300,8 +313,9 @@ export class DeliverMessagesUseCase {
     await Promise.all([
       ...[...parked].map(([userId, list]) => this.inbox.park(userId, list)),
       ...[...parkedEvents].map(([userId, list]) => this.inbox.parkEvents(userId, list)),
+      ...(this.push ? [this.push.collect(pushItems(parked))] : []),
     ]);
-    const messages = messagesFor.map(({ userIds, message, replay, storedAt }): MessageOutcome => {
+    const messages = messagesFor.map(({ userIds, message, replay, storedAt, acceptedBy }): MessageOutcome => {
       const heard = userIds.filter((u) => online.has(u) && !unheard.has(u));
       const edges = [...new Set(heard.flatMap((u) => [...(where.get(u) ?? [])]))];
       return {
@@ -311,6 +325,7 @@ export class DeliverMessagesUseCase {
         edges,
         replay,
         ...(storedAt ? { storedAt } : {}),
+        ...(acceptedBy ? { acceptedBy } : {}),
       };
     });
     return { live, parked: [...parked.values()].reduce((n, l) => n + l.length, 0), messages, handedAt };
@@ -323,7 +338,11 @@ export class DeliverMessagesUseCase {
     out: PlannedMessage[],
   ): DeliveryEnvelope[] {
     const { message } = e;
-    const trace = { replay: e.replay, ...(e.storedAt ? { storedAt: e.storedAt } : {}) };
+    const trace = {
+      replay: e.replay,
+      ...(e.storedAt ? { storedAt: e.storedAt } : {}),
+      ...(e.acceptedBy ? { acceptedBy: e.acceptedBy } : {}),
+    };
     const planned: DeliveryEnvelope[] = [envelope({ userId: message.senderId }, ServerEvents.messageSent, { message })];
     if (!message.groupId) {
       out.push({ userIds: [message.receiverId], message, correlationId: e.correlationId, ...trace });
@@ -379,6 +398,19 @@ export function keyOf(env: DeliveryEnvelope): string {
   };
   const which = GROUP_EVENTS.has(env.event) ? `${p.op ?? ''}|${env.correlationId ?? ''}` : (p.editedAt ?? p.deletedAt ?? '');
   return [env.event, p.messageId ?? p.message?.id ?? p.inviteId ?? p.groupId, which].join('|').replace(/:/g, '');
+}
+
+/**
+ * What the parked messages may announce by push: each receiver's parked messages, except those a receiver
+ * who blocks their sender gets flagged (a blocked sender rings nobody). A failure fails the batch like a
+ * failed park, so a redelivery collects again (adding a message twice keeps one).
+ */
+export function pushItems(parked: Map<string, MessageView[]>): PushItem[] {
+  const items: PushItem[] = [];
+  for (const [userId, list] of parked)
+    for (const m of list)
+      if (!m.blockedSender && m.seq !== null) items.push({ userId, roomId: m.roomId, messageId: m.id, senderId: m.senderId, seq: m.seq });
+  return items;
 }
 
 function groupOf(e: FanoutEvent): string | undefined {

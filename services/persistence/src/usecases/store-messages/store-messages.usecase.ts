@@ -60,12 +60,13 @@ export class StoreMessagesUseCase {
       // seqs from the room's head in memory; taken for good only once the insert succeeded (commit, below),
       // so a retried batch is given the same seqs again
       const docs: NewMessage[] = [];
-      // the stored time goes in the same insert (no write of its own): when the batch is handed to the store
+      // when the batch is handed to the store; it travels with the persisted event to the trace record
+      // rather than in the document (docs/ferretdb.md, disk)
       const storedAt = this.now();
       for (const [roomId, list] of byRoom) {
         const h = heads.get(roomId);
         if (!h) continue; // no such room: dead-lettered below
-        list.forEach((c, i) => docs.push(toDoc(c, h.lastSeq + 1 + i, storedAt)));
+        list.forEach((c, i) => docs.push(toDoc(c, h.lastSeq + 1 + i)));
       }
 
       // until this batch commits, what the insert stored is unknown (it may have landed in part, or land
@@ -122,8 +123,11 @@ export class StoreMessagesUseCase {
         if (!doc) return null; // its room does not exist: nothing to store, dead-letter it
         const replay = !storedNow.has(c.message.id) || emitted.has(c.message.id);
         emitted.add(c.message.id);
-        const storedAt = doc.storedAt ? { storedAt: new Date(doc.storedAt).toISOString() } : {};
-        return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay, ...storedAt };
+        const trace = {
+          ...(replay ? {} : { storedAt: storedAt.toISOString() }),
+          ...(c.acceptedBy ? { acceptedBy: c.acceptedBy } : {}),
+        };
+        return { type: RoutingKeys.messagePersisted, correlationId: c.correlationId, message: toMessageView(doc), replay, ...trace };
       });
       return { events };
     } finally {
@@ -153,7 +157,7 @@ function refusedEvent(c: SendMessageCommand, error: Refusal): MessageRefusedEven
   };
 }
 
-function toDoc(c: SendMessageCommand, seq: number, storedAt: Date): NewMessage {
+function toDoc(c: SendMessageCommand, seq: number): NewMessage {
   const m = c.message;
   return {
     id: m.id,
@@ -164,8 +168,6 @@ function toDoc(c: SendMessageCommand, seq: number, storedAt: Date): NewMessage {
     content: m.content,
     ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
     createdAt: new Date(m.createdAt),
-    storedAt,
-    ...(c.acceptedBy ? { acceptedBy: c.acceptedBy } : {}),
     ...(m.groupId ? { groupId: m.groupId, mentions: m.mentions ?? [] } : {}),
     ...(m.replyTo ? { replyTo: { id: m.replyTo.id, senderId: m.replyTo.senderId, excerpt: m.replyTo.excerpt } } : {}),
   };
