@@ -160,6 +160,8 @@ class EnvVars {
   @IsOptional() @IsString() @MinLength(16) WEBHOOK_SECRET?: string;
   /** Fanout: attempts per outgoing delivery (webhook, push) before it is a dead letter at /admin. */
   @Transform(toInt) @IsInt() @Min(1) @Max(100) OUTBOUND_ATTEMPTS = 15;
+  /** Fanout, receipts, edge: dead letters kept, the newest (Redis runs noeviction: a receiver gone for good must not fill it). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000) OUTBOUND_DEAD_LETTERS_MAX = 10_000;
   /** Fanout: how long one outgoing POST may take before the attempt counts as failed. */
   @Transform(toInt) @IsInt() @Min(100) @Max(60000) OUTBOUND_TIMEOUT_MS = 5000;
   /**

@@ -36,6 +36,11 @@ export interface OutboundCounts {
 export const OUTBOUND_QUEUE = 'outbound';
 /** Default attempts per delivery: with the backoff below they span hours, so a receiver down for minutes misses nothing. */
 export const OUTBOUND_ATTEMPTS = 15;
+/**
+ * Default dead letters kept (the newest): Redis runs noeviction, so a receiver gone for good would otherwise
+ * grow the failed set until Redis refused every write, chat traffic included.
+ */
+export const OUTBOUND_DEAD_LETTERS_MAX = 10_000;
 const BACKOFF_TYPE = 'jitter';
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 3_600_000;
@@ -81,12 +86,13 @@ export function outboundBackoff(attemptsMade: number, baseMs = BACKOFF_BASE_MS, 
 
 /**
  * The queue of outgoing deliveries (one BullMQ queue under the namespace). Jobs that used up their attempts
- * stay in the failed set: they are the dead letters, listed and replayed from /admin. Completed jobs are
+ * stay in the failed set, the newest `deadLetterMax` of them: they are the dead letters, listed and replayed from /admin. Completed jobs are
  * kept ten minutes so a delivery queued again meanwhile (a batch redelivered after a worker died) is one job.
  */
 export class OutboundQueue {
   private readonly queue: Queue;
   private readonly attempts: number;
+  private readonly deadLetterMax: number;
   /** What this process queued lately, oldest first, to queue again should Redis lose it. */
   private recent: Array<{ at: number; deliveries: OutboundDelivery[] }> = [];
   private remembered = 0;
@@ -101,6 +107,8 @@ export class OutboundQueue {
     ns: string,
     opts: {
       attempts?: number;
+      /** Dead letters kept, the newest (OUTBOUND_DEAD_LETTERS_MAX). */
+      deadLetterMax?: number;
       /**
        * How long a queued delivery is remembered (0: not at all), and at most how many: Redis that comes back
        * empty (a restart without persistence) loses the jobs waiting in it, and the ones queued in this window,
@@ -116,6 +124,7 @@ export class OutboundQueue {
     this.queue = new Queue(OUTBOUND_QUEUE, { connection: redis, prefix: `${ns}:bull` });
     this.queue.on('error', () => undefined); // connection errors surface on the awaited calls
     this.attempts = opts.attempts ?? OUTBOUND_ATTEMPTS;
+    this.deadLetterMax = opts.deadLetterMax ?? OUTBOUND_DEAD_LETTERS_MAX;
     this.rememberMs = opts.rememberMs ?? 20_000;
     this.rememberMax = opts.rememberMax ?? 5_000;
     // a key of this process's own: another process that saw the loss first and set its key back does not hide it
@@ -142,7 +151,7 @@ export class OutboundQueue {
         attempts: this.attempts,
         backoff: { type: BACKOFF_TYPE },
         removeOnComplete: { age: 600, count: 10_000 },
-        removeOnFail: false,
+        removeOnFail: { count: this.deadLetterMax },
       },
     };
   }

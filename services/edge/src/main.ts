@@ -137,7 +137,7 @@ runService('edge', async () => {
   // a user's inbox is read only while that user connects: a handle kept per connected user cost every idle socket a few KB
   const inbox = new OfflineInbox(redis, ns, 100);
   // outgoing deliveries: report.created is told from here; /admin lists and replays the dead letters
-  const outbound = new OutboundQueue(redis, ns, { attempts: config.OUTBOUND_ATTEMPTS });
+  const outbound = new OutboundQueue(redis, ns, { attempts: config.OUTBOUND_ATTEMPTS, deadLetterMax: config.OUTBOUND_DEAD_LETTERS_MAX });
   const webhooks = new Webhooks(outbound, config.WEBHOOK_URLS);
   // this process's own delivery channel: a restarted edge gets a new one, so nothing meant for the
   // sockets of its previous life reaches it

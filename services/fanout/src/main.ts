@@ -33,6 +33,7 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
   const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
   const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, {
     attempts: config.OUTBOUND_ATTEMPTS,
+    deadLetterMax: config.OUTBOUND_DEAD_LETTERS_MAX,
     onRequeued: (deliveries) => log.warn({ deliveries }, 'Redis lost its data: the outgoing deliveries queued lately were queued again'),
   });
   const webhooks = new Webhooks(outbound, config.WEBHOOK_URLS);

@@ -23,7 +23,10 @@ runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ c
     sendersBetween: (roomId, after, upto, limit) => messages.sendersBetween(roomId, after, upto, limit),
   });
   const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
-  const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, { attempts: config.OUTBOUND_ATTEMPTS });
+  const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, {
+    attempts: config.OUTBOUND_ATTEMPTS,
+    deadLetterMax: config.OUTBOUND_DEAD_LETTERS_MAX,
+  });
   const webhooks = new Webhooks(outbound, config.WEBHOOK_URLS);
   return {
     consumer: {
