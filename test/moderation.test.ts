@@ -1,12 +1,14 @@
 import amqp from 'amqplib';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import mongoose from 'mongoose';
 import { chromium } from 'playwright-core';
 import { Redis } from 'ioredis';
 import { buildTopology } from '@chat/broker';
 import { OfflineInbox } from '@chat/delivery';
 import { RoutingKeys, type MessageRejected, type MessageView, type SyncGap } from '@chat/contracts';
 import { eventually, newUserId, TestClient, TestStack } from './support/harness';
+import { TcpProxy } from './support/tcp-proxy';
 
 interface HookMessage {
   id: string;
@@ -439,6 +441,62 @@ describe('moderation hook (MODERATION_URL)', () => {
       const stored = (await t.storedMessages(roomId, tb)).filter((m) => m.id === sent.message.id);
       expect(stored).toHaveLength(wasDelivered ? 1 : 0);
     });
+
+    it('a worker cut from the broker after it stored a rejection, then killed before acking: the redelivery stays rejected, though the hook now allows it', async () => {
+      // the worker reaches RabbitMQ through a relay the test cuts (the edges and fanout do not)
+      const rabbit = new URL(process.env.TEST_RABBITMQ_URL!);
+      const relay = await new TcpProxy(rabbit.hostname, Number(rabbit.port || 5672)).start();
+      const viaRelay = new URL(rabbit.toString());
+      viaRelay.hostname = '127.0.0.1';
+      viaRelay.port = String(relay.port);
+      const store = await mongoose.createConnection(t.storeUrl).asPromise();
+      try {
+        await t.stack.kill('persistence-1', 'SIGTERM');
+        await t.stack.spawn('persistence', 'persistence-1', { RABBITMQ_URL: viaRelay.toString() });
+        const { b, ta, tb, roomId } = await t.pair();
+        const alice = await t.connect(ta, 0);
+        const bob = await t.connect(tb, 1);
+        const rejected = collect<MessageRejected>(alice, 'message_rejected');
+        // the hook's answer waits until the worker has lost the broker: it stores the verdict, and can neither tell nor ack
+        let release!: () => void;
+        hook.gate = new Promise<void>((r) => (release = r));
+        const sent = await alice.request('send_message', { receiverId: b, roomId, content: 'spam, then cut', clientMsgId: 'c-1' });
+        expect(sent.ok).toBe(true);
+        const id: string = sent.message.id;
+        await eventually(() => hook.asked([id]).length === 1, 'the hook asked');
+        relay.cut();
+        release();
+        await eventually(
+          async () => (await store.collection('moderation_verdicts').findOne({ _id: id as never }))?.action === 'reject',
+          'the rejection stored',
+        );
+        await t.stack.kill('persistence-1', 'SIGKILL');
+        expect(rejected).toEqual([]);
+
+        hook.gate = null;
+        hook.override = 'allow'; // asked again, the hook would now let it through
+        relay.restore();
+        await t.stack.restart('persistence-1');
+        await alice.request('send_message', { receiverId: b, roomId, content: 'after the cut', clientMsgId: 'c-2' });
+        await bob.waitFor(() => bob.received.some((m) => m.content === 'after the cut'), 'the message behind it');
+        await alice.waitFor(() => rejected.length >= 1, 'the rejection', 10_000).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 500));
+
+        // the redelivery was shown to the hook again, and its allow lost to the stored rejection
+        expect(hook.asked([id])).toHaveLength(2);
+        expect(rejected).toEqual([{ messageId: id, roomId, clientMsgId: 'c-1', reason: 'spam' }]);
+        expect(bob.received.map((m) => m.content)).toEqual(['after the cut']);
+        expect((await t.storedMessages(roomId, tb)).map((m) => [m.content, m.seq])).toEqual([['after the cut', 1]]);
+      } finally {
+        hook.gate = null;
+        relay.restore();
+        await store.close();
+        // the rest of the file runs against a worker on the broker itself
+        await t.stack.kill('persistence-1', 'SIGTERM');
+        await t.stack.spawn('persistence', 'persistence-1', { RABBITMQ_URL: rabbit.toString() });
+        await relay.stop();
+      }
+    }, 90_000);
   });
 
   it('shows operators the verdicts and the hook’s latency: /metrics, /admin/api/moderation and the /admin page', async () => {

@@ -40,7 +40,14 @@ export class TestStack {
   readonly webhooks = new HookReceiver();
   readonly push = new HookReceiver();
 
-  constructor(private readonly opts: Partial<StackOptions> & { mongoPort?: number; outbound?: boolean } = {}) {}
+  constructor(
+    private readonly opts: Partial<StackOptions> & {
+      mongoPort?: number;
+      outbound?: boolean;
+      /** With `outbound`: more webhook receivers after the stack's own (WEBHOOK_URLS). */
+      moreWebhookUrls?: string[];
+    } = {},
+  ) {}
 
   async start(): Promise<this> {
     const base = process.env.TEST_MONGO_URL;
@@ -53,7 +60,7 @@ export class TestStack {
     if (this.opts.outbound) {
       await Promise.all([this.webhooks.start(), this.push.start()]);
       Object.assign(outbound, {
-        WEBHOOK_URLS: this.webhooks.url,
+        WEBHOOK_URLS: [this.webhooks.url, ...(this.opts.moreWebhookUrls ?? [])].join(','),
         WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
         PUSH_URL: this.push.url,
         PUSH_SECRET: TEST_PUSH_SECRET,

@@ -22,4 +22,14 @@ export {
   type OutboundKind,
   type OutboundOutcome,
 } from './outbound';
+export {
+  Webhooks,
+  fanoutWebhookEvents,
+  readWebhookEvents,
+  reportWebhookEvent,
+  webhookDeliveries,
+  type ReadMove,
+  type WebhookEvent,
+  type WebhookEventType,
+} from './webhooks';
 export { PushWindows, type PushItem, type PushWindow } from './push-windows';

@@ -26,6 +26,9 @@ import {
   Presence,
   StageLag,
   StageTimes,
+  OutboundQueue,
+  reportWebhookEvent,
+  Webhooks,
 } from '@chat/delivery';
 import { runService, waitFor } from '@chat/lifecycle';
 import { createLogger } from '@chat/logging';
@@ -133,6 +136,9 @@ runService('edge', async () => {
   const blocks = new CachedBlocks(readerBlocks, config.BLOCK_CACHE_MS);
   // a user's inbox is read only while that user connects: a handle kept per connected user cost every idle socket a few KB
   const inbox = new OfflineInbox(redis, ns, 100);
+  // outgoing deliveries: report.created is told from here; /admin lists and replays the dead letters
+  const outbound = new OutboundQueue(redis, ns, { attempts: config.OUTBOUND_ATTEMPTS });
+  const webhooks = new Webhooks(outbound, config.WEBHOOK_URLS);
   // this process's own delivery channel: a restarted edge gets a new one, so nothing meant for the
   // sockets of its previous life reaches it
   const edgeId = `${config.INSTANCE_ID.replace(/[^A-Za-z0-9._-]/g, '_')}.${randomBytes(4).toString('hex')}`;
@@ -243,7 +249,9 @@ runService('edge', async () => {
     roomSettings: new RoomSettingsUseCase(conversations, new RoomSettingsStore(models)),
     searchMessages: new SearchMessagesUseCase({ conversations, rooms: conversationStore, search, cursors }),
     blocks: new BlocksUseCase(blockStore, conversationStore, publisher, blocks),
-    reportMessage: new ReportMessageUseCase(messages, conversations, publisher, reportIdFor),
+    reportMessage: new ReportMessageUseCase(messages, conversations, publisher, reportIdFor, undefined, (cmd) =>
+      webhooks.send([reportWebhookEvent(cmd)]),
+    ),
     traceMessage: new TraceMessageUseCase(
       messages,
       conversations,
@@ -254,7 +262,7 @@ runService('edge', async () => {
     extra: (a) => {
       const moderation = new ModerationUseCase(new ReportStore(models), publisher);
       const moderationHook = new ModerationReports(redis, ns);
-      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, moderation, moderationHook, stageTimes });
+      mountAdmin(a, { verifier, queues: queueAdmin, redis, namespace: ns, log, limits, moderation, moderationHook, stageTimes, outbound });
       if (config.DEMO_ENABLED === 'true') {
         mountDemo(a, authClient, config.AUTH_TIMEOUT_MS);
         log.warn('demo enabled at /demo: it hands out tokens for its test users');
@@ -355,6 +363,7 @@ runService('edge', async () => {
       await queueAdmin.close();
       await broker.close();
       await inbox.close();
+      await outbound.close();
       await db.close();
       redis.disconnect();
       cmd.disconnect();

@@ -1,5 +1,15 @@
 import { decodeFanoutEvent, type FanoutEvent } from '@chat/contracts';
-import { DeliveryTraces, EdgeChannel, OfflineInbox, OutboundQueue, OutboundSender, Presence, PushWindows } from '@chat/delivery';
+import {
+  DeliveryTraces,
+  EdgeChannel,
+  fanoutWebhookEvents,
+  OfflineInbox,
+  OutboundQueue,
+  OutboundSender,
+  Presence,
+  PushWindows,
+  Webhooks,
+} from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { outboundDeliveries } from '@chat/ops';
 import { BlockStore, GroupStore } from '@chat/store';
@@ -22,6 +32,7 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
   );
   const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
   const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, { attempts: config.OUTBOUND_ATTEMPTS });
+  const webhooks = new Webhooks(outbound, config.WEBHOOK_URLS);
   // every fanout copy also sends the outgoing deliveries (its blocking reads need a connection of their own)
   const senderRedis = redis.duplicate({ maxRetriesPerRequest: null, connectionName: `fanout-outbound-${config.INSTANCE_ID}` });
   senderRedis.on('error', () => undefined); // the main connection logs Redis errors
@@ -42,6 +53,8 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
         const events = batch.map((d) => d.payload);
         const report = await deliver.execute(events);
         recordDelivered(events, report);
+        // queued before the ack: a batch redelivered after a crash here queues the same deliveries (same job ids)
+        await webhooks.send(fanoutWebhookEvents(events));
         // the batch is delivered: a trace record that cannot be written now is a gap in a trace, never a redelivery
         await traces
           .recordFanout(fanoutRecords(report))

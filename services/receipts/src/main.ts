@@ -1,5 +1,5 @@
 import { decodeReceiptCommand, type ReceiptCommand } from '@chat/contracts';
-import { DeliveryTraces, EdgeChannel, LiveNotifier, Presence } from '@chat/delivery';
+import { DeliveryTraces, EdgeChannel, LiveNotifier, OutboundQueue, Presence, readWebhookEvents, Webhooks } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { timedCalls } from '@chat/ops';
 import { CursorStore, GroupStore, MessageStore } from '@chat/store';
@@ -23,6 +23,8 @@ runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ c
     sendersBetween: (roomId, after, upto, limit) => messages.sendersBetween(roomId, after, upto, limit),
   });
   const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
+  const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, { attempts: config.OUTBOUND_ATTEMPTS });
+  const webhooks = new Webhooks(outbound, config.WEBHOOK_URLS);
   return {
     consumer: {
       queues: topology.receiptQueues,
@@ -30,6 +32,8 @@ runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ c
       // the store or Redis down holds the batch (runConsumerService); cursors only move forward, so a retry is harmless
       handle: async (batch) => {
         const moves = await apply.execute(batch.map((d) => d.payload));
+        // after the cursor writes: a crash between the two loses these message.read events (a retry sees no move)
+        await webhooks.send(readWebhookEvents(moves));
         // the cursors are written: stage times that cannot be read or noted now are a gap in the metrics only
         await recordReceiptStages(traces, moves).catch((err: Error) => log.warn({ err: err.message }, 'receipt stage times not recorded'));
         log.debug(
@@ -42,5 +46,6 @@ runConsumerService<ReceiptCommand>('receipts', { redis: 'required' }, async ({ c
         );
       },
     },
+    stopped: () => outbound.close(),
   };
 });

@@ -8,8 +8,8 @@ import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import type { Identity, TokenVerifier } from '@chat/auth';
 import type { QueueAdmin } from '@chat/broker';
-import type { ModerationOverview } from '@chat/delivery';
-import { AppError, Forbidden, Invalid, parseDto, ReportIdParams, Unauthenticated } from '@chat/contracts';
+import type { ModerationOverview, OutboundQueue } from '@chat/delivery';
+import { AppError, Forbidden, Invalid, NotFound, parseDto, ReportIdParams, Unauthenticated } from '@chat/contracts';
 import type { Logger } from '@chat/logging';
 import { stagePercentiles, type StageSummary } from '@chat/ops';
 import type { RateLimits } from '../rate-limits';
@@ -32,6 +32,8 @@ export interface AdminDeps {
   moderation?: ModerationUseCase;
   /** Every process's last-minute stage latencies (StageTimes.read). */
   stageTimes?: { read(): Promise<unknown[]> };
+  /** Outgoing deliveries (webhooks, push): counts, dead letters and their replay. */
+  outbound?: Pick<OutboundQueue, 'counts' | 'deadLetters' | 'replay'>;
 }
 
 export const ADMIN_COOKIE = 'chat_admin';
@@ -121,6 +123,30 @@ export function mountAdmin(app: express.Express, d: AdminDeps): void {
     d.log.warn({ userId: (req as Request & { identity: Identity }).identity.userId, ...result }, 'dead letters replayed by an operator');
     res.json(result);
   });
+
+  const outbound = d.outbound;
+  if (outbound) {
+    router.get('/api/outbound', async (req, res) => {
+      const raw = req.query.offset;
+      if (raw !== undefined && (typeof raw !== 'string' || !/^\d{1,6}$/.test(raw)))
+        throw new Invalid('offset must be an integer from 0 to 999999');
+      const offset = raw === undefined ? 0 : Number(raw);
+      const [counts, deadLetters] = await Promise.all([
+        outbound.counts(),
+        outbound.deadLetters(offset, boundedLimit(req.query.limit, 50, 500)),
+      ]);
+      res.json({ counts, deadLetters });
+    });
+    router.post('/api/outbound/:jobId/replay', async (req: Request, res) => {
+      const jobId = String(req.params.jobId);
+      if (!(await outbound.replay(jobId))) throw new NotFound('no dead letter with that id');
+      d.log.warn(
+        { userId: (req as Request & { identity: Identity }).identity.userId, jobId },
+        'outbound dead letter replayed by an operator',
+      );
+      res.status(202).json({ jobId, replayed: true });
+    });
+  }
 
   const moderation = d.moderation;
   if (moderation) {

@@ -73,7 +73,8 @@ export function mergeSince(cursors: Record<string, number>, since: unknown): Rec
   for (const [room, seq] of Object.entries(since as Record<string, unknown>)) {
     if (++n > 10_000) break;
     if (!OBJECT_ID_RE.test(room) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) continue;
-    if (seq > (out[room] ?? 0)) out[room] = seq;
+    // 0 is a claim too (the device has nothing in that room): its catch-up there starts at the beginning
+    if (!Object.hasOwn(out, room) || seq > out[room]) out[room] = seq;
   }
   return out;
 }

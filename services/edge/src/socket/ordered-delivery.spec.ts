@@ -67,6 +67,12 @@ describe('mergeSince (handshake auth.since)', () => {
     expect(mergeSince({ [R]: 5 }, 'x')).toEqual({ [R]: 5 });
     expect(mergeSince({}, { $gt: 1 })).toEqual({});
   });
+  it('keeps a claim of 0 (nothing in that room), so the catch-up there starts at the beginning', () => {
+    expect(mergeSince({}, { [R]: 0 })).toEqual({ [R]: 0 });
+    const d = new OrderedDelivery(() => undefined);
+    d.feed([], mergeSince({}, { [R]: 0 }));
+    expect(handedFloor([d])).toEqual({ [R]: 0 });
+  });
 
   it('hands a sync over page by page while live messages keep waiting for the last page', () => {
     const out: number[] = [];

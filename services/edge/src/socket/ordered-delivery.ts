@@ -85,7 +85,8 @@ export class OrderedDelivery {
   }
 
   private raise(room: string, seq: number): void {
-    if (seq > (this.handed.get(room) ?? 0)) this.handed.set(room, seq);
+    const had = this.handed.get(room);
+    if (had === undefined || seq > had) this.handed.set(room, seq);
   }
 
   private hand(m: MessageView): void {
@@ -98,8 +99,9 @@ export class OrderedDelivery {
 
 /**
  * Where a catch-up of one user's sockets starts, per room: the lowest seq any of them was handed there, so
- * the read brings what the furthest-behind socket lacks (the others drop what they have). A room none of
- * them was handed anything in is left out: the read starts there from the user's stored cursor. (Leaving a
+ * the read brings what the furthest-behind socket lacks (the others drop what they have); a socket that said
+ * it has nothing in a room (`since` 0) counts there as handed 0. A room none of them was handed anything in
+ * is left out: the read starts there from the user's stored cursor. (Leaving a
  * room out because one socket, just connected, lacks it would start it at the cursor, past what a socket
  * behind it still lacks, and that socket's delivery would then skip the difference for good.)
  */

@@ -29,6 +29,8 @@ export class ReportMessageUseCase {
     private readonly bus: CommandBus,
     private readonly reportIdFor: (reporterId: string, messageId: string) => string,
     private readonly now: () => Date = () => new Date(),
+    /** Tells the webhook receivers of a report the room's queue took (report.created). */
+    private readonly announce: (cmd: ReportCommand) => Promise<void> = async () => undefined,
   ) {}
 
   async execute(req: ReportRequest): Promise<ReportAccepted> {
@@ -48,6 +50,8 @@ export class ReportMessageUseCase {
       requestedAt: this.now().toISOString(),
     };
     await this.bus.publishConfirmed(this.bus.route(cmd.type, cmd.roomId), cmd, { correlationId: cmd.correlationId });
+    // the queue took it, so the worker stores it; a failure here fails the call, and reporting again names the same event
+    await this.announce(cmd);
     return { reportId: cmd.reportId, messageId: req.messageId, status: 'accepted' };
   }
 }
