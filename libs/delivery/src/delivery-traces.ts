@@ -15,16 +15,19 @@ export interface FanoutRecord {
   acceptedBy?: string;
 }
 
+/** A message's fan-out as recorded, with when it was stored and the edge that accepted it (kept here, not in the store). */
+export interface FanoutTrace {
+  at: number;
+  online: number;
+  parked: number;
+  edges: string[];
+  edgeCount: number;
+  storedAt?: number;
+  acceptedBy?: string;
+}
+
 export interface TraceRecord {
-  fannedOut: {
-    at: number;
-    online: number;
-    parked: number;
-    edges: string[];
-    edgeCount: number;
-    storedAt?: number;
-    acceptedBy?: string;
-  } | null;
+  fannedOut: FanoutTrace | null;
   /** When a receipts worker first saw a delivered cursor move end at this message (for the stage histograms). */
   deliveredAt: number | null;
 }

@@ -5,7 +5,7 @@ export { EdgeChannel, adapterKey, edgeChannel, shareByEdge, userRoom } from './e
 export { LiveNotifier, sendToEdges, type EdgeShares, type WhereOnline } from './edge-routing';
 export { StageLag, type StageReport } from './stage-lag';
 export { StageTimes } from './stage-times';
-export { DeliveryTraces, type FanoutRecord, type TraceRecord } from './delivery-traces';
+export { DeliveryTraces, type FanoutRecord, type FanoutTrace, type TraceRecord } from './delivery-traces';
 export { ModerationReports, type ModerationReport, type ModerationOverview } from './moderation-reports';
 export {
   OutboundQueue,

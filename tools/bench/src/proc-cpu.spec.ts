@@ -30,11 +30,11 @@ describe('CpuMeter', () => {
     // about 0.1 ms of work every 100 ms, wake-ups included: a few tenths of a percent of a core, under a tick a second
     const light = spawn(process.execPath, [
       '-e',
-      'setInterval(() => { const e = process.hrtime.bigint() + 50000n; while (process.hrtime.bigint() < e) {} }, 100); setTimeout(() => process.exit(0), 5000)',
+      'setInterval(() => { const e = process.hrtime.bigint() + 50000n; while (process.hrtime.bigint() < e) {} }, 100); setTimeout(() => process.stdout.write("ready\\n"), 300); setTimeout(() => process.exit(0), 5000)',
     ]);
     try {
-      await once(light, 'spawn');
-      await new Promise((r) => setTimeout(r, 500)); // past its start-up
+      // measured from past its start-up, which on a busy machine takes longer than any fixed wait
+      await once(light.stdout, 'data');
       const meter = new CpuMeter(() => [['light-1', light.pid!]], true);
       meter.begin();
       await new Promise((r) => setTimeout(r, 1000));

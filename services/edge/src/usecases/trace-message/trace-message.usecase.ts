@@ -7,23 +7,13 @@ import {
   type MessageView,
   type ReceiptStage,
 } from '@chat/contracts';
+import type { FanoutTrace } from '@chat/delivery';
 import { cursorPass, groupCounts, type CursorDoc, type MessageDoc } from '@chat/store';
 import type { AcceptedLog, Conversations, Cursors, Messages } from '../ports';
 
 /** A message's fan-out as the fanout worker recorded it (DeliveryTraces); null when none is kept. */
 export interface FanoutRecords {
   read(ids: string[]): Promise<Map<string, { fannedOut: FanoutTrace | null }>>;
-}
-
-/** The fan-out record, with when the message was stored and the edge that accepted it (kept there, not in the store). */
-export interface FanoutTrace {
-  at: number;
-  online: number;
-  parked: number;
-  edges: string[];
-  edgeCount: number;
-  storedAt?: number;
-  acceptedBy?: string;
 }
 
 const iso = (d: Date | number | null | undefined) => (d === null || d === undefined ? null : new Date(d).toISOString());
