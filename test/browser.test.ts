@@ -12,7 +12,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, '.data', 'screenshots');
 
 describe('in a real browser', () => {
-  const t = new TestStack({ env: { DEMO_ENABLED: 'true', PRESENCE_GRACE_MS: '1000' } });
+  // webhooks on with two attempts, for the dashboard's dead letters
+  const t = new TestStack({ outbound: true, env: { DEMO_ENABLED: 'true', PRESENCE_GRACE_MS: '1000', OUTBOUND_ATTEMPTS: '2' } });
   let browser: Browser;
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -296,6 +297,39 @@ describe('in a real browser', () => {
     await page.goto(`${t.edge(0)}/admin/queues/queue/${encodeURIComponent(`offline.${b}`)}?status=waiting`);
     await page.getByText('parked 2').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, 'admin-bull-board.png'), fullPage: true });
+  }, 120_000);
+
+  it('dashboard: an operator sees a webhook delivery that failed every attempt and replays it from the page', async () => {
+    const { b, ta, roomId } = await t.pair();
+    const told = (id: string) => t.webhooks.accepted.some((r) => r.raw.includes(id));
+    t.webhooks.status = 500;
+    let messageId: string;
+    let deliveryId: string;
+    try {
+      const sent = await t.http('POST', '/chat/messages', { token: ta, body: { receiverId: b, roomId, content: 'to a failing receiver' } });
+      messageId = sent.body.message.id as string;
+      await eventually(() => t.webhooks.requests.filter((r) => r.raw.includes(messageId)).length >= 2, 'both attempts failed');
+      deliveryId = String(t.webhooks.requests.find((r) => r.raw.includes(messageId))!.headers['x-chat-webhook-id']);
+    } finally {
+      t.webhooks.status = 204;
+    }
+
+    const page = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.edge(0)}/admin/login`);
+    await page.fill('#token', await t.token(newUserId(), 'admin'));
+    await page.click('#sign-in');
+    await page.waitForURL(`${t.edge(0)}/admin`);
+    const row = page.locator('#outbound tbody tr', { hasText: deliveryId });
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.textContent()).toContain('receiver answered 500');
+    await page.screenshot({ path: join(SHOTS, 'admin-outbound.png'), fullPage: true });
+    expect(told(messageId)).toBe(false);
+    await row.getByRole('button', { name: 'Replay' }).click();
+    await row.waitFor({ state: 'detached', timeout: 15_000 });
+    await eventually(() => told(messageId), 'delivered after the replay');
+    expect(errors).toEqual([]);
   }, 120_000);
 
   it('dashboard: an operator sees a reported message with its reason and deletes it from the page', async () => {

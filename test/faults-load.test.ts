@@ -6,7 +6,7 @@ import { deleteKeys } from '@chat/stack';
 import { connectStore, createModels, ONE_BATCH } from '@chat/store';
 import { newUserId, TestStack } from './support/harness';
 import { LoadUser } from './support/load-client';
-import { tally } from './support/tally';
+import { tally, webhookTally } from './support/tally';
 import { restartLocalRedis } from './support/redis-restart';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -39,6 +39,8 @@ describe('faults under load', () => {
     t = new TestStack({
       redisUrl: `redis://127.0.0.1:${redisProxy.port}`,
       mongoPort: mongoProxy.port,
+      // webhooks (and push) on: the zeros below hold with them, and the webhook count is made too
+      outbound: true,
       env: { PRESENCE_TTL_MS: '3000', RATE_WRITES_PER_USER: '100000', RATE_CONNECTS_PER_IP: '100000' },
     });
     await t.start();
@@ -233,6 +235,7 @@ describe('faults under load', () => {
     if (progress) clearInterval(progress);
     const db = connectStore(new URL(`/${t.namespace}`, process.env.TEST_MONGO_URL).toString(), 'faults-check');
     const models = createModels(db);
+    const storedIds: string[] = [];
     const rows = await Promise.all(
       pairs.map(async (p, i) => {
         // in one batch: FerretDB v1 pins a PostgreSQL connection to every open cursor, and a hundred rooms
@@ -249,9 +252,18 @@ describe('faults under load', () => {
           stored,
           receivers[i].events.filter((m) => m.roomId === p.roomId),
         );
+        storedIds.push(...stored.map((m) => m.id));
         return { room: p.roomId.slice(-6), ...t, reconnects: receivers[i].reconnects + senders[i].reconnects };
       }),
     );
+    // every stored message told to the webhook receiver as message.created (a SIGKILLed fanout's deliveries
+    // wait for their locks to lapse before another copy sends them)
+    const hookDeadline = Date.now() + 120_000;
+    let hooks = webhookTally(storedIds, t.webhooks.events());
+    while (hooks.lost > 0 && Date.now() < hookDeadline) {
+      await sleep(1000);
+      hooks = webhookTally(storedIds, t.webhooks.events());
+    }
     // what an operator would look at for any acknowledged message that did not arrive
     const missing = pairs.flatMap((p, i) =>
       senders[i].acked.filter((m) => !receivers[i].events.some((e) => e.id === m.id)).map((m) => ({ ...m, pair: i })),
@@ -314,13 +326,15 @@ describe('faults under load', () => {
         `- acknowledged ${ackedTotal} in ${loadSeconds.toFixed(0)} s (${(ackedTotal / loadSeconds).toFixed(0)}/s); sends retried by clients after a refusal or timeout: ${retries} (${busy} after BUSY)\n` +
         `- sends in flight during each fault: ${met.map((w) => `${w.fault} ${w.sends}`).join('; ')}\n` +
         `- received by the receivers when the load stopped: ${receivedAtLoadEnd} (${((100 * receivedAtLoadEnd) / Math.max(1, ackedTotal)).toFixed(0)}% of the acknowledged); the rest arrived within ${catchUpSeconds.toFixed(0)} s after\n` +
-        `- auth outage: ${authRefused} new requests and connects refused, ${authServed} served\n\n`,
+        `- auth outage: ${authRefused} new requests and connects refused, ${authServed} served\n` +
+        `- webhooks: ${hooks.told} of ${hooks.stored} stored messages told as message.created, ${hooks.lost} lost, ${hooks.idConflicts} told under two event ids; ${t.webhooks.accepted.length} deliveries taken\n\n`,
     );
 
     // every fault met traffic (how much depends on the machine and on the BUSY refusals, so only "some")
     for (const w of met) expect({ fault: w.fault, met: w.sends > 0 }).toEqual({ fault: w.fault, met: true });
     expect({ lost: sum('lost'), duplicates: sum('duplicates'), order: sum('order') }).toEqual({ lost: 0, duplicates: 0, order: 0 });
     expect(sum('stored')).toBe(ackedTotal);
+    expect({ webhooksLost: hooks.lost, webhookIdConflicts: hooks.idConflicts }).toEqual({ webhooksLost: 0, webhookIdConflicts: 0 });
     expect(authServed).toBe(0);
     expect(authRefused).toBeGreaterThan(0);
   }, 900_000);

@@ -8,7 +8,7 @@
  */
 import { TestStack } from './support/harness';
 import { LoadUser } from './support/load-client';
-import { tally, sumTallies } from './support/tally';
+import { sumTallies, tally, webhookTally } from './support/tally';
 
 const PAIRS = Number(process.env.OVERLOAD_PAIRS ?? 60);
 const SECONDS = Number(process.env.OVERLOAD_SECONDS ?? 60);
@@ -21,6 +21,8 @@ describe('overload', () => {
   // 8 partitions x 5 / 0.1 s = 400 messages/s, so the edges can take more than it stores on any machine
   const t = new TestStack({
     workers: 1,
+    // webhooks (and push) on: the zeros hold with them, and every stored message is told
+    outbound: true,
     env: {
       RATE_WRITES_PER_USER: '1000000',
       RATE_CONNECTS_PER_IP: '100000',
@@ -74,27 +76,34 @@ describe('overload', () => {
     while (Date.now() < deadline && !allSeen()) await sleep(500);
     const drainSeconds = (Date.now() - start) / 1000 - loadSeconds;
 
+    const storedIds: string[] = [];
     const rows = await Promise.all(
-      pairs.map(async (p, i) =>
-        tally(
+      pairs.map(async (p, i) => {
+        const stored = await t.storedMessages(p.roomId, p.ta);
+        storedIds.push(...stored.map((m) => m.id));
+        return tally(
           senders[i].acked,
-          await t.storedMessages(p.roomId, p.ta),
+          stored,
           receivers[i].events.filter((m) => m.roomId === p.roomId),
-        ),
-      ),
+        );
+      }),
     );
     const all = sumTallies(rows);
+    const hookDeadline = Date.now() + 60_000;
+    while (Date.now() < hookDeadline && webhookTally(storedIds, t.webhooks.events()).lost > 0) await sleep(500);
+    const hooks = webhookTally(storedIds, t.webhooks.events());
     lags.sort((x, y) => x - y);
     const p99 = lags[Math.floor(lags.length * 0.99)] ?? 0;
     process.stdout.write(
       `\n[overload] acknowledged ${acked} in ${loadSeconds.toFixed(0)} s (${(acked / loadSeconds).toFixed(0)}/s); refused with BUSY ${busy}; ` +
-        `delivery lag p50 ${lags[Math.floor(lags.length / 2)] ?? 0} ms, p99 ${p99} ms, max ${lags[lags.length - 1] ?? 0} ms; the rest arrived ${drainSeconds.toFixed(1)} s after the load; ${JSON.stringify(all)}\n`,
+        `delivery lag p50 ${lags[Math.floor(lags.length / 2)] ?? 0} ms, p99 ${p99} ms, max ${lags[lags.length - 1] ?? 0} ms; the rest arrived ${drainSeconds.toFixed(1)} s after the load; ${JSON.stringify(all)}; webhooks ${JSON.stringify(hooks)}\n`,
     );
     [...senders, ...receivers].forEach((u) => u.close());
 
     expect(busy).toBeGreaterThan(0);
     expect({ lost: all.lost, duplicates: all.duplicates, order: all.order }).toEqual({ lost: 0, duplicates: 0, order: 0 });
     expect(all.stored).toBe(acked);
+    expect({ webhooksLost: hooks.lost, webhookIdConflicts: hooks.idConflicts }).toEqual({ webhooksLost: 0, webhookIdConflicts: 0 });
     expect(p99).toBeLessThan(LAG_BOUND_MS);
   }, 600_000);
 });

@@ -65,7 +65,7 @@ describe('the fault checks can see loss', () => {
     },
     { setting: 'the real setting (ack after the write)', label: 'safe', env: {}, loses: false },
   ])('with $setting', ({ label, env, loses }) => {
-    const relay = stackBehindStoreRelay({ workers: 1, env });
+    const relay = stackBehindStoreRelay({ workers: 1, env, outbound: true });
 
     it(
       loses

@@ -106,6 +106,7 @@ describe('the fault checks can see reordering and duplicates', () => {
     const relay = stackBehindStoreRelay({
       workers: 1,
       env: { ...env, ADMISSION_MAX_LAG_MS: '3600000', ADMISSION_MAX_QUEUED: '100000000' },
+      outbound: true,
     });
 
     it(
@@ -136,7 +137,7 @@ describe('the fault checks can see reordering and duplicates', () => {
   ])('duplicates, with $setting', ({ label, env, unsafe }) => {
     let t: TestStack;
     beforeAll(async () => {
-      t = await new TestStack({ workers: 1, env }).start();
+      t = await new TestStack({ workers: 1, env, outbound: true }).start();
     }, 120_000);
     afterAll(async () => {
       await t?.stop();

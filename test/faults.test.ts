@@ -3,10 +3,13 @@ import amqp from 'amqplib';
 import { buildTopology } from '@chat/broker';
 import { partitionOf, DEFAULT_PARTITIONS, type MessageView } from '@chat/contracts';
 import { eventually, TestStack } from './support/harness';
+import { webhookTally } from './support/tally';
 
 /** Process deaths mid-stream: what the sender saw acknowledged must be stored once and delivered once. */
 describe('worker crashes', () => {
-  const t = new TestStack();
+  // webhooks (and push) on: the zeros hold with them, and every message sent through the kills is told
+  const t = new TestStack({ outbound: true });
+  const sentThroughKills: string[] = [];
   beforeAll(() => t.start(), 120_000);
   afterAll(() => t.stop(), 60_000);
 
@@ -23,6 +26,7 @@ describe('worker crashes', () => {
     }
     await killed;
     const acks = await Promise.all(sends);
+    sentThroughKills.push(...acks.filter((a) => a.ok).map((a) => a.message.id));
     // nothing moves at that stage while its workers are dead; start them again
     await Promise.all(victims.map((v) => t.stack.restart(v)));
     await bob.waitFor(() => bob.received.length >= n, `all ${n} delivered`, 60_000);
@@ -59,6 +63,13 @@ describe('worker crashes', () => {
     expect(acks.every((a) => a.ok)).toBe(true);
     expect(bob.received.map((m) => m.content)).toEqual([...Array(200).keys()].map((i) => `f${i}`));
   });
+
+  it('the webhook receiver was told every message sent through the kills, each under one event id', async () => {
+    expect(sentThroughKills.length).toBe(400);
+    // a SIGKILLed fanout's deliveries wait for their locks to lapse (15 s) before another copy sends them
+    await eventually(() => webhookTally(sentThroughKills, t.webhooks.events()).lost === 0, 'every message told', 90_000);
+    expect(webhookTally(sentThroughKills, t.webhooks.events())).toMatchObject({ stored: 400, lost: 0, idConflicts: 0 });
+  }, 120_000);
 
   it('SIGTERM of each worker mid-stream exits 0 and loses nothing (rolling restart)', async () => {
     const { b, ta, tb, roomId } = await t.pair();

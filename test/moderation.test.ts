@@ -5,10 +5,12 @@ import mongoose from 'mongoose';
 import { chromium } from 'playwright-core';
 import { Redis } from 'ioredis';
 import { buildTopology } from '@chat/broker';
-import { OfflineInbox } from '@chat/delivery';
+import { OfflineInbox, verifyOutbound } from '@chat/delivery';
 import { RoutingKeys, type MessageRejected, type MessageView, type SyncGap } from '@chat/contracts';
 import { eventually, newUserId, TestClient, TestStack } from './support/harness';
 import { TcpProxy } from './support/tcp-proxy';
+
+const HOOK_SECRET = 'moderation-test-secret-0123';
 
 interface HookMessage {
   id: string;
@@ -25,6 +27,8 @@ interface HookMessage {
  */
 class ModerationReceiver {
   readonly requests: Array<{ messages: HookMessage[] }> = [];
+  /** Per request: whether its X-Chat-Signature verified with MODERATION_SECRET over X-Chat-Timestamp and the body. */
+  readonly signed: boolean[] = [];
   override: 'allow' | 'reject' | null = null;
   delayMs = 0;
   /** While set, answers wait for it (within MODERATION_TIMEOUT_MS, or the worker gives up on them). */
@@ -63,6 +67,9 @@ class ModerationReceiver {
     for await (const chunk of req) raw += String(chunk);
     const body = JSON.parse(raw) as { messages: HookMessage[] };
     this.requests.push(body);
+    const ts = Number(req.headers['x-chat-timestamp']);
+    const sig = req.headers['x-chat-signature'];
+    this.signed.push(typeof sig === 'string' && verifyOutbound(HOOK_SECRET, ts, raw, sig));
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.gate) await this.gate;
     const verdicts = body.messages.map((m) => {
@@ -100,7 +107,7 @@ describe('moderation hook (MODERATION_URL)', () => {
     await hook.up();
     t = await new TestStack({
       workers: 1,
-      env: { MODERATION_URL: hook.url, MODERATION_TIMEOUT_MS: '1000', MODERATION_FAILURE: 'open' },
+      env: { MODERATION_URL: hook.url, MODERATION_TIMEOUT_MS: '1000', MODERATION_FAILURE: 'open', MODERATION_SECRET: HOOK_SECRET },
     }).start();
   }, 120_000);
   afterAll(async () => {
@@ -125,6 +132,9 @@ describe('moderation hook (MODERATION_URL)', () => {
     expect(hook.asked([sent.message.id])[0].messages).toContainEqual(
       expect.objectContaining({ id: sent.message.id, roomId, senderId: a, content: 'hello', clientMsgId: 'allow-1' }),
     );
+    // signed with MODERATION_SECRET, so the hook can tell the request is the chat's
+    expect(hook.signed.length).toBeGreaterThan(0);
+    expect(hook.signed.every(Boolean)).toBe(true);
   });
 
   it('a rejected message reaches nobody (live, offline inbox, sync, history) and takes no seq; its sender gets message_rejected', async () => {
@@ -250,6 +260,36 @@ describe('moderation hook (MODERATION_URL)', () => {
     await alice.waitFor(() => alice.sent.length === 1, 'message_sent');
     expect(alice.sent[0].content).toBe('[redacted]');
     expect((await t.storedMessages(roomId, ta)).map((m) => m.content)).toEqual(['[redacted]']);
+  });
+
+  it('an edit is judged like a send: a rejected one is not applied and only its author hears why; a redacted one shows the hook’s content', async () => {
+    const { b, ta, tb, roomId } = await t.pair();
+    const alice = await t.connect(ta, 0);
+    const bob = await t.connect(tb, 1);
+    const statuses = collect<{ messageId: string; status: string; content?: string; error?: { code: string; message: string } }>(
+      alice,
+      'edit_message_status',
+    );
+    const edited = collect<{ messageId: string; content: string }>(bob, 'message_edited');
+    const sent = await alice.request('send_message', { receiverId: b, roomId, content: 'plain', clientMsgId: 'e-1' });
+    const id: string = sent.message.id;
+    await bob.waitFor(() => bob.received.length === 1, 'the message');
+
+    expect(await alice.request('edit_message', { messageId: id, newContent: 'spam, edited in' })).toMatchObject({ ok: true });
+    await alice.waitFor(() => statuses.length === 1, 'the refusal');
+    expect(statuses[0]).toMatchObject({ messageId: id, status: 'error', error: { code: 'MODERATION_REJECTED', message: 'spam' } });
+    expect(hook.requests.flatMap((r) => r.messages).filter((m) => (m as { editOf?: string }).editOf === id)).toEqual([
+      expect.objectContaining({ editOf: id, roomId, content: 'spam, edited in' }),
+    ]);
+
+    expect(await alice.request('edit_message', { messageId: id, newContent: 'redact: worse' })).toMatchObject({ ok: true });
+    await alice.waitFor(() => statuses.length === 2, 'the redacted edit');
+    await bob.waitFor(() => edited.length === 1, 'the edit');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(statuses[1]).toMatchObject({ messageId: id, status: 'edited', content: '[redacted]' });
+    // the peer never saw the rejected edit, and sees the redacted one as the hook wrote it
+    expect(edited.map((e) => e.content)).toEqual(['[redacted]']);
+    expect((await t.storedMessages(roomId, tb)).map((m) => m.content)).toEqual(['[redacted]']);
   });
 
   it('a reply sent while the message it answers waits for the hook shows nothing of what the hook removed', async () => {

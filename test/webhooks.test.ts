@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyOutbound } from '@chat/delivery';
-import { freePort } from '@chat/stack';
+import { Redis } from 'ioredis';
+import { deleteKeys, freePort } from '@chat/stack';
 import type { HookRequest } from './support/hook-receiver';
 import { eventually, newUserId, TEST_WEBHOOK_SECRET, TestStack } from './support/harness';
 
@@ -188,6 +189,27 @@ describe('signed outgoing webhooks', () => {
     }
     await eventually(() => ids.every((id) => acceptedWith(createdFor(id)).length > 0), 'every message told after the receiver came back');
     expect(t.webhooks.events().filter((e) => ids.some((id) => createdFor(id)(e))).length).toBeGreaterThanOrEqual(ids.length);
+  }, 90_000);
+
+  it('Redis coming back empty loses no delivery queued shortly before: each process queues its recent ones again', async () => {
+    const { b, ta, roomId } = await t.pair();
+    const before = await failedAttempts();
+    await t.webhooks.stop();
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 3; i++) ids.push(await send(ta, b, roomId, `before the loss ${i}`));
+      await eventually(async () => (await failedAttempts()) >= before + 1, 'waiting for a retry');
+      // as a restart without persistence: every key of the stack gone, the waiting deliveries with them
+      const redis = new Redis(process.env.TEST_REDIS_URL!);
+      try {
+        await deleteKeys(redis, `${t.namespace}:*`);
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      await t.webhooks.start();
+    }
+    await eventually(() => ids.every((id) => acceptedWith(createdFor(id)).length > 0), 'every message told after the loss');
   }, 90_000);
 
   it(`after ${ATTEMPTS} failed attempts a delivery is a dead letter at /admin, and a replay delivers it`, async () => {

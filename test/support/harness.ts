@@ -311,7 +311,7 @@ export async function eventually(pred: () => Promise<boolean> | boolean, what: s
  * A stack whose store is reached through a relay the test can cut, for the current describe block: set up
  * in beforeAll, torn down in afterAll. The returned getters are valid inside the tests.
  */
-export function stackBehindStoreRelay(opts: { workers?: number; env?: Record<string, string> }): {
+export function stackBehindStoreRelay(opts: { workers?: number; env?: Record<string, string>; outbound?: boolean }): {
   stack: () => TestStack;
   store: () => TcpProxy;
 } {
@@ -320,7 +320,7 @@ export function stackBehindStoreRelay(opts: { workers?: number; env?: Record<str
   let t: TestStack | undefined;
   beforeAll(async () => {
     await store.start();
-    t = await new TestStack({ workers: opts.workers ?? 1, mongoPort: store.port, env: opts.env ?? {} }).start();
+    t = await new TestStack({ workers: opts.workers ?? 1, mongoPort: store.port, env: opts.env ?? {}, outbound: opts.outbound }).start();
   }, 120_000);
   afterAll(async () => {
     store.restore();

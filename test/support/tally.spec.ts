@@ -1,4 +1,4 @@
-import { tally } from './tally';
+import { tally, webhookTally } from './tally';
 
 const m = (id: string, seq: number) => ({ id, seq });
 
@@ -34,5 +34,18 @@ describe('tally', () => {
     expect(tally(acked, [m('a', 1), m('b', 2)], [m('a', 1), m('b', 2)])).toMatchObject({ stored: 2, lost: 1 });
     expect(tally(acked, [m('a', 1), m('b', 2), m('c', 3)], [m('a', 1)])).toMatchObject({ seen: 1, lost: 2 });
     expect(tally(acked, [m('a', 1), m('b', 2), m('c', 3)], null)).toMatchObject({ lost: 0 });
+  });
+});
+
+describe('webhookTally', () => {
+  const created = (id: string, messageId: string) => ({ id, type: 'message.created', data: { message: { id: messageId } } });
+
+  it('counts a stored message with no message.created as lost, and repeats under the same id as fine', () => {
+    const events = [created('e1', 'a'), created('e1', 'a'), { id: 'x', type: 'message.read', data: {} }];
+    expect(webhookTally(['a', 'b'], events)).toEqual({ stored: 2, told: 1, lost: 1, idConflicts: 0 });
+  });
+
+  it('counts a message told under two event ids as a conflict', () => {
+    expect(webhookTally(['a'], [created('e1', 'a'), created('e2', 'a')])).toEqual({ stored: 1, told: 1, lost: 0, idConflicts: 1 });
   });
 });

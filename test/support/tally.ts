@@ -76,3 +76,27 @@ export function sumTallies(ts: readonly Tally[]): Tally {
   for (const t of ts) for (const k of Object.keys(z) as Array<keyof Tally>) z[k] += t[k];
   return z;
 }
+
+/**
+ * The webhook count of a run: stored messages with no message.created event at the receiver (lost), and
+ * messages told under more than one event id (a repeat a receiver could not drop). Repeats under the same
+ * id are allowed: receivers drop them.
+ */
+export function webhookTally(
+  storedIds: Iterable<string>,
+  events: ReadonlyArray<{ id: string; type: string; data: any }>,
+): { stored: number; told: number; lost: number; idConflicts: number } {
+  const ids = new Map<string, Set<string>>();
+  for (const e of events) {
+    if (e.type !== 'message.created') continue;
+    const messageId = String(e.data?.message?.id);
+    ids.set(messageId, (ids.get(messageId) ?? new Set()).add(e.id));
+  }
+  let stored = 0;
+  let lost = 0;
+  for (const id of storedIds) {
+    stored++;
+    if (!ids.has(id)) lost++;
+  }
+  return { stored, told: ids.size, lost, idConflicts: [...ids.values()].filter((s) => s.size > 1).length };
+}

@@ -30,6 +30,8 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ MODERATION_URL: bad })).toThrow(/MODERATION_URL/);
     expect(() => loadConfig({ MODERATION_FAILURE: 'maybe' })).toThrow(/MODERATION_FAILURE/);
     expect(() => loadConfig({ MODERATION_TIMEOUT_MS: '10' })).toThrow(/MODERATION_TIMEOUT_MS/);
+    expect(loadConfig({ MODERATION_SECRET: 'moderation-secret-01' })).toMatchObject({ MODERATION_SECRET: 'moderation-secret-01' });
+    expect(() => loadConfig({ MODERATION_SECRET: 'short' })).toThrow(/MODERATION_SECRET/);
   });
   it('sends no webhooks by default; WEBHOOK_URLS lists http(s) receivers and needs WEBHOOK_SECRET', () => {
     expect(loadConfig({})).toMatchObject({ WEBHOOK_URLS: '', WEBHOOK_SECRET: undefined, OUTBOUND_ATTEMPTS: 15, OUTBOUND_TIMEOUT_MS: 5000 });

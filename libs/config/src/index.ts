@@ -147,6 +147,8 @@ class EnvVars {
   @IsIn(['open', 'closed']) MODERATION_FAILURE: 'open' | 'closed' = 'open';
   /** Persistence: how long a batch waits for the hook's answer. */
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) MODERATION_TIMEOUT_MS = 2000;
+  /** Persistence: signs each hook request (X-Chat-Signature over X-Chat-Timestamp and the body, as webhooks are); unset: unsigned. */
+  @IsOptional() @IsString() @MinLength(16) MODERATION_SECRET?: string;
   /**
    * Fanout: receivers of the signed outgoing webhooks (comma-separated http(s) URLs; empty: none). Each
    * gets every event batch, signed with WEBHOOK_SECRET, which must then be set.
@@ -175,7 +177,16 @@ class EnvVars {
 }
 
 /** Variables with no default (not own keys of a fresh EnvVars). */
-const OPTIONAL = ['INSTANCE_ID', 'AUTH_MINT_KEY', 'AUTH_ADMIN_MINT_KEY', 'MODERATION_URL', 'WEBHOOK_SECRET', 'PUSH_URL', 'PUSH_SECRET'];
+const OPTIONAL = [
+  'INSTANCE_ID',
+  'AUTH_MINT_KEY',
+  'AUTH_ADMIN_MINT_KEY',
+  'MODERATION_URL',
+  'MODERATION_SECRET',
+  'WEBHOOK_SECRET',
+  'PUSH_URL',
+  'PUSH_SECRET',
+];
 
 export type Config = Readonly<Omit<EnvVars, 'INSTANCE_ID'> & { INSTANCE_ID: string }>;
 
@@ -258,6 +269,10 @@ function productionRefusals(c: EnvVars, use: ConfigUse): string[] {
   if (c.PUSH_URL) {
     const push = weakSecret(c.PUSH_SECRET);
     if (push) out.push(`PUSH_SECRET: ${push}`);
+  }
+  if (c.MODERATION_SECRET !== undefined) {
+    const mod = weakSecret(c.MODERATION_SECRET);
+    if (mod) out.push(`MODERATION_SECRET: ${mod}`);
   }
   if (c.DEMO_ENABLED === 'true') out.push('DEMO_ENABLED: the demo hands out tokens for its test users; not allowed in production');
   for (const [key, harm] of [

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'EDIT_WINDOW_CLOSED'
   /** A bound is reached (the groups one user may be in, the emoji kinds one message may carry). */
   | 'LIMIT_REACHED'
+  /** The moderation hook turned the content down (an edit; a send hears of it as message_rejected). */
+  | 'MODERATION_REJECTED'
   | 'RATE_LIMITED'
   | 'BUSY'
   | 'UNAVAILABLE'
@@ -86,6 +88,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   EDIT_WINDOW_CLOSED: 409,
   LIMIT_REACHED: 409,
+  MODERATION_REJECTED: 422,
   RATE_LIMITED: 429,
   BUSY: 503,
   UNAVAILABLE: 503,

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -87,28 +87,95 @@ export function outboundBackoff(attemptsMade: number, baseMs = BACKOFF_BASE_MS, 
 export class OutboundQueue {
   private readonly queue: Queue;
   private readonly attempts: number;
+  /** What this process queued lately, oldest first, to queue again should Redis lose it. */
+  private recent: Array<{ at: number; deliveries: OutboundDelivery[] }> = [];
+  private remembered = 0;
+  private readonly rememberMs: number;
+  private readonly rememberMax: number;
+  private readonly aliveKey: string;
+  private guard: NodeJS.Timeout | null = null;
+  private checking = false;
 
-  constructor(redis: Redis, ns: string, opts: { attempts?: number } = {}) {
+  constructor(
+    private readonly redis: Redis,
+    ns: string,
+    opts: {
+      attempts?: number;
+      /**
+       * How long a queued delivery is remembered (0: not at all), and at most how many: Redis that comes back
+       * empty (a restart without persistence) loses the jobs waiting in it, and the ones queued in this window,
+       * which holds everything waiting while receivers answer, are queued again.
+       */
+      rememberMs?: number;
+      rememberMax?: number;
+      /** How often the loss is looked for. */
+      guardMs?: number;
+      onRequeued?: (deliveries: number) => void;
+    } = {},
+  ) {
     this.queue = new Queue(OUTBOUND_QUEUE, { connection: redis, prefix: `${ns}:bull` });
     this.queue.on('error', () => undefined); // connection errors surface on the awaited calls
     this.attempts = opts.attempts ?? OUTBOUND_ATTEMPTS;
+    this.rememberMs = opts.rememberMs ?? 20_000;
+    this.rememberMax = opts.rememberMax ?? 5_000;
+    // a key of this process's own: another process that saw the loss first and set its key back does not hide it
+    this.aliveKey = `${ns}:outbound:alive:${randomBytes(6).toString('hex')}`;
+    if (this.rememberMs > 0) {
+      const onRequeued = opts.onRequeued;
+      this.guard = setInterval(() => void this.requeueIfLost(onRequeued), opts.guardMs ?? 1000);
+      this.guard.unref();
+    }
   }
 
   async add(deliveries: OutboundDelivery[]): Promise<void> {
     if (deliveries.length === 0) return;
-    await this.queue.addBulk(
-      deliveries.map((d) => ({
-        name: d.kind,
-        data: d,
-        opts: {
-          jobId: outboundJobId(d),
-          attempts: this.attempts,
-          backoff: { type: BACKOFF_TYPE },
-          removeOnComplete: { age: 600, count: 10_000 },
-          removeOnFail: false,
-        },
-      })),
-    );
+    await this.queue.addBulk(deliveries.map((d) => this.job(d)));
+    if (this.rememberMs > 0) this.remember(deliveries);
+  }
+
+  private job(d: OutboundDelivery) {
+    return {
+      name: d.kind,
+      data: d,
+      opts: {
+        jobId: outboundJobId(d),
+        attempts: this.attempts,
+        backoff: { type: BACKOFF_TYPE },
+        removeOnComplete: { age: 600, count: 10_000 },
+        removeOnFail: false,
+      },
+    };
+  }
+
+  private remember(deliveries: OutboundDelivery[]): void {
+    const now = Date.now();
+    this.recent.push({ at: now, deliveries });
+    this.remembered += deliveries.length;
+    while (this.recent.length > 0 && (this.recent[0].at < now - this.rememberMs || this.remembered > this.rememberMax)) {
+      this.remembered -= this.recent.shift()!.deliveries.length;
+    }
+  }
+
+  /**
+   * Redis lost its data when this process's key is gone (EXPIRE answers 0): what was queued lately goes in
+   * again under the same job ids (a receiver may get a delivery twice, with the same X-Chat-Webhook-Id).
+   */
+  private async requeueIfLost(onRequeued?: (deliveries: number) => void): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const alive = await this.redis.expire(this.aliveKey, 3600);
+      if (alive === 1) return;
+      const cutoff = Date.now() - this.rememberMs;
+      const again = this.recent.filter((r) => r.at >= cutoff).flatMap((r) => r.deliveries);
+      if (again.length > 0) await this.queue.addBulk(again.map((d) => this.job(d)));
+      await this.redis.set(this.aliveKey, '1', 'EX', 3600);
+      if (again.length > 0) onRequeued?.(again.length);
+    } catch {
+      // Redis is away: looked at again on the next tick
+    } finally {
+      this.checking = false;
+    }
   }
 
   async counts(): Promise<OutboundCounts> {
@@ -146,6 +213,8 @@ export class OutboundQueue {
   }
 
   async close(): Promise<void> {
+    if (this.guard) clearInterval(this.guard);
+    await this.redis.del(this.aliveKey).catch(() => undefined);
     await this.queue.close();
   }
 }

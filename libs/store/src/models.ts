@@ -423,7 +423,13 @@ export interface Models {
 export function createModels(conn: Connection): Models {
   const Conversation = conn.model<ConversationDoc>('Conversation', conversationSchema);
   const Message = conn.model<MessageDoc>('Message', messageSchema);
-  if (!pairReceivers.has(Message)) pairReceivers.set(Message, new PairReceivers(Conversation));
+  if (!pairReceivers.has(Message))
+    pairReceivers.set(
+      Message,
+      new PairReceivers((id) =>
+        Conversation.findById(id).select({ kind: 1, participants: 1 }).lean<Pick<ConversationDoc, 'kind' | 'participants'>>(),
+      ),
+    );
   return {
     Conversation,
     Message,

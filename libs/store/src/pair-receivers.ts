@@ -1,6 +1,15 @@
-import type { Model } from 'mongoose';
 import { lookupEach } from './lookup-each';
-import type { ConversationDoc, MessageDoc } from './models';
+
+/** The fields of a stored message this reads and sets. */
+interface StoredMessage {
+  roomId?: string;
+  senderId?: string;
+  receiverId?: string;
+  groupId?: string | null;
+}
+
+/** A room as this needs it: a pair ('direct') or not, and its participants. */
+export type RoomLookup = (roomId: string) => Promise<{ kind: 'direct' | 'group'; participants: string[] } | null>;
 
 /**
  * One-to-one messages are stored without `receiverId`: it is the room's other participant. On the stand-in
@@ -13,19 +22,20 @@ export class PairReceivers {
   private readonly rooms = new Map<string, readonly string[] | null>();
 
   constructor(
-    private readonly conversations: Model<ConversationDoc>,
+    private readonly lookup: RoomLookup,
     private readonly max = 100_000,
   ) {}
 
   /** Sets `receiverId` on the pair messages that lack it, from their rooms (one lookup per room not yet known). */
-  async fill(docs: Array<Partial<MessageDoc>>): Promise<void> {
+  async fill(docs: StoredMessage[]): Promise<void> {
     const missing = docs.filter((d) => d && d.receiverId === undefined && !d.groupId && typeof d.roomId === 'string');
     if (missing.length === 0) return;
     const unknown = [...new Set(missing.map((d) => d.roomId!))].filter((r) => !this.rooms.has(r));
-    const found = await lookupEach(unknown, (id) =>
-      this.conversations.findById(id).select({ kind: 1, participants: 1 }).lean<Pick<ConversationDoc, '_id' | 'kind' | 'participants'>>(),
-    );
-    for (const c of found) this.remember(String(c._id), c.kind === 'direct' ? c.participants : null);
+    await lookupEach(unknown, async (id) => {
+      const room = await this.lookup(id);
+      if (room) this.remember(id, room.kind === 'direct' ? room.participants : null);
+      return room;
+    });
     for (const d of missing) {
       const participants = this.rooms.get(d.roomId!);
       if (!participants) continue;

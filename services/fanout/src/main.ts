@@ -31,7 +31,10 @@ runConsumerService<FanoutEvent>('fanout', { redis: 'required' }, async ({ config
     push,
   );
   const traces = new DeliveryTraces(redis, config.CHAT_NAMESPACE, config.TRACE_TTL_S * 1000);
-  const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, { attempts: config.OUTBOUND_ATTEMPTS });
+  const outbound = new OutboundQueue(redis, config.CHAT_NAMESPACE, {
+    attempts: config.OUTBOUND_ATTEMPTS,
+    onRequeued: (deliveries) => log.warn({ deliveries }, 'Redis lost its data: the outgoing deliveries queued lately were queued again'),
+  });
   const webhooks = new Webhooks(outbound, config.WEBHOOK_URLS);
   // every fanout copy also sends the outgoing deliveries (its blocking reads need a connection of their own)
   const senderRedis = redis.duplicate({ maxRetriesPerRequest: null, connectionName: `fanout-outbound-${config.INSTANCE_ID}` });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Publisher } from '@chat/broker';
-import { decodeRoomCommand, type RoomCommand } from '@chat/contracts';
+import { decodeRoomCommand, type EditMessageCommand, type RoomCommand } from '@chat/contracts';
 import { ModerationReports, StageLag } from '@chat/delivery';
 import { runConsumerService } from '@chat/lifecycle';
 import { stageLag, timedCalls } from '@chat/ops';
@@ -28,7 +28,7 @@ import { ApplyReportUseCase } from './usecases/apply-report/apply-report.usecase
 import { ApplyRoomCommandsUseCase } from './usecases/apply-room-commands/apply-room-commands.usecase';
 import { ChangeMessageUseCase } from './usecases/change-message/change-message.usecase';
 import { ModerateMessageUseCase } from './usecases/moderate-message/moderate-message.usecase';
-import { ModerateSendsUseCase } from './usecases/moderate-sends/moderate-sends.usecase';
+import { editKey, ModerateSendsUseCase } from './usecases/moderate-sends/moderate-sends.usecase';
 import { PersistBatchUseCase } from './usecases/persist-batch/persist-batch.usecase';
 import { ReactMessageUseCase } from './usecases/react-message/react-message.usecase';
 import { StoreMessagesUseCase } from './usecases/store-messages/store-messages.usecase';
@@ -158,11 +158,19 @@ runConsumerService<RoomCommand>(
       : new ModerateSendsUseCase(
           applyCommands,
           {
-            hook: new HttpModerationHook(url, config.MODERATION_TIMEOUT_MS),
+            hook: new HttpModerationHook(url, config.MODERATION_TIMEOUT_MS, fetch, config.MODERATION_SECRET),
             verdicts: timedCalls(new ModerationVerdictStore(models), { find: 'moderation.find', record: 'moderation.record' }, (call, op) =>
               withStoreDeadline(call, 30_000, op),
             ),
             storedIds: async (ids) => new Set((await hot.findByIds(ids)).map((d) => String(d._id))),
+            appliedEdits: async (edits) => {
+              const docs = new Map((await hot.findByIds(edits.map((e) => e.messageId))).map((d) => [String(d._id), d]));
+              const applied = (e: EditMessageCommand) => {
+                const d = docs.get(e.messageId);
+                return d?.editedAt && new Date(d.editedAt).getTime() === Date.parse(e.requestedAt) && d.content === e.content;
+              };
+              return new Set(edits.filter(applied).map(editKey));
+            },
             observe: monitor,
           },
           config.MODERATION_FAILURE,

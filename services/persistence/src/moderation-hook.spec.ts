@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifyOutbound } from '@chat/delivery';
 import { DEFAULT_REASON, HttpModerationHook, MAX_REASON_LENGTH, parseVerdicts } from './moderation-hook';
 
 describe('parseVerdicts', () => {
@@ -41,12 +42,12 @@ describe('parseVerdicts', () => {
 describe('HttpModerationHook', () => {
   let server: Server;
   let url: string;
-  let answer: (body: string, res: import('node:http').ServerResponse) => void;
+  let answer: (body: string, res: import('node:http').ServerResponse, req: import('node:http').IncomingMessage) => void;
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => answer(body, res));
+      req.on('end', () => answer(body, res, req));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/check`;
@@ -73,6 +74,21 @@ describe('HttpModerationHook', () => {
     const a = await new HttpModerationHook(url, 1000).judge([item]);
     expect(seen).toEqual({ messages: [item] });
     expect(a.ok && Object.fromEntries(a.verdicts)).toEqual({ a: { action: 'allow' } });
+  });
+
+  it('signs each request with MODERATION_SECRET over its timestamp and body, as webhooks are; unsigned without one', async () => {
+    const seen: Array<{ body: string; ts?: string; sig?: string }> = [];
+    answer = (body, res, req) => {
+      seen.push({ body, ts: req.headers['x-chat-timestamp'] as string, sig: req.headers['x-chat-signature'] as string });
+      res.end(JSON.stringify({ verdicts: [] }));
+    };
+    await new HttpModerationHook(url, 1000, fetch, 'moderation-secret-01').judge([item]);
+    await new HttpModerationHook(url, 1000).judge([item]);
+    const [signed, plain] = seen;
+    expect(signed.sig).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(verifyOutbound('moderation-secret-01', Number(signed.ts), signed.body, signed.sig!)).toBe(true);
+    expect(verifyOutbound('another-secret-0123', Number(signed.ts), signed.body, signed.sig!)).toBe(false);
+    expect([plain.ts, plain.sig]).toEqual([undefined, undefined]);
   });
 
   it('an error status, an answer that is not JSON, and silence past the deadline are failed answers, not exceptions', async () => {

@@ -1,11 +1,13 @@
 import { MAX_CONTENT_LENGTH } from '@chat/contracts';
+import { signOutbound } from '@chat/delivery';
 
-/** What the hook is shown of one new message. */
+/** What the hook is shown of one new message, or of an edit's new content (`editOf`: the message edited; no receiverId). */
 export interface ModerationItem {
   id: string;
   roomId: string;
   senderId: string;
-  receiverId: string;
+  receiverId?: string;
+  editOf?: string;
   groupId?: string;
   content: string;
   clientMsgId: string | null;
@@ -35,16 +37,25 @@ export class HttpModerationHook {
     private readonly url: string,
     private readonly timeoutMs: number,
     private readonly fetchFn: typeof fetch = fetch,
+    /** MODERATION_SECRET: each request signed as webhooks are, so the hook can tell it comes from here. */
+    private readonly secret?: string,
   ) {}
 
   async judge(messages: ModerationItem[]): Promise<HookAnswer> {
     const t0 = performance.now();
     const ms = () => performance.now() - t0;
     try {
+      const body = JSON.stringify({ messages });
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      if (this.secret) {
+        const timestamp = Math.floor(Date.now() / 1000);
+        headers['x-chat-timestamp'] = String(timestamp);
+        headers['x-chat-signature'] = signOutbound(this.secret, timestamp, body);
+      }
       const res = await this.fetchFn(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ messages }),
+        headers,
+        body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!res.ok) {

@@ -429,6 +429,7 @@ const ERROR_SCHEMA = {
             'CONFLICT',
             'EDIT_WINDOW_CLOSED',
             'LIMIT_REACHED',
+            'MODERATION_REJECTED',
             'RATE_LIMITED',
             'BUSY',
             'UNAVAILABLE',

@@ -1,7 +1,7 @@
-import { RoutingKeys, type FanoutEvent, type RoomCommand, type SendMessageCommand } from '@chat/contracts';
+import { RoutingKeys, type EditMessageCommand, type FanoutEvent, type RoomCommand, type SendMessageCommand } from '@chat/contracts';
 import type { StoredVerdict } from '@chat/store';
 import type { HookAnswer, HookVerdict, ModerationItem } from '../../moderation-hook';
-import { ModerateSendsUseCase, UNAVAILABLE_REASON, type ModerationPorts } from './moderate-sends.usecase';
+import { editKey, ModerateSendsUseCase, UNAVAILABLE_REASON, type ModerationPorts } from './moderate-sends.usecase';
 
 const ROOM = 'c'.repeat(24);
 const A = 'a'.repeat(24);
@@ -24,13 +24,21 @@ function send(n: number, content: string, replyTo?: number): SendMessageCommand 
     },
   };
 }
-const edit = (n: number): RoomCommand => ({
+const edit = (n: number, content = 'changed', at = 0): EditMessageCommand => ({
   type: RoutingKeys.messageEdit,
   correlationId: `e${n}`,
   messageId: id(n),
   roomId: ROOM,
   actorId: A,
-  content: 'changed',
+  content,
+  requestedAt: new Date(at).toISOString(),
+});
+const del = (n: number): RoomCommand => ({
+  type: RoutingKeys.messageDelete,
+  correlationId: `d${n}`,
+  messageId: id(n),
+  roomId: ROOM,
+  actorId: A,
   requestedAt: new Date(0).toISOString(),
 });
 
@@ -50,7 +58,14 @@ const byContent = (items: ModerationItem[]): HookAnswer => ({
   ),
 });
 
-function setup(o: { hook?: (items: ModerationItem[]) => HookAnswer; failure?: 'open' | 'closed'; storedMessages?: string[] } = {}) {
+function setup(
+  o: {
+    hook?: (items: ModerationItem[]) => HookAnswer;
+    failure?: 'open' | 'closed';
+    storedMessages?: string[];
+    appliedEdits?: string[];
+  } = {},
+) {
   const verdicts = new Map<string, StoredVerdict>();
   const asked: ModerationItem[][] = [];
   const applied: RoomCommand[][] = [];
@@ -62,6 +77,7 @@ function setup(o: { hook?: (items: ModerationItem[]) => HookAnswer; failure?: 'o
       record: async (list) => list.forEach((v) => verdicts.has(v.messageId) || verdicts.set(v.messageId, v)),
     },
     storedIds: async (ids) => new Set(ids.filter((i) => (o.storedMessages ?? []).includes(i))),
+    appliedEdits: async (edits) => new Set(edits.map(editKey).filter((k) => (o.appliedEdits ?? []).includes(k))),
     observe: { answered: () => undefined, decided: (action, source) => decided.push(`${action}/${source}`) },
   };
   const inner = {
@@ -77,12 +93,22 @@ function setup(o: { hook?: (items: ModerationItem[]) => HookAnswer; failure?: 'o
 const down: HookAnswer = { ok: false, failure: 'timeout', detail: 'no answer', ms: 2000 };
 
 describe('ModerateSendsUseCase', () => {
-  it('asks the hook once per batch about its new messages, and passes the other commands through in order', async () => {
+  it('asks the hook once per batch about its new messages and edits, and passes the other commands through in order', async () => {
     const s = setup();
-    const batch = [send(1, 'hi'), edit(1), send(2, 'there')];
+    const batch = [send(1, 'hi'), edit(1), del(1), send(2, 'there')];
     const out = await s.uc.execute(batch);
     expect(s.asked).toHaveLength(1);
-    expect(s.asked[0].map((m) => m.content)).toEqual(['hi', 'there']);
+    expect(s.asked[0].map((m) => m.content)).toEqual(['hi', 'there', 'changed']);
+    // an edit is shown with the message it changes, under a key of its own
+    expect(s.asked[0][2]).toEqual({
+      id: editKey(edit(1)),
+      editOf: id(1),
+      roomId: ROOM,
+      senderId: A,
+      content: 'changed',
+      clientMsgId: null,
+      createdAt: new Date(0).toISOString(),
+    });
     expect(s.applied).toEqual([batch]);
     expect(out.map((e) => (e as unknown as { command: RoomCommand }).command)).toEqual(batch);
   });
@@ -167,9 +193,62 @@ describe('ModerateSendsUseCase', () => {
     expect(out[1]).toMatchObject({ type: RoutingKeys.messageRejected, reason: UNAVAILABLE_REASON });
   });
 
-  it('a batch without new messages does not ask the hook', async () => {
+  it('a batch without new messages or edits does not ask the hook', async () => {
     const s = setup();
-    await s.uc.execute([edit(1)]);
+    await s.uc.execute([del(1)]);
     expect(s.asked).toEqual([]);
+  });
+
+  it('a rejected edit is not applied: its author alone is told, MODERATION_REJECTED with the reason; the verdict is kept', async () => {
+    const s = setup();
+    const out = await s.uc.execute([edit(1, 'bad words'), edit(2, 'fine')]);
+    expect(s.applied).toEqual([[edit(2, 'fine')]]);
+    expect(out[0]).toEqual({
+      type: RoutingKeys.messageChanged,
+      correlationId: 'e1',
+      change: 'edited',
+      messageId: id(1),
+      roomId: ROOM,
+      actorId: A,
+      peerId: null,
+      outcome: 'refused',
+      error: { code: 'MODERATION_REJECTED', message: 'spam' },
+    });
+    expect(s.verdicts.get(editKey(edit(1, 'bad words')))).toMatchObject({ messageId: editKey(edit(1, 'bad words')), action: 'reject' });
+  });
+
+  it('a redacted edit is applied with the hook’s content', async () => {
+    const s = setup();
+    await s.uc.execute([edit(1, 'redact this')]);
+    expect(s.applied).toEqual([[{ ...edit(1, 'redact this'), content: '[removed]' }]]);
+  });
+
+  it('an edit keeps its verdict when it comes again; another edit of the message is judged afresh', async () => {
+    let mood: 'strict' | 'lenient' = 'strict';
+    const s = setup({
+      hook: (items) => ({
+        ok: true,
+        ms: 1,
+        verdicts: new Map(items.map((m) => [m.id, mood === 'strict' ? { action: 'reject', reason: 'spam' } : { action: 'allow' }])),
+      }),
+    });
+    await s.uc.execute([edit(1, 'same words', 1000)]);
+    mood = 'lenient';
+    const out = await s.uc.execute([edit(1, 'same words', 1000), edit(1, 'same words', 2000)]);
+    expect(out[0]).toMatchObject({ outcome: 'refused', error: { code: 'MODERATION_REJECTED' } });
+    expect(s.applied).toEqual([[edit(1, 'same words', 2000)]]);
+  });
+
+  it('an edit already applied wins over a later rejection; closed rejects an edit the hook leaves unjudged', async () => {
+    const applied = setup({ appliedEdits: [editKey(edit(1, 'bad, applied before'))] });
+    await applied.uc.execute([edit(1, 'bad, applied before')]);
+    expect(applied.applied).toEqual([[edit(1, 'bad, applied before')]]);
+    expect(applied.verdicts.size).toBe(0);
+    const closed = setup({ hook: () => down, failure: 'closed' });
+    const out = await closed.uc.execute([edit(1)]);
+    expect(out[0]).toMatchObject({ outcome: 'refused', error: { code: 'MODERATION_REJECTED', message: UNAVAILABLE_REASON } });
+    const open = setup({ hook: () => down });
+    await open.uc.execute([edit(1, 'bad words')]);
+    expect(open.applied).toEqual([[edit(1, 'bad words')]]);
   });
 });
