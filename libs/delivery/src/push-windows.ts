@@ -88,7 +88,8 @@ export class PushWindows {
           // the opening message names the window: a redelivered batch re-adding it is the same job
           jobId: `${item.userId}-${item.roomId}-${item.messageId}`,
           delay: this.windowMs + FIRE_MARGIN_MS,
-          attempts: 5,
+          // waits doubling from 1 s: a store or Redis outage of up to about 8 minutes still ends in the push
+          attempts: 10,
           backoff: { type: 'exponential', delay: 1000 },
           removeOnComplete: true,
           removeOnFail: 1000,
