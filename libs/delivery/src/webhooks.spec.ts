@@ -56,16 +56,21 @@ describe('fanoutWebhookEvents', () => {
     expect(fanoutWebhookEvents([changed('edited', 'refused'), changed('deleted', 'refused')])).toEqual([]);
   });
 
-  it('tells an applied group change as group.updated, named by its command', () => {
-    const g = (correlationId: string, outcome: 'applied' | 'refused' = 'applied'): FanoutEvent => ({
+  it('tells an applied group change as group.updated, named by its command and what it changed', () => {
+    const g = (
+      correlationId: string,
+      outcome: 'applied' | 'refused' = 'applied',
+      op: 'rename' | 'add' = 'rename',
+      affected: string[] = [],
+    ): FanoutEvent => ({
       type: RoutingKeys.groupChanged,
       correlationId,
       groupId: 'g1',
       actorId: 'a',
-      op: 'rename',
+      op,
       outcome,
       group: null,
-      affected: [],
+      affected,
       previousMembers: ['a', 'b'],
     });
     const [rename] = fanoutWebhookEvents([g('c1')]);
@@ -73,6 +78,11 @@ describe('fanoutWebhookEvents', () => {
     expect(fanoutWebhookEvents([g('c1')])[0].id).toBe(rename.id);
     expect(fanoutWebhookEvents([g('c2')])[0].id).not.toBe(rename.id);
     expect(fanoutWebhookEvents([g('c3', 'refused')])).toEqual([]);
+    // a client that sends one correlation id with every call: each change is still its own event
+    const add = fanoutWebhookEvents([g('c1', 'applied', 'add', ['u2', 'u1'])])[0];
+    expect(add.id).not.toBe(rename.id);
+    expect(fanoutWebhookEvents([g('c1', 'applied', 'add', ['u1', 'u2'])])[0].id).toBe(add.id);
+    expect(fanoutWebhookEvents([g('c1', 'applied', 'add', ['u3'])])[0].id).not.toBe(add.id);
   });
 });
 

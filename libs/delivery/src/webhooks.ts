@@ -54,9 +54,11 @@ export function fanoutWebhookEvents(batch: FanoutEvent[], now = new Date()): Web
         );
       }
     } else if (e.type === RoutingKeys.groupChanged && e.outcome === 'applied') {
-      // the command's correlation id names this change (a redelivered command keeps it)
+      // named by what the change was as well as its command's correlation id, which a client may choose and
+      // reuse (a redelivered command keeps all of these, so it keeps its id)
+      const fact = [e.groupId, e.correlationId, e.op, [...e.affected].sort().join(','), e.op === 'rename' ? (e.group?.name ?? '') : ''];
       out.push(
-        event('group.updated', [e.groupId, e.correlationId], e.group?.lastActivityAt ?? now.toISOString(), {
+        event('group.updated', fact, e.group?.lastActivityAt ?? now.toISOString(), {
           groupId: e.groupId,
           op: e.op,
           actorId: e.actorId,
