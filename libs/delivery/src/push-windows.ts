@@ -68,25 +68,29 @@ export class PushWindows {
       const key = this.setKey(item.userId, item.roomId);
       tx.zadd(key, item.seq, `${item.messageId}|${item.senderId}`)
         .pexpire(key, KEEP_MS + this.windowMs)
-        .set(`${key}:open`, item.messageId, 'PX', this.windowMs, 'NX');
+        .set(`${key}:open`, item.messageId, 'PX', this.windowMs, 'NX', 'GET');
     }
     const results = await tx.exec();
     if (!results) throw new Error('push windows: the transaction was discarded');
-    const opened = new Map<string, PushItem>();
+    // every window the batch touched gets its job added, not only the ones it opened: a batch redelivered
+    // after its job could not be added (a Redis error, a kill in between) finds the window open and adds it
+    // then; adding a job that exists changes nothing
+    const touched = new Map<string, { item: PushItem; opener: string }>();
     items.forEach((item, i) => {
-      // three commands per item; the third (SET NX) answers OK to the item that opened the window
+      // three commands per item; the third (SET NX GET) answers nil to the item that opened the window and
+      // the opener's id to the others
       const [err, reply] = results[i * 3 + 2];
       if (err) throw err;
-      if (reply === 'OK') opened.set(`${item.userId}|${item.roomId}`, item);
+      const window = `${item.userId}|${item.roomId}`;
+      if (!touched.has(window)) touched.set(window, { item, opener: typeof reply === 'string' ? reply : item.messageId });
     });
-    if (opened.size === 0) return;
     await this.queue.addBulk(
-      [...opened.values()].map((item) => ({
+      [...touched.values()].map(({ item, opener }) => ({
         name: 'window',
         data: { userId: item.userId, roomId: item.roomId },
         opts: {
-          // the opening message names the window: a redelivered batch re-adding it is the same job
-          jobId: `${item.userId}-${item.roomId}-${item.messageId}`,
+          // the opening message names the window's job
+          jobId: `${item.userId}-${item.roomId}-${opener}`,
           delay: this.windowMs + FIRE_MARGIN_MS,
           // waits doubling from 1 s: a store or Redis outage of up to about 8 minutes still ends in the push
           attempts: 10,
