@@ -1,8 +1,10 @@
 /**
  * The outgoing delivery queue against the real Redis: dead letters are capped (Redis runs noeviction, so a
- * receiver gone for good must not fill it), keeping the newest.
+ * receiver gone for good must not fill it), keeping the newest; a receiver's redirect is not followed.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { OutboundQueue, OutboundSender } from '@chat/delivery';
 import { HookReceiver } from './support/hook-receiver';
@@ -44,5 +46,24 @@ describe('OutboundQueue (real Redis)', () => {
     const dead = await queue.deadLetters(0, 10);
     expect(dead.map((d) => d.deliveryId).sort()).toEqual(['d2', 'd3']);
     expect((await queue.counts()).failed).toBe(2);
+  });
+
+  it('does not follow a redirect: the signed body goes only to the configured receiver, and the attempt fails', async () => {
+    const elsewhere = await new HookReceiver().start();
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: elsewhere.url }).end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hook`;
+    try {
+      await queue.add([{ kind: 'webhook', url, deliveryId: 'r1', body: { events: [] } }]);
+      await eventually(async () => (await queue.deadLetters(0, 10)).some((d) => d.deliveryId === 'r1'), 'r1 a dead letter');
+      expect((await queue.deadLetters(0, 10)).find((d) => d.deliveryId === 'r1')?.failedReason).toMatch(/307/);
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      redirecting.close();
+      await elsewhere.stop();
+    }
   });
 });

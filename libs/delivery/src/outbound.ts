@@ -295,6 +295,8 @@ export class OutboundSender {
         'x-chat-signature': signOutbound(secret, timestamp, body),
       },
       body,
+      // a receiver's redirect is a failed attempt, not a signed POST to wherever it points (an internal host)
+      redirect: 'manual',
       signal: AbortSignal.timeout(this.o.timeoutMs),
     });
     await res.arrayBuffer().catch(() => undefined); // frees the connection for the next delivery
