@@ -51,6 +51,18 @@ describe('in a real browser', () => {
     return { alice, bob, errors };
   }
 
+  /** The /admin page in a new browser context, signed in as a new operator; page errors are collected. */
+  async function operatorPage(): Promise<{ page: Page; errors: string[] }> {
+    const page = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.edge(0)}/admin/login`);
+    await page.fill('#token', await t.token(newUserId(), 'admin'));
+    await page.click('#sign-in');
+    await page.waitForURL(`${t.edge(0)}/admin`);
+    return { page, errors };
+  }
+
   it('demo: two users chat across edges with delivered and read ticks, unread counts, edit and delete', async () => {
     const alice = await (await browser.newContext()).newPage();
     const bob = await (await browser.newContext()).newPage();
@@ -314,13 +326,7 @@ describe('in a real browser', () => {
       t.webhooks.status = 204;
     }
 
-    const page = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${t.edge(0)}/admin/login`);
-    await page.fill('#token', await t.token(newUserId(), 'admin'));
-    await page.click('#sign-in');
-    await page.waitForURL(`${t.edge(0)}/admin`);
+    const { page, errors } = await operatorPage();
     const row = page.locator('#outbound tbody tr', { hasText: deliveryId });
     await row.waitFor({ timeout: 15_000 });
     expect(await row.textContent()).toContain('receiver answered 500');
@@ -340,13 +346,7 @@ describe('in a real browser', () => {
       202,
     );
 
-    const page = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${t.edge(0)}/admin/login`);
-    await page.fill('#token', await t.token(newUserId(), 'admin'));
-    await page.click('#sign-in');
-    await page.waitForURL(`${t.edge(0)}/admin`);
+    const { page, errors } = await operatorPage();
     const row = page.locator('#reports tbody tr', { hasText: 'report me' });
     await row.waitFor({ timeout: 15_000 });
     expect(await row.textContent()).toContain('rude');

@@ -1,16 +1,8 @@
 import { Redis } from 'ioredis';
 import { verifyOutbound } from '@chat/delivery';
+import type { PushBody } from '../services/fanout/src/usecases/send-push/send-push.usecase';
 import type { HookRequest } from './support/hook-receiver';
 import { eventually, newUserId, TEST_PUSH_SECRET, TestStack } from './support/harness';
-
-interface PushBody {
-  userId: string;
-  roomId: string;
-  messageId: string;
-  senderId: string;
-  count: number;
-  preview?: string;
-}
 
 /**
  * Push for offline receivers, against the real services and a local push gateway: the messages parked for a

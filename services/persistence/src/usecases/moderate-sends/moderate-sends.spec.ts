@@ -90,6 +90,19 @@ function setup(
   return { uc, verdicts, asked, applied, decided };
 }
 
+/** A hook that rejects everything as spam until it is made lenient, then allows everything. */
+function changingHook(): { answer: (items: ModerationItem[]) => HookAnswer; lenient: boolean } {
+  const h = {
+    lenient: false,
+    answer: (items: ModerationItem[]): HookAnswer => ({
+      ok: true,
+      ms: 1,
+      verdicts: new Map(items.map((m) => [m.id, h.lenient ? { action: 'allow' } : { action: 'reject', reason: 'spam' }])),
+    }),
+  };
+  return h;
+}
+
 const down: HookAnswer = { ok: false, failure: 'timeout', detail: 'no answer', ms: 2000 };
 
 describe('ModerateSendsUseCase', () => {
@@ -147,16 +160,10 @@ describe('ModerateSendsUseCase', () => {
   });
 
   it('a stored verdict wins when the command comes again, whatever the hook now says', async () => {
-    let mood: 'strict' | 'lenient' = 'strict';
-    const s = setup({
-      hook: (items) => ({
-        ok: true,
-        ms: 1,
-        verdicts: new Map(items.map((m) => [m.id, mood === 'strict' ? { action: 'reject', reason: 'spam' } : { action: 'allow' }])),
-      }),
-    });
+    const hook = changingHook();
+    const s = setup({ hook: hook.answer });
     await s.uc.execute([send(1, 'anything')]);
-    mood = 'lenient';
+    hook.lenient = true;
     const again = await s.uc.execute([send(1, 'anything')]);
     expect(again[0]).toMatchObject({ type: RoutingKeys.messageRejected, reason: 'spam', replay: true });
     expect(s.applied).toEqual([]);
@@ -224,16 +231,10 @@ describe('ModerateSendsUseCase', () => {
   });
 
   it('an edit keeps its verdict when it comes again; another edit of the message is judged afresh', async () => {
-    let mood: 'strict' | 'lenient' = 'strict';
-    const s = setup({
-      hook: (items) => ({
-        ok: true,
-        ms: 1,
-        verdicts: new Map(items.map((m) => [m.id, mood === 'strict' ? { action: 'reject', reason: 'spam' } : { action: 'allow' }])),
-      }),
-    });
+    const hook = changingHook();
+    const s = setup({ hook: hook.answer });
     await s.uc.execute([edit(1, 'same words', 1000)]);
-    mood = 'lenient';
+    hook.lenient = true;
     const out = await s.uc.execute([edit(1, 'same words', 1000), edit(1, 'same words', 2000)]);
     expect(out[0]).toMatchObject({ outcome: 'refused', error: { code: 'MODERATION_REJECTED' } });
     expect(s.applied).toEqual([[edit(1, 'same words', 2000)]]);
