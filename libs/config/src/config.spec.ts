@@ -22,6 +22,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT="abc"/);
     expect(() => loadConfig({ RABBITMQ_URL: 'http://x' })).toThrow(ConfigError);
   });
+  it('names a bad secret or URL without printing its value', () => {
+    const message = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    };
+    const secret = message({ WEBHOOK_URLS: 'http://hooks.example/in', WEBHOOK_SECRET: 'short-s3cret' });
+    expect(secret).toMatch(/WEBHOOK_SECRET=\(hidden\)/);
+    expect(secret).not.toContain('short-s3cret');
+    const url = message({ PUSH_URL: 'http://user:pa55word@push.example/in', PUSH_SECRET: SECRET });
+    expect(url).toMatch(/PUSH_URL=\(hidden\)/);
+    expect(url).not.toContain('pa55word');
+    expect(message({ PORT: 'nope' })).toContain('PORT="nope"');
+  });
+
   it('leaves moderation off unless MODERATION_URL names an http(s) URL; the failure mode is open or closed', () => {
     expect(loadConfig({})).toMatchObject({ MODERATION_URL: undefined, MODERATION_FAILURE: 'open', MODERATION_TIMEOUT_MS: 2000 });
     const on = { MODERATION_URL: 'https://mod.internal:8443/v1/check', MODERATION_FAILURE: 'closed', MODERATION_TIMEOUT_MS: '500' };

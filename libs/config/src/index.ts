@@ -202,6 +202,9 @@ export interface ConfigUse {
 
 export class ConfigError extends Error {}
 
+/** Variables whose values an error message leaves out. */
+const HIDDEN = /SECRET|KEY|PASSWORD|TOKEN|_URLS?$/;
+
 /** Reads the environment once, validates it, and returns a frozen typed object; throws naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, use: ConfigUse = { broker: true }): Config {
   const known = Object.keys(new EnvVars());
@@ -213,9 +216,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, use: ConfigUse 
   const parsed = plainToInstance(EnvVars, input);
   const errors = validateSync(parsed, { whitelist: true });
   if (errors.length > 0) {
-    const lines = errors.map(
-      (e) => `  ${e.property}=${JSON.stringify(input[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
-    );
+    // a secret or a URL (which may carry credentials) is named, never printed: start-up errors end up in logs
+    const shown = (key: string) => (HIDDEN.test(key) ? '(hidden)' : JSON.stringify(input[key]));
+    const lines = errors.map((e) => `  ${e.property}=${shown(e.property)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   // unsigned webhooks would let anyone who can reach a receiver forge events
