@@ -4,15 +4,7 @@ import { ONE_BATCH, type ModerationVerdictDoc, type Models } from './models';
 const DUPLICATE_KEY = 11000;
 
 /** A verdict as the persistence worker applies it (ModerationVerdictDoc without its bookkeeping). */
-export interface StoredVerdict {
-  messageId: string;
-  roomId: string;
-  senderId: string;
-  action: 'reject' | 'redact';
-  reason: string | null;
-  content: string | null;
-  source: 'hook' | 'unavailable';
-}
+export type StoredVerdict = Omit<ModerationVerdictDoc, '_id' | 'at'> & { messageId: string };
 
 /**
  * The moderation verdicts that must outlive a redelivery: rejections and redactions, written by the room's
